@@ -1,0 +1,104 @@
+"""Typed training events: the one stream that charts, logs and run files consume.
+
+The live trainer emits them through a Keras callback; a run directory written by another process
+yields the same events by following its metrics.jsonl (each event is one JSON line).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Union
+
+
+def _now() -> float:
+    return time.time()
+
+
+@dataclass(frozen=True)
+class TrainingStarted:
+    epochs: int
+    steps_per_epoch: int
+    train_samples: int
+    validation_samples: int
+    batch_size: int
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class BatchEnded:
+    epoch: int  # 0-based
+    step: int  # 1-based count of batches done in this epoch
+    steps: int  # batches per epoch
+    metrics: dict[str, float]
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class EpochEnded:
+    epoch: int  # 0-based
+    epochs: int
+    metrics: dict[str, float]  # loss, accuracy, val_loss, val_accuracy (whatever Keras logged)
+    seconds: float
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class TrainingFinished:
+    epochs_done: int
+    reason: str = "completed"  # "completed" or "early stopping"
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class TrainingStopped:
+    epochs_done: int
+    reason: str = "stopped by user"
+    time: float = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class TrainingFailed:
+    epochs_done: int
+    reason: str
+    time: float = field(default_factory=_now)
+
+
+TrainingEvent = Union[TrainingStarted, BatchEnded, EpochEnded, TrainingFinished, TrainingStopped, TrainingFailed]
+Listener = Callable[[TrainingEvent], None]
+
+EVENT_NAMES: dict[type, str] = {
+    TrainingStarted: "started",
+    BatchEnded: "batch_end",
+    EpochEnded: "epoch_end",
+    TrainingFinished: "finished",
+    TrainingStopped: "stopped",
+    TrainingFailed: "failed",
+}
+EVENT_TYPES = {name: cls for cls, name in EVENT_NAMES.items()}
+# Events after which nothing more comes; their name is also the run's final status.
+FINAL_EVENTS = (TrainingFinished, TrainingStopped, TrainingFailed)
+
+
+def event_to_dict(event: TrainingEvent) -> dict[str, Any]:
+    return {"event": EVENT_NAMES[type(event)], **asdict(event)}
+
+
+def event_from_dict(data: dict[str, Any]) -> TrainingEvent:
+    """Inverse of event_to_dict; raises ValueError for an unknown or malformed record."""
+    data = dict(data)
+    name = data.pop("event", None)
+    cls = EVENT_TYPES.get(name)
+    if cls is None:
+        raise ValueError(f"unknown event {name!r}")
+    try:
+        return cls(**data)
+    except TypeError as error:
+        raise ValueError(f"malformed {name} event: {error}") from None
+
+
+def final_status(event: TrainingEvent) -> str | None:
+    """'finished', 'stopped' or 'failed' for a final event, else None."""
+    if isinstance(event, FINAL_EVENTS):
+        return EVENT_NAMES[type(event)]
+    return None
