@@ -1,0 +1,1 @@
+"""Small reusable widgets of the kerastui terminal app (one widget per module)."""
