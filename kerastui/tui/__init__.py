@@ -1,0 +1,1 @@
+"""The Textual terminal app. Imports Textual, never Keras at import time."""

@@ -1,0 +1,1 @@
+"""One Screen per step: build, train, evaluate."""
