@@ -1,0 +1,556 @@
+"""Run directories: create and write one while training, list and load them, follow one live.
+
+A run directory holds everything about one training run, so it can be read by another process
+(`kerastui watch`, the runs screen, a login node reading what a Slurm job writes):
+
+    config.toml       the Experiment (kerastui.core.spec TOML)
+    metrics.jsonl     one JSON event per line (events.event_to_dict), flushed as written
+    model.keras       the trained model
+    evaluation.json   Evaluation.to_dict() on the test set
+    status            running | finished | stopped | failed (one word)
+    info.json         created/ended time, duration, host, pid, kerastui version, backend, Slurm job id
+
+Everything except the append-only metrics file is written atomically (temp file, then rename),
+so a reader or a crash never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from kerastui.core import spec
+from kerastui.core.atomic import write_text_atomic
+from kerastui.core.events import (
+    EpochEnded,
+    TrainingEvent,
+    TrainingFailed,
+    TrainingFinished,
+    TrainingStarted,
+    TrainingStopped,
+    event_from_dict,
+    event_to_dict,
+    final_status,
+)
+
+if TYPE_CHECKING:  # only for type hints: evaluate.py may pull in scikit-learn
+    from kerastui.core.evaluate import Evaluation
+    from kerastui.core.spec import Experiment
+
+RUNS_DIR_ENV = "KERASTUI_RUNS_DIR"
+CONFIG_FILE = "config.toml"
+METRICS_FILE = "metrics.jsonl"
+MODEL_FILE = "model.keras"
+EVALUATION_FILE = "evaluation.json"
+STATUS_FILE = "status"
+INFO_FILE = "info.json"
+RUN_FILES = (CONFIG_FILE, METRICS_FILE, MODEL_FILE, EVALUATION_FILE, STATUS_FILE, INFO_FILE)
+
+STATUSES = ("running", "finished", "stopped", "failed")
+# Status shown for a run whose file says "running" but whose process on this host is gone
+# (killed with SIGKILL, machine rebooted): it will never finish.
+INTERRUPTED = "interrupted"
+UNKNOWN = "unknown"
+
+
+def default_runs_root() -> Path:
+    """$KERASTUI_RUNS_DIR, or ./runs."""
+    configured = os.environ.get(RUNS_DIR_ENV)
+    return Path(configured).expanduser() if configured else Path("runs")
+
+
+def _safe_name(name: str) -> str:
+    """A directory-name-safe version of a run name (letters, digits, . _ -)."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
+    return cleaned[:60] or "run"
+
+
+def _json_default(value: Any) -> Any:
+    # Metrics may arrive as numpy scalars; anything with .item() becomes a plain number.
+    if hasattr(value, "item"):
+        return value.item()
+    if isinstance(value, (tuple, set)):
+        return list(value)
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+
+class RunWriter:
+    """Writes one run directory; also a Listener: call it with each training event."""
+
+    def __init__(self, path: Path, experiment: Experiment | None = None):
+        self.path = Path(path)
+        self.experiment = experiment
+        self._lock = threading.Lock()
+        self._metrics = None  # opened on the first event, append mode
+        self.epochs_done = 0
+        self.final_event: TrainingEvent | None = None
+        self._info: dict[str, Any] = _read_json(self.path / INFO_FILE) or {}
+
+    @classmethod
+    def create(cls, experiment: Experiment, root: Path | None = None, name: str | None = None) -> RunWriter:
+        """A new directory `<root>/<YYYYmmdd-HHMMSS>-<name>` (with -2, -3... if taken)."""
+        root = Path(root) if root is not None else default_runs_root()
+        root.mkdir(parents=True, exist_ok=True)
+        created = time.time()
+        base = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(created))}-{_safe_name(name or experiment.name)}"
+        path, suffix = root / base, 2
+        while True:
+            try:
+                path.mkdir()  # atomic claim: two processes starting together get different dirs
+                break
+            except FileExistsError:
+                path, suffix = root / f"{base}-{suffix}", suffix + 1
+        writer = cls(path, experiment)
+        writer._start(experiment, created)
+        return writer
+
+    @classmethod
+    def open(cls, path: Path, experiment: Experiment | None = None) -> RunWriter:
+        """Write into an existing (or prepared) directory, e.g. one `kerastui submit` made for a job.
+
+        Keeps what info.json already holds (the job id recorded at submission); with an
+        experiment, (re)writes config.toml and marks the run as running.
+        """
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        writer = cls(path, experiment)
+        if experiment is not None:
+            writer._start(experiment, writer._info.get("created_time") or time.time())
+        return writer
+
+    def _start(self, experiment: Experiment, created: float) -> None:
+        from kerastui import __version__
+
+        spec.save(experiment, self.path / CONFIG_FILE)
+        self.set_status("running")
+        info: dict[str, Any] = {
+            "created": _iso(created),
+            "created_time": created,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "kerastui_version": __version__,
+            "backend": experiment.backend,
+            "strategy": experiment.strategy,
+        }
+        if os.environ.get("SLURM_JOB_ID"):
+            info["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
+        self.update_info(**info)
+
+    # Listener ---------------------------------------------------------------------------
+    def __call__(self, event: TrainingEvent) -> None:
+        line = json.dumps(event_to_dict(event), default=_json_default) + "\n"
+        with self._lock:
+            if self._metrics is None:
+                self._metrics = open(self.path / METRICS_FILE, "a", encoding="utf-8")
+            self._metrics.write(line)
+            # Flush every line so a follower sees it at once; fsync (slow on network
+            # filesystems) only where losing it would lose an epoch or the outcome.
+            self._metrics.flush()
+            if isinstance(event, (EpochEnded, TrainingStarted)) or final_status(event):
+                os.fsync(self._metrics.fileno())
+        if isinstance(event, TrainingStarted):
+            self.update_info(started=_iso(event.time), started_time=event.time)
+        elif isinstance(event, EpochEnded):
+            self.epochs_done = event.epoch + 1
+        elif (status := final_status(event)) is not None:
+            self.final_event = event
+            self.set_status(status)
+            ended = event.time
+            # From the start of training, so time spent queued (a Slurm job) does not count.
+            began = self._info.get("started_time", self._info.get("created_time", ended))
+            self.update_info(ended=_iso(ended), ended_time=ended, duration=round(ended - began, 3), reason=event.reason)
+
+    # Files ------------------------------------------------------------------------------
+    def save_model(self, model: Any) -> Path:
+        """model.keras, atomically: Keras writes a temporary .keras beside it, then it is renamed."""
+        target = self.path / MODEL_FILE
+        # Keras insists on the .keras suffix, so the temporary name ends with it too.
+        temp = self.path / f".{MODEL_FILE}.{os.getpid()}.{threading.get_ident()}.tmp.keras"
+        try:
+            model.save(str(temp))
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        return target
+
+    def save_evaluation(self, evaluation: Evaluation) -> Path:
+        text = json.dumps(evaluation.to_dict(), indent=2, default=_json_default)
+        return write_text_atomic(self.path / EVALUATION_FILE, text + "\n")
+
+    def set_status(self, status: str) -> None:
+        write_text_atomic(self.path / STATUS_FILE, status + "\n")
+
+    def update_info(self, **values: Any) -> None:
+        with self._lock:
+            self._info.update(values)
+            text = json.dumps(self._info, indent=2, default=_json_default)
+        write_text_atomic(self.path / INFO_FILE, text + "\n")
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return dict(self._info)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._metrics is not None:
+                self._metrics.close()
+                self._metrics = None
+
+    def __enter__(self) -> RunWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+@dataclass
+class RunRecord:
+    """One run directory as read from disk; `errors` notes what could not be read."""
+
+    path: Path
+    experiment: Experiment | None
+    status: str
+    events: list[TrainingEvent] = field(default_factory=list)
+    evaluation: Evaluation | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def epoch_events(self) -> list[EpochEnded]:
+        return [e for e in self.events if isinstance(e, EpochEnded)]
+
+    @property
+    def epochs_done(self) -> int:
+        return len({e.epoch for e in self.epoch_events})
+
+    @property
+    def epochs_planned(self) -> int | None:
+        for event in self.events:
+            if isinstance(event, TrainingStarted):
+                return event.epochs
+        return self.experiment.fit.epochs if self.experiment else None
+
+    @property
+    def final_event(self) -> TrainingFinished | TrainingStopped | TrainingFailed | None:
+        for event in reversed(self.events):
+            if final_status(event):
+                return event  # type: ignore[return-value]
+        return None
+
+    @property
+    def reason(self) -> str:
+        final = self.final_event
+        return final.reason if final else ""
+
+    @property
+    def metrics_history(self) -> dict[str, list[float]]:
+        """Per-epoch values of every logged metric, like Keras's History.history."""
+        history: dict[str, list[float]] = {}
+        for event in self.epoch_events:
+            for key, value in event.metrics.items():
+                history.setdefault(key, []).append(value)
+        return history
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        values = [v for v in self.metrics_history.get("val_accuracy", []) if v == v]  # drop NaN
+        return max(values) if values else None
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.evaluation.test_accuracy if self.evaluation is not None else None
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from creation to the end; for a run still going, to its latest event."""
+        if "duration" in self.info:
+            return float(self.info["duration"])
+        if self.events:
+            start = self.info.get("started_time", self.events[0].time)
+            return max(0.0, self.events[-1].time - start)
+        return None
+
+    @property
+    def created(self) -> float:
+        """Creation time (epoch seconds): info.json, else the directory name, else its mtime."""
+        if isinstance(self.info.get("created_time"), (int, float)):
+            return float(self.info["created_time"])
+        match = re.match(r"(\d{8}-\d{6})", self.path.name)
+        if match:
+            return time.mktime(time.strptime(match.group(1), "%Y%m%d-%H%M%S"))
+        try:
+            return self.path.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    @property
+    def slurm_job_id(self) -> str | None:
+        job = self.info.get("slurm_job_id")
+        return str(job) if job else None
+
+    @property
+    def location(self) -> str:
+        """Where it ran: 'local' or 'slurm <job id>'."""
+        return f"slurm {self.slurm_job_id}" if self.slurm_job_id else "local"
+
+    @property
+    def dataset(self) -> str:
+        return self.experiment.dataset if self.experiment else "?"
+
+    @property
+    def architecture(self) -> str:
+        return architecture_summary(self.experiment.layers) if self.experiment else "?"
+
+    @property
+    def model_path(self) -> Path | None:
+        path = self.path / MODEL_FILE
+        return path if path.exists() else None
+
+
+_SHORT_NAMES = {
+    "MaxPooling2D": "MaxPool",
+    "AveragePooling2D": "AvgPool",
+    "GlobalAveragePooling2D": "GAP",
+    "BatchNormalization": "BN",
+}
+
+
+def architecture_summary(layers: tuple[spec.LayerSpec, ...]) -> str:
+    """Compact one-line architecture for tables, e.g. 'Conv32 MaxPool2 Flatten Dense128 Dense10'."""
+    parts = []
+    for layer in layers:
+        if layer.type not in spec.LAYER_TYPES:
+            parts.append(layer.type)
+        elif layer.type == "Dense":
+            parts.append(f"Dense{layer.param('units')}")
+        elif layer.type == "Conv2D":
+            parts.append(f"Conv{layer.param('filters')}")
+        elif layer.type in ("MaxPooling2D", "AveragePooling2D"):
+            parts.append(f"{_SHORT_NAMES[layer.type]}{layer.param('pool_size')}")
+        elif layer.type == "Dropout":
+            parts.append(f"Drop{layer.param('rate'):g}")
+        else:
+            parts.append(_SHORT_NAMES.get(layer.type, layer.type))
+    return " ".join(parts)
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_events(path: Path) -> tuple[list[TrainingEvent], list[str]]:
+    """All complete events in a metrics file, and notes on lines that could not be read."""
+    events: list[TrainingEvent] = []
+    notes: list[str] = []
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return events, notes
+    except OSError as error:
+        return events, [f"{path.name}: cannot be read: {error.strerror or error}"]
+    lines = text.split("\n")
+    # Without a trailing newline the last line may still be being written: not an error.
+    complete = lines[:-1]
+    for number, line in enumerate(complete, start=1):
+        if not line.strip():
+            continue
+        try:
+            events.append(event_from_dict(json.loads(line)))
+        except (ValueError, TypeError) as error:
+            notes.append(f"{path.name} line {number}: {error}")
+    return events, notes
+
+
+def load_run(path: Path) -> RunRecord:
+    """Read a run directory; what cannot be read is noted in `errors`, never raised."""
+    path = Path(path)
+    errors: list[str] = []
+    experiment = None
+    if (path / CONFIG_FILE).exists():
+        try:
+            experiment = spec.load(path / CONFIG_FILE)
+        except spec.SpecError as error:
+            errors.append(f"{CONFIG_FILE}: {'; '.join(str(p) for p in error.problems)}")
+    else:
+        errors.append(f"no {CONFIG_FILE}")
+
+    events, notes = read_events(path / METRICS_FILE)
+    errors.extend(notes)
+
+    info = _read_json(path / INFO_FILE)
+    if info is None:
+        if (path / INFO_FILE).exists():
+            errors.append(f"{INFO_FILE}: not valid JSON")
+        info = {}
+
+    try:
+        status = (path / STATUS_FILE).read_text(encoding="utf-8").strip() or UNKNOWN
+    except OSError:
+        status = UNKNOWN
+    final = next((e for e in reversed(events) if final_status(e)), None)
+    if final is not None and status in ("running", UNKNOWN):
+        status = final_status(final) or status  # the event made it to disk, the status file did not
+    elif status == "running" and _process_gone(info):
+        status = INTERRUPTED
+
+    evaluation = None
+    if (path / EVALUATION_FILE).exists():
+        evaluation = _load_evaluation(path / EVALUATION_FILE, errors)
+
+    return RunRecord(path, experiment, status, events, evaluation, info, errors)
+
+
+def _load_evaluation(path: Path, errors: list[str]) -> Evaluation | None:
+    data = _read_json(path)
+    if data is None:
+        errors.append(f"{EVALUATION_FILE}: not valid JSON")
+        return None
+    try:
+        from kerastui.core.evaluate import Evaluation
+    except ImportError as error:
+        errors.append(f"{EVALUATION_FILE}: cannot be read here ({error})")
+        return None
+    try:
+        return Evaluation.from_dict(data)
+    except (KeyError, TypeError, ValueError) as error:
+        errors.append(f"{EVALUATION_FILE}: malformed ({error})")
+        return None
+
+
+def _process_gone(info: dict[str, Any]) -> bool:
+    """True when the run was written by a process on this host that no longer exists."""
+    pid, host = info.get("pid"), info.get("host")
+    if not isinstance(pid, int) or host != socket.gethostname() or info.get("slurm_job_id"):
+        return False  # another machine, or a batch job: cannot tell from here
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists but belongs to someone else
+    return False
+
+
+def is_run_dir(path: Path) -> bool:
+    return path.is_dir() and any((path / name).exists() for name in RUN_FILES)
+
+
+def list_runs(root: Path | None = None) -> list[RunRecord]:
+    """Every run directory under root, newest first; unreadable ones carry an error note."""
+    root = Path(root) if root is not None else default_runs_root()
+    if not root.is_dir():
+        return []
+    records = []
+    for child in root.iterdir():
+        if child.name.startswith(".") or not is_run_dir(child):
+            continue
+        try:
+            records.append(load_run(child))
+        except Exception as error:  # a broken run must not hide the others
+            records.append(RunRecord(child, None, UNKNOWN, errors=[f"cannot be read: {error}"]))
+    records.sort(key=lambda r: (r.created, r.name), reverse=True)
+    return records
+
+
+# ---- following -----------------------------------------------------------------------------
+
+
+def follow_metrics(
+    path: Path,
+    poll_interval: float = 0.2,
+    idle_timeout: float | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[TrainingEvent]:
+    """Yield the events of a metrics file from the start, then as they are appended.
+
+    `path` is a run directory or its metrics.jsonl. A file that does not exist yet is waited
+    for (a queued job); a last line without its newline is held back until the rest arrives.
+    Ends after a final event (finished/stopped/failed), when `stop` is set, or when nothing new
+    arrived for `idle_timeout` seconds (None: wait for ever).
+    """
+    path = Path(path)
+    file_path = path if path.suffix == ".jsonl" else path / METRICS_FILE
+    handle = None
+    buffer = b""
+    last_activity = time.monotonic()
+    try:
+        while True:
+            if stop is not None and stop.is_set():
+                return
+            if handle is None:
+                try:
+                    handle = open(file_path, "rb")
+                except FileNotFoundError:
+                    handle = None
+            if handle is not None:
+                if _was_truncated(handle, file_path):
+                    handle.seek(0)  # rewritten from scratch: read the new content from its start
+                    buffer = b""
+                chunk = handle.read()
+                if chunk:
+                    last_activity = time.monotonic()
+                    buffer += chunk
+                    *lines, buffer = buffer.split(b"\n")
+                    for line in lines:
+                        event = _parse_line(line)
+                        if event is None:
+                            continue
+                        yield event
+                        if final_status(event):
+                            return
+                    continue  # more may already be waiting: read again before sleeping
+            if idle_timeout is not None and time.monotonic() - last_activity >= idle_timeout:
+                return
+            if stop is not None:
+                stop.wait(poll_interval)
+            else:
+                time.sleep(poll_interval)
+    finally:
+        if handle is not None:
+            handle.close()
+
+
+def _was_truncated(handle: Any, file_path: Path) -> bool:
+    try:
+        return os.stat(file_path).st_size < handle.tell()
+    except OSError:
+        return False
+
+
+def _parse_line(line: bytes) -> TrainingEvent | None:
+    text = line.decode("utf-8", errors="replace").strip()
+    if not text:
+        return None
+    try:
+        return event_from_dict(json.loads(text))
+    except (ValueError, TypeError):
+        return None  # a corrupt line must not end the stream
