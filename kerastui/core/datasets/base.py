@@ -1,0 +1,262 @@
+"""The dataset types and the array checks every loader shares.
+
+Every loader ends in `image_dataset` or `tabular_dataset`, so all datasets look alike: images are
+float32 (N, H, W, C) in [0, 1], tabular features float32 (N, F) standardised with the training
+split's statistics, labels int64 (N,).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+IMAGE = "image"
+TABULAR = "tabular"
+
+
+class DatasetError(Exception):
+    """A dataset cannot be used; the message names the file or dataset, what is wrong and what to do."""
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A cheap description of a dataset for pickers (the Keras sets are not loaded to make one)."""
+
+    name: str
+    title: str
+    kind: str
+    input_shape: tuple[int, ...]
+    num_classes: int
+    class_names: tuple[str, ...]
+    train_size: int
+    test_size: int
+    source: str
+    available: bool
+    unavailable_reason: str = ""
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Train and test arrays ready for Keras, with what is needed to label results."""
+
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple[str, ...]
+    input_shape: tuple[int, ...]
+    kind: str
+    source: str
+    title: str = ""
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def info(self) -> DatasetInfo:
+        return DatasetInfo(
+            name=self.name,
+            title=self.title or self.name,
+            kind=self.kind,
+            input_shape=self.input_shape,
+            num_classes=self.num_classes,
+            class_names=self.class_names,
+            train_size=len(self.y_train),
+            test_size=len(self.y_test),
+            source=self.source,
+            available=True,
+        )
+
+
+def check_test_fraction(test_fraction: float) -> None:
+    if not 0.0 < test_fraction < 1.0:
+        raise DatasetError(
+            f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}"
+        )
+
+
+def split_sizes(total: int, test_fraction: float) -> tuple[int, int]:
+    """(train, test) sizes exactly as scikit-learn's train_test_split makes them."""
+    test = math.ceil(test_fraction * total)
+    return total - test, test
+
+
+def held_out_split(
+    x: np.ndarray, y: np.ndarray, *, seed: int, test_fraction: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A reproducible train/test split, stratified when every class has at least two samples."""
+    from sklearn.model_selection import train_test_split
+
+    check_test_fraction(test_fraction)
+    counts = np.bincount(y) if len(y) else np.array([])
+    present = counts[counts > 0]
+    _, test = split_sizes(len(y), test_fraction)
+    # Stratifying needs two samples per class and room for every class on both sides.
+    can_stratify = (
+        present.size > 0
+        and present.min() >= 2
+        and test >= present.size
+        and len(y) - test >= present.size
+    )
+    x_train, x_test, y_train, y_test = train_test_split(
+        x, y, test_size=test_fraction, random_state=seed, stratify=y if can_stratify else None
+    )
+    return x_train, y_train, x_test, y_test
+
+
+def as_labels(y: np.ndarray, origin: str, what: str) -> np.ndarray:
+    """Labels as int64 (N,): whole numbers >= 0; (N, 1) columns (CIFAR's layout) are flattened."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise DatasetError(
+            f"{origin}: {what} must be one label per sample, shape (N,), got shape {y.shape}"
+        )
+    if y.dtype.kind not in "iuf" and y.dtype != np.bool_:
+        raise DatasetError(f"{origin}: {what} must hold integer class labels, got {y.dtype} values")
+    if y.dtype.kind == "f" and not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
+        raise DatasetError(
+            f"{origin}: {what} must hold integer class labels, found non-integer values"
+        )
+    labels = y.astype(np.int64)
+    if labels.size and labels.min() < 0:
+        raise DatasetError(f"{origin}: {what} must be class numbers >= 0, found {labels.min()}")
+    return labels
+
+
+def check_pairs(
+    origin: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray
+) -> None:
+    """Same number of samples and labels, non-empty splits, same sample shape in train and test."""
+    for split, x, y in (("train", x_train, y_train), ("test", x_test, y_test)):
+        if len(x) != len(y):
+            raise DatasetError(
+                f"{origin}: x_{split} has {len(x)} samples but y_{split} has {len(y)} labels"
+            )
+        if len(x) == 0:
+            raise DatasetError(f"{origin}: the {split} split is empty")
+    if x_train.shape[1:] != x_test.shape[1:]:
+        raise DatasetError(
+            f"{origin}: train samples have shape {x_train.shape[1:]} but test samples {x_test.shape[1:]}"
+        )
+
+
+def scale_pixels(x: np.ndarray, origin: str) -> np.ndarray:
+    """Pixels as float32 in [0, 1]: 0-255 values (uint8 or not) are divided by 255."""
+    if x.dtype.kind not in "iuf":
+        raise DatasetError(f"{origin}: image pixels must be numbers, got {x.dtype} values")
+    if x.dtype == np.uint8:
+        scaled = x.astype(np.float32)
+        scaled /= 255.0
+        return scaled
+    low, high = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+    if not (math.isfinite(low) and math.isfinite(high)) or low < 0.0 or high > 255.0:
+        raise DatasetError(
+            f"{origin}: image pixels must lie in [0, 1] or [0, 255], found values from {low} to {high}"
+        )
+    scaled = x.astype(np.float32)
+    if high > 1.0:
+        scaled /= 255.0
+    return scaled
+
+
+def with_channel_axis(x: np.ndarray) -> np.ndarray:
+    """(N, H, W) grayscale images become (N, H, W, 1), the layout Conv2D expects."""
+    return x[..., np.newaxis] if x.ndim == 3 else x
+
+
+def class_names_for(
+    labels: tuple[np.ndarray, ...], names: tuple[str, ...] | None, origin: str
+) -> tuple[str, ...]:
+    """The given names (checked against the labels) or "0".."K-1" for K = largest label + 1."""
+    largest = max(int(y.max()) for y in labels if y.size)
+    if names is None:
+        return tuple(str(i) for i in range(largest + 1))
+    if largest >= len(names):
+        raise DatasetError(
+            f"{origin}: label {largest} found but only {len(names)} class names are given"
+        )
+    return names
+
+
+def image_dataset(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    source: str,
+    origin: str,
+    class_names: tuple[str, ...] | None = None,
+    title: str = "",
+) -> Dataset:
+    """Check, scale and shape image arrays ((N, H, W) or (N, H, W, C)) into a Dataset."""
+    y_train = as_labels(y_train, origin, "y_train")
+    y_test = as_labels(y_test, origin, "y_test")
+    check_pairs(origin, x_train, y_train, x_test, y_test)
+    if x_train.ndim not in (3, 4):
+        raise DatasetError(
+            f"{origin}: images must have shape (N, H, W) or (N, H, W, C), got {x_train.shape}"
+        )
+    x_train = with_channel_axis(scale_pixels(x_train, origin))
+    x_test = with_channel_axis(scale_pixels(x_test, origin))
+    return Dataset(
+        name=name,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        class_names=class_names_for((y_train, y_test), class_names, origin),
+        input_shape=tuple(int(d) for d in x_train.shape[1:]),
+        kind=IMAGE,
+        source=source,
+        title=title,
+    )
+
+
+def tabular_dataset(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    source: str,
+    origin: str,
+    class_names: tuple[str, ...] | None = None,
+    title: str = "",
+) -> Dataset:
+    """Check feature rows and standardise them with the training split's mean and deviation."""
+    from sklearn.preprocessing import StandardScaler
+
+    y_train = as_labels(y_train, origin, "y_train")
+    y_test = as_labels(y_test, origin, "y_test")
+    check_pairs(origin, x_train, y_train, x_test, y_test)
+    if x_train.ndim != 2:
+        raise DatasetError(
+            f"{origin}: tabular features must have shape (N, F), got {x_train.shape}"
+        )
+    if x_train.dtype.kind not in "iufb":
+        raise DatasetError(f"{origin}: features must be numbers, got {x_train.dtype} values")
+    for split, x in (("x_train", x_train), ("x_test", x_test)):
+        if not np.all(np.isfinite(x)):
+            raise DatasetError(f"{origin}: {split} contains NaN or infinite values")
+    # Statistics come from the training split only, so the test set stays unseen.
+    scaler = StandardScaler().fit(x_train.astype(np.float64))
+    return Dataset(
+        name=name,
+        x_train=scaler.transform(x_train.astype(np.float64)).astype(np.float32),
+        y_train=y_train,
+        x_test=scaler.transform(x_test.astype(np.float64)).astype(np.float32),
+        y_test=y_test,
+        class_names=class_names_for((y_train, y_test), class_names, origin),
+        input_shape=(int(x_train.shape[1]),),
+        kind=TABULAR,
+        source=source,
+        title=title,
+    )
