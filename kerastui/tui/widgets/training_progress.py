@@ -1,0 +1,114 @@
+"""Epoch and run progress bars with ETA and samples per second.
+
+`ProgressState` is plain bookkeeping fed by training events (times come from the events, stamped
+in the training thread, so a slow redraw does not distort the speed); `TrainingProgress` shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, ProgressBar
+
+from kerastui.core.events import BatchEnded, EpochEnded, TrainingStarted
+
+
+def format_duration(seconds: float | None) -> str:
+    """'1:02:03', '2:03' or '--:--' when unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "--:--"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+@dataclass
+class ProgressState:
+    epochs: int = 0
+    steps: int = 0
+    train_samples: int = 0
+    epoch: int = 0  # 0-based epoch running (or last finished)
+    step: int = 0  # batches done in that epoch; == steps once it has ended
+    started_at: float | None = None
+    last_at: float | None = None
+
+    def on_started(self, event: TrainingStarted) -> None:
+        self.epochs, self.steps, self.train_samples = event.epochs, event.steps_per_epoch, event.train_samples
+        self.epoch, self.step = 0, 0
+        self.started_at = self.last_at = event.time
+
+    def on_batch(self, event: BatchEnded) -> None:
+        self.epoch = event.epoch
+        self.step = event.step
+        self.steps = event.steps or self.steps
+        self.last_at = event.time
+
+    def on_epoch(self, event: EpochEnded) -> None:
+        self.epoch = event.epoch
+        self.epochs = event.epochs or self.epochs
+        self.step = self.steps
+        self.last_at = event.time
+
+    @property
+    def epoch_fraction(self) -> float:
+        return min(1.0, self.step / self.steps) if self.steps else 0.0
+
+    @property
+    def run_fraction(self) -> float:
+        if not self.epochs:
+            return 0.0
+        return min(1.0, (self.epoch + self.epoch_fraction) / self.epochs)
+
+    @property
+    def elapsed(self) -> float:
+        if self.started_at is None or self.last_at is None:
+            return 0.0
+        return max(0.0, self.last_at - self.started_at)
+
+    @property
+    def samples_per_second(self) -> float | None:
+        if self.elapsed <= 0 or not self.epochs:
+            return None
+        samples = (self.epoch + self.epoch_fraction) * self.train_samples
+        return samples / self.elapsed
+
+    @property
+    def eta_seconds(self) -> float | None:
+        fraction = self.run_fraction
+        if fraction <= 0 or self.elapsed <= 0:
+            return None
+        return self.elapsed / fraction * (1.0 - fraction)
+
+    def summary(self) -> str:
+        speed = self.samples_per_second
+        speed_text = f"{speed:,.0f} samples/s" if speed is not None else "-- samples/s"
+        return f"ETA {format_duration(self.eta_seconds)} · {speed_text} · elapsed {format_duration(self.elapsed)}"
+
+
+class TrainingProgress(Vertical):
+    """Two labelled bars (this epoch, whole run) and a line with ETA and speed."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="progress-row"):
+            yield Label("epoch  -/-", id="epoch-label", classes="progress-label")
+            yield ProgressBar(total=1, show_eta=False, id="epoch-bar")
+        with Horizontal(classes="progress-row"):
+            yield Label("run", id="run-label", classes="progress-label")
+            yield ProgressBar(total=1, show_eta=False, id="run-bar")
+        yield Label("ETA --:-- · -- samples/s", id="progress-summary")
+
+    def show(self, state: ProgressState) -> None:
+        self.query_one("#epoch-label", Label).update(f"epoch {state.epoch + 1}/{state.epochs or '-'}")
+        self.query_one("#epoch-bar", ProgressBar).update(total=max(state.steps, 1), progress=state.step)
+        total_steps = max(state.steps * state.epochs, 1)
+        done_steps = state.run_fraction * total_steps
+        self.query_one("#run-bar", ProgressBar).update(total=total_steps, progress=done_steps)
+        self.query_one("#progress-summary", Label).update(state.summary())
+
+    @property
+    def run_percentage(self) -> float:
+        """The run bar's fill in [0, 1] (what the user sees)."""
+        return self.query_one("#run-bar", ProgressBar).percentage or 0.0
