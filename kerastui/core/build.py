@@ -1,0 +1,223 @@
+"""Experiment -> Keras model, and a per-layer preview whose shapes and counts come from Keras itself.
+
+Keras is imported inside the functions (it costs seconds); this module imports cheaply.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kerastui.core.backend import import_keras
+from kerastui.core.spec import Experiment, LayerSpec, Problem, SpecError, shape_problems
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    import keras
+
+
+class ModelBuildError(ValueError):
+    """The layers cannot be put together; names the layer (0-based index) and the shapes involved."""
+
+    def __init__(self, message: str, layer_index: int | None = None, keras_message: str = ""):
+        super().__init__(message)
+        self.message = message
+        self.layer_index = layer_index
+        self.keras_message = keras_message
+
+
+@dataclass(frozen=True)
+class LayerPreview:
+    index: int  # 0-based position in the experiment's layers
+    name: str  # Keras layer name, e.g. "dense_1"
+    description: str  # human label, e.g. "Dense 128 relu"
+    output_shape: tuple  # batch dimension is None
+    params: int
+
+
+@dataclass(frozen=True)
+class ModelPreview:
+    input_shape: tuple
+    layers: tuple[LayerPreview, ...]
+    total_params: int
+    trainable_params: int
+
+    @property
+    def output_shape(self) -> tuple:
+        return self.layers[-1].output_shape if self.layers else (None, *self.input_shape)
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.total_params - self.trainable_params
+
+
+OPTIMIZER_CLASSES = {
+    "adam": "Adam",
+    "sgd": "SGD",
+    "rmsprop": "RMSprop",
+    "adamw": "AdamW",
+    "adagrad": "Adagrad",
+    "nadam": "Nadam",
+}
+
+
+def keras_layer(keras_module: Any, spec: LayerSpec, index: int) -> "keras.layers.Layer":
+    """One Keras layer for `spec`, with a stable name so previews do not drift (dense_3, dense_17...)."""
+    layers = keras_module.layers
+    name = f"{_snake(spec.type)}_{index}"
+    p = spec.param
+    if spec.type == "Dense":
+        return layers.Dense(p("units"), activation=p("activation"), name=name)
+    if spec.type == "Conv2D":
+        return layers.Conv2D(
+            p("filters"),
+            p("kernel_size"),
+            strides=p("strides"),
+            padding=p("padding"),
+            activation=p("activation"),
+            name=name,
+        )
+    if spec.type == "MaxPooling2D":
+        return layers.MaxPooling2D(p("pool_size"), name=name)
+    if spec.type == "AveragePooling2D":
+        return layers.AveragePooling2D(p("pool_size"), name=name)
+    if spec.type == "Flatten":
+        return layers.Flatten(name=name)
+    if spec.type == "Dropout":
+        return layers.Dropout(p("rate"), name=name)
+    if spec.type == "BatchNormalization":
+        return layers.BatchNormalization(name=name)
+    if spec.type == "GlobalAveragePooling2D":
+        return layers.GlobalAveragePooling2D(name=name)
+    raise ModelBuildError(f"layer {index}: unknown layer type {spec.type!r}", index)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()
+
+
+def _check_specs(layers: tuple[LayerSpec, ...]) -> None:
+    """Bad types or parameters would reach Keras as confusing errors; report them in our words first."""
+    if not layers:
+        raise ModelBuildError("the model has no layers; add at least one (e.g. Dense 10 softmax)")
+    for index, layer in enumerate(layers):
+        found = layer.problems(index)
+        if found:
+            raise ModelBuildError(f"layer {index} ({layer.describe()}): " + "; ".join(map(str, found)), index)
+
+
+def _functional_model(keras_module: Any, layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]):
+    """Input + layers, one at a time, so a Keras complaint is pinned to the layer that raised it."""
+    _check_specs(layers)
+    inputs = keras_module.Input(shape=tuple(input_shape), name="input")
+    x = inputs
+    built = []
+    for index, spec in enumerate(layers):
+        layer = keras_layer(keras_module, spec, index)
+        incoming = _shape(x.shape)
+        try:
+            x = layer(x)
+        except Exception as error:  # Keras raises ValueError mostly, but backends vary
+            raise _build_error(layers, input_shape, index, incoming, error) from error
+        if any(d is not None and d <= 0 for d in _shape(x.shape)):
+            # Some layers accept the call and produce an empty tensor; that is an error too.
+            raise _build_error(layers, input_shape, index, incoming, ValueError(f"output shape {_shape(x.shape)} is empty"))
+        built.append(layer)
+    model = keras_module.Model(inputs, x, name="kerastui_model")
+    return model, built
+
+
+def _build_error(layers, input_shape, index: int, incoming: tuple, error: Exception) -> ModelBuildError:
+    spec = layers[index]
+    complaint = plain_keras_message(error)
+    # The spec's own shape check words the common cases (window larger than the image, image layer
+    # on flat data) better than Keras does; Keras's sentence stays as the authority after it.
+    hint = next((p.message for p in shape_problems(tuple(layers), tuple(input_shape)) if p.field.startswith(f"layers[{index}]")), "")
+    reason = f"{hint}. Keras: {complaint}" if hint else complaint
+    return ModelBuildError(
+        f"layer {index} ({spec.describe()}) cannot take input {_format_shape(incoming)}: {reason}",
+        index,
+        complaint,
+    )
+
+
+def plain_keras_message(error: BaseException) -> str:
+    """Keras's complaint without colour codes, call-argument dumps or repeated shape listings."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    kept = [p for p in paragraphs if not p.startswith(("Exception encountered when calling", "Arguments received by"))]
+    sentence = " ".join((kept or paragraphs or [type(error).__name__])[0].split())
+    # "... would be zero or negative. Received: `inputs.shape=[...]` ..." -> the shape is already in our message.
+    sentence = re.split(r"\.\s+(?:Received[: ]|Full shape received)", sentence)[0]
+    sentence = re.sub(r"Input 0 with name '[^']*' of layer '[^']*' is", "the input is", sentence)
+    return sentence.rstrip(".") + "."
+
+
+def _shape(shape: Any) -> tuple:
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _format_shape(shape: tuple) -> str:
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def preview_model(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], backend: str | None = None) -> ModelPreview:
+    """Per-layer output shapes and parameter counts, as Keras computes them (nothing is trained)."""
+    keras_module = import_keras(backend)
+    model, built = _functional_model(keras_module, tuple(layers), tuple(input_shape))
+    previews = tuple(
+        LayerPreview(
+            index=index,
+            name=layer.name,
+            description=spec.describe(),
+            output_shape=_shape(layer.output.shape),
+            params=int(layer.count_params()),
+        )
+        for index, (spec, layer) in enumerate(zip(layers, built))
+    )
+    trainable = sum(math.prod(_shape(w.shape)) for w in model.trainable_weights)
+    return ModelPreview(tuple(input_shape), previews, int(model.count_params()), int(trainable))
+
+
+def output_problem(output_shape: tuple, num_classes: int) -> str | None:
+    """Why a model with `output_shape` cannot classify `num_classes` classes, or None when it can."""
+    if len(output_shape) != 2:
+        return (
+            f"the model outputs shape {_format_shape(tuple(output_shape))} but needs (None, {num_classes}): "
+            "add Flatten or GlobalAveragePooling2D before the last Dense layer"
+        )
+    if output_shape[-1] != num_classes:
+        return (
+            f"the last layer outputs {output_shape[-1]} values but the dataset has {num_classes} classes: "
+            f"set the last Dense layer to {num_classes} units"
+        )
+    return None
+
+
+def build_model(experiment: Experiment, input_shape: tuple[int, ...]) -> "keras.Model":
+    """A compiled, seeded model for `experiment` (built under its distribution strategy)."""
+    from kerastui.core.distribute import strategy_scope
+
+    # Layer shape issues are left to Keras (ModelBuildError below); everything else is a SpecError.
+    problems = [p for p in experiment.problems() if not p.field.startswith("layers")]
+    if problems:
+        raise SpecError(problems)
+    keras_module = import_keras(experiment.backend)
+    # Same seed -> same initial weights, dropout masks and shuffling order.
+    keras_module.utils.set_random_seed(experiment.seed)
+    with strategy_scope(experiment):
+        model, _ = _functional_model(keras_module, experiment.layers, tuple(input_shape))
+        model.compile(
+            optimizer=make_optimizer(keras_module, experiment.compile.optimizer, experiment.compile.learning_rate),
+            loss=experiment.compile.loss,
+            metrics=list(experiment.compile.metrics),
+        )
+    return model
+
+
+def make_optimizer(keras_module: Any, name: str, learning_rate: float):
+    class_name = OPTIMIZER_CLASSES.get(name)
+    if class_name is None:
+        raise SpecError([Problem("compile.optimizer", name, f"unknown optimizer; allowed: {', '.join(OPTIMIZER_CLASSES)}")])
+    return getattr(keras_module.optimizers, class_name)(learning_rate=float(learning_rate))
