@@ -1,0 +1,299 @@
+"""Sending an experiment to Slurm and keeping an eye on the job.
+
+    run_dir = prepare_submission(experiment, settings)   # run dir with config.toml + job.sbatch
+    job_id = submit(run_dir)                              # sbatch --parsable; id recorded in info.json
+    job_state(job_id)                                     # JobState("PENDING", "Resources")
+    cancel(job_id, run_dir)                               # scancel
+
+The job runs `python -m kerastui train <run_dir>/config.toml --run-dir <run_dir> --plain`, which
+writes into the same run directory (on the shared filesystem), so `follow_metrics` and the runs
+screen read a Slurm run exactly like a local one.
+
+Slurm commands are run through an injectable `runner` (subprocess.run's signature) so the
+parsing is tested without a cluster; tests/test_slurm_cluster.py runs them for real.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import kerastui
+from kerastui.core.runs import STATUS_FILE, RunWriter
+from kerastui.core.slurm_script import SCRIPT_NAME, JobScript, render_sbatch_script
+from kerastui.core.slurm_settings import ENV_VARIABLES, SlurmSettings, slurm_settings
+from kerastui.core.spec import Experiment
+from kerastui.core.user_config import UserConfig, config_path, load_user_config
+
+Runner = Callable[..., subprocess.CompletedProcess]
+
+# Status of a run directory between `prepare_submission` and the job starting to train
+# (the job's own RunWriter then writes "running").
+PREPARED = "prepared"
+SUBMITTED = "submitted"
+CANCELLED = "cancelled"
+
+# Job states after which nothing more will happen.
+FINAL_STATES = frozenset({
+    "COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL",
+    "PREEMPTED", "BOOT_FAIL", "DEADLINE", "REVOKED", "SPECIAL_EXIT",
+})
+
+
+class SlurmError(RuntimeError):
+    """A Slurm command failed or kerastui refuses to submit; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class JobState:
+    job_id: str
+    state: str          # PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, ... or UNKNOWN
+    reason: str = ""    # squeue's reason: Resources, Priority, BeginTime, ...
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL_STATES
+
+    def __str__(self) -> str:
+        return f"{self.state} ({self.reason})" if self.reason else self.state
+
+
+# ---- settings ------------------------------------------------------------------------------
+
+
+def default_settings(
+    config: UserConfig | None = None, environ: Mapping[str, str] | None = None, **overrides: Any
+) -> SlurmSettings:
+    """Settings from the user config file and environment, with explicit overrides on top."""
+    config = load_user_config(environ=environ) if config is None else config
+    return slurm_settings(config.slurm, environ, **overrides)
+
+
+# ---- preparing and submitting ----------------------------------------------------------------
+
+
+def check_dataset_offline(name_or_path: str) -> None:
+    """Raise SlurmError unless the dataset can be loaded without a network (cached or a file)."""
+    from kerastui.core.data import DatasetError, dataset_info
+
+    try:
+        info = dataset_info(name_or_path)
+    except DatasetError as error:
+        raise SlurmError(f"dataset {name_or_path!r} cannot be used by the job: {error}") from None
+    if not info.available:
+        raise SlurmError(
+            f"dataset {name_or_path!r} is not available offline, and compute nodes often have no "
+            f"network: {info.unavailable_reason or 'download it on the login node first'}"
+        )
+
+
+def prepare_submission(
+    experiment: Experiment,
+    settings: SlurmSettings,
+    *,
+    runs_root: Path | None = None,
+    run_name: str | None = None,
+    python: str | None = None,
+    workdir: Path | None = None,
+    check_dataset: Callable[[str], None] = check_dataset_offline,
+) -> Path:
+    """Make a run directory holding config.toml and job.sbatch, ready for `submit`.
+
+    The user may inspect or edit job.sbatch before submitting. Nothing is sent to Slurm here.
+    """
+    experiment.validated()
+    settings.validated()
+    check_dataset(experiment.dataset)
+    writer = RunWriter.create(experiment, root=runs_root, name=run_name)
+    run_dir = writer.path.resolve()
+    job = JobScript(
+        run_dir=run_dir,
+        python=python or sys.executable,
+        workdir=(workdir or Path.cwd()).resolve(),
+        job_name=f"kerastui-{experiment.name}",
+        backend=experiment.backend,
+        pythonpath=_source_checkout(),
+    )
+    from kerastui.core.atomic import write_text_atomic
+
+    write_text_atomic(run_dir / SCRIPT_NAME, render_sbatch_script(settings, job))
+    writer.set_status(PREPARED)
+    writer.update_info(slurm=asdict(settings), slurm_script=SCRIPT_NAME)
+    return run_dir
+
+
+def _source_checkout() -> Path | None:
+    """The checkout root when kerastui runs from source (editable install or none), else None.
+
+    Put on the job's PYTHONPATH so the job imports the same kerastui even where the install
+    is not visible on the compute node.
+    """
+    root = Path(kerastui.__file__).resolve().parent.parent
+    return root if (root / "pyproject.toml").exists() else None
+
+
+def submit(
+    run_dir: Path,
+    *,
+    runner: Runner = subprocess.run,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """Submit a prepared run directory's job.sbatch with `sbatch --parsable`; return the job id."""
+    run_dir = Path(run_dir).resolve()
+    script = run_dir / SCRIPT_NAME
+    if not script.is_file():
+        raise SlurmError(f"{script} does not exist; prepare the run first (kerastui submit --dry-run)")
+    env = dict(os.environ if environ is None else environ)
+    # The script is the record of what was asked for; sbatch would let these override it.
+    for variable in ENV_VARIABLES.values():
+        env.pop(variable, None)
+    result = _run(runner, ["sbatch", "--parsable", str(script)], cwd=run_dir, env=env)
+    if result.returncode != 0:
+        raise SlurmError(f"sbatch refused {script}: {_message(result)}")
+    # --parsable prints "jobid" or "jobid;cluster".
+    job_id = result.stdout.strip().splitlines()[-1].split(";")[0].strip() if result.stdout.strip() else ""
+    if not job_id.isdigit():
+        raise SlurmError(f"sbatch printed no job id for {script}: {result.stdout.strip()!r}")
+    writer = RunWriter(run_dir)
+    writer.update_info(slurm_job_id=job_id, submitted=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    if _status(run_dir) == PREPARED:  # the job may already have started and said "running"
+        writer.set_status(SUBMITTED)
+    return job_id
+
+
+# ---- following and cancelling ----------------------------------------------------------------
+
+
+def job_state(job_id: str, *, runner: Runner = subprocess.run) -> JobState:
+    """The job's state and reason from squeue; from scontrol, then sacct, once it left the queue."""
+    job_id = str(job_id)
+    result = _run(runner, ["squeue", "-h", "-j", job_id, "-o", "%T|%r"])
+    if result.returncode == 0 and (state := parse_squeue(job_id, result.stdout)) is not None:
+        return state
+    result = _run(runner, ["scontrol", "show", "job", "-o", job_id])
+    if result.returncode == 0 and (state := parse_scontrol(job_id, result.stdout)) is not None:
+        return state
+    result = _run(runner, ["sacct", "-n", "-X", "-P", "-j", job_id, "-o", "State"])
+    if result.returncode == 0 and (state := parse_sacct(job_id, result.stdout)) is not None:
+        return state
+    return JobState(job_id, "UNKNOWN", "Slurm no longer knows this job (it finished too long ago, or the id is wrong)")
+
+
+def parse_squeue(job_id: str, text: str) -> JobState | None:
+    for line in text.splitlines():
+        if "|" in line:
+            state, reason = line.strip().split("|", 1)
+            return JobState(job_id, state.strip(), "" if reason.strip() == "None" else reason.strip())
+    return None
+
+
+def parse_scontrol(job_id: str, text: str) -> JobState | None:
+    fields = dict(part.split("=", 1) for part in text.split() if "=" in part)
+    if "JobState" not in fields:
+        return None
+    reason = fields.get("Reason", "")
+    return JobState(job_id, fields["JobState"], "" if reason == "None" else reason)
+
+
+def parse_sacct(job_id: str, text: str) -> JobState | None:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return None
+    words = lines[0].split()            # e.g. "CANCELLED by 0"
+    return JobState(job_id, words[0], " ".join(words[1:]))
+
+
+def cancel(job_id: str, run_dir: Path | None = None, *, runner: Runner = subprocess.run) -> None:
+    """scancel the job. A run directory whose job never started is marked cancelled."""
+    result = _run(runner, ["scancel", str(job_id)])
+    if result.returncode != 0:
+        raise SlurmError(f"scancel {job_id} failed: {_message(result)}")
+    if run_dir is not None and _status(Path(run_dir)) in (PREPARED, SUBMITTED):
+        RunWriter(Path(run_dir)).set_status(CANCELLED)
+
+
+def _status(run_dir: Path) -> str:
+    try:
+        return (run_dir / STATUS_FILE).read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
+def wait_for_job(
+    job_id: str,
+    *,
+    timeout: float,
+    poll_interval: float = 1.0,
+    until: Callable[[JobState], bool] = lambda state: state.finished,
+    runner: Runner = subprocess.run,
+) -> JobState:
+    """Poll job_state until `until` holds (default: a final state) or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = job_state(job_id, runner=runner)
+        if until(state) or time.monotonic() >= deadline:
+            return state
+        time.sleep(poll_interval)
+
+
+def _run(runner: Runner, argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
+    try:
+        return runner(list(argv), capture_output=True, text=True, timeout=60, **kwargs)
+    except FileNotFoundError:
+        raise SlurmError(f"{argv[0]} was not found: is this a machine with the Slurm client commands?") from None
+    except subprocess.TimeoutExpired:
+        raise SlurmError(f"{argv[0]} did not answer within 60 s: is the Slurm controller up?") from None
+
+
+def _message(result: subprocess.CompletedProcess) -> str:
+    return (result.stderr or result.stdout or f"exit status {result.returncode}").strip()
+
+
+# ---- login-node guard ------------------------------------------------------------------------
+
+
+def estimated_samples(experiment: Experiment, train_size: int) -> int:
+    """Training samples the run will process: epochs x the part of the training set not held out.
+
+    Deliberately simple (it ignores model size): it separates a smoke run from real training.
+    """
+    per_epoch = round(train_size * (1.0 - experiment.fit.validation_split))
+    return experiment.fit.epochs * per_epoch
+
+
+def login_node_guard(
+    experiment: Experiment,
+    dataset_info: Any,
+    *,
+    config: UserConfig | None = None,
+    environ: Mapping[str, str] | None = None,
+    which: Callable[[str], str | None] = shutil.which,
+) -> str | None:
+    """A warning when this looks like a login node and the local run would be long, else None.
+
+    "Login node": the Slurm client (`sbatch`) is on PATH and we are not inside a job
+    (SLURM_JOB_ID unset). "Long": `estimated_samples` above [guard] max_local_samples in the
+    user config (default 200 000; 0 turns the guard off).
+    """
+    env = os.environ if environ is None else environ
+    if env.get("SLURM_JOB_ID") or which("sbatch") is None:
+        return None
+    config = load_user_config(environ=environ) if config is None else config
+    limit = config.guard.max_local_samples
+    samples = estimated_samples(experiment, dataset_info.train_size)
+    if limit <= 0 or samples <= limit:
+        return None
+    where = config.path or config_path(environ)
+    return (
+        f"This looks like a login node (Slurm's sbatch is here, but no SLURM_JOB_ID), and this run "
+        f"would train on about {samples:,} samples ({experiment.fit.epochs:,} epochs of "
+        f"{dataset_info.name}), above the {limit:,} allowed locally. Submit it to Slurm instead, "
+        f"or shorten it for a smoke test (the limit is [guard] max_local_samples in {where})."
+    )

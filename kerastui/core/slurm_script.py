@@ -1,0 +1,93 @@
+"""The sbatch script kerastui writes into a run directory, readable and safe to edit.
+
+Every user value goes through `shlex.quote`: in the shell part that stops `;`, `$(...)` and
+backticks from running, and sbatch's own #SBATCH parser strips the same quotes. Newlines and
+other control characters are rejected earlier (SlurmSettings.problems), since a newline in a
+#SBATCH line would start a new, executable line.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from kerastui.core.slurm_settings import SlurmSettings
+from kerastui.core.spec import Problem, SpecError
+
+SCRIPT_NAME = "job.sbatch"
+CONFIG_NAME = "config.toml"
+OUTPUT_PATTERN = "slurm-%j.out"
+
+
+@dataclass(frozen=True)
+class JobScript:
+    """Everything the script needs besides the settings; paths should be absolute."""
+
+    run_dir: Path
+    python: str                      # the interpreter that runs kerastui on the compute node
+    workdir: Path                    # where relative dataset paths were meant from
+    job_name: str = "kerastui"
+    backend: str = "tensorflow"
+    pythonpath: Path | None = None   # a source checkout's root, when kerastui is not installed
+
+    @property
+    def config_path(self) -> Path:
+        return self.run_dir / CONFIG_NAME
+
+    def train_command(self) -> list[str]:
+        return [self.python, "-m", "kerastui", "train", str(self.config_path), "--run-dir", str(self.run_dir), "--plain"]
+
+
+def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
+    settings.validated()
+    _reject_control_characters(job)
+    q = shlex.quote
+    directives = [
+        f"--job-name={job.job_name}",
+        # '%' starts a Slurm file-name pattern; '%%' is a literal percent sign.
+        f"--output={str(job.run_dir).replace('%', '%%')}/{OUTPUT_PATTERN}",
+        f"--time={settings.time_limit}" if settings.time_limit else "",
+        f"--cpus-per-task={settings.cpus}",
+        f"--gres=gpu:{settings.gpus}" if settings.gpus else "",
+        f"--mem={settings.memory}" if settings.memory else "",
+        f"--partition={settings.partition}" if settings.partition else "",
+        f"--account={settings.account}" if settings.account else "",
+        *settings.extra_options,
+    ]
+    lines = [
+        "#!/bin/bash",
+        "# Written by kerastui. Edit it if you like, then submit it with",
+        "#   kerastui submit --prepared <this run directory>   (records the job id in the run)",
+        "# or plain `sbatch job.sbatch`. Flags given on sbatch's command line win over #SBATCH lines.",
+        *(f"#SBATCH {q(directive)}" for directive in directives if directive),
+        "",
+        "set -euo pipefail",
+        f"cd {q(str(job.workdir))}",
+        "# Output one line per epoch, unbuffered, so the .out file can be followed while it runs.",
+        "export PYTHONUNBUFFERED=1",
+        f"export KERAS_BACKEND={q(job.backend)}",
+    ]
+    if job.pythonpath is not None:
+        lines.append(f'export PYTHONPATH={q(str(job.pythonpath))}"${{PYTHONPATH:+:$PYTHONPATH}}"')
+    lines += [
+        'echo "kerastui job ${SLURM_JOB_ID:-?} on $(hostname) started $(date -Is)"',
+        " ".join(q(part) for part in job.train_command()),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _reject_control_characters(job: JobScript) -> None:
+    values = {
+        "run_dir": str(job.run_dir),
+        "python": job.python,
+        "workdir": str(job.workdir),
+        "job_name": job.job_name,
+        "backend": job.backend,
+        "pythonpath": str(job.pythonpath or ""),
+    }
+    found = [Problem(name, value, "must not contain newlines or other control characters")
+             for name, value in values.items() if any(ord(c) < 32 or ord(c) == 127 for c in value)]
+    if found:
+        raise SpecError(found)
