@@ -1,0 +1,126 @@
+"""Against a real Slurm cluster (the single-node localhost one .ci/slurm-up.sh starts):
+submit a tiny experiment and follow it to COMPLETED, then submit one that stays pending and
+cancel it. Skipped, with the reason, where there is no responsive cluster."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kerastui.core import slurm, spec
+from kerastui.core.runs import load_run
+from kerastui.core.slurm_settings import SlurmSettings
+from kerastui.core.spec import Experiment, FitSettings, LayerSpec
+
+JOB_TIMEOUT = 180
+
+
+def _cluster_problem() -> str | None:
+    if shutil.which("sbatch") is None:
+        return "no Slurm client (sbatch) on PATH; run .ci/slurm-up.sh to install and start a local cluster"
+    try:
+        result = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return "Slurm controller does not answer (sinfo timed out); run .ci/slurm-up.sh"
+    states = result.stdout.split()
+    if result.returncode != 0 or not any(s.rstrip("*~#$@+") in ("idle", "mixed", "allocated", "completing") for s in states):
+        why = (result.stderr or "no node up").strip().splitlines()[-1] if (result.stderr or not states) else f"node states {states}"
+        return f"no responsive Slurm cluster ({why}); run .ci/slurm-up.sh"
+    return None
+
+
+pytestmark = [
+    pytest.mark.slurm,
+    pytest.mark.slow,
+    pytest.mark.skipif((reason := _cluster_problem()) is not None, reason=str(reason)),
+]
+
+# Every user-controlled value that reaches the script tries to create this file (relative to
+# the job's working directory, which is the directory submit ran in).
+INJECTION = "; touch INJECTED $(touch INJECTED) `touch INJECTED` '\"; touch INJECTED"
+
+
+def tiny_config(tmp_path: Path, epochs: int = 1) -> Path:
+    experiment = Experiment(
+        name=f"tiny{INJECTION}",
+        dataset="digits",
+        layers=(LayerSpec("Flatten"), LayerSpec("Dense", {"units": 8}), LayerSpec("Dense", {"units": 10, "activation": "softmax"})),
+        fit=FitSettings(epochs=epochs, batch_size=64),
+    )
+    return spec.save(experiment, tmp_path / "tiny.toml")
+
+
+def job_output(run_dir: Path) -> str:
+    return "\n".join(path.read_text(errors="replace") for path in sorted(run_dir.glob("slurm-*.out")))
+
+
+def test_submitted_experiment_runs_to_completion_and_fills_its_run_dir(tmp_path):
+    config = tiny_config(tmp_path)
+    runs_root = tmp_path / f"runs{INJECTION}".replace("/", "_")
+    result = subprocess.run(
+        [sys.executable, "-m", "kerastui", "submit", str(config), "--runs-dir", str(runs_root),
+         "--time", "00:05:00", "--cpus", "1", "--mem", "2G", f"--sbatch-option=--comment={INJECTION}"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    run_dirs = [path for path in runs_root.iterdir() if path.is_dir()]
+    assert len(run_dirs) == 1
+    run_dir = run_dirs[0]
+    info = json.loads((run_dir / "info.json").read_text())
+    job_id = info["slurm_job_id"]
+    assert str(run_dir) in result.stdout and str(run_dir / "job.sbatch") in result.stdout and job_id in result.stdout
+
+    state = slurm.wait_for_job(job_id, timeout=JOB_TIMEOUT, poll_interval=1.0)
+    assert state.state == "COMPLETED", f"job {job_id} ended {state}:\n{job_output(run_dir)}"
+
+    record = load_run(run_dir)
+    assert record.status == "finished", job_output(run_dir)
+    assert record.epochs_done == 1
+    assert "val_accuracy" in record.metrics_history
+    assert (run_dir / "evaluation.json").is_file() and record.evaluation is not None
+    assert record.slurm_job_id == job_id
+    output = job_output(run_dir)
+    assert f"kerastui job {job_id}" in output
+    assert "\r" not in output  # plain, line-per-epoch output: no progress bars in the .out file
+    assert not (tmp_path / "INJECTED").exists()
+    assert not list(tmp_path.rglob("INJECTED"))
+
+
+def test_pending_job_reports_reason_and_can_be_cancelled(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    experiment = spec.load(tiny_config(tmp_path, epochs=50))
+    # Held back an hour, so it stays PENDING whatever else the cluster is doing.
+    settings = SlurmSettings(time_limit="00:05:00", extra_options=("--begin=now+1hour", f"--comment={INJECTION}"))
+    run_dir = slurm.prepare_submission(experiment, settings, runs_root=tmp_path / "runs")
+    job_id = slurm.submit(run_dir)
+
+    state = slurm.wait_for_job(job_id, timeout=30, poll_interval=0.5, until=lambda s: s.state == "PENDING" and bool(s.reason))
+    assert (state.state, state.reason) == ("PENDING", "BeginTime")
+    assert str(state) == "PENDING (BeginTime)"
+    assert load_run(run_dir).status == slurm.SUBMITTED
+
+    slurm.cancel(job_id, run_dir)
+    state = slurm.wait_for_job(job_id, timeout=30, poll_interval=0.5)
+    assert state.state == "CANCELLED"
+    assert load_run(run_dir).status == slurm.CANCELLED
+    assert not (tmp_path / "INJECTED").exists()
+
+
+def test_job_state_of_an_unknown_job_is_unknown():
+    assert slurm.job_state("999999999").state == "UNKNOWN"
+
+
+def test_sbatch_errors_come_back_as_slurm_errors(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    experiment = spec.load(tiny_config(tmp_path))
+    run_dir = slurm.prepare_submission(experiment, SlurmSettings(partition="no-such-partition"), runs_root=tmp_path / "runs")
+    with pytest.raises(slurm.SlurmError, match="(?i)partition"):
+        slurm.submit(run_dir)
+    assert "slurm_job_id" not in json.loads((run_dir / "info.json").read_text())
+    assert os.environ.get("SLURM_JOB_ID") is None
