@@ -155,8 +155,8 @@ def not_cached_reason(name: str, found: CacheLookup) -> str:
             f"(download each from {KERAS_ORIGIN}<file name>)"
         )
     return (
-        f"{prefix}: missing {', '.join(found.missing)} in {found.location}/; extract cifar-10-python.tar.gz "
-        f"(download: {CIFAR10_ORIGIN}) in {found.location.parent}/ so that {found.location}/data_batch_1 exists"
+        f"{prefix}: place {', '.join(found.missing)} in {found.location}/ by extracting "
+        f"cifar-10-python.tar.gz (download: {CIFAR10_ORIGIN}) in {found.location.parent}/"
     )
 
 
@@ -223,6 +223,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
             ("numpy._core.multiarray", "_reconstruct"),
             ("numpy.core.numeric", "_frombuffer"),
             ("numpy._core.numeric", "_frombuffer"),
+            # Python 3 writes bytes as _codecs.encode(text, "latin1") under protocol 2; harmless.
+            ("_codecs", "encode"),
         }
     )
 
