@@ -96,6 +96,13 @@ class Trainer:
         self._listeners: list[Listener] = list(listeners)
         self._lock = threading.Lock()
         self._broken_listeners: set[int] = set()
+        self._model: Any = None
+        self._progress: _Progress | None = None
+
+    @property
+    def model(self) -> Any:
+        """The model being trained (None until built); for listeners that want to look at it."""
+        return self._model
 
     def add_listener(self, listener: Listener) -> None:
         with self._lock:

@@ -1,0 +1,61 @@
+"""Distribution strategies: default is a no-op, mirrored trains on a CPU, chief detection from env."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import replace
+
+import pytest
+
+from kerastui.core.distribute import StrategyError, global_batch_size, is_chief, strategy_scope
+from kerastui.core.spec import Experiment, FitSettings
+
+
+def test_default_strategy_is_a_no_op_and_keeps_the_batch_size():
+    experiment = Experiment(fit=FitSettings(batch_size=48))
+    assert isinstance(strategy_scope(experiment), contextlib.nullcontext)
+    assert global_batch_size(experiment) == 48
+
+
+def test_tf_distribute_strategies_need_the_tensorflow_backend():
+    with pytest.raises(StrategyError, match="tensorflow backend"):
+        strategy_scope(Experiment(strategy="mirrored", backend="jax"))
+
+
+@pytest.mark.parametrize(
+    ("env", "chief"),
+    [
+        ({}, True),
+        ({"SLURM_NTASKS": "4", "SLURM_PROCID": "0"}, True),
+        ({"SLURM_NTASKS": "4", "SLURM_PROCID": "2"}, False),
+        ({"SLURM_NTASKS": "1", "SLURM_PROCID": "3"}, True),  # one task: it is alone, so it is chief
+        ({"TF_CONFIG": json.dumps({"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 1}})}, False),
+        ({"TF_CONFIG": json.dumps({"cluster": {"worker": ["a:1", "b:1"]}, "task": {"type": "worker", "index": 0}})}, True),
+        ({"TF_CONFIG": json.dumps({"cluster": {"chief": ["c:1"], "worker": ["a:1"]}, "task": {"type": "worker", "index": 0}})}, False),
+    ],
+)
+def test_is_chief_follows_slurm_and_tf_config(monkeypatch, env, chief):
+    for name in ("TF_CONFIG", "SLURM_NTASKS", "SLURM_STEP_NUM_TASKS", "SLURM_PROCID"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert is_chief() is chief
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_builds_and_trains_on_cpu():
+    from kerastui.core.data import load_dataset
+    from kerastui.core.presets import preset_experiment
+    from kerastui.core.train import Trainer
+
+    full = load_dataset("digits")
+    data = replace(full, x_train=full.x_train[:160], y_train=full.y_train[:160])
+    experiment = preset_experiment("mlp", "digits", data.input_shape, data.num_classes, strategy="mirrored")
+    experiment = replace(experiment, fit=replace(experiment.fit, epochs=1))
+    assert global_batch_size(experiment) == 32  # one CPU replica
+    events = []
+    result = Trainer(experiment, data, [events.append]).run()
+    assert result.status == "finished", result.reason
+    assert result.epochs_done == 1
+    assert type(result.model.distribute_strategy).__name__ == "MirroredStrategy"
