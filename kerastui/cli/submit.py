@@ -1,0 +1,121 @@
+"""`kerastui submit`: send an experiment to Slurm as a batch job.
+
+    kerastui submit [CONFIG.toml] [--preset mlp --dataset digits --epochs 5]
+                    [--partition P --time T --cpus N --gpus N --mem M --account A
+                     --sbatch-option=--qos=short ...] [--dry-run] [--runs-dir DIR]
+    kerastui submit --prepared RUN_DIR     # submit a run prepared with --dry-run (maybe edited)
+
+Prints the run directory, the script and the job id. Slurm values not given take their defaults
+from the [slurm] table of the user config file, then the SBATCH_* environment variables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from kerastui.core import slurm, spec
+from kerastui.core.data import DatasetError
+from kerastui.core.slurm_script import SCRIPT_NAME
+from kerastui.core.user_config import UserConfigError
+
+SLURM_FLAGS = {  # CLI flag -> SlurmSettings field
+    "partition": "partition",
+    "time": "time_limit",
+    "cpus": "cpus",
+    "gpus": "gpus",
+    "mem": "memory",
+    "account": "account",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "submit",
+        help="submit an experiment to Slurm as a batch job",
+        description=__doc__.split("\n\n", 1)[0],
+        epilog="Defaults: [slurm] in ~/.config/kerastui/config.toml ($KERASTUI_CONFIG), then SBATCH_PARTITION, "
+        "SBATCH_ACCOUNT, SBATCH_TIMELIMIT, SBATCH_MEM_PER_NODE, SBATCH_GPUS.",
+    )
+    parser.add_argument("config", nargs="?", help="experiment TOML file (default: a preset)")
+    what = parser.add_argument_group("experiment (without CONFIG, or to override it)")
+    what.add_argument("--preset", default=None, help="starting architecture when no CONFIG is given (default: mlp)")
+    what.add_argument("--dataset", help="built-in dataset name or a data file path")
+    what.add_argument("--epochs", type=int, help="number of epochs")
+    what.add_argument("--batch-size", type=int, help="batch size")
+    what.add_argument("--name", help="run name (default: the experiment's name)")
+    job = parser.add_argument_group("Slurm job")
+    job.add_argument("--partition", help="partition (queue)")
+    job.add_argument("--time", help="time limit, HH:MM:SS or D-HH:MM:SS")
+    job.add_argument("--cpus", type=int, help="CPUs per task")
+    job.add_argument("--gpus", type=int, help="GPUs (as --gres=gpu:N)")
+    job.add_argument("--mem", help="memory, e.g. 16G")
+    job.add_argument("--account", help="account to charge")
+    job.add_argument("--sbatch-option", action="append", dest="sbatch_options", metavar="OPT",
+                     help="extra sbatch option, whole, e.g. --sbatch-option=--qos=short (repeatable)")
+    parser.add_argument("--dry-run", action="store_true", help="only write the run directory and job.sbatch")
+    parser.add_argument("--prepared", metavar="RUN_DIR", help="submit a run directory prepared earlier with --dry-run")
+    parser.add_argument("--runs-dir", type=Path, help="where run directories go (default: $KERASTUI_RUNS_DIR or ./runs)")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.prepared:
+            run_dir = Path(args.prepared).resolve()
+        else:
+            run_dir = slurm.prepare_submission(
+                _experiment(args), _settings(args), runs_root=args.runs_dir, run_name=args.name
+            )
+        print(f"run directory: {run_dir}")
+        print(f"batch script:  {run_dir / SCRIPT_NAME}")
+        if args.dry_run:
+            print(f"not submitted (--dry-run); inspect or edit the script, then: kerastui submit --prepared {run_dir}")
+            return 0
+        job_id = slurm.submit(run_dir)
+    except (slurm.SlurmError, spec.SpecError, UserConfigError, DatasetError, ValueError) as error:
+        print(f"kerastui submit: error: {error}", file=sys.stderr)
+        return 2
+    print(f"job id:        {job_id}")
+    print(f"follow it with: kerastui watch {run_dir}")
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> slurm.SlurmSettings:
+    overrides = {field: getattr(args, flag) for flag, field in SLURM_FLAGS.items()}
+    if args.sbatch_options:
+        overrides["extra_options"] = tuple(args.sbatch_options)
+    return slurm.default_settings(**overrides)
+
+
+def _experiment(args: argparse.Namespace) -> spec.Experiment:
+    if args.config:
+        experiment = spec.load(args.config)
+        if args.preset:
+            raise ValueError("give either CONFIG or --preset, not both")
+        if args.dataset and args.dataset != experiment.dataset:
+            experiment = _refit_to_dataset(replace(experiment, dataset=args.dataset))
+    else:
+        from kerastui.core.data import dataset_info
+        from kerastui.core.presets import preset_experiment
+
+        dataset = args.dataset or "digits"
+        info = dataset_info(dataset)
+        experiment = preset_experiment(args.preset or "mlp", dataset, info.input_shape, info.num_classes)
+    fit = experiment.fit
+    if args.epochs is not None:
+        fit = replace(fit, epochs=args.epochs)
+    if args.batch_size is not None:
+        fit = replace(fit, batch_size=args.batch_size)
+    return replace(experiment, fit=fit).validated()
+
+
+def _refit_to_dataset(experiment: spec.Experiment) -> spec.Experiment:
+    """The output layer follows the new dataset's class count."""
+    from kerastui.core.data import dataset_info
+    from kerastui.core.presets import fit_output_to_classes
+
+    return fit_output_to_classes(experiment, dataset_info(experiment.dataset).num_classes)
