@@ -12,10 +12,10 @@ from the [slurm] table of the user config file, then the SBATCH_* environment va
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import replace
 from pathlib import Path
 
+from kerastui.cli.common import EXIT_OK, EXIT_USAGE, UsageError, print_error, resolve_run
 from kerastui.core import slurm, spec
 from kerastui.core.data import DatasetError
 from kerastui.core.slurm_script import SCRIPT_NAME
@@ -65,7 +65,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 def run(args: argparse.Namespace) -> int:
     try:
         if args.prepared:
-            run_dir = Path(args.prepared).resolve()
+            run_dir = resolve_run(args.prepared, args.runs_dir).resolve()
         else:
             run_dir = slurm.prepare_submission(
                 _experiment(args), _settings(args), runs_root=args.runs_dir, run_name=args.name
@@ -74,14 +74,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"batch script:  {run_dir / SCRIPT_NAME}")
         if args.dry_run:
             print(f"not submitted (--dry-run); inspect or edit the script, then: kerastui submit --prepared {run_dir}")
-            return 0
+            return EXIT_OK
         job_id = slurm.submit(run_dir)
+    except UsageError as error:
+        for line in error.lines:
+            print_error(f"submit: {line}")
+        return EXIT_USAGE
     except (slurm.SlurmError, spec.SpecError, UserConfigError, DatasetError, ValueError) as error:
-        print(f"kerastui submit: error: {error}", file=sys.stderr)
-        return 2
+        print_error(f"submit: {error}")
+        return EXIT_USAGE
     print(f"job id:        {job_id}")
     print(f"follow it with: kerastui watch {run_dir}")
-    return 0
+    return EXIT_OK
 
 
 def _settings(args: argparse.Namespace) -> slurm.SlurmSettings:

@@ -18,6 +18,7 @@ from kerastui.core.data import dataset_info
 from kerastui.core.slurm_script import JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import SlurmSettings, slurm_settings
 from kerastui.core.spec import Experiment, FitSettings, LayerSpec, SpecError
+from kerastui.core.spec import load as spec_load
 from kerastui.core.user_config import UserConfigError, load_user_config
 
 HOSTILE = [
@@ -290,3 +291,58 @@ def test_guard_threshold_comes_from_user_config(tmp_path):
     assert "1,000" in slurm.login_node_guard(tiny_experiment(epochs=2), digits, which=has_sbatch)
     (tmp_path / "kerastui-config.toml").write_text("[guard]\nmax_local_samples = 0\n")
     assert slurm.login_node_guard(tiny_experiment(epochs=1000), digits, which=has_sbatch) is None
+
+
+# ---- `kerastui submit` (argument handling; the real submission is in test_slurm_cluster) --------
+
+
+def submit_command(argv: list[str]) -> int:
+    import argparse
+
+    from kerastui.cli import submit as submit_cli
+
+    parser = argparse.ArgumentParser(prog="kerastui")
+    submit_cli.add_parser(parser.add_subparsers())
+    args = parser.parse_args(["submit", *argv])
+    return args.func(args)
+
+
+def test_submit_dry_run_writes_script_and_submits_nothing(tmp_path, monkeypatch, capsys):
+    def no_sbatch(*args, **kwargs):
+        raise AssertionError("--dry-run must not submit")
+
+    monkeypatch.setattr(slurm, "submit", no_sbatch)
+    code = submit_command(["--preset", "mlp", "--epochs", "3", "--partition", "debug", "--mem", "2g",
+                           "--sbatch-option=--qos=short", "--dry-run", "--runs-dir", str(tmp_path / "runs")])
+    out = capsys.readouterr().out
+    assert code == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    assert str(run_dir / "job.sbatch") in out and "--prepared" in out
+    script = (run_dir / "job.sbatch").read_text()
+    assert "#SBATCH --partition=debug" in script and "#SBATCH --mem=2G" in script and "#SBATCH --qos=short" in script
+    experiment = spec_load(run_dir / "config.toml")
+    assert (experiment.dataset, experiment.fit.epochs, experiment.name) == ("digits", 3, "mlp")
+
+
+def test_submit_prepared_run_prints_job_id(tmp_path, monkeypatch, capsys):
+    run_dir = slurm.prepare_submission(tiny_experiment(), SlurmSettings(), runs_root=tmp_path / "runs")
+    submitted = []
+    monkeypatch.setattr(slurm, "submit", lambda path: submitted.append(path) or "31337")
+    assert submit_command(["--prepared", str(run_dir)]) == 0
+    assert submitted == [run_dir]
+    assert "31337" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--time", "5 min"], "time_limit"),
+        (["--cpus", "0"], "cpus"),
+        (["--dataset", "mnist"], "not available offline"),
+        (["--sbatch-option", "qos=short"], "extra_options"),
+    ],
+)
+def test_submit_reports_bad_input_and_exits_2(tmp_path, capsys, argv, message):
+    assert submit_command([*argv, "--runs-dir", str(tmp_path / "runs")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
