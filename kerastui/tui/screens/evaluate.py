@@ -1,0 +1,125 @@
+"""The evaluate screen: test loss and accuracy, confusion matrix, per-class report, mistakes.
+
+Choosing a confusion-matrix cell (arrows, enter) narrows the misclassified browser to that
+(true, predicted) pair; enter on the diagonal or escape shows all mistakes again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from kerastui.tui.widgets.class_report import ClassReportTable
+from kerastui.tui.widgets.confusion_table import ConfusionTable
+from kerastui.tui.widgets.misclassified_browser import MisclassifiedBrowser
+
+NARROW_WIDTH = 110  # below this the confusion matrix and class report stack vertically
+
+
+class EvaluateScreen(Screen):
+    """Everything about how a trained model did on the held-out test set."""
+
+    CSS_PATH = "evaluate.tcss"
+    BINDINGS = [
+        Binding("n", "next_sample", "Next mistake"),
+        Binding("p", "previous_sample", "Previous"),
+        Binding("escape", "clear_filter", "All mistakes"),
+    ]
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.outcome: Any = None
+        self.dataset: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="eval-summary")
+        with VerticalScroll(id="eval-body"):
+            with Horizontal(id="eval-top"):
+                with Vertical(id="confusion-pane"):
+                    yield Label("Confusion matrix (rows true, columns predicted)", classes="pane-title")
+                    yield ConfusionTable(id="confusion-table")
+                with Vertical(id="report-pane"):
+                    yield Label("Per-class report", classes="pane-title")
+                    yield ClassReportTable(id="class-report")
+            yield MisclassifiedBrowser(id="misclassified")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._fill()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
+    def show(self, outcome: Any, dataset: Any) -> None:
+        """Fill the screen from a RunOutcome (its Evaluation) and the Dataset it was tested on."""
+        self.outcome, self.dataset = outcome, dataset
+        if self.is_mounted:
+            self._fill()
+
+    @property
+    def evaluation(self) -> Any:
+        return getattr(self.outcome, "evaluation", None)
+
+    def _fill(self) -> None:
+        self.query_one("#eval-summary", Static).update(self.summary_text())
+        evaluation = self.evaluation
+        table = self.query_one(ConfusionTable)
+        browser = self.query_one(MisclassifiedBrowser)
+        if evaluation is None:
+            table.set_matrix((), ())
+            self.query_one(ClassReportTable).show(())
+            browser.set_items((), (), None, "image")
+            return
+        table.set_matrix(evaluation.confusion, evaluation.class_names)
+        self.query_one(ClassReportTable).show(evaluation.per_class)
+        samples = getattr(self.dataset, "x_test", None)
+        kind = getattr(self.dataset, "kind", "image")
+        browser.set_items(evaluation.misclassified, evaluation.class_names, samples, kind)
+        table.focus()
+
+    def summary_text(self) -> Text:
+        evaluation = self.evaluation
+        if evaluation is None:
+            if self.outcome is not None:
+                return Text(f"This run {self.outcome.status} without an evaluation: {self.outcome.reason}", style="bold red")
+            return Text("No evaluation yet: train a model first (b to build, t to train).")
+        text = Text()
+        run_dir = getattr(self.outcome, "run_dir", None)
+        if run_dir is not None:
+            text.append(f"{getattr(run_dir, 'name', run_dir)}", style="bold")
+            text.append(f" ({self.outcome.status})  ")
+        text.append("test loss ")
+        text.append(f"{evaluation.test_loss:.4f}", style="bold")
+        text.append("   test accuracy ")
+        text.append(f"{evaluation.test_accuracy:.2%}", style="bold green")
+        text.append(f"   {len(evaluation.predictions)} test samples, {len(evaluation.misclassified)} misclassified")
+        return text
+
+    # ---- keys -----------------------------------------------------------------------------------
+
+    @on(ConfusionTable.CellChosen)
+    def _filter_by_cell(self, message: ConfusionTable.CellChosen) -> None:
+        browser = self.query_one(MisclassifiedBrowser)
+        if message.true == message.predicted:
+            browser.set_filter(None)
+        else:
+            browser.set_filter((message.true, message.predicted))
+
+    def action_next_sample(self) -> None:
+        self.query_one(MisclassifiedBrowser).action_next()
+
+    def action_previous_sample(self) -> None:
+        self.query_one(MisclassifiedBrowser).action_previous()
+
+    def action_clear_filter(self) -> None:
+        self.query_one(MisclassifiedBrowser).set_filter(None)
+        table = self.query_one(ConfusionTable)
+        table.chosen = None
