@@ -541,3 +541,22 @@ def test_unsupported_file_type_says_what_is_supported(tmp_path):
     path.write_text("hello")
     with pytest.raises(DatasetError, match=r"notes.txt.*'\.txt'.*\.npz.*\.csv.*IDX"):
         load_dataset(str(path))
+
+
+def test_csv_fast_numeric_reader_agrees_with_the_careful_reader(tmp_path):
+    from kerastui.core.datasets.csv_file import read_csv_table, read_numeric_table
+
+    rows = [f"{i * 0.5},{i % 3},{(i * 7) % 11}" for i in range(25)]
+    fast_file = write_csv(tmp_path / "fast.csv", "x,label,y", rows)
+    # A blank first line moves the header to line 2, which only the careful reader accepts.
+    careful_file = tmp_path / "careful.csv"
+    careful_file.write_text("\n" + fast_file.read_text())
+    header = ("x", "label", "y")
+    assert read_numeric_table(fast_file, header, 1) is not None
+    fast, careful = read_csv_table(fast_file), read_csv_table(careful_file)
+    np.testing.assert_array_equal(fast.features, careful.features)
+    assert fast.labels == careful.labels and fast.header == careful.header
+    assert fast.features.shape == (25, 2)
+    # Text labels are not for the fast reader.
+    text_file = write_csv(tmp_path / "text.csv", "x,label", ["1,cat", "2,dog"])
+    assert read_numeric_table(text_file, ("x", "label"), 1) is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,19 +47,55 @@ def is_number(text: str) -> bool:
     return True
 
 
-def read_csv_table(path: Path) -> CsvTable:
+def read_rows(path: Path, first_only: bool = False) -> list[tuple[int, list[str]]]:
+    """Non-blank rows with their line numbers (just the first one if `first_only`)."""
+    rows = []
     try:
         with path.open(newline="", encoding="utf-8-sig") as stream:
-            rows = [
-                (number, row)
-                for number, row in enumerate(csv.reader(stream), start=1)
-                if any(c.strip() for c in row)
-            ]
+            for number, row in enumerate(csv.reader(stream), start=1):
+                if any(c.strip() for c in row):
+                    rows.append((number, row))
+                    if first_only:
+                        break
     except (OSError, UnicodeDecodeError, csv.Error) as error:
         raise DatasetError(f"{path}: cannot be read as CSV ({error})") from None
-    if not rows:
+    return rows
+
+
+def read_numeric_table(path: Path, header: tuple[str, ...], label_at: int) -> CsvTable | None:
+    """Fast path for all-numeric files with class-number labels (numpy's C parser, ~100x faster
+    than cell by cell on an MNIST-sized CSV); None sends the file to the careful reader,
+    which finds the line and column of any fault."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "input contained no data" is handled below
+            table = np.loadtxt(
+                path,
+                delimiter=",",
+                skiprows=1,
+                dtype=np.float64,
+                ndmin=2,
+                encoding="utf-8-sig",
+                comments=None,
+            )
+    except (ValueError, UnicodeDecodeError, OSError):
+        return None
+    if table.shape[0] == 0 or table.shape[1] != len(header) or not np.isfinite(table).all():
+        return None
+    labels = table[:, label_at]
+    if (labels < 0).any() or (labels != np.round(labels)).any():
+        return None
+    features = np.delete(table, label_at, axis=1)
+    label_text = tuple(str(int(v)) for v in labels)
+    return CsvTable(path, header, label_at, features, label_text, tuple(range(2, len(table) + 2)))
+
+
+def read_csv_table(path: Path) -> CsvTable:
+    first = read_rows(path, first_only=True)
+    if not first:
         raise DatasetError(f"{path}: the file is empty; expected a header line and rows of numbers")
-    header = tuple(c.strip() for c in rows[0][1])
+    header_line, header_row = first[0]
+    header = tuple(c.strip() for c in header_row)
     if len(header) < 2:
         raise DatasetError(
             f"{path}: needs at least one feature column and a label column, found {len(header)} column(s)"
@@ -67,6 +104,12 @@ def read_csv_table(path: Path) -> CsvTable:
         raise DatasetError(
             f"{path}: the first line must be a header naming the columns, found numbers"
         )
+    label_at = label_column_index(header)
+    if header_line == 1:
+        fast = read_numeric_table(path, header, label_at)
+        if fast is not None:
+            return fast
+    rows = read_rows(path)
     if len(rows) < 2:
         raise DatasetError(f"{path}: has a header but no data rows")
     label_at = label_column_index(header)
