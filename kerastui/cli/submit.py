@@ -12,12 +12,13 @@ from the [slurm] table of the user config file, then the SBATCH_* environment va
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 from kerastui.cli.common import EXIT_OK, EXIT_USAGE, UsageError, print_error, resolve_run
+from kerastui.cli.train import build_experiment
 from kerastui.core import slurm, spec
 from kerastui.core.data import DatasetError
+from kerastui.core.presets import PRESETS
 from kerastui.core.slurm_script import SCRIPT_NAME
 from kerastui.core.user_config import UserConfigError
 
@@ -31,20 +32,28 @@ SLURM_FLAGS = {  # CLI flag -> SlurmSettings field
 }
 
 
-def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    parser = subparsers.add_parser(
-        "submit",
-        help="submit an experiment to Slurm as a batch job",
-        description=__doc__.split("\n\n", 1)[0],
-        epilog="Defaults: [slurm] in ~/.config/kerastui/config.toml ($KERASTUI_CONFIG), then SBATCH_PARTITION, "
-        "SBATCH_ACCOUNT, SBATCH_TIMELIMIT, SBATCH_MEM_PER_NODE, SBATCH_GPUS.",
+HELP = "submit an experiment to Slurm as a batch job"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = __doc__.split("\n\n", 1)[0]
+    parser.epilog = (
+        "Slurm defaults: [slurm] in ~/.config/kerastui/config.toml ($KERASTUI_CONFIG), then SBATCH_PARTITION, "
+        "SBATCH_ACCOUNT, SBATCH_TIMELIMIT, SBATCH_MEM_PER_NODE, SBATCH_GPUS."
     )
-    parser.add_argument("config", nargs="?", help="experiment TOML file (default: a preset)")
-    what = parser.add_argument_group("experiment (without CONFIG, or to override it)")
-    what.add_argument("--preset", default=None, help="starting architecture when no CONFIG is given (default: mlp)")
-    what.add_argument("--dataset", help="built-in dataset name or a data file path")
-    what.add_argument("--epochs", type=int, help="number of epochs")
-    what.add_argument("--batch-size", type=int, help="batch size")
+    parser.add_argument("config", nargs="?", metavar="CONFIG.toml", help="experiment file (default: a preset)")
+    what = parser.add_argument_group("experiment (as for `kerastui train`)")
+    what.add_argument("--preset", choices=PRESETS, help="start from this architecture (default mlp without CONFIG)")
+    what.add_argument("--dataset", metavar="NAME|PATH", help="built-in name or data file; must be usable offline")
+    what.add_argument("--epochs", type=int, metavar="N")
+    what.add_argument("--batch-size", type=int, metavar="N")
+    what.add_argument("--learning-rate", type=float, metavar="X")
+    what.add_argument("--optimizer", metavar="NAME")
+    what.add_argument("--validation-split", type=float, metavar="X")
+    what.add_argument("--seed", type=int, metavar="N")
+    what.add_argument("--patience", type=int, metavar="N", help="early stopping patience in epochs (0: off)")
+    what.add_argument("--backend", metavar="NAME", help="Keras backend: tensorflow, jax or torch")
+    what.add_argument("--strategy", metavar="NAME", help="default, mirrored or multiworker")
     what.add_argument("--name", help="run name (default: the experiment's name)")
     job = parser.add_argument_group("Slurm job")
     job.add_argument("--partition", help="partition (queue)")
@@ -55,11 +64,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     job.add_argument("--account", help="account to charge")
     job.add_argument("--sbatch-option", action="append", dest="sbatch_options", metavar="OPT",
                      help="extra sbatch option, whole, e.g. --sbatch-option=--qos=short (repeatable)")
-    parser.add_argument("--dry-run", action="store_true", help="only write the run directory and job.sbatch")
+    parser.add_argument("--dry-run", action="store_true", help="only write the run directory and its job.sbatch")
     parser.add_argument("--prepared", metavar="RUN_DIR", help="submit a run directory prepared earlier with --dry-run")
-    parser.add_argument("--runs-dir", type=Path, help="where run directories go (default: $KERASTUI_RUNS_DIR or ./runs)")
-    parser.set_defaults(func=run)
-    return parser
+    parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where run directories go (default: $KERASTUI_RUNS_DIR or ./runs)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,30 +103,6 @@ def _settings(args: argparse.Namespace) -> slurm.SlurmSettings:
 
 
 def _experiment(args: argparse.Namespace) -> spec.Experiment:
-    if args.config:
-        experiment = spec.load(args.config)
-        if args.preset:
-            raise ValueError("give either CONFIG or --preset, not both")
-        if args.dataset and args.dataset != experiment.dataset:
-            experiment = _refit_to_dataset(replace(experiment, dataset=args.dataset))
-    else:
-        from kerastui.core.data import dataset_info
-        from kerastui.core.presets import preset_experiment
-
-        dataset = args.dataset or "digits"
-        info = dataset_info(dataset)
-        experiment = preset_experiment(args.preset or "mlp", dataset, info.input_shape, info.num_classes)
-    fit = experiment.fit
-    if args.epochs is not None:
-        fit = replace(fit, epochs=args.epochs)
-    if args.batch_size is not None:
-        fit = replace(fit, batch_size=args.batch_size)
-    return replace(experiment, fit=fit).validated()
-
-
-def _refit_to_dataset(experiment: spec.Experiment) -> spec.Experiment:
-    """The output layer follows the new dataset's class count."""
-    from kerastui.core.data import dataset_info
-    from kerastui.core.presets import fit_output_to_classes
-
-    return fit_output_to_classes(experiment, dataset_info(experiment.dataset).num_classes)
+    # The same options, checks and error messages as `kerastui train`.
+    experiment, _info = build_experiment(args)
+    return experiment

@@ -72,7 +72,8 @@ def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
         lines.append(f'export PYTHONPATH={q(str(job.pythonpath))}"${{PYTHONPATH:+:$PYTHONPATH}}"')
     lines += [
         'echo "kerastui job ${SLURM_JOB_ID:-?} on $(hostname) started $(date -Is)"',
-        " ".join(q(part) for part in job.train_command()),
+        # exec: Slurm's signals (scancel, the time limit) then reach kerastui, not a waiting shell.
+        "exec " + " ".join(q(part) for part in job.train_command()),
         "",
     ]
     return "\n".join(lines)

@@ -125,7 +125,7 @@ def test_script_has_directives_and_exact_train_command(tmp_path):
         "--job-name=kerastui-tiny", f"--output={run_dir}/slurm-%j.out", "--time=02:00:00", "--cpus-per-task=4",
         "--gres=gpu:1", "--mem=16G", "--partition=gpu", "--account=proj", "--qos=short",
     ]
-    assert f"/usr/bin/python3 -m kerastui train {run_dir}/config.toml --run-dir {run_dir} --plain" in text.splitlines()
+    assert f"exec /usr/bin/python3 -m kerastui train {run_dir}/config.toml --run-dir {run_dir} --plain" in text.splitlines()
     assert text.startswith("#!/bin/bash\n")
     # Empty settings leave the site's defaults alone.
     bare = render_sbatch_script(SlurmSettings(), job_for(run_dir, "/usr/bin/python3", tmp_path))
@@ -301,10 +301,9 @@ def submit_command(argv: list[str]) -> int:
 
     from kerastui.cli import submit as submit_cli
 
-    parser = argparse.ArgumentParser(prog="kerastui")
-    submit_cli.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["submit", *argv])
-    return args.func(args)
+    parser = argparse.ArgumentParser(prog="kerastui submit")
+    submit_cli.configure(parser)
+    return submit_cli.run(parser.parse_args(argv))
 
 
 def test_submit_dry_run_writes_script_and_submits_nothing(tmp_path, monkeypatch, capsys):
@@ -338,7 +337,7 @@ def test_submit_prepared_run_prints_job_id(tmp_path, monkeypatch, capsys):
     [
         (["--time", "5 min"], "time_limit"),
         (["--cpus", "0"], "cpus"),
-        (["--dataset", "mnist"], "not available offline"),
+        (["--dataset", "mnist"], "not available"),
         (["--sbatch-option", "qos=short"], "extra_options"),
     ],
 )
