@@ -75,13 +75,17 @@ CONF_EOF
 mv "$CONF.tmp.$$" "$CONF"
 export SLURM_CONF="$CONF"
 
-pid_alive() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A pid file names a live daemon only if that pid still runs the program (pids get reused).
+daemon_alive() {
+    local pid_file="$STATE_DIR/$1.pid"
+    [[ -f "$pid_file" ]] && [[ "$(cat "/proc/$(cat "$pid_file")/comm" 2>/dev/null)" == "$1" ]]
+}
 
-if ! pid_alive "$STATE_DIR/slurmctld.pid"; then
+if ! daemon_alive slurmctld && ! scontrol ping 2>/dev/null | grep -q "is UP"; then
     log "starting slurmctld"
     slurmctld -f "$CONF"
 fi
-if ! pid_alive "$STATE_DIR/slurmd.pid"; then
+if ! daemon_alive slurmd; then
     log "starting slurmd"
     slurmd -f "$CONF" -N localhost
 fi
