@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kerastui.cli.common import EXIT_OK, EXIT_USAGE, UsageError, print_error, resolve_run
-from kerastui.cli.train import build_experiment
-from kerastui.core import slurm, spec
-from kerastui.core.data import DatasetError
 from kerastui.core.presets import PRESETS
-from kerastui.core.slurm_script import SCRIPT_NAME
-from kerastui.core.user_config import UserConfigError
+
+if TYPE_CHECKING:
+    from kerastui.core.slurm_settings import SlurmSettings
+    from kerastui.core.spec import Experiment
 
 SLURM_FLAGS = {  # CLI flag -> SlurmSettings field
     "partition": "partition",
@@ -36,7 +36,6 @@ HELP = "submit an experiment to Slurm as a batch job"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.description = __doc__.split("\n\n", 1)[0]
     parser.epilog = (
         "Slurm defaults: [slurm] in ~/.config/kerastui/config.toml ($KERASTUI_CONFIG), then SBATCH_PARTITION, "
         "SBATCH_ACCOUNT, SBATCH_TIMELIMIT, SBATCH_MEM_PER_NODE, SBATCH_GPUS."
@@ -70,6 +69,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here so `kerastui --help` stays instant.
+    from kerastui.core import slurm, spec
+    from kerastui.core.data import DatasetError
+    from kerastui.core.slurm_script import SCRIPT_NAME
+    from kerastui.core.user_config import UserConfigError
+
     try:
         if args.prepared:
             run_dir = resolve_run(args.prepared, args.runs_dir).resolve()
@@ -95,14 +100,18 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _settings(args: argparse.Namespace) -> slurm.SlurmSettings:
+def _settings(args: argparse.Namespace) -> SlurmSettings:
+    from kerastui.core import slurm
+
     overrides = {field: getattr(args, flag) for flag, field in SLURM_FLAGS.items()}
     if args.sbatch_options:
         overrides["extra_options"] = tuple(args.sbatch_options)
     return slurm.default_settings(**overrides)
 
 
-def _experiment(args: argparse.Namespace) -> spec.Experiment:
+def _experiment(args: argparse.Namespace) -> Experiment:
+    from kerastui.cli.train import build_experiment
+
     # The same options, checks and error messages as `kerastui train`.
     experiment, _info = build_experiment(args)
     return experiment

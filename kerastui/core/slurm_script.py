@@ -67,6 +67,8 @@ def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
         "# Output one line per epoch, unbuffered, so the .out file can be followed while it runs.",
         "export PYTHONUNBUFFERED=1",
         f"export KERAS_BACKEND={q(job.backend)}",
+        "# TensorFlow's C++ start-up chatter would bury the epoch lines (2: errors only).",
+        'export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"',
     ]
     if job.pythonpath is not None:
         lines.append(f'export PYTHONPATH={q(str(job.pythonpath))}"${{PYTHONPATH:+:$PYTHONPATH}}"')
