@@ -142,12 +142,30 @@ def _build_error(layers, input_shape, index: int, incoming: tuple, error: Except
     )
 
 
-def plain_keras_message(error: BaseException) -> str:
-    """Keras's complaint without colour codes, call-argument dumps or repeated shape listings."""
+# Paragraphs of Keras/TensorFlow errors that are scaffolding, not the complaint itself.
+_NOISE = (
+    "Exception encountered when calling",
+    "Arguments received by",
+    "Graph execution error",
+    "Detected at node",
+    'File "',
+)
+
+
+def plain_error_text(error: BaseException) -> str:
+    """The sentence that says what went wrong, without colour codes, call dumps or graph tracebacks."""
     text = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip()
     paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
-    kept = [p for p in paragraphs if not p.startswith(("Exception encountered when calling", "Arguments received by"))]
-    sentence = " ".join((kept or paragraphs or [type(error).__name__])[0].split())
+    kept = [p for p in paragraphs if not p.startswith(_NOISE)]
+    sentence = (kept or paragraphs or [type(error).__name__])[0]
+    sentence = re.sub(r"\s*\[\[\{\{node .*", "", sentence, flags=re.S)  # TensorFlow op locations
+    sentence = re.sub(r"\s*\[Op:[^\]]*\]", "", sentence)
+    return " ".join(sentence.split())
+
+
+def plain_keras_message(error: BaseException) -> str:
+    """Keras's complaint about a layer call, in one sentence (the shapes are shown separately)."""
+    sentence = plain_error_text(error)
     # "... would be zero or negative. Received: `inputs.shape=[...]` ..." -> the shape is already in our message.
     sentence = re.split(r"\.\s+(?:Received[: ]|Full shape received)", sentence)[0]
     sentence = re.sub(r"Input 0 with name '[^']*' of layer '[^']*' is", "the input is", sentence)

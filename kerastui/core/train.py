@@ -204,9 +204,9 @@ class Trainer:
 
 def error_text(error: BaseException, limit: int = 400) -> str:
     """One readable line from an exception (TensorFlow errors can carry whole graph dumps)."""
-    from kerastui.core.build import plain_keras_message
+    from kerastui.core.build import plain_error_text
 
-    text = plain_keras_message(error) if str(error) else type(error).__name__
+    text = plain_error_text(error) if str(error) else type(error).__name__
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
@@ -267,14 +267,15 @@ def _event_callback(keras: Any) -> type:
                     )
                     self.model.stop_training = True
                     return
-                if self.trainer.stop_event.is_set():
-                    self.progress.stop_seen = True
-                    self.model.stop_training = True
                 now = time.monotonic()
                 last_of_epoch = step >= self.progress.steps
                 if last_of_epoch or now - self.last_batch_event >= self.trainer.batch_event_interval:
                     self.last_batch_event = now
                     self.trainer.emit(BatchEnded(self.epoch, step, self.progress.steps, metrics))
+                # Checked after the listeners ran, so a stop they request (a UI key, say) applies now.
+                if self.trainer.stop_event.is_set():
+                    self.progress.stop_seen = True
+                    self.model.stop_training = True
 
             def on_epoch_end(self, epoch, logs=None):
                 # Keras calls this also for an epoch cut short by a stop or NaN; that one is not "done".
