@@ -70,6 +70,8 @@ class FakeRunExperiment:
     fail_at_epoch: int | None = None  # this 0-based epoch's loss becomes NaN -> TrainingFailed
     pause_at: tuple[int, int] | None = None  # (epoch, step) after whose BatchEnded the fake waits
     batch_delay: float = 0.0  # seconds slept per batch (to look like work)
+    # When paused, a stop request is honoured only once `resume` is set: the "stopping…" moment.
+    hold_stop_until_resume: bool = False
     accuracy: float = 0.8
     seed: int = 0
     write_run_dir: bool = True
@@ -146,7 +148,7 @@ class FakeRunExperiment:
     def _wait_while_paused(self, stop_event: threading.Event | None) -> None:
         self.paused.set()
         while not self.resume.wait(0.01):
-            if stop_event is not None and stop_event.is_set():
+            if stop_event is not None and stop_event.is_set() and not self.hold_stop_until_resume:
                 return
 
     def _train(self, experiment: Experiment, dataset: Any, listeners: list[Listener], stop_event) -> TrainingEvent:
@@ -196,3 +198,40 @@ class FakeRunExperiment:
             for name, value in event.metrics.items():
                 history.setdefault(name, []).append(value)
         return TrainResult(status=status, model=None, history=history, epochs_done=final.epochs_done, reason=final.reason)
+
+
+# ---- helpers shared by the UI tests -------------------------------------------------------------
+
+
+def fake_keras_loader():
+    """Stands in for import_keras so UI tests never import TensorFlow."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(backend=SimpleNamespace(backend=lambda: "fake"))
+
+
+def tiny_experiment(epochs: int = 3, dataset: str = "digits", num_classes: int = 10, input_shape=(8, 8, 1)) -> Experiment:
+    """A small MLP (Flatten, Dense 8, Dense classes) that trains in a second on digits."""
+    from dataclasses import replace
+
+    from kerastui.core.spec import FitSettings, LayerSpec
+
+    experiment = Experiment(
+        name="tiny",
+        dataset=dataset,
+        layers=(
+            LayerSpec("Flatten"),
+            LayerSpec("Dense", {"units": 8, "activation": "relu"}),
+            LayerSpec("Dense", {"units": num_classes, "activation": "softmax"}),
+        ),
+    )
+    return replace(experiment, fit=FitSettings(epochs=epochs, batch_size=64, validation_split=0.2))
+
+
+async def wait_until(pilot, predicate, timeout: float = 15.0, what: str = "condition") -> None:
+    """Let the app run until predicate() is true; fail the test after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        await pilot.pause(0.02)

@@ -1,0 +1,184 @@
+"""Train screen, driven by keys with a scripted run_experiment (no Keras, milliseconds per run)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from fakes import FakeRunExperiment, fake_keras_loader, tiny_experiment, wait_until
+from kerastui.core.events import BatchEnded, EpochEnded, TrainingStopped
+from kerastui.tui.app import KerasTUI
+from kerastui.tui.messages import TrainingBatch, TrainingUpdate, message_for
+from kerastui.tui.screens.evaluate import EvaluateScreen
+from kerastui.tui.screens.train import TrainScreen, format_epoch_line
+from kerastui.tui.widgets.training_progress import TrainingProgress
+
+
+def make_app(fake: FakeRunExperiment, tmp_path: Path, epochs: int = 3) -> KerasTUI:
+    return KerasTUI(
+        experiment=tiny_experiment(epochs=epochs),
+        runs_root=tmp_path / "runs",
+        run_experiment=fake,
+        keras_loader=fake_keras_loader,
+    )
+
+
+async def start_training(app: KerasTUI, pilot) -> TrainScreen:
+    """Wait for the (fake) Keras and the dataset, start a run as the build screen would."""
+    await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="keras and dataset")
+    app.start_training()
+    await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and app.screen.phase != "idle", what="train screen")
+    return app.screen
+
+
+async def test_chart_gets_the_runs_metrics_and_progress_reaches_100(tmp_path):
+    fake = FakeRunExperiment(steps=5)
+    app = make_app(fake, tmp_path, epochs=3)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        await wait_until(pilot, lambda: screen.phase == "finished", what="run to finish")
+        await pilot.pause(0.2)  # one more redraw tick
+
+        epochs = fake.epoch_events
+        assert len(epochs) == 3
+        for name in ("loss", "val_loss"):
+            assert screen.loss_chart.series(name) == [e.metrics[name] for e in epochs]
+        for name in ("accuracy", "val_accuracy"):
+            assert screen.accuracy_chart.series(name) == [e.metrics[name] for e in epochs]
+        assert screen.query_one(TrainingProgress).run_percentage == 1.0
+        log_lines = list(screen.query_one("#epoch-log").lines)
+        assert log_lines == [format_epoch_line(e) for e in epochs]
+        assert f"val_accuracy {epochs[-1].metrics['val_accuracy']:.4f}" in log_lines[-1]
+        assert "Finished" in str(screen.status_text()) and "3 epochs" in str(screen.status_text())
+        assert app.last_outcome is fake.outcome
+        run_dir = fake.outcome.run_dir
+        assert (run_dir / "metrics.jsonl").exists()
+        assert (run_dir / "status").read_text().strip() == "finished"
+        assert not screen.is_training
+
+
+async def test_batches_move_the_curve_within_the_epoch(tmp_path):
+    fake = FakeRunExperiment(steps=4, pause_at=(1, 2))
+    app = make_app(fake, tmp_path, epochs=3)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        await wait_until(pilot, fake.paused.is_set, what="fake to pause")
+        last_batch = [e for e in fake.emitted if isinstance(e, BatchEnded)][-1]
+        await wait_until(pilot, lambda: screen.loss_chart.running_point is not None and screen.loss_chart.running_point[0] == 1.5, what="running point")
+        assert screen.loss_chart.running_point == (1.5, last_batch.metrics["loss"])
+        assert screen.loss_chart.series("loss") == [fake.epoch_events[0].metrics["loss"]]
+        await pilot.pause(0.2)
+        assert 0.49 < screen.query_one(TrainingProgress).run_percentage < 0.51  # 1.5 of 3 epochs
+        fake.resume.set()
+        await wait_until(pilot, lambda: not screen.is_training, what="run to end")
+
+
+async def test_stop_mid_training_keeps_finished_epochs_and_marks_run_stopped(tmp_path):
+    fake = FakeRunExperiment(steps=4, pause_at=(1, 2), hold_stop_until_resume=True)
+    app = make_app(fake, tmp_path, epochs=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        await wait_until(pilot, fake.paused.is_set, what="fake to pause")
+        assert screen.is_training and app.is_training
+        await pilot.press("s")
+        assert screen.phase == "stopping"
+        assert "Stopping" in str(screen.query_one("#train-status").render())
+        assert screen.is_training  # until the trainer reaches its next batch
+        fake.resume.set()
+        await wait_until(pilot, lambda: screen.phase == "stopped", what="run to stop")
+        await pilot.pause(0.2)
+
+        assert isinstance(fake.emitted[-1], TrainingStopped)
+        assert "Stopped after 1 epoch" in str(screen.status_text())
+        assert screen.loss_chart.series("loss") == [fake.epoch_events[0].metrics["loss"]]
+        assert len(screen.query_one("#epoch-log").lines) == 1
+        assert (fake.outcome.run_dir / "status").read_text().strip() == "stopped"
+        assert fake.outcome.evaluation is not None  # a stopped run is still evaluated
+
+
+async def test_keys_get_answers_while_training_runs(tmp_path):
+    fake = FakeRunExperiment(steps=4, pause_at=(0, 3))
+    app = make_app(fake, tmp_path, epochs=2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        await wait_until(pilot, fake.paused.is_set, what="fake to pause")
+        assert screen.is_training
+        await pilot.press("l")
+        assert screen.loss_chart.log_scale is True
+        await pilot.press("e")  # evaluation is not ready yet: the screen says so and stays
+        assert app.screen is screen
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help screen")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen, what="back on train screen")
+        await pilot.press("ctrl+q")  # quitting mid-run asks first
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", what="quit question")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen, what="question dismissed")
+        assert screen.is_training and app.is_running
+        fake.resume.set()
+        await wait_until(pilot, lambda: screen.phase == "finished", what="run to finish")
+
+
+async def test_finished_run_goes_to_evaluation_with_e(tmp_path):
+    fake = FakeRunExperiment(steps=3)
+    app = make_app(fake, tmp_path, epochs=2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        await wait_until(pilot, lambda: screen.phase == "finished", what="run to finish")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), what="evaluate screen")
+        assert app.screen.outcome is fake.outcome
+
+
+async def test_nan_failure_shows_reason_and_keeps_finished_epochs(tmp_path):
+    fake = FakeRunExperiment(steps=3, fail_at_epoch=1)
+    app = make_app(fake, tmp_path, epochs=4)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        await wait_until(pilot, lambda: screen.phase == "failed" and not screen.is_training and screen.outcome is not None, what="failure")
+        await pilot.pause(0.2)
+        status = screen.query_one("#train-status")
+        assert "FAILED" in str(status.render()) and "NaN" in str(status.render())
+        assert status.has_class("-error")
+        assert screen.loss_chart.series("loss") == [fake.epoch_events[0].metrics["loss"]]
+        await pilot.press("e")  # no evaluation for a failed run: stays here
+        assert app.screen is screen
+
+
+async def test_a_crashing_run_is_shown_not_fatal(tmp_path):
+    def broken_run_experiment(*args, **kwargs):
+        raise OSError("disk full while writing the run directory")
+
+    app = KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path, run_experiment=broken_run_experiment, keras_loader=fake_keras_loader)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        await wait_until(pilot, lambda: screen.phase == "error", what="error state")
+        await pilot.pause(0.2)
+        assert "disk full" in str(screen.query_one("#train-status").render())
+        assert app.is_running and not screen.is_training
+
+
+async def test_redraws_are_throttled_however_fast_batches_come(tmp_path):
+    fake = FakeRunExperiment(steps=3000)  # thousands of batch events as fast as the fake can emit
+    app = make_app(fake, tmp_path, epochs=1)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        started = time.monotonic()
+        await wait_until(pilot, lambda: screen.phase == "finished", timeout=60, what="run to finish")
+        elapsed = time.monotonic() - started
+        batches = sum(isinstance(e, BatchEnded) for e in fake.emitted)
+        assert batches == 3000
+        # About ten redraws a second at most (plus slack for the start and the final draw).
+        assert screen.loss_chart.replots <= elapsed * 10 + 5
+        assert screen.loss_chart.series("loss") == [fake.epoch_events[0].metrics["loss"]]
+
+
+def test_batch_messages_are_replaceable_and_others_are_not():
+    batch = message_for(BatchEnded(epoch=0, step=1, steps=2, metrics={"loss": 1.0}))
+    newer = message_for(BatchEnded(epoch=0, step=2, steps=2, metrics={"loss": 0.9}))
+    epoch = message_for(EpochEnded(epoch=0, epochs=1, metrics={"loss": 0.9}, seconds=1.0))
+    assert isinstance(batch, TrainingBatch) and isinstance(epoch, TrainingUpdate)
+    assert batch.can_replace(newer)
+    assert not batch.can_replace(epoch)  # an epoch event is never dropped in favour of a batch
+    assert not epoch.can_replace(newer)
