@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from kerastui.core import slurm, spec
-from kerastui.core.runs import load_run
+from kerastui.core.events import EpochEnded
+from kerastui.core.runs import follow_metrics, load_run
 from kerastui.core.slurm_settings import SlurmSettings
 from kerastui.core.spec import Experiment, FitSettings, LayerSpec
 
@@ -110,6 +111,30 @@ def test_pending_job_reports_reason_and_can_be_cancelled(tmp_path, monkeypatch):
     assert state.state == "CANCELLED"
     assert load_run(run_dir).status == slurm.CANCELLED
     assert not (tmp_path / "INJECTED").exists()
+
+
+def test_running_job_is_followed_live_then_cancelled(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    experiment = spec.load(tiny_config(tmp_path, epochs=500))
+    run_dir = slurm.prepare_submission(experiment, SlurmSettings(time_limit="00:05:00"), runs_root=tmp_path / "runs")
+    job_id = slurm.submit(run_dir)
+    try:
+        # The metrics file of the running job yields epoch events while the job is RUNNING.
+        epochs = []
+        for event in follow_metrics(run_dir, poll_interval=0.2, idle_timeout=JOB_TIMEOUT):
+            if isinstance(event, EpochEnded):
+                epochs.append(event.epoch)
+                if len(epochs) == 2:
+                    break
+        assert epochs == [0, 1], job_output(run_dir)
+        assert slurm.job_state(job_id).state == "RUNNING"
+    finally:
+        slurm.cancel(job_id, run_dir)
+    state = slurm.wait_for_job(job_id, timeout=60, poll_interval=0.5)
+    assert state.state == "CANCELLED"
+    # Either kerastui stopped gracefully on Slurm's SIGTERM, or the run is settled as cancelled.
+    assert slurm.sync_run_status(run_dir, state) in ("stopped", slurm.CANCELLED)
+    assert load_run(run_dir).status in ("stopped", slurm.CANCELLED)
 
 
 def test_job_state_of_an_unknown_job_is_unknown():

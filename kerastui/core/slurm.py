@@ -219,6 +219,23 @@ def cancel(job_id: str, run_dir: Path | None = None, *, runner: Runner = subproc
         RunWriter(Path(run_dir)).set_status(CANCELLED)
 
 
+def sync_run_status(run_dir: Path, state: JobState) -> str:
+    """Bring a run's status in line with its job once the job is over; return the status.
+
+    A job killed by scancel, its time limit or a node failure never writes its own end, so
+    its run would say "running" (or "submitted") for ever. Runs that recorded an end keep it.
+    """
+    run_dir = Path(run_dir)
+    status = _status(run_dir)
+    if not state.finished or status not in (PREPARED, SUBMITTED, "running"):
+        return status
+    status = CANCELLED if state.state == "CANCELLED" else "failed"
+    writer = RunWriter(run_dir)
+    writer.set_status(status)
+    writer.update_info(reason=f"Slurm job {state.job_id} ended {state}", slurm_state=state.state)
+    return status
+
+
 def _status(run_dir: Path) -> str:
     try:
         return (run_dir / STATUS_FILE).read_text(encoding="utf-8").strip()

@@ -345,3 +345,15 @@ def test_submit_reports_bad_input_and_exits_2(tmp_path, capsys, argv, message):
     assert submit_command([*argv, "--runs-dir", str(tmp_path / "runs")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_sync_run_status_settles_runs_whose_job_was_killed(tmp_path):
+    run_dir = slurm.prepare_submission(tiny_experiment(), SlurmSettings(), runs_root=tmp_path)
+    (run_dir / "status").write_text("running\n")  # the job started, then was killed
+    assert slurm.sync_run_status(run_dir, slurm.JobState("5", "RUNNING")) == "running"
+    assert slurm.sync_run_status(run_dir, slurm.JobState("5", "TIMEOUT")) == "failed"
+    assert "TIMEOUT" in json.loads((run_dir / "info.json").read_text())["reason"]
+    (run_dir / "status").write_text("finished\n")  # a run that recorded its own end keeps it
+    assert slurm.sync_run_status(run_dir, slurm.JobState("5", "CANCELLED")) == "finished"
+    (run_dir / "status").write_text("submitted\n")
+    assert slurm.sync_run_status(run_dir, slurm.JobState("5", "CANCELLED")) == slurm.CANCELLED
