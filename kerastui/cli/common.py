@@ -1,0 +1,72 @@
+"""What the subcommands share: exit codes, error lines, output mode, finding a run by name."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TextIO
+
+EXIT_OK = 0
+EXIT_FAILED = 1  # the run itself failed (NaN loss, crash)
+EXIT_USAGE = 2  # bad input: options, config file, dataset; argparse uses 2 as well
+EXIT_QUIET = 3  # `watch`: the run went quiet (or never started) before it ended
+EXIT_INTERRUPTED = 130  # Ctrl+C, as shells report SIGINT
+
+
+class UsageError(Exception):
+    """Bad input; each line is printed as one error line and the command exits 2."""
+
+    def __init__(self, *lines: str):
+        super().__init__("; ".join(lines))
+        self.lines = lines
+
+
+def print_error(message: str, stream: TextIO | None = None) -> None:
+    print(f"kerastui: error: {message}", file=stream or sys.stderr, flush=True)
+
+
+def plain_output(requested: bool, stream: TextIO | None = None) -> bool:
+    """Plain lines instead of live progress bars: asked for, NO_COLOR set, or not a terminal."""
+    stream = stream or sys.stdout
+    if requested or os.environ.get("NO_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return not (isatty and isatty())
+
+
+def resolve_run(run: str, runs_root: Path | None) -> Path:
+    """A run directory from a path, a directory name under the runs root, 'latest', or a unique part of a name."""
+    from kerastui.core.runs import default_runs_root, is_run_dir, list_runs
+
+    path = Path(run).expanduser()
+    if path.is_dir():
+        return path
+    root = Path(runs_root) if runs_root is not None else default_runs_root()
+    if run == "latest":
+        records = list_runs(root)
+        if not records:
+            raise UsageError(f"no runs in {root} yet")
+        return records[0].path
+    if is_run_dir(root / run):
+        return root / run
+    matches = sorted(p for p in root.iterdir() if run in p.name and is_run_dir(p)) if root.is_dir() else []
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        names = ", ".join(p.name for p in matches[:5])
+        raise UsageError(f"{run!r} matches several runs in {root}: {names}; give the full name")
+    raise UsageError(f"no run {run!r}: not a directory, and no run in {root} has that name")
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"

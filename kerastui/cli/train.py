@@ -1,0 +1,196 @@
+"""Train an experiment headless: from a config file or a preset, with options overriding either.
+
+Exit status: 0 finished, 1 training failed, 2 bad input (every problem is printed), 130 stopped
+with Ctrl+C (the run directory keeps the finished epochs and the model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from kerastui.core.presets import PRESETS
+
+HELP = "train an experiment headless and write a run directory"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", nargs="?", metavar="CONFIG.toml", help="experiment file (default: a preset)")
+    parser.add_argument("--preset", choices=PRESETS, help="start from this architecture (default mlp without CONFIG)")
+    parser.add_argument("--dataset", metavar="NAME|PATH", help="built-in name (digits, mnist, ...) or .npz/.csv/IDX path")
+    parser.add_argument("--epochs", type=int, metavar="N")
+    parser.add_argument("--batch-size", type=int, metavar="N")
+    parser.add_argument("--learning-rate", type=float, metavar="X")
+    parser.add_argument("--optimizer", metavar="NAME")
+    parser.add_argument("--validation-split", type=float, metavar="X")
+    parser.add_argument("--seed", type=int, metavar="N")
+    parser.add_argument("--patience", type=int, metavar="N", help="early stopping patience in epochs (0: off)")
+    parser.add_argument("--backend", metavar="NAME", help="Keras backend: tensorflow, jax or torch")
+    parser.add_argument("--strategy", metavar="NAME", help="default, mirrored or multiworker")
+    parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where run directories go (default $KERASTUI_RUNS_DIR or ./runs)")
+    parser.add_argument("--name", help="run name (default: the experiment's name)")
+    parser.add_argument("--run-dir", type=Path, metavar="DIR", help="write into this existing run directory (Slurm jobs)")
+    parser.add_argument("--plain", action="store_true", help="one line per epoch instead of progress bars")
+
+
+def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The Experiment the options describe, validated, and the DatasetInfo it was checked against."""
+    from kerastui.core import spec
+    from kerastui.core.data import DatasetError, builtin_name, dataset_info
+    from kerastui.core.presets import PresetError, fit_output_to_classes, preset_layers
+
+    experiment = None
+    if args.config:
+        try:
+            experiment = spec.load(args.config)
+        except spec.SpecError as error:
+            raise UsageError(*(_config_problem(args.config, p) for p in error.problems)) from None
+    dataset = args.dataset or (experiment.dataset if experiment else "digits")
+    if args.dataset and builtin_name(args.dataset) is None and Path(args.dataset).expanduser().exists():
+        # A file's absolute path keeps the config valid when re-run from elsewhere (a Slurm job).
+        dataset = str(Path(args.dataset).expanduser().resolve())
+    try:
+        info = dataset_info(dataset)
+    except DatasetError as error:
+        raise UsageError(str(error)) from None
+    if not info.available:
+        raise UsageError(f"dataset {dataset!r} is not available: {info.unavailable_reason}")
+
+    try:
+        if experiment is None:
+            preset = args.preset or "mlp"
+            experiment = spec.Experiment(name=preset, dataset=dataset, layers=preset_layers(preset, info.input_shape, info.num_classes))
+        elif args.preset:
+            experiment = replace(experiment, layers=preset_layers(args.preset, info.input_shape, info.num_classes))
+        elif dataset != experiment.dataset:
+            experiment = fit_output_to_classes(experiment, info.num_classes)
+    except PresetError as error:
+        raise UsageError(str(error)) from None
+    experiment = replace(experiment, dataset=dataset)
+
+    compile_changes = _given(optimizer=args.optimizer, learning_rate=args.learning_rate)
+    fit_changes = _given(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        validation_split=args.validation_split,
+        early_stopping_patience=args.patience,
+    )
+    experiment = replace(
+        experiment,
+        compile=replace(experiment.compile, **compile_changes),
+        fit=replace(experiment.fit, **fit_changes),
+        **_given(seed=args.seed, backend=args.backend, strategy=args.strategy),
+    )
+    problems = experiment.problems(tuple(info.input_shape))
+    if problems:
+        raise UsageError(*(str(p) for p in problems))
+    return experiment, info
+
+
+def _config_problem(path: str, problem: Any) -> str:
+    if problem.field in ("file", "toml"):  # about the file itself: its name is the value already
+        return f"{path}: {problem.message}"
+    return f"{path}: {problem}"
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def run(args: argparse.Namespace) -> int:
+    from kerastui.cli.progress import make_progress
+    from kerastui.core.backend import BackendError, select_backend
+    from kerastui.core.data import DatasetError, load_dataset
+    from kerastui.core.distribute import is_chief
+    from kerastui.core.pipeline import RunInterrupted, run_experiment
+
+    plain = _plain(args)
+    experiment, _info = build_experiment(args)
+    try:
+        select_backend(experiment.backend)  # before anything imports keras
+    except BackendError as error:
+        raise UsageError(str(error)) from None
+    try:
+        dataset = load_dataset(experiment.dataset, seed=experiment.seed)
+    except DatasetError as error:
+        raise UsageError(str(error)) from None
+
+    run_dir = args.run_dir
+    scratch = None
+    if not is_chief():
+        # Only the chief of a multi-worker job writes the run; the others write to scratch.
+        scratch = Path(tempfile.mkdtemp(prefix="kerastui-worker-"))
+        run_dir = scratch / "run"
+
+    stop_event = threading.Event()
+    display = make_progress(plain)
+    try:
+        with display, _ctrl_c_stops(stop_event, lambda: display.note("stopping after this batch (Ctrl+C again to quit now)")):
+            outcome = run_experiment(
+                experiment,
+                dataset,
+                runs_root=args.runs_dir,
+                run_name=args.name,
+                run_dir=run_dir,
+                listeners=[display],
+                stop_event=stop_event,
+                batch_event_interval=1.0 if plain else 0.1,
+            )
+    except RunInterrupted as interrupted:
+        print(
+            f"kerastui: interrupted after {interrupted.epochs_done} epoch(s); run marked stopped in {interrupted.run_dir}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    if outcome.evaluation is not None:
+        evaluation = outcome.evaluation
+        print(f"test accuracy {evaluation.test_accuracy:.4f}  test loss {evaluation.test_loss:.4f}", flush=True)
+    elif outcome.status != "failed" and outcome.reason:
+        print(f"kerastui: warning: {outcome.reason}", file=sys.stderr, flush=True)  # e.g. evaluation failed
+    print(f"run directory: {outcome.run_dir}", flush=True)
+    if outcome.status == "failed":
+        print(f"kerastui: training failed: {outcome.reason}", file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    if outcome.status == "stopped":
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _plain(args: argparse.Namespace) -> bool:
+    from kerastui.cli.common import plain_output
+
+    return plain_output(args.plain)
+
+
+@contextlib.contextmanager
+def _ctrl_c_stops(stop_event: threading.Event, on_first: Callable[[], None]) -> Iterator[None]:
+    """First Ctrl+C: stop gracefully after the batch (model saved, evaluated). Second: quit now."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be installed from the main thread
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if stop_event.is_set():
+            raise KeyboardInterrupt
+        stop_event.set()
+        on_first()
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
