@@ -1,0 +1,438 @@
+"""The kerastui App: shared state, modes (build, train, evaluate), global keys and the Keras warm-up.
+
+The first frame must appear long before TensorFlow has finished importing (~5 s), so nothing heavy
+is imported here: Keras loads in a thread worker through the injected `keras_loader`, the dataset
+loader and the training pipeline are imported on first use, and the train/evaluate screens are
+imported when their mode is first opened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import var
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from kerastui.core import spec
+from kerastui.core.backend import import_keras
+from kerastui.core.presets import PRESETS, PresetError, fit_output_to_classes, preset_experiment, preset_layers
+from kerastui.core.spec import Experiment
+from kerastui.tui.screens.build import BuildScreen
+from kerastui.tui.screens.confirm import ConfirmScreen
+from kerastui.tui.screens.help import HelpScreen
+from kerastui.tui.screens.path_dialog import PathDialog
+from kerastui.tui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.data import Dataset, DatasetInfo
+    from kerastui.core.pipeline import RunOutcome
+
+MODE_NAMES = ("build", "train", "evaluate")
+
+
+def load_dataset(name_or_path: str, **options: Any) -> "Dataset":
+    """`kerastui.core.data.load_dataset`, imported on first use (numpy/scikit-learn cost start-up time)."""
+    from kerastui.core.data import load_dataset as real_load_dataset
+
+    return real_load_dataset(name_or_path, **options)
+
+
+def run_experiment(*args: Any, **kwargs: Any) -> "RunOutcome":
+    """`kerastui.core.pipeline.run_experiment`, imported on first use (it pulls in the whole engine)."""
+    from kerastui.core.pipeline import run_experiment as real_run_experiment
+
+    return real_run_experiment(*args, **kwargs)
+
+
+def default_experiment() -> Experiment:
+    """The classic Keras MNIST MLP on the embedded digits: trainable offline in seconds."""
+    # The MLP preset starts with Flatten, so the digits' shape (8, 8, 1) only matters for its 10 outputs.
+    return preset_experiment("mlp", "digits", (8, 8, 1), 10)
+
+
+class KerasTUI(App):
+    """Design, train and evaluate a Keras model by keys."""
+
+    TITLE = "kerastui"
+    CSS_PATH = "kerastui.tcss"
+    DEFAULT_MODE = "build"
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("ctrl+q", "request_quit", "Quit", priority=True),
+        Binding("b", "switch_to('build')", "Build", show=False),
+        Binding("t", "switch_to('train')", "Train screen", show=False),
+        Binding("e", "switch_to('evaluate')", "Evaluate screen", show=False),
+        Binding("ctrl+s", "save_experiment", "Save"),
+        Binding("ctrl+o", "load_experiment", "Open"),
+    ]
+
+    experiment: var[Experiment] = var(Experiment, always_update=False)
+    dataset: var["Dataset | None"] = var(None, always_update=True)
+    dataset_info: var["DatasetInfo | None"] = var(None, always_update=True)
+    dataset_error: var[str] = var("")
+    keras_ready: var[bool] = var(False)
+    keras_error: var[str] = var("")
+    # The build screen's latest Keras verdict on the layers ("" when they fit).
+    preview_error: var[str] = var("")
+
+    def __init__(
+        self,
+        experiment: Experiment | None = None,
+        runs_root: Path | None = None,
+        dataset_loader: Callable[..., "Dataset"] = load_dataset,
+        run_experiment: Callable[..., "RunOutcome"] = run_experiment,
+        keras_loader: Callable[[], Any] = import_keras,
+    ) -> None:
+        super().__init__()
+        self.set_reactive(KerasTUI.experiment, experiment or default_experiment())
+        self.runs_root = runs_root
+        self.dataset_loader = dataset_loader
+        self.run_experiment = run_experiment
+        self.keras_loader = keras_loader
+        self.keras_backend = ""
+        self.last_outcome: RunOutcome | None = None
+        self.experiment_path: Path | None = None
+        # What start_training is waiting for (keras and/or the dataset), if anything.
+        self._training_pending = False
+        self._screens: dict[str, Screen] = {}
+        self._too_small: TooSmallScreen | None = None
+        self._dataset_request = 0
+        for mode in MODE_NAMES:
+            self.add_mode(mode, lambda mode=mode: self._create_screen(mode))
+
+    # ---- screens ---------------------------------------------------------------------------
+
+    def _create_screen(self, mode: str) -> Screen:
+        # Imported here: the train/evaluate screens pull in plotting libraries not needed to paint.
+        if mode == "build":
+            screen: Screen = BuildScreen()
+        elif mode == "train":
+            from kerastui.tui.screens.train import TrainScreen
+
+            screen = TrainScreen()
+        else:
+            from kerastui.tui.screens.evaluate import EvaluateScreen
+
+            screen = EvaluateScreen()
+        self._screens[mode] = screen
+        return screen
+
+    def mode_screen(self, mode: str) -> Screen | None:
+        """The base screen of `mode`, once that mode has been opened."""
+        return self._screens.get(mode)
+
+    @property
+    def is_training(self) -> bool:
+        screen = self._screens.get("train")
+        return bool(screen is not None and getattr(screen, "is_training", False))
+
+    async def _switch_then(self, mode: str, then: Callable[[Screen], None] | None = None) -> None:
+        await self.switch_mode(mode)
+        if then is not None:
+            then(self._screens[mode])
+
+    def action_switch_to(self, mode: str) -> None:
+        if self._too_small is not None:
+            return
+        self.run_worker(self._switch_then(mode), group="switch-mode")
+
+    # ---- start-up --------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.sub_title = "loading TensorFlow…"
+        self._check_terminal_size()
+        self._warm_up(self.experiment.dataset)
+
+    @work(thread=True, group="warm-up", exit_on_error=False)
+    def _warm_up(self, dataset_name: str) -> None:
+        """Load the experiment's dataset (seconds at most), then Keras (seconds), off the UI thread.
+
+        One after the other, so two threads never import the same heavy packages at once.
+        """
+        self._load_dataset_now(dataset_name, self._dataset_request)
+        try:
+            keras = self.keras_loader()
+        except Exception as error:  # a broken install must not take the app down
+            self._from_thread(self._keras_failed, f"{type(error).__name__}: {error}")
+            return
+        self._from_thread(self._keras_loaded, keras)
+
+    def _from_thread(self, callback: Callable[..., Any], *args: Any) -> None:
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:
+            pass  # the app closed while the thread worked
+
+    def _keras_loaded(self, keras: Any) -> None:
+        try:
+            self.keras_backend = str(keras.backend.backend())
+        except Exception:
+            self.keras_backend = "unknown backend"
+        self.keras_ready = True
+        self.sub_title = f"Keras ready ({self.keras_backend})"
+        if self._training_pending:
+            self.start_training()
+
+    def _keras_failed(self, message: str) -> None:
+        self.keras_error = message
+        self.sub_title = "Keras failed to load"
+        self._training_pending = False
+        self.notify(f"Keras could not be imported: {message}", title="Keras", severity="error", timeout=30)
+
+    # ---- dataset ---------------------------------------------------------------------------
+
+    def watch_experiment(self, old: Experiment, new: Experiment) -> None:
+        if old.dataset != new.dataset:
+            loaded = self.dataset
+            if loaded is None or loaded.name != new.dataset:
+                self.dataset = None
+                self._dataset_request += 1
+                self._load_dataset(new.dataset, self._dataset_request)
+
+    @work(thread=True, group="dataset", exclusive=True, exit_on_error=False)
+    def _load_dataset(self, name: str, request: int) -> None:
+        self._load_dataset_now(name, request)
+
+    def _load_dataset_now(self, name: str, request: int) -> None:
+        try:
+            dataset = self.dataset_loader(name)
+        except Exception as error:  # DatasetError mostly; anything else is shown the same way
+            self._from_thread(self._dataset_failed, name, request, str(error))
+            return
+        if not get_current_worker().is_cancelled:
+            self._from_thread(self._dataset_loaded, name, request, dataset)
+
+    def _dataset_loaded(self, name: str, request: int, dataset: "Dataset") -> None:
+        if request != self._dataset_request:
+            return  # the user chose another dataset meanwhile
+        self.dataset_error = ""
+        self.dataset = dataset
+        self.dataset_info = dataset.info()
+        if self._training_pending:
+            self.start_training()
+
+    def _dataset_failed(self, name: str, request: int, message: str) -> None:
+        if request != self._dataset_request:
+            return
+        self.dataset = None
+        self.dataset_error = message
+        self._training_pending = False
+        self.notify(message, title=f"Dataset {name}", severity="error", timeout=15)
+
+    def choose_dataset(self, info: "DatasetInfo") -> None:
+        """Switch the experiment to `info`'s dataset, adapting the layers to its shape and classes."""
+        experiment = self.experiment
+        layers = fit_output_to_classes(experiment, info.num_classes).layers
+        if self._is_unchanged_preset(experiment):
+            # Still the preset as made: rebuild it for the new data (the cnn picks its padding by image size).
+            try:
+                layers = preset_layers(experiment.name, info.input_shape, info.num_classes)
+            except PresetError as error:
+                self.notify(str(error), title="Preset", severity="warning", timeout=10)
+        self.dataset_info = info
+        self.experiment = replace(experiment, dataset=info.name, layers=tuple(layers))
+
+    def _is_unchanged_preset(self, experiment: Experiment) -> bool:
+        info = self.dataset_info
+        if info is None or experiment.name not in PRESETS:
+            return False
+        try:
+            return preset_layers(experiment.name, info.input_shape, info.num_classes) == experiment.layers
+        except PresetError:
+            return False
+
+    def apply_preset(self, name: str) -> bool:
+        """Replace the layers with preset `name` fitted to the current data; False (and a message) when it cannot fit."""
+        info = self.dataset_info
+        if info is None:
+            self.notify("The dataset is still loading; try again in a moment.", title="Preset", severity="warning")
+            return False
+        try:
+            layers = preset_layers(name, info.input_shape, info.num_classes)
+        except PresetError as error:
+            self.notify(str(error), title=f"Preset {name}", severity="error", timeout=10)
+            return False
+        self.experiment = replace(self.experiment, name=name, layers=layers)
+        self.notify(f"{name} preset for {info.name}: {len(layers)} layers", title="Preset")
+        return True
+
+    # ---- training and evaluation --------------------------------------------------------------
+
+    def start_training(self) -> None:
+        """Validate the design, wait for Keras and the data if needed, then train on the train screen."""
+        self._training_pending = False
+        if self.is_training:
+            self.notify("A run is already training; stop it first (s on the train screen).", severity="warning")
+            return
+        input_shape = self.dataset_info.input_shape if self.dataset_info is not None else None
+        problems = self.experiment.problems(input_shape)
+        if problems:
+            listed = "\n".join(f"• {p}" for p in problems[:6])
+            more = f"\n… and {len(problems) - 6} more" if len(problems) > 6 else ""
+            self.notify(listed + more, title="Cannot train yet", severity="error", timeout=15)
+            return
+        if self.preview_error:
+            self.notify(self.preview_error, title="The layers do not fit together", severity="error", timeout=15)
+            return
+        if self.keras_error:
+            self.notify(f"Keras is not available: {self.keras_error}", severity="error", timeout=15)
+            return
+        if self.dataset_error:
+            self.notify(self.dataset_error, title="Cannot train: dataset", severity="error", timeout=15)
+            return
+        waiting = [what for what, ready in (("TensorFlow", self.keras_ready), ("the dataset", self.dataset is not None)) if not ready]
+        if waiting:
+            self._training_pending = True
+            self.notify(f"Training starts as soon as {' and '.join(waiting)} finished loading…", title="Waiting")
+            return
+        experiment, dataset = self.experiment, self.dataset
+        self.run_worker(
+            self._switch_then("train", lambda screen: screen.start_run(experiment, dataset)),
+            group="switch-mode",
+        )
+
+    @property
+    def training_pending(self) -> bool:
+        """True while a requested run waits for Keras or the dataset."""
+        return self._training_pending
+
+    def show_evaluation(self, outcome: "RunOutcome") -> None:
+        """Switch to the evaluate screen and fill it with `outcome`'s evaluation."""
+        self.last_outcome = outcome
+        dataset = self.dataset
+        self.run_worker(
+            self._switch_then("evaluate", lambda screen: screen.show(outcome, dataset)),
+            group="switch-mode",
+        )
+
+    # ---- experiment files ----------------------------------------------------------------------
+
+    def _suggested_path(self) -> str:
+        if self.experiment_path is not None:
+            return str(self.experiment_path)
+        return f"{self.experiment.name}-{Path(self.experiment.dataset).stem}.toml"
+
+    def action_save_experiment(self) -> None:
+        self.push_screen(PathDialog("Save experiment as TOML", self._suggested_path(), self.save_experiment_to, "Save"))
+
+    def action_load_experiment(self) -> None:
+        self.push_screen(PathDialog("Open experiment TOML", self._suggested_path(), self.load_experiment_from, "Open"))
+
+    def save_experiment_to(self, path: str) -> str | None:
+        """Save the experiment; the reason it failed, or None."""
+        if not path.strip():
+            return "enter a file name, e.g. experiment.toml"
+        target = Path(path).expanduser()
+        if target.is_dir():
+            return f"{target} is a directory; add a file name, e.g. {target / 'experiment.toml'}"
+        try:
+            spec.save(self.experiment, target)
+        except OSError as error:
+            return f"cannot write {target}: {error.strerror or error}"
+        self.experiment_path = target
+        self.notify(f"Saved {target}", title="Experiment")
+        return None
+
+    def load_experiment_from(self, path: str) -> str | None:
+        """Load an experiment; the reason it cannot be used, or None."""
+        if not path.strip():
+            return "enter the path of an experiment .toml file"
+        target = Path(path).expanduser()
+        try:
+            experiment = spec.load(target)
+        except spec.SpecError as error:
+            return "; ".join(str(p) for p in error.problems)
+        # Shape problems are fine (the summary explains them); bad values are not.
+        problems = experiment.problems()
+        if problems:
+            return f"{target}: " + "; ".join(str(p) for p in problems)
+        self.experiment_path = target
+        if experiment.dataset != self.experiment.dataset:
+            self.dataset_info = None
+        self.experiment = experiment
+        self.notify(f"Opened {target}", title="Experiment")
+        return None
+
+    # ---- help, quit, palette -------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_request_quit(self) -> None:
+        if not self.is_training:
+            self.exit()
+            return
+
+        def answered(stop: bool | None) -> None:
+            if stop:
+                screen = self._screens.get("train")
+                if screen is not None:
+                    screen.action_stop()
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen(
+                "Training is running. Stop it and quit?\n"
+                "The run stops after the current batch; finished epochs stay in its run directory.",
+                yes="Stop and quit",
+                no="Keep training",
+            ),
+            answered,
+        )
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield SystemCommand("Train", "Validate the experiment and start training it", self.start_training)
+        yield SystemCommand("Save experiment", "Write the experiment as TOML (ctrl+s)", self.action_save_experiment)
+        yield SystemCommand("Open experiment", "Load an experiment TOML file (ctrl+o)", self.action_load_experiment)
+        yield SystemCommand("Build screen", "Dataset, layers and hyperparameters (b)", lambda: self.action_switch_to("build"))
+        yield SystemCommand("Train screen", "Charts and progress of the current run (t)", lambda: self.action_switch_to("train"))
+        yield SystemCommand("Evaluate screen", "Test accuracy, confusion matrix, mistakes (e)", lambda: self.action_switch_to("evaluate"))
+        yield SystemCommand("MLP preset", "Replace the layers with the MLP preset", lambda: self.apply_preset("mlp"))
+        yield SystemCommand("CNN preset", "Replace the layers with the CNN preset", lambda: self.apply_preset("cnn"))
+        yield SystemCommand("Help", "All keys of all screens (F1)", self.action_help)
+        yield SystemCommand("Quit", "Quit kerastui (ctrl+q; asks while training)", self.action_request_quit)
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Keys"):
+                yield command
+
+    # ---- terminal size -----------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._check_terminal_size()
+
+    def _check_terminal_size(self) -> None:
+        width, height = self.size
+        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
+        if too_small:
+            if self._too_small is None:
+                self._too_small = TooSmallScreen()
+                self.push_screen(self._too_small)
+            self._too_small.show_size(width, height)
+        elif self._too_small is not None:
+            screen, self._too_small = self._too_small, None
+            if screen in self.screen_stack:
+                screen.dismiss()
+
+
+def run_app(experiment_path: str | None = None) -> int:
+    """Run the terminal app (optionally opening an experiment TOML); returns the exit code."""
+    experiment = None
+    if experiment_path is not None:
+        try:
+            experiment = spec.load(experiment_path)
+        except spec.SpecError as error:
+            print(f"kerastui: {error}")
+            return 2
+    app = KerasTUI(experiment)
+    if experiment_path is not None:
+        app.experiment_path = Path(experiment_path)
+    app.run()
+    return app.return_code or 0

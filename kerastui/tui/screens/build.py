@@ -1,0 +1,307 @@
+"""The build screen: data, layers and training settings in three tabs, and a live Keras summary.
+
+The screen owns no state of its own: it shows the app's experiment and turns the widgets' accepted
+edits into a new experiment on the app. The summary is computed by Keras in a thread worker, a
+moment after the last edit (so typing "128" builds one model, not three).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
+from textual.worker import Worker, WorkerState
+
+from kerastui.core.presets import PRESET_DESCRIPTIONS
+from kerastui.core.spec import Experiment
+from kerastui.tui.widgets.dataset_picker import DatasetPicker, DatasetTable, shape_text
+from kerastui.tui.widgets.hyperparameters import HyperparameterForm, with_setting
+from kerastui.tui.widgets.layer_editor import LayerEditor, LayerTable
+from kerastui.tui.widgets.model_summary import ModelSummary
+from kerastui.tui.widgets.sample_images import SampleImages
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kerastui.core.data import Dataset, DatasetInfo
+    from kerastui.tui.app import KerasTUI
+
+PREVIEW_DELAY = 0.25  # seconds of quiet after an edit before Keras rebuilds the summary
+TABS = ("tab-data", "tab-model", "tab-training")
+
+# Keras builds are not meant to run concurrently; an exclusive worker cannot stop a running thread.
+_preview_lock = threading.Lock()
+
+
+def compute_preview(layers: tuple, input_shape: tuple[int, ...], num_classes: int) -> tuple[Any, str | None, int | None]:
+    """(ModelPreview or None, error or output problem, index of the failing layer). Runs Keras."""
+    from kerastui.core.build import ModelBuildError, output_problem, preview_model
+
+    with _preview_lock:
+        try:
+            preview = preview_model(layers, input_shape)
+        except ModelBuildError as error:
+            return None, error.message, error.layer_index
+        except Exception as error:  # an unexpected Keras complaint is still an explanation, not a crash
+            return None, f"{type(error).__name__}: {error}", None
+    return preview, output_problem(preview.output_shape, num_classes), None
+
+
+class BuildScreen(Screen):
+    """Choose data, design layers, set hyperparameters; ctrl+r trains."""
+
+    BINDINGS = [
+        Binding("ctrl+r,f5", "train", "Train"),
+        Binding("m", "preset('mlp')", "MLP preset"),
+        Binding("c", "preset('cnn')", "CNN preset"),
+        Binding("1", "show_tab('tab-data')", "Data tab", show=False),
+        Binding("2", "show_tab('tab-model')", "Model tab", show=False),
+        Binding("3", "show_tab('tab-training')", "Training tab", show=False),
+    ]
+
+    app: KerasTUI
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._preview_timer: Timer | None = None
+        self._preview_key: tuple | None = None
+        self._shown_key: tuple | None = None
+        self.last_preview: Any = None
+        self._last_result: tuple | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="build-tabs", initial="tab-data"):
+            with TabPane("1 Data", id="tab-data"):
+                with VerticalScroll(id="data-pane"):
+                    yield DatasetPicker(id="dataset-picker")
+                    yield SampleImages(id="samples")
+            with TabPane("2 Model", id="tab-model"):
+                with Horizontal(id="model-pane"):
+                    with Vertical(id="layers-side"):
+                        yield Static(self._preset_hint(), id="preset-hint")
+                        yield LayerEditor(id="layer-editor")
+                    yield ModelSummary(id="summary")
+            with TabPane("3 Training", id="tab-training"):
+                yield HyperparameterForm(self.app.experiment, id="hyperparameters")
+        yield Static("", id="build-status")
+        yield Footer()
+
+    @staticmethod
+    def _preset_hint() -> Text:
+        text = Text()
+        text.append("m", style="bold")
+        text.append(" mlp  ")
+        text.append("c", style="bold")
+        text.append(" cnn  ")
+        text.append("a", style="bold")
+        text.append(" add  ")
+        text.append("d", style="bold")
+        text.append(" delete  ")
+        text.append("K/J", style="bold")
+        text.append(" move  ")
+        text.append("enter", style="bold")
+        text.append(" edit")
+        return text
+
+    def on_mount(self) -> None:
+        app = self.app
+        self.watch(app, "experiment", self._experiment_changed, init=True)
+        self.watch(app, "dataset", self._dataset_changed, init=True)
+        self.watch(app, "dataset_info", self._dataset_info_changed, init=False)
+        self.watch(app, "dataset_error", self._dataset_error_changed, init=False)
+        self.watch(app, "keras_ready", self._keras_changed, init=True)
+        self.watch(app, "keras_error", self._keras_changed, init=False)
+        self.query_one(DatasetTable).focus()
+
+    # ---- app state -> widgets -----------------------------------------------------------------
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        info = self.app.dataset_info
+        return tuple(info.input_shape) if info is not None else None
+
+    def _experiment_changed(self, experiment: Experiment) -> None:
+        self.query_one(LayerEditor).set_layers(experiment.layers, self.input_shape)
+        self.query_one(HyperparameterForm).set_experiment(experiment)
+        self.query_one(DatasetPicker).set_current(experiment.dataset)
+        self._schedule_preview()
+        self._update_status()
+
+    def _dataset_changed(self, dataset: Dataset | None) -> None:
+        samples = self.query_one(SampleImages)
+        if dataset is not None:
+            samples.show(dataset)
+        elif self.app.dataset_error:
+            samples.show_message(f"✗ {self.app.dataset_error}", style="red")
+        else:
+            samples.show_message(f"loading {self.app.experiment.dataset}…")
+        self._update_status()
+
+    def _dataset_info_changed(self, info: DatasetInfo | None) -> None:
+        self.query_one(LayerEditor).set_layers(self.app.experiment.layers, self.input_shape)
+        self._schedule_preview()
+        self._update_status()
+
+    def _dataset_error_changed(self, message: str) -> None:
+        if message:
+            self.query_one(SampleImages).show_message(f"✗ {message}", style="red")
+        self._update_status()
+
+    def _keras_changed(self, _: object = None) -> None:
+        self._schedule_preview()
+        self._update_status()
+
+    def _update_status(self) -> None:
+        app = self.app
+        experiment, info = app.experiment, app.dataset_info
+        text = Text(no_wrap=True, overflow="ellipsis")
+        if app.keras_error:
+            text.append("✗ Keras failed to load", style="bold red")
+        elif app.keras_ready:
+            text.append(f"Keras ready ({app.keras_backend})", style="green")
+        else:
+            text.append("⏳ loading TensorFlow…", style="yellow")
+        text.append("  │  ")
+        if info is not None:
+            text.append(f"{info.name} {shape_text(info.input_shape)}, {info.num_classes} classes")
+        else:
+            text.append(f"{experiment.dataset} (loading)")
+        text.append(f"  │  {len(experiment.layers)} layers")
+        if self.last_preview is not None and self._shown_key == self._current_key():
+            text.append(f", {self.last_preview.total_params:,} params")
+        text.append("  │  ")
+        problems = experiment.problems(self.input_shape)
+        if problems:
+            text.append(f"✗ {problems[0]}", style="red")
+        elif app.preview_error:
+            text.append("✗ layers do not fit (see Model tab)", style="red")
+        elif app.training_pending:
+            text.append("training starts when loaded…", style="yellow")
+        else:
+            text.append("ctrl+r trains", style="bold")
+        self.query_one("#build-status", Static).update(text)
+
+    # ---- widgets -> app state -----------------------------------------------------------------
+
+    def on_dataset_picker_chosen(self, event: DatasetPicker.Chosen) -> None:
+        self.app.choose_dataset(event.info)
+        self.notify(f"{event.info.name}: {shape_text(event.info.input_shape)}, {event.info.num_classes} classes", title="Dataset")
+
+    def on_layer_editor_edited(self, event: LayerEditor.Edited) -> None:
+        self.app.experiment = replace(self.app.experiment, layers=event.layers)
+
+    def on_hyperparameter_form_edited(self, event: HyperparameterForm.Edited) -> None:
+        self.app.experiment = with_setting(self.app.experiment, event.field, event.value)
+
+    # ---- actions ------------------------------------------------------------------------------
+
+    def action_train(self) -> None:
+        self.app.start_training()
+        self._update_status()
+
+    def action_preset(self, name: str) -> None:
+        if self.app.apply_preset(name):
+            self.query_one(TabbedContent).active = "tab-model"
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        self.call_after_refresh(self._focus_tab, tab)
+
+    def _focus_tab(self, tab: str) -> None:
+        if tab == "tab-data":
+            self.query_one(DatasetTable).focus()
+        elif tab == "tab-model":
+            self.query_one(LayerTable).focus()
+        else:
+            fields = list(self.query_one(HyperparameterForm).fields.values())
+            if fields:
+                fields[0].focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id:
+            self.call_after_refresh(self._focus_tab_if_lost, event.pane.id)
+
+    def _focus_tab_if_lost(self, tab: str) -> None:
+        # Keep the keyboard inside the visible tab: a widget in a hidden pane cannot take keys.
+        focused = self.focused
+        if isinstance(focused, Tabs):
+            return
+        if focused is None or self.query_one(f"#{tab}", TabPane) not in focused.ancestors_with_self:
+            self._focus_tab(tab)
+
+    # ---- live model summary -------------------------------------------------------------------
+
+    def _current_key(self) -> tuple | None:
+        info = self.app.dataset_info
+        if info is None:
+            return None
+        return (self.app.experiment.layers, tuple(info.input_shape), info.num_classes)
+
+    def _schedule_preview(self) -> None:
+        summary = self.query_one(ModelSummary)
+        app = self.app
+        app.preview_error = ""  # stale until Keras has looked at the new layers
+        if app.keras_error:
+            summary.show_error(f"Keras is not available: {app.keras_error}")
+            return
+        if not app.keras_ready:
+            summary.show_waiting("waiting for TensorFlow… (Keras computes the summary)")
+            return
+        key = self._current_key()
+        if key is None:
+            summary.show_waiting("waiting for the dataset…")
+            return
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._start_preview)
+
+    def _start_preview(self) -> None:
+        key = self._current_key()
+        if key is None or not self.app.keras_ready:
+            return
+        if key == self._shown_key:
+            self._show_preview_result(key, self._last_result)
+            return
+        self._preview_key = key
+        self._preview(key)
+
+    @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
+    def _preview(self, key: tuple) -> tuple[tuple, tuple]:
+        layers, input_shape, num_classes = key
+        return key, compute_preview(layers, input_shape, num_classes)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "preview":
+            return
+        if worker.state == WorkerState.SUCCESS and worker.result is not None:
+            key, result = worker.result
+            self._last_result = result
+            self._shown_key = key
+            if key == self._current_key():
+                self._show_preview_result(key, result)
+        elif worker.state == WorkerState.ERROR:
+            self.query_one(ModelSummary).show_error(str(worker.error))
+
+    def _show_preview_result(self, key: tuple, result: tuple) -> None:
+        preview, problem, layer_index = result
+        summary = self.query_one(ModelSummary)
+        editor = self.query_one(LayerEditor)
+        if preview is None:
+            summary.show_error(problem or "unknown error")
+            editor.set_keras_problem(layer_index, problem)
+            self.last_preview = None
+        else:
+            summary.show_preview(preview, problem)
+            editor.set_keras_problem(None, None)
+            self.last_preview = preview
+        self.app.preview_error = problem or ""
+        self._update_status()

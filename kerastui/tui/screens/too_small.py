@@ -1,0 +1,32 @@
+"""Covers everything while the terminal is smaller than the layouts need."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+MIN_WIDTH = 80
+MIN_HEIGHT = 24
+
+
+def too_small_message(width: int, height: int) -> str:
+    return (
+        f"terminal too small: need at least {MIN_WIDTH}x{MIN_HEIGHT}, have {width}x{height}\n\n"
+        "Enlarge the window (or reduce the font size); ctrl+q quits."
+    )
+
+
+class TooSmallScreen(ModalScreen[None]):
+    """Shown by the app on resize; it removes the screen again once the terminal is large enough."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="too-small-message")
+
+    def show_size(self, width: int, height: int) -> None:
+        self.message = too_small_message(width, height)
+        if self.is_mounted:
+            self.query_one("#too-small-message", Static).update(self.message)
+
+    def on_mount(self) -> None:
+        self.query_one("#too-small-message", Static).update(getattr(self, "message", ""))

@@ -1,0 +1,207 @@
+"""Pick the data: built-in sets with shape, classes, sizes, source and availability, or a file path."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kerastui.core.data import DatasetInfo
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def describe_info(info: DatasetInfo) -> Text:
+    """Two lines about one dataset, with why it cannot be used when it cannot."""
+    text = Text()
+    text.append(info.title or info.name, style="bold")
+    text.append(
+        f"  {info.kind}, input {shape_text(info.input_shape)}, {info.num_classes} classes, "
+        f"{info.train_size:,} train / {info.test_size:,} test\n"
+    )
+    text.append(f"source: {info.source}")
+    if not info.available:
+        text.append("\n✗ not available: ", style="bold red")
+        text.append(info.unavailable_reason)
+    else:
+        classes = ", ".join(info.class_names[:10]) + (" …" if len(info.class_names) > 10 else "")
+        text.append(f"\nclasses: {classes}", style="dim")
+    return text
+
+
+class DatasetTable(DataTable):
+    """The list of datasets; enter chooses the highlighted one."""
+
+    BINDINGS = [Binding("enter", "choose", "Use dataset")]
+
+    def action_choose(self) -> None:
+        picker = next((a for a in self.ancestors if isinstance(a, DatasetPicker)), None)
+        if picker is not None and self.row_count:
+            picker.choose_row(self.cursor_row)
+
+
+class DatasetPicker(Vertical):
+    """Posts `DatasetPicker.Chosen` when the user picks an available dataset or a readable file."""
+
+    class Chosen(Message):
+        def __init__(self, info: DatasetInfo) -> None:
+            super().__init__()
+            self.info = info
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.infos: list[DatasetInfo] = []
+        self.current: str | None = None
+
+    def compose(self) -> ComposeResult:
+        table = DatasetTable(id="dataset-table", cursor_type="row", zebra_stripes=True)
+        table.add_columns(" ", "dataset", "kind", "shape", "classes", "train / test", "source")
+        yield table
+        yield Static("listing datasets…", id="dataset-detail")
+        yield Label("or a data file (.npz, .csv with a label column, or an IDX folder); enter loads it:", classes="field-label")
+        yield Input(placeholder="path/to/data.npz", id="dataset-path")
+        yield Static("", id="dataset-path-error", classes="field-error")
+
+    def on_mount(self) -> None:
+        self._list_datasets()
+
+    # ---- listing --------------------------------------------------------------------------
+
+    @work(thread=True, group="dataset-list", exit_on_error=False)
+    def _list_datasets(self) -> list[DatasetInfo]:
+        from kerastui.core.data import list_datasets
+
+        return list_datasets()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group == "dataset-list":
+            if worker.state == WorkerState.SUCCESS:
+                self.set_infos(list(worker.result), keep_files=True)
+            elif worker.state == WorkerState.ERROR:
+                self.query_one("#dataset-detail", Static).update(Text(f"cannot list datasets: {worker.error}", style="red"))
+        elif worker.group == "dataset-file":
+            if worker.state == WorkerState.SUCCESS:
+                self._file_described(worker.result)
+            elif worker.state == WorkerState.ERROR:
+                self._show_path_error(str(worker.error))
+
+    def set_infos(self, infos: list[DatasetInfo], keep_files: bool = False) -> None:
+        if keep_files:
+            known = {info.name for info in infos}
+            infos = infos + [info for info in self.infos if info.name not in known]
+        self.infos = infos
+        self._fill_table()
+
+    def _fill_table(self) -> None:
+        table = self.query_one(DatasetTable)
+        cursor = table.cursor_row
+        table.clear()
+        for info in self.infos:
+            mark = "●" if info.name == self.current else " "
+            if info.available:
+                source = Text(info.source, overflow="ellipsis", no_wrap=True)
+            else:
+                source = Text("✗ " + (info.unavailable_reason or "not available"), style="red", overflow="ellipsis", no_wrap=True)
+            table.add_row(
+                mark,
+                Text(info.name, style="bold" if info.name == self.current else ""),
+                info.kind,
+                shape_text(info.input_shape),
+                str(info.num_classes),
+                f"{info.train_size:,} / {info.test_size:,}",
+                source,
+                key=info.name,
+            )
+        if self.current is not None and any(info.name == self.current for info in self.infos):
+            table.move_cursor(row=self._row_of(self.current))
+        elif self.infos:
+            table.move_cursor(row=min(cursor, len(self.infos) - 1))
+        self._show_detail()
+
+    def _row_of(self, name: str) -> int:
+        return next(i for i, info in enumerate(self.infos) if info.name == name)
+
+    def set_current(self, name: str) -> None:
+        """Mark `name` as the experiment's dataset."""
+        if name == self.current:
+            return
+        self.current = name
+        if self.infos:
+            self._fill_table()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_detail()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # A mouse click on a row chooses it, like enter.
+        event.stop()
+        self.choose_row(event.cursor_row)
+
+    def _show_detail(self) -> None:
+        table = self.query_one(DatasetTable)
+        detail = self.query_one("#dataset-detail", Static)
+        if not self.infos or table.cursor_row >= len(self.infos):
+            detail.update("")
+            return
+        detail.update(describe_info(self.infos[table.cursor_row]))
+
+    def choose_row(self, row: int) -> None:
+        if not 0 <= row < len(self.infos):
+            return
+        info = self.infos[row]
+        if not info.available:
+            self.notify(info.unavailable_reason or f"{info.name} is not available", title=f"{info.name} not available", severity="error", timeout=15)
+            return
+        self.post_message(self.Chosen(info))
+
+    # ---- a file path ------------------------------------------------------------------------
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id != "dataset-path":
+            return
+        event.stop()
+        path = event.value.strip()
+        if not path:
+            self._show_path_error("enter the path of a .npz, .csv or IDX folder")
+            return
+        self._show_path_error("")
+        self.query_one("#dataset-path-error", Static).update(Text("checking…", style="dim"))
+        self._describe_file(path)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "dataset-path":
+            event.stop()
+            self._show_path_error("")
+
+    @work(thread=True, group="dataset-file", exclusive=True, exit_on_error=False)
+    def _describe_file(self, path: str) -> DatasetInfo:
+        from kerastui.core.data import dataset_info
+
+        return dataset_info(path)
+
+    def _file_described(self, info: DatasetInfo) -> None:
+        self._show_path_error("")
+        if not info.available:
+            self._show_path_error(info.unavailable_reason or "not available")
+            return
+        self.infos = [existing for existing in self.infos if existing.name != info.name] + [info]
+        self._fill_table()
+        self.query_one(DatasetTable).move_cursor(row=self._row_of(info.name))
+        self.post_message(self.Chosen(info))
+
+    def _show_path_error(self, message: str) -> None:
+        field = self.query_one("#dataset-path", Input)
+        field.set_class(bool(message), "-invalid")
+        self.query_one("#dataset-path-error", Static).update(Text(message))

@@ -1,0 +1,345 @@
+"""Edit the layer stack by keys: a list of layers (add, delete, move) and a form for the highlighted one.
+
+A value the spec rejects is shown at its field with the spec's reason and never reaches the
+experiment, so the experiment the rest of the app sees is always made of valid layers. Shape
+problems (a kernel larger than what reaches it) are allowed while editing but flagged at the layer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable, Input, Label, Select, Static
+
+from kerastui.core.spec import LAYER_TYPES, LayerSpec, ParamRule, shape_problems
+
+NEW_LAYER = LayerSpec("Dense", {"units": 64, "activation": "relu"})
+
+
+def parse_param(rule: ParamRule, text: str) -> tuple[Any, str | None]:
+    """(value, None) when `text` is acceptable for `rule`, else (None, why not)."""
+    raw = text.strip()
+    if rule.kind is int:
+        try:
+            value: Any = int(raw)
+        except ValueError:
+            return None, "must be a whole number"
+    elif rule.kind is float:
+        try:
+            value = float(raw)
+        except ValueError:
+            return None, "must be a number"
+    else:
+        value = raw
+    problem = rule.problem(value)
+    return (None, problem) if problem else (value, None)
+
+
+def retyped(layer: LayerSpec, new_type: str) -> LayerSpec:
+    """`layer` as `new_type`, keeping the parameters both types share (e.g. activation)."""
+    rules = LAYER_TYPES[new_type]
+    kept = {name: value for name, value in layer.params.items() if name in rules and rules[name].problem(value) is None}
+    return LayerSpec(new_type, kept)
+
+
+class ParamInput(Input):
+    """An Input that knows which layer parameter it edits."""
+
+    def __init__(self, value: str, param_name: str, **kwargs: Any) -> None:
+        super().__init__(value, **kwargs)
+        self.param_name = param_name
+
+
+class ParamSelect(Select):
+    """A Select for a parameter with fixed choices (activation, padding) or for the layer type."""
+
+    def __init__(self, options: list[tuple[str, str]], value: str, param_name: str, **kwargs: Any) -> None:
+        super().__init__(options, value=value, allow_blank=False, compact=True, **kwargs)
+        self.param_name = param_name
+
+
+class LayerTable(DataTable):
+    """The layer list. Keys act on the highlighted layer."""
+
+    BINDINGS = [
+        Binding("a", "add_layer", "Add layer"),
+        Binding("d,delete", "delete_layer", "Delete layer"),
+        Binding("K,shift+up", "move_layer(-1)", "Move up"),
+        Binding("J,shift+down", "move_layer(1)", "Move down"),
+        Binding("enter", "edit_layer", "Edit layer"),
+    ]
+
+    @property
+    def editor(self) -> LayerEditor:
+        return next(a for a in self.ancestors if isinstance(a, LayerEditor))
+
+    def action_add_layer(self) -> None:
+        self.editor.add_layer(self.cursor_row + 1 if self.row_count else 0)
+
+    def action_delete_layer(self) -> None:
+        if self.row_count:
+            self.editor.delete_layer(self.cursor_row)
+
+    def action_move_layer(self, offset: int) -> None:
+        if self.row_count:
+            self.editor.move_layer(self.cursor_row, offset)
+
+    def action_edit_layer(self) -> None:
+        if self.row_count:
+            self.editor.form.focus_first_field()
+
+
+class LayerForm(VerticalScroll):
+    """Fields for one layer: its type and each parameter, each with room for its error."""
+
+    BINDINGS = [Binding("escape", "back_to_list", "Back to layers")]
+
+    # (index, type, generation): the form is rebuilt only when this changes, never while typing.
+    key: reactive[tuple[int, str, int] | None] = reactive(None, recompose=True)
+
+    def __init__(self, editor: LayerEditor, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.editor = editor
+        self.inputs: dict[str, Input | Select] = {}
+        self.errors: dict[str, Static] = {}
+
+    def compose(self) -> ComposeResult:
+        self.inputs, self.errors = {}, {}
+        if self.key is None:
+            yield Static(Text("No layers. Press a to add one, or m / c for a preset.", style="dim"))
+            return
+        index, _, _ = self.key
+        layer = self.editor.layer_specs[index]
+        yield Static(Text(f"Layer {index}: {layer.describe()}", style="bold"), classes="form-title")
+        types = [(name, name) for name in LAYER_TYPES]
+        yield from self._row("type", ParamSelect(types, layer.type, "type", classes="layer-type"))
+        for name, rule in LAYER_TYPES[layer.type].items():
+            if rule.choices:
+                field: Input | Select = ParamSelect([(c, c) for c in rule.choices], layer.param(name), name)
+            else:
+                field = ParamInput(f"{layer.param(name):g}" if rule.kind is float else str(layer.param(name)), name, compact=True)
+            yield from self._row(name, field)
+        if not LAYER_TYPES[layer.type]:
+            yield Static(Text("(no parameters)", style="dim"))
+
+    def _row(self, name: str, field: Input | Select) -> ComposeResult:
+        self.inputs[name] = field
+        error = Static("", classes="field-error")
+        error.display = False
+        self.errors[name] = error
+        with Horizontal(classes="field-row"):
+            yield Label(name, classes="field-label")
+            yield field
+        yield error
+
+    def on_mount(self) -> None:
+        self.show_problems()
+
+    def focus_first_field(self) -> None:
+        if self.inputs:
+            next(iter(self.inputs.values())).focus()
+
+    def action_back_to_list(self) -> None:
+        self.editor.table.focus()
+
+    def set_error(self, name: str, message: str | None, *, warning: bool = False) -> None:
+        field, error = self.inputs.get(name), self.errors.get(name)
+        if field is None or error is None:
+            return
+        field.set_class(bool(message) and not warning, "-invalid")
+        error.set_class(warning, "-warning")
+        error.update(Text(f"{'⚠' if warning else '✗'} {message}") if message else "")
+        error.display = bool(message)
+
+    def show_problems(self) -> None:
+        """Show the stack's shape problem (if it is at this layer) as a warning at its field."""
+        if self.key is None:
+            return
+        index = self.key[0]
+        for name in self.inputs:
+            if not self.inputs[name].has_class("-invalid"):
+                self.set_error(name, None)
+        for field, message in self.editor.layer_problems(index):
+            self.set_error(field if field in self.inputs else "type", message, warning=True)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if not isinstance(event.input, ParamInput) or self.key is None:
+            return
+        event.stop()
+        index, layer_type, _ = self.key
+        rule = LAYER_TYPES[layer_type][event.input.param_name]
+        value, problem = parse_param(rule, event.value)
+        self.set_error(event.input.param_name, problem)
+        if problem is None:
+            self.editor.set_param(index, event.input.param_name, value)
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if not isinstance(event.select, ParamSelect) or self.key is None or event.value is Select.NULL:
+            return
+        event.stop()
+        index = self.key[0]
+        layer = self.editor.layer_specs[index]
+        if event.select.param_name == "type":
+            if event.value != layer.type:
+                self.editor.set_type(index, str(event.value))
+                self.call_after_refresh(self._refocus_type)
+        elif event.value != layer.param(event.select.param_name):
+            self.editor.set_param(index, event.select.param_name, event.value)
+
+    def _refocus_type(self) -> None:
+        field = self.inputs.get("type")
+        if field is not None:
+            field.focus()
+
+
+class LayerEditor(Vertical):
+    """Holds the layer tuple being edited; posts `LayerEditor.Edited` with every accepted change."""
+
+    class Edited(Message):
+        def __init__(self, layers: tuple[LayerSpec, ...]) -> None:
+            super().__init__()
+            self.layers = layers
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.layer_specs: tuple[LayerSpec, ...] = ()
+        self.input_shape: tuple[int, ...] | None = None
+        self.keras_problem: tuple[int | None, str] | None = None
+        self._generation = 0
+
+    def compose(self) -> ComposeResult:
+        table = LayerTable(id="layer-table", cursor_type="row")
+        table.add_column("#", key="index")
+        table.add_column("layer", key="layer")
+        table.add_column("", key="status")
+        yield table
+        yield LayerForm(self, id="layer-form")
+
+    @property
+    def table(self) -> LayerTable:
+        return self.query_one(LayerTable)
+
+    @property
+    def form(self) -> LayerForm:
+        return self.query_one(LayerForm)
+
+    # ---- from the app --------------------------------------------------------------------------
+
+    def set_layers(self, layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...] | None) -> None:
+        """Show `layers` (from a preset, a file, another dataset); keeps the cursor where it can."""
+        if layers == self.layer_specs and input_shape == self.input_shape:
+            return
+        changed = layers != self.layer_specs
+        self.layer_specs, self.input_shape = tuple(layers), input_shape
+        if changed:
+            self._generation += 1  # the form's values came from elsewhere: rebuild it
+        self._refresh(self.table.cursor_row)
+
+    def set_keras_problem(self, index: int | None, message: str | None) -> None:
+        """Keras's verdict from the model preview: which layer does not fit, and why."""
+        self.keras_problem = (index, message) if message else None
+        self._refresh_table(self.table.cursor_row)
+        self.form.show_problems()
+
+    def layer_problems(self, index: int) -> list[tuple[str, str]]:
+        """[(field name, message)] for layer `index` from the shape check and the Keras preview."""
+        found = []
+        if self.input_shape is not None:
+            for problem in shape_problems(self.layer_specs, self.input_shape):
+                prefix = f"layers[{index}]."
+                if problem.field.startswith(prefix):
+                    found.append((problem.field[len(prefix):], problem.message))
+        if not found and self.keras_problem is not None and self.keras_problem[0] == index:
+            found.append(("type", self.keras_problem[1]))
+        return found
+
+    # ---- edits ------------------------------------------------------------------------------
+
+    def _commit(self, layers: tuple[LayerSpec, ...], cursor: int, rebuild_form: bool) -> None:
+        self.layer_specs = layers
+        if rebuild_form:
+            self._generation += 1
+        self._refresh(cursor)
+        self.post_message(self.Edited(layers))
+
+    def add_layer(self, position: int) -> None:
+        position = max(0, min(position, len(self.layer_specs)))
+        self._commit(self.layer_specs[:position] + (NEW_LAYER,) + self.layer_specs[position:], position, True)
+
+    def delete_layer(self, index: int) -> None:
+        layers = self.layer_specs[:index] + self.layer_specs[index + 1 :]
+        self._commit(layers, min(index, len(layers) - 1), True)
+
+    def move_layer(self, index: int, offset: int) -> None:
+        target = index + offset
+        if not 0 <= target < len(self.layer_specs):
+            return
+        layers = list(self.layer_specs)
+        layers[index], layers[target] = layers[target], layers[index]
+        self._commit(tuple(layers), target, True)
+
+    def set_param(self, index: int, name: str, value: Any) -> None:
+        layers = list(self.layer_specs)
+        layers[index] = layers[index].with_params(**{name: value})
+        self._commit(tuple(layers), index, False)
+
+    def set_type(self, index: int, new_type: str) -> None:
+        layers = list(self.layer_specs)
+        layers[index] = retyped(layers[index], new_type)
+        self._commit(tuple(layers), index, True)
+
+    # ---- drawing ----------------------------------------------------------------------------
+
+    def _refresh(self, cursor: int) -> None:
+        cursor = max(0, min(cursor, len(self.layer_specs) - 1))
+        self._refresh_table(cursor)
+        form = self.form
+        key = (cursor, self.layer_specs[cursor].type, self._generation) if self.layer_specs else None
+        if key != form.key:
+            form.key = key
+        else:
+            form.show_problems()
+            self._update_form_title(cursor)
+
+    def _update_form_title(self, index: int) -> None:
+        titles = self.form.query(".form-title")
+        if titles and index < len(self.layer_specs):
+            titles.first(Static).update(Text(f"Layer {index}: {self.layer_specs[index].describe()}", style="bold"))
+
+    def _refresh_table(self, cursor: int) -> None:
+        table = self.table
+        flagged = {index for index in range(len(self.layer_specs)) if self.layer_problems(index)}
+        rows = [
+            (str(index), layer.describe(), Text("✗", style="bold red") if index in flagged else Text(""))
+            for index, layer in enumerate(self.layer_specs)
+        ]
+        if table.row_count == len(rows):
+            # Same rows: update in place, so the cursor (and the form being typed in) stay put.
+            for index, cells in enumerate(rows):
+                for column, value in zip(("index", "layer", "status"), cells):
+                    table.update_cell(str(index), column, value)
+        else:
+            table.clear()
+            for index, cells in enumerate(rows):
+                table.add_row(*cells, key=str(index))
+        if self.layer_specs and table.cursor_row != cursor:
+            table.move_cursor(row=max(0, min(cursor, len(self.layer_specs) - 1)), animate=False)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table is not self.table:
+            return
+        event.stop()
+        row = event.cursor_row
+        if 0 <= row < len(self.layer_specs):
+            key = (row, self.layer_specs[row].type, self._generation)
+            if key != self.form.key:
+                self.form.key = key
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
