@@ -12,6 +12,7 @@ from the [slurm] table of the user config file, then the SBATCH_* environment va
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"run directory: {run_dir}")
         print(f"batch script:  {run_dir / SCRIPT_NAME}")
         if args.dry_run:
-            print(f"not submitted (--dry-run); inspect or edit the script, then: kerastui submit --prepared {run_dir}")
+            print(f"not submitted (--dry-run); inspect or edit the script, then: kerastui submit --prepared {shlex.quote(str(run_dir))}")
             return EXIT_OK
         job_id = slurm.submit(run_dir)
     except UsageError as error:
@@ -96,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
         print_error(f"submit: {error}")
         return EXIT_USAGE
     print(f"job id:        {job_id}")
-    print(f"follow it with: kerastui watch {run_dir}")
+    print(f"follow it with: kerastui watch {shlex.quote(str(run_dir))}")
     return EXIT_OK
 
 
