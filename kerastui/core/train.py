@@ -6,10 +6,11 @@ Event stream of one `run()`:
 A failure before fit begins (invalid experiment, layers that do not fit, bad data) produces only
 TrainingFailed. Epoch numbers in events are 0-based; the human-readable reasons count from 1.
 
-Ctrl+C (KeyboardInterrupt) during fit ends the run as TrainingStopped("interrupted (Ctrl+C)") and
-`run()` *returns* (status "stopped", finished epochs and the model kept) instead of re-raising, so
-a headless caller can still save the model and evaluate. Any other exception becomes
-TrainingFailed with the error text; nothing propagates into the caller's thread.
+Ctrl+C (KeyboardInterrupt) emits TrainingStopped("interrupted (Ctrl+C)") and is then re-raised,
+so the program still ends the way the user asked (the CLI exits 130); before that, `trainer.result`
+(status "stopped", the finished epochs) and `trainer.model` are set, so the caller can save what
+was trained. Any other exception becomes TrainingFailed with the error text; nothing else
+propagates into the caller's thread.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class Trainer:
         self._broken_listeners: set[int] = set()
         self._model: Any = None
         self._progress: _Progress | None = None
+        self.result: TrainResult | None = None  # set when run() ends (also when Ctrl+C re-raises)
 
     @property
     def model(self) -> Any:
@@ -138,7 +140,8 @@ class Trainer:
         try:
             early = self._fit()
         except KeyboardInterrupt:
-            return self._finish(TrainingStopped(self._epochs_done(), "interrupted (Ctrl+C)"), "stopped")
+            self._finish(TrainingStopped(self._epochs_done(), "interrupted (Ctrl+C)"), "stopped")
+            raise
         except Exception as error:  # build errors, bad data, errors raised inside fit
             log.debug("training failed", exc_info=True)
             return self._finish(TrainingFailed(self._epochs_done(), error_text(error)), "failed")
@@ -158,7 +161,8 @@ class Trainer:
     def _finish(self, event: TrainingEvent, status: str) -> TrainResult:
         self.emit(event)
         history = {k: list(v) for k, v in (self._progress.history if self._progress else {}).items()}
-        return TrainResult(status, self._model, history, self._epochs_done(), getattr(event, "reason", ""))
+        self.result = TrainResult(status, self._model, history, self._epochs_done(), getattr(event, "reason", ""))
+        return self.result
 
     def _fit(self):
         from kerastui.core.backend import import_keras

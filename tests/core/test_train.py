@@ -232,7 +232,7 @@ def test_an_error_inside_fit_becomes_a_failed_event_not_an_exception(small):
     assert len(finals(events)) == 1 and isinstance(events[-1], TrainingFailed)
 
 
-def test_ctrl_c_during_fit_ends_as_stopped_with_epochs_kept(small):
+def test_ctrl_c_during_fit_reports_stopped_keeps_epochs_and_reraises(small):
     events = []
     raised = []
 
@@ -242,10 +242,14 @@ def test_ctrl_c_during_fit_ends_as_stopped_with_epochs_kept(small):
             raised.append(True)
             raise KeyboardInterrupt
 
-    result = Trainer(tiny(small, epochs=3), small, [interrupt_in_second_epoch]).run()
-    assert result.status == "stopped" and result.reason == "interrupted (Ctrl+C)"
-    assert result.epochs_done == 1 and result.model is not None
-    assert isinstance(events[-1], TrainingStopped) and events[-1].epochs_done == 1
+    trainer = Trainer(tiny(small, epochs=3), small, [interrupt_in_second_epoch])
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run()
+    assert isinstance(events[-1], TrainingStopped) and events[-1].reason == "interrupted (Ctrl+C)"
+    assert len(finals(events)) == 1 and events[-1].epochs_done == 1
+    assert trainer.result.status == "stopped" and trainer.result.epochs_done == 1
+    assert len(trainer.result.history["loss"]) == 1
+    assert trainer.model is not None and trainer.result.model is trainer.model
 
 
 def test_the_classic_mlp_learns_digits(digits):
