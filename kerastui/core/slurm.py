@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import kerastui
+from kerastui.core.atomic import write_text_atomic
 from kerastui.core.runs import STATUS_FILE, RunWriter
 from kerastui.core.slurm_script import SCRIPT_NAME, JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import ENV_VARIABLES, SlurmSettings, slurm_settings
@@ -121,9 +122,11 @@ def prepare_submission(
         backend=experiment.backend,
         pythonpath=_source_checkout(),
     )
-    from kerastui.core.atomic import write_text_atomic
-
-    write_text_atomic(run_dir / SCRIPT_NAME, render_sbatch_script(settings, job))
+    try:
+        write_text_atomic(run_dir / SCRIPT_NAME, render_sbatch_script(settings, job))
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)  # no half-prepared run left behind
+        raise
     writer.set_status(PREPARED)
     writer.update_info(slurm=asdict(settings), slurm_script=SCRIPT_NAME)
     return run_dir

@@ -357,3 +357,9 @@ def test_sync_run_status_settles_runs_whose_job_was_killed(tmp_path):
     assert slurm.sync_run_status(run_dir, slurm.JobState("5", "CANCELLED")) == "finished"
     (run_dir / "status").write_text("submitted\n")
     assert slurm.sync_run_status(run_dir, slurm.JobState("5", "CANCELLED")) == slurm.CANCELLED
+
+
+def test_unusable_script_value_leaves_no_run_behind(tmp_path):
+    with pytest.raises(SpecError, match="python"):
+        slurm.prepare_submission(tiny_experiment(), SlurmSettings(), runs_root=tmp_path / "runs", python="py\nthon")
+    assert list((tmp_path / "runs").iterdir()) == []
