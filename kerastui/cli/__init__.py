@@ -26,7 +26,7 @@ from kerastui import __version__
 from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, print_error
 
 # Subcommand modules, in the order `--help` lists them.
-SUBCOMMANDS = ["train", "runs", "evaluate", "watch"]
+SUBCOMMANDS = ["train", "runs", "evaluate", "watch", "submit"]
 
 
 def _subcommand(name: str) -> ModuleType:
