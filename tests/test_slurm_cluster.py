@@ -26,7 +26,7 @@ def _cluster_problem() -> str | None:
     if shutil.which("sbatch") is None:
         return "no Slurm client (sbatch) on PATH; run .ci/slurm-up.sh to install and start a local cluster"
     try:
-        result = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=10)
+        result = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=5)
     except subprocess.TimeoutExpired:
         return "Slurm controller does not answer (sinfo timed out); run .ci/slurm-up.sh"
     states = result.stdout.split()
