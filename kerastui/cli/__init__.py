@@ -17,7 +17,9 @@ an error and the command exits 2. Ctrl+C anywhere exits 130.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -58,9 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # --help, --version, or a usage error argparse already printed
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
-        if args.command is None:
-            return launch_ui(args.experiment)
-        return args.handler(args)
+        with quiet_native_logging():
+            if args.command is None:
+                return launch_ui(args.experiment)
+            return args.handler(args)
     except UsageError as error:
         for line in error.lines:
             print_error(line)
@@ -68,6 +71,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kerastui: interrupted", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
+
+
+def quiet_native_logging():
+    """On a terminal, send TensorFlow's C++ log lines to a file instead of through the display."""
+    from kerastui.core.native_stderr import default_native_log, divert_native_stderr
+
+    if not os.isatty(2):
+        return contextlib.nullcontext()
+    return divert_native_stderr(default_native_log())
 
 
 def launch_ui(experiment: Path | None = None) -> int:
