@@ -343,3 +343,22 @@ def test_no_subcommand_launches_the_ui(monkeypatch, tmp_path):
     assert main([]) == 0
     assert main(["--experiment", str(tmp_path / "x.toml")]) == 0
     assert calls == [None, str(tmp_path / "x.toml")]
+
+
+def test_sigterm_from_slurm_stops_gracefully_like_ctrl_c(monkeypatch, capsys, tmp_path):
+    """scancel and a job's time limit send SIGTERM: the run stops after the batch, keeping its work."""
+    from kerastui.core.pipeline import RunOutcome
+
+    seen = {}
+
+    def run(kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.05)
+        seen["stop_set"] = kwargs["stop_event"].is_set()
+        return RunOutcome(tmp_path, "stopped", None, None, "stopped by user")
+
+    _fake_pipeline(monkeypatch, run)
+    before = signal.getsignal(signal.SIGTERM)
+    assert main(["train", "--epochs", "1", "--plain"]) == 130
+    assert seen == {"stop_set": True}
+    assert signal.getsignal(signal.SIGTERM) is before

@@ -100,7 +100,7 @@ class RichProgress:
         self.console = console or Console()
         self.progress = Progress(
             TextColumn("{task.description:<12}"),
-            BarColumn(bar_width=30),
+            BarColumn(bar_width=20),
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             TextColumn("eta"),
@@ -129,7 +129,8 @@ class RichProgress:
                 metrics=format_metrics(event.metrics),
             )
         elif isinstance(event, EpochEnded) and self._started:
-            self.progress.update(self._epochs, completed=event.epoch + 1, metrics=format_metrics(event.metrics))
+            # The epoch's metrics are printed in full above the bars; the bar stays short for 80 columns.
+            self.progress.update(self._epochs, completed=event.epoch + 1)
             self.progress.console.print(describe_event(event), highlight=False)
             if event.epoch + 1 < event.epochs:
                 self.progress.reset(self._batches, description=f"epoch {event.epoch + 2}", metrics="")

@@ -178,7 +178,11 @@ def _plain(args: argparse.Namespace) -> bool:
 
 @contextlib.contextmanager
 def _ctrl_c_stops(stop_event: threading.Event, on_first: Callable[[], None]) -> Iterator[None]:
-    """First Ctrl+C: stop gracefully after the batch (model saved, evaluated). Second: quit now."""
+    """First Ctrl+C (or SIGTERM): stop gracefully after the batch (model saved, evaluated). Second: quit now.
+
+    Slurm sends SIGTERM on scancel and at the time limit (then SIGKILL after KillWait), so a
+    cancelled job keeps its finished epochs, model and evaluation like a Ctrl+C'd local run.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be installed from the main thread
         return
@@ -189,8 +193,9 @@ def _ctrl_c_stops(stop_event: threading.Event, on_first: Callable[[], None]) -> 
         stop_event.set()
         on_first()
 
-    previous = signal.signal(signal.SIGINT, handler)
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for sig, old in previous.items():
+            signal.signal(sig, old)
