@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kerastui.cli.common import EXIT_OK, EXIT_USAGE, UsageError, print_error, resolve_run
-from kerastui.core.presets import PRESETS
+from kerastui.cli.train import add_experiment_options
 
 if TYPE_CHECKING:
     from kerastui.core.slurm_settings import SlurmSettings
@@ -41,20 +41,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "Slurm defaults: [slurm] in ~/.config/kerastui/config.toml ($KERASTUI_CONFIG), then SBATCH_PARTITION, "
         "SBATCH_ACCOUNT, SBATCH_TIMELIMIT, SBATCH_MEM_PER_NODE, SBATCH_GPUS."
     )
-    parser.add_argument("config", nargs="?", metavar="CONFIG.toml", help="experiment file (default: a preset)")
-    what = parser.add_argument_group("experiment (as for `kerastui train`)")
-    what.add_argument("--preset", choices=PRESETS, help="start from this architecture (default mlp without CONFIG)")
-    what.add_argument("--dataset", metavar="NAME|PATH", help="built-in name or data file; must be usable offline")
-    what.add_argument("--epochs", type=int, metavar="N")
-    what.add_argument("--batch-size", type=int, metavar="N")
-    what.add_argument("--learning-rate", type=float, metavar="X")
-    what.add_argument("--optimizer", metavar="NAME")
-    what.add_argument("--validation-split", type=float, metavar="X")
-    what.add_argument("--seed", type=int, metavar="N")
-    what.add_argument("--patience", type=int, metavar="N", help="early stopping patience in epochs (0: off)")
-    what.add_argument("--backend", metavar="NAME", help="Keras backend: tensorflow, jax or torch")
-    what.add_argument("--strategy", metavar="NAME", help="default, mirrored or multiworker")
-    what.add_argument("--name", help="run name (default: the experiment's name)")
+    add_experiment_options(parser)
     job = parser.add_argument_group("Slurm job")
     job.add_argument("--partition", help="partition (queue)")
     job.add_argument("--time", help="time limit, HH:MM:SS or D-HH:MM:SS")

@@ -24,22 +24,28 @@ HELP = "train an experiment headless and write a run directory"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("config", nargs="?", metavar="CONFIG.toml", help="experiment file (default: a preset)")
-    parser.add_argument("--preset", choices=PRESETS, help="start from this architecture (default mlp without CONFIG)")
-    parser.add_argument("--dataset", metavar="NAME|PATH", help="built-in name (digits, mnist, ...) or .npz/.csv/IDX path")
-    parser.add_argument("--epochs", type=int, metavar="N")
-    parser.add_argument("--batch-size", type=int, metavar="N")
-    parser.add_argument("--learning-rate", type=float, metavar="X")
-    parser.add_argument("--optimizer", metavar="NAME")
-    parser.add_argument("--validation-split", type=float, metavar="X")
-    parser.add_argument("--seed", type=int, metavar="N")
-    parser.add_argument("--patience", type=int, metavar="N", help="early stopping patience in epochs (0: off)")
-    parser.add_argument("--backend", metavar="NAME", help="Keras backend: tensorflow, jax or torch")
-    parser.add_argument("--strategy", metavar="NAME", help="default, mirrored or multiworker")
+    add_experiment_options(parser)
     parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where run directories go (default $KERASTUI_RUNS_DIR or ./runs)")
-    parser.add_argument("--name", help="run name (default: the experiment's name)")
     parser.add_argument("--run-dir", type=Path, metavar="DIR", help="write into this existing run directory (Slurm jobs)")
     parser.add_argument("--plain", action="store_true", help="one line per epoch instead of progress bars")
+
+
+def add_experiment_options(parser: argparse.ArgumentParser) -> None:
+    """The experiment file and the options that override it: shared by `train` and `submit`."""
+    parser.add_argument("config", nargs="?", metavar="CONFIG.toml", help="experiment file (default: a preset)")
+    what = parser.add_argument_group("experiment (override the file or the preset)")
+    what.add_argument("--preset", choices=PRESETS, help="start from this architecture (default mlp without CONFIG)")
+    what.add_argument("--dataset", metavar="NAME|PATH", help="built-in name (digits, mnist, ...) or .npz/.csv/IDX path")
+    what.add_argument("--epochs", type=int, metavar="N")
+    what.add_argument("--batch-size", type=int, metavar="N")
+    what.add_argument("--learning-rate", type=float, metavar="X")
+    what.add_argument("--optimizer", metavar="NAME")
+    what.add_argument("--validation-split", type=float, metavar="X")
+    what.add_argument("--seed", type=int, metavar="N")
+    what.add_argument("--patience", type=int, metavar="N", help="early stopping patience in epochs (0: off)")
+    what.add_argument("--backend", metavar="NAME", help="Keras backend: tensorflow, jax or torch")
+    what.add_argument("--strategy", metavar="NAME", help="default, mirrored or multiworker")
+    what.add_argument("--name", help="run name (default: the experiment's name)")
 
 
 def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
