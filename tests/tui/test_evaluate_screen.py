@@ -198,3 +198,28 @@ async def test_app_renders_train_and_evaluate_at_80x24(tmp_path):
         table = app.screen.query_one(ConfusionTable)
         assert table.region.width <= 80 and table.region.right <= 80
         assert "total" in app.export_screenshot()
+
+
+async def test_global_e_after_a_run_shows_that_run(tmp_path):
+    fake = FakeRunExperiment(steps=2)
+    app = KerasTUI(experiment=tiny_experiment(epochs=1), runs_root=tmp_path / "runs", run_experiment=fake, keras_loader=fake_keras_loader)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="ready")
+        app.start_training()
+        await wait_until(pilot, lambda: getattr(app.screen, "phase", "") == "finished", what="run to finish")
+        await pilot.press("b")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "BuildScreen", what="build screen")
+        app.action_switch_to("evaluate")  # the global evaluate key, whichever widget has focus
+        await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), what="evaluate screen")
+        await pilot.pause()
+        assert app.screen.outcome is fake.outcome
+        assert app.screen.query_one(ConfusionTable).displayed_counts() == sklearn_confusion(app.dataset).tolist()
+
+
+async def test_samples_of_another_dataset_are_not_shown(tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen, outcome = await open_evaluation(tmp_path, pilot, app)
+        screen.show(outcome, load_dataset("iris"))  # the app has moved on to another dataset
+        await pilot.pause()
+        assert "not available" in shown_text(screen.query_one("#browser-sample"))

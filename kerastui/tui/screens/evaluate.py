@@ -55,6 +55,12 @@ class EvaluateScreen(Screen):
     def on_mount(self) -> None:
         self._fill()
 
+    def on_screen_resume(self) -> None:
+        # Opened with the global key after a newer run finished: show that run.
+        latest = getattr(self.app, "last_outcome", None)
+        if latest is not None and latest is not self.outcome and getattr(latest, "evaluation", None) is not None:
+            self.show(latest, getattr(self.app, "dataset", None))
+
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
@@ -81,6 +87,10 @@ class EvaluateScreen(Screen):
         table.set_matrix(evaluation.confusion, evaluation.class_names)
         self.query_one(ClassReportTable).show(evaluation.per_class)
         samples = getattr(self.dataset, "x_test", None)
+        if samples is not None and (
+            len(samples) != len(evaluation.predictions) or tuple(self.dataset.class_names) != tuple(evaluation.class_names)
+        ):
+            samples = None  # the app has since loaded another dataset: no wrong pictures
         kind = getattr(self.dataset, "kind", "image")
         browser.set_items(evaluation.misclassified, evaluation.class_names, samples, kind)
         table.focus()
@@ -112,12 +122,18 @@ class EvaluateScreen(Screen):
             browser.set_filter(None)
         else:
             browser.set_filter((message.true, message.predicted))
+        # On a short terminal the browser sits below the fold: bring the answer into view.
+        browser.scroll_visible(animate=False)
 
     def action_next_sample(self) -> None:
-        self.query_one(MisclassifiedBrowser).action_next()
+        browser = self.query_one(MisclassifiedBrowser)
+        browser.action_next()
+        browser.scroll_visible(animate=False)
 
     def action_previous_sample(self) -> None:
-        self.query_one(MisclassifiedBrowser).action_previous()
+        browser = self.query_one(MisclassifiedBrowser)
+        browser.action_previous()
+        browser.scroll_visible(animate=False)
 
     def action_clear_filter(self) -> None:
         self.query_one(MisclassifiedBrowser).set_filter(None)

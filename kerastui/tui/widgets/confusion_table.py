@@ -112,6 +112,8 @@ class ConfusionTable(Widget, can_focus=True):
 
     def watch_cursor(self) -> None:
         self.refresh()
+        if self.is_mounted and self.has_focus:
+            self.scroll_visible(animate=False)
 
     def watch_chosen(self) -> None:
         self.refresh()
