@@ -7,7 +7,7 @@ backs up training. Every other event (started, epoch end, final) is delivered, i
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from textual.message import Message
 from textual.message_pump import MessagePump

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from fakes import tiny_experiment, wait_until
 from sklearn.metrics import confusion_matrix
 
-from fakes import tiny_experiment, wait_until
-from kerastui.core.events import EpochEnded
 from kerastui.core.evaluate import Evaluation
+from kerastui.core.events import EpochEnded
 from kerastui.core.runs import load_run
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.screens.evaluate import EvaluateScreen

@@ -5,10 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from fakes import (
+    FakeRunExperiment,
+    fake_keras_loader,
+    made_up_probabilities,
+    tiny_experiment,
+    wait_until,
+)
 from rich.console import Console
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from fakes import FakeRunExperiment, fake_keras_loader, made_up_probabilities, tiny_experiment, wait_until
 from kerastui.core.data import load_dataset
 from kerastui.core.pipeline import RunOutcome
 from kerastui.tui.app import KerasTUI
@@ -86,7 +92,7 @@ async def test_class_report_equals_sklearn(tmp_path):
 async def test_choosing_a_cell_filters_the_browser_and_n_p_move(tmp_path):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, outcome = await open_evaluation(tmp_path, pilot, app)
+        screen, _ = await open_evaluation(tmp_path, pilot, app)
         expected = sklearn_confusion(app.dataset)
         off_diagonal = expected - np.diag(np.diag(expected))
         true, predicted = map(int, np.unravel_index(off_diagonal.argmax(), expected.shape))
@@ -149,7 +155,7 @@ async def test_browser_draws_the_image_with_labels_and_confidence(tmp_path):
 async def test_tabular_dataset_shows_feature_values(tmp_path):
     app = make_app(tmp_path, dataset="iris", num_classes=3, input_shape=(4,))
     async with app.run_test(size=(120, 40)) as pilot:
-        screen, outcome = await open_evaluation(tmp_path, pilot, app, accuracy=0.6)
+        screen, _ = await open_evaluation(tmp_path, pilot, app, accuracy=0.6)
         browser = screen.query_one(MisclassifiedBrowser)
         assert browser.current is not None
         sample = shown_text(screen.query_one("#browser-sample"))

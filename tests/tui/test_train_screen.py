@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 from fakes import FakeRunExperiment, fake_keras_loader, tiny_experiment, wait_until
+
 from kerastui.core.events import BatchEnded, EpochEnded, TrainingStopped
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.messages import TrainingBatch, TrainingUpdate, message_for

@@ -6,7 +6,8 @@ filter narrows them to one confusion-matrix cell; n/p (or left/right) step throu
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from rich.table import Table

@@ -6,6 +6,7 @@ in the training thread, so a slow redraw does not distort the speed); `TrainingP
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -17,9 +18,9 @@ from kerastui.core.events import BatchEnded, EpochEnded, TrainingStarted
 
 def format_duration(seconds: float | None) -> str:
     """'1:02:03', '2:03' or '--:--' when unknown."""
-    if seconds is None or seconds != seconds or seconds < 0:
+    if seconds is None or math.isnan(seconds) or seconds < 0:
         return "--:--"
-    seconds = int(round(seconds))
+    seconds = round(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
