@@ -1,0 +1,72 @@
+"""What the runs, follow and submit screens do with the app: Slurm calls, evaluation, cloning.
+
+The Slurm calls go through a `SlurmClient` the app may carry as `app.slurm_client` (tests put
+fakes there); without one the real kerastui.core.slurm functions are used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Callable
+
+from textual.app import App
+
+from kerastui.core import slurm
+
+
+@dataclass
+class SlurmClient:
+    """The core's Slurm functions the UI calls, replaceable one by one."""
+
+    prepare: Callable[..., Path] = slurm.prepare_submission
+    submit: Callable[[Path], str] = slurm.submit
+    job_state: Callable[[str], Any] = slurm.job_state
+    cancel: Callable[..., None] = slurm.cancel
+    settings: Callable[..., Any] = slurm.default_settings
+    login_node_guard: Callable[..., str | None] = slurm.login_node_guard
+    poll_interval: float = 3.0
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+
+def slurm_client(app: App) -> SlurmClient:
+    client = getattr(app, "slurm_client", None)
+    return client if client is not None else SlurmClient()
+
+
+def runs_root(app: App) -> Path:
+    from kerastui.core.runs import default_runs_root
+
+    root = getattr(app, "runs_root", None)
+    return Path(root) if root is not None else default_runs_root()
+
+
+def load_dataset_for(app: App, name: str) -> Any:
+    """The dataset a run was trained on: the app's loaded one when it is that, else loaded (blocking)."""
+    current = getattr(app, "dataset", None)
+    if current is not None and getattr(current, "name", None) == name:
+        return current
+    loader = getattr(app, "dataset_loader", None)
+    if loader is None:
+        from kerastui.core.data import load_dataset as loader
+    return loader(name)
+
+
+async def show_evaluation(app: App, outcome: Any, dataset: Any) -> None:
+    """Switch to the evaluate mode showing `outcome` tested on `dataset` (not necessarily app.dataset)."""
+    if hasattr(app, "last_outcome"):
+        app.last_outcome = outcome
+    await app.switch_mode("evaluate")
+    screen = app.mode_screen("evaluate") if hasattr(app, "mode_screen") else app.screen
+    screen.show(outcome, dataset)
+
+
+def clone_experiment(app: App, experiment: Any) -> None:
+    """Make `experiment` the design on the build screen (it watches app.experiment) and go there."""
+    if experiment.dataset != app.experiment.dataset:
+        # As when opening a TOML: the old dataset's shape must not be used for the new layers.
+        app.dataset_info = None
+    if hasattr(app, "experiment_path"):
+        app.experiment_path = None  # ctrl+s must not overwrite the run's own config.toml
+    app.experiment = replace(experiment)
+    app.run_worker(app.switch_mode("build"), group="switch-mode")

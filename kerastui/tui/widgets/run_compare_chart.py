@@ -1,0 +1,107 @@
+"""One metric of several runs overlaid on one plotext chart, optionally smoothed.
+
+Smoothing is TensorBoard's: an exponential moving average with weight w, debiased so the first
+points are not pulled towards zero. Raw values are kept; smoothing only changes what is drawn.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from textual_plotext import PlotextPlot
+
+from kerastui.core.runs import RunRecord
+
+# Cycled by the smoothing key: off, light, strong.
+SMOOTHING_LEVELS = (0.0, 0.6, 0.9)
+# Distinct plotext colours, in the order runs are selected.
+RUN_COLORS = ("cyan", "orange", "green", "magenta", "red", "blue", "yellow", "white")
+
+
+def smooth(values: list[float], weight: float) -> list[float]:
+    """Debiased exponential moving average; weight 0 returns the values unchanged."""
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smoothing weight must be in [0, 1), not {weight}")
+    if weight == 0.0:
+        return list(values)
+    smoothed: list[float] = []
+    average, count = 0.0, 0
+    for value in values:
+        if not math.isfinite(value):
+            smoothed.append(value)  # a NaN stays visible as a gap instead of poisoning the average
+            continue
+        count += 1
+        average = average * weight + (1.0 - weight) * value
+        smoothed.append(average / (1.0 - weight**count))
+    return smoothed
+
+
+@dataclass(frozen=True)
+class Curve:
+    label: str
+    values: tuple[float, ...]      # per epoch, raw
+
+
+def curves_for(records: list[RunRecord], metric: str) -> list[Curve]:
+    """The metric's per-epoch values of each run that logged it."""
+    found = []
+    for record in records:
+        values = record.metrics_history.get(metric)
+        if values:
+            found.append(Curve(record.name, tuple(values)))
+    return found
+
+
+class RunCompareChart(PlotextPlot):
+    """Overlay of `metric` for several runs; x = epoch (1-based), one colour per run."""
+
+    def __init__(self, metric: str, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.metric = metric
+        self.smoothing = 0.0
+        self.curves: list[Curve] = []
+
+    def set_runs(self, records: list[RunRecord], metric: str | None = None) -> None:
+        if metric is not None:
+            self.metric = metric
+        self.curves = curves_for(records, self.metric)
+        self.replot()
+
+    def set_smoothing(self, weight: float) -> None:
+        smooth([], weight)  # validates
+        self.smoothing = weight
+        self.replot()
+
+    def drawn(self, curve: Curve) -> list[float]:
+        """The values as drawn (smoothed when smoothing is on)."""
+        return smooth(list(curve.values), self.smoothing)
+
+    def replot(self) -> None:
+        plt = self.plt
+        plt.clear_data()
+        plt.clear_figure()
+        title = self.metric if not self.smoothing else f"{self.metric} (smoothed {self.smoothing:g})"
+        plt.title(title)
+        plt.xlabel("epoch")
+        longest = max((len(c.values) for c in self.curves), default=0)
+        for index, curve in enumerate(self.curves):
+            values = self.drawn(curve)
+            xs = [i + 1 for i, v in enumerate(values) if math.isfinite(v)]
+            ys = [v for v in values if math.isfinite(v)]
+            if not ys:
+                continue
+            # A one-epoch run is a single point: draw it as a visible marker, not an invisible line.
+            plt.plot(xs, ys, label=_short(curve.label), marker="braille" if len(ys) > 1 else "dot",
+                     color=RUN_COLORS[index % len(RUN_COLORS)])
+        if longest:
+            plt.xlim(0.8, max(longest, 1) + 0.2)
+        else:
+            plt.text(f"no run logged {self.metric}", x=0.5, y=0.5, alignment="center")
+            plt.xlim(0, 1)
+            plt.ylim(0, 1)
+        self.refresh()
+
+
+def _short(name: str, width: int = 28) -> str:
+    return name if len(name) <= width else "…" + name[-(width - 1):]

@@ -1,0 +1,206 @@
+"""The runs list: one row per run directory, sortable, filterable, with a multi-selection.
+
+Sorting, filtering and the row cells are plain functions of RunRecords (tested without a
+terminal); `RunsTable` only shows their result and remembers the cursor and the selection by
+run path, so a refresh or a new sort order keeps both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from kerastui.core.runs import RunRecord
+
+STATUS_STYLES = {
+    "finished": "green",
+    "running": "cyan",
+    "prepared": "blue",
+    "submitted": "blue",
+    "stopped": "yellow",
+    "failed": "red",
+    "interrupted": "magenta",
+    "cancelled": "magenta",
+}
+SELECTED_MARK = "●"
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _epochs(record: RunRecord) -> str:
+    planned = record.epochs_planned
+    return f"{record.epochs_done}/{planned}" if planned else str(record.epochs_done)
+
+
+def _dataset(record: RunRecord) -> str:
+    return Path(record.dataset).name if record.experiment else "?"
+
+
+@dataclass(frozen=True)
+class SortColumn:
+    key: str
+    title: str
+    value: Callable[[RunRecord], Any]
+    # Columns where a bigger value is better / newer sort descending first.
+    descending: bool = False
+
+
+def _missing_last(value: float | None) -> tuple[int, float]:
+    # (0, v) sorts before (1, 0): runs without a value go to the end whichever the direction.
+    return (1, 0.0) if value is None else (0, value)
+
+
+SORT_COLUMNS: tuple[SortColumn, ...] = (
+    SortColumn("created", "created", lambda r: r.created, descending=True),
+    SortColumn("name", "name", lambda r: r.name),
+    SortColumn("status", "status", lambda r: r.status),
+    SortColumn("dataset", "dataset", _dataset),
+    SortColumn("epochs", "epochs", lambda r: r.epochs_done, descending=True),
+    SortColumn("best_val_accuracy", "best val_acc", lambda r: r.best_val_accuracy, descending=True),
+    SortColumn("test_accuracy", "test acc", lambda r: r.test_accuracy, descending=True),
+    SortColumn("duration", "duration", lambda r: r.duration, descending=True),
+    SortColumn("where", "where", lambda r: r.location),
+)
+SORT_KEYS = tuple(column.key for column in SORT_COLUMNS)
+
+
+def sort_column(key: str) -> SortColumn:
+    for column in SORT_COLUMNS:
+        if column.key == key:
+            return column
+    raise KeyError(f"unknown sort column {key!r}; known: {', '.join(SORT_KEYS)}")
+
+
+def sort_records(records: list[RunRecord], key: str, reverse: bool = False) -> list[RunRecord]:
+    """Records in the column's natural order (best/newest first for numbers), `reverse` flips it.
+
+    Runs without a value (no evaluation yet, say) stay at the end in both directions.
+    """
+    column = sort_column(key)
+    with_value = [r for r in records if column.value(r) is not None]
+    without = [r for r in records if column.value(r) is None]
+    descending = column.descending != reverse
+    with_value.sort(key=lambda r: (column.value(r), r.name), reverse=descending)
+    return with_value + sorted(without, key=lambda r: r.name)
+
+
+def search_text(record: RunRecord) -> str:
+    """Everything a filter word may match: the visible cells plus the run's path and errors."""
+    parts = [
+        record.name, record.status, _dataset(record), record.dataset, record.architecture, record.location,
+        str(record.path), *record.errors,
+    ]
+    if record.experiment is not None:
+        parts += [record.experiment.name, record.experiment.compile.optimizer, record.experiment.backend, record.experiment.strategy]
+    return " ".join(parts).lower()
+
+
+def filter_records(records: list[RunRecord], text: str) -> list[RunRecord]:
+    """Runs whose search text contains every word of `text` (case-insensitive); '!word' excludes."""
+    words = text.lower().split()
+    if not words:
+        return list(records)
+    wanted = [w for w in words if not w.startswith("!")]
+    unwanted = [w[1:] for w in words if w.startswith("!") and len(w) > 1]
+
+    def keep(record: RunRecord) -> bool:
+        haystack = search_text(record)
+        return all(w in haystack for w in wanted) and not any(w in haystack for w in unwanted)
+
+    return [r for r in records if keep(r)]
+
+
+COLUMN_TITLES = ("", "run", "status", "dataset", "architecture", "epochs", "best val_acc", "test acc", "duration", "where")
+
+
+def row_cells(record: RunRecord, selected: bool) -> tuple[Any, ...]:
+    status = Text(record.status, style=STATUS_STYLES.get(record.status, "dim"))
+    if record.errors:
+        status.append(" !", style="bold yellow")
+    return (
+        Text(SELECTED_MARK if selected else " ", style="bold cyan"),
+        Text(record.name, overflow="ellipsis", no_wrap=True),
+        status,
+        _dataset(record),
+        Text(record.architecture, overflow="ellipsis", no_wrap=True),
+        Text(_epochs(record), justify="right"),
+        Text(_number(record.best_val_accuracy), justify="right"),
+        Text(_number(record.test_accuracy), justify="right"),
+        Text(format_duration(record.duration), justify="right"),
+        record.location,
+    )
+
+
+class RunsTable(DataTable):
+    """Rows of runs keyed by their path; `selected` holds the paths marked with space."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
+        self.records: list[RunRecord] = []   # the rows shown, in order
+        self.selected: set[str] = set()
+
+    def on_mount(self) -> None:
+        for title in COLUMN_TITLES:
+            self.add_column(title, key=title or "mark")
+
+    def show(self, records: list[RunRecord]) -> None:
+        """Replace the rows, keeping the cursor on the same run where it is still shown."""
+        current = self.current_record
+        self.records = list(records)
+        # A selection survives filtering and refreshes; runs deleted meanwhile drop out of it.
+        self.selected = {p for p in self.selected if Path(p).exists()}
+        self.clear()
+        for record in self.records:
+            self.add_row(*row_cells(record, str(record.path) in self.selected), key=str(record.path))
+        if current is not None:
+            for index, record in enumerate(self.records):
+                if record.path == current.path:
+                    self.move_cursor(row=index)
+                    break
+
+    @property
+    def current_record(self) -> RunRecord | None:
+        if not self.records or self.cursor_row is None or not (0 <= self.cursor_row < len(self.records)):
+            return None
+        return self.records[self.cursor_row]
+
+    def toggle_selected(self) -> RunRecord | None:
+        record = self.current_record
+        if record is None:
+            return None
+        key = str(record.path)
+        if key in self.selected:
+            self.selected.discard(key)
+        else:
+            self.selected.add(key)
+        self.update_cell(key, "mark", row_cells(record, key in self.selected)[0])
+        return record
+
+    @property
+    def selected_records(self) -> list[RunRecord]:
+        """Selected runs in the order shown."""
+        return [r for r in self.records if str(r.path) in self.selected]
+
+    def clear_selection(self) -> None:
+        self.selected.clear()
+        for record in self.records:
+            self.update_cell(str(record.path), "mark", row_cells(record, False)[0])
