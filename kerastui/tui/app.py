@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import var
@@ -97,6 +98,7 @@ class KerasTUI(App):
         self.run_experiment = run_experiment
         self.keras_loader = keras_loader
         self.keras_backend = ""
+        self.keras_module: Any = None
         self.last_outcome: RunOutcome | None = None
         self.experiment_path: Path | None = None
         # What start_training is waiting for (keras and/or the dataset), if anything.
@@ -171,6 +173,7 @@ class KerasTUI(App):
             pass  # the app closed while the thread worked
 
     def _keras_loaded(self, keras: Any) -> None:
+        self.keras_module = keras
         try:
             self.keras_backend = str(keras.backend.backend())
         except Exception:
@@ -299,6 +302,11 @@ class KerasTUI(App):
         )
 
     @property
+    def can_preview(self) -> bool:
+        """True when the loaded Keras is the real module (a test's stand-in cannot build models)."""
+        return isinstance(self.keras_module, ModuleType)
+
+    @property
     def training_pending(self) -> bool:
         """True while a requested run waits for Keras or the dataset."""
         return self._training_pending
@@ -405,11 +413,12 @@ class KerasTUI(App):
 
     # ---- terminal size -----------------------------------------------------------------------
 
-    def on_resize(self) -> None:
-        self._check_terminal_size()
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_terminal_size(event.size.width, event.size.height)
 
-    def _check_terminal_size(self) -> None:
-        width, height = self.size
+    def _check_terminal_size(self, width: int | None = None, height: int | None = None) -> None:
+        if width is None or height is None:
+            width, height = self.size
         too_small = width < MIN_WIDTH or height < MIN_HEIGHT
         if too_small:
             if self._too_small is None:

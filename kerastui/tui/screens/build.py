@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane, Tabs
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from kerastui.core.presets import PRESET_DESCRIPTIONS
@@ -61,9 +61,10 @@ class BuildScreen(Screen):
         Binding("ctrl+r,f5", "train", "Train"),
         Binding("m", "preset('mlp')", "MLP preset"),
         Binding("c", "preset('cnn')", "CNN preset"),
-        Binding("1", "show_tab('tab-data')", "Data tab", show=False),
-        Binding("2", "show_tab('tab-model')", "Model tab", show=False),
-        Binding("3", "show_tab('tab-training')", "Training tab", show=False),
+        # F-keys work even while typing in a field; 1/2/3 are shorter when not.
+        Binding("f2,1", "show_tab('tab-data')", "Data tab", show=False),
+        Binding("f3,2", "show_tab('tab-model')", "Model tab", show=False),
+        Binding("f4,3", "show_tab('tab-training')", "Training tab", show=False),
     ]
 
     app: KerasTUI
@@ -79,17 +80,17 @@ class BuildScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="build-tabs", initial="tab-data"):
-            with TabPane("1 Data", id="tab-data"):
+            with TabPane("Data F2", id="tab-data"):
                 with VerticalScroll(id="data-pane"):
                     yield DatasetPicker(id="dataset-picker")
                     yield SampleImages(id="samples")
-            with TabPane("2 Model", id="tab-model"):
+            with TabPane("Model F3", id="tab-model"):
                 with Horizontal(id="model-pane"):
                     with Vertical(id="layers-side"):
                         yield Static(self._preset_hint(), id="preset-hint")
                         yield LayerEditor(id="layer-editor")
                     yield ModelSummary(id="summary")
-            with TabPane("3 Training", id="tab-training"):
+            with TabPane("Training F4", id="tab-training"):
                 yield HyperparameterForm(self.app.experiment, id="hyperparameters")
         yield Static("", id="build-status")
         yield Footer()
@@ -225,18 +226,6 @@ class BuildScreen(Screen):
             if fields:
                 fields[0].focus()
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id:
-            self.call_after_refresh(self._focus_tab_if_lost, event.pane.id)
-
-    def _focus_tab_if_lost(self, tab: str) -> None:
-        # Keep the keyboard inside the visible tab: a widget in a hidden pane cannot take keys.
-        focused = self.focused
-        if isinstance(focused, Tabs):
-            return
-        if focused is None or self.query_one(f"#{tab}", TabPane) not in focused.ancestors_with_self:
-            self._focus_tab(tab)
-
     # ---- live model summary -------------------------------------------------------------------
 
     def _current_key(self) -> tuple | None:
@@ -255,6 +244,9 @@ class BuildScreen(Screen):
         if not app.keras_ready:
             summary.show_waiting("waiting for TensorFlow… (Keras computes the summary)")
             return
+        if not app.can_preview:
+            summary.show_waiting("no model summary: the loaded Keras is a stand-in (tests)")
+            return
         key = self._current_key()
         if key is None:
             summary.show_waiting("waiting for the dataset…")
@@ -265,7 +257,7 @@ class BuildScreen(Screen):
 
     def _start_preview(self) -> None:
         key = self._current_key()
-        if key is None or not self.app.keras_ready:
+        if key is None or not self.app.can_preview:
             return
         if key == self._shown_key:
             self._show_preview_result(key, self._last_result)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib
+import io
 from typing import TYPE_CHECKING
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -100,6 +102,13 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#help-dialog").focus()
+
+    def plain_text(self, width: int = 100) -> str:
+        """The key list as plain text (for tests and for copying into docs)."""
+        console = Console(width=width, no_color=True, file=io.StringIO())
+        with console.capture() as capture:
+            console.print(self._table())
+        return capture.get()
 
     def action_close(self) -> None:
         self.dismiss(None)

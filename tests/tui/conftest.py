@@ -1,0 +1,37 @@
+"""Shared fixtures for the UI tests: an app factory with a temporary runs directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+# UI-B's scripted fakes (tests/tui/fakes.py); pytest puts this folder on sys.path.
+from fakes import FakeRunExperiment, fake_keras_loader
+
+from kerastui.tui.app import KerasTUI
+
+
+@pytest.fixture
+def fake_run() -> FakeRunExperiment:
+    return FakeRunExperiment(steps=3)
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, fake_run: FakeRunExperiment) -> Callable[..., KerasTUI]:
+    """KerasTUI with runs under tmp_path, the scripted run_experiment and an instant stand-in Keras.
+
+    Pass keras_loader=import_keras for tests that need the real Keras (model summaries).
+    """
+
+    def make(**overrides: Any) -> KerasTUI:
+        options: dict[str, Any] = {
+            "runs_root": tmp_path / "runs",
+            "run_experiment": fake_run,
+            "keras_loader": fake_keras_loader,
+        }
+        options.update(overrides)
+        return KerasTUI(**options)
+
+    return make
