@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.data import Dataset, DatasetInfo
     from kerastui.core.pipeline import RunOutcome
 
-MODE_NAMES = ("build", "train", "evaluate")
+MODE_NAMES = ("build", "train", "evaluate", "runs")
 
 
 def load_dataset(name_or_path: str, **options: Any) -> "Dataset":
@@ -70,6 +70,8 @@ class KerasTUI(App):
         Binding("b", "switch_to('build')", "Build", show=False),
         Binding("t", "switch_to('train')", "Train screen", show=False),
         Binding("e", "switch_to('evaluate')", "Evaluate screen", show=False),
+        Binding("r", "switch_to('runs')", "Runs screen", show=False),
+        Binding("ctrl+b", "submit_to_slurm", "Submit to Slurm"),
         Binding("ctrl+s", "save_experiment", "Save"),
         Binding("ctrl+o", "load_experiment", "Open"),
     ]
@@ -119,6 +121,10 @@ class KerasTUI(App):
             from kerastui.tui.screens.train import TrainScreen
 
             screen = TrainScreen()
+        elif mode == "runs":
+            from kerastui.tui.screens.runs import RunsScreen
+
+            screen = RunsScreen()
         else:
             from kerastui.tui.screens.evaluate import EvaluateScreen
 
@@ -268,8 +274,11 @@ class KerasTUI(App):
 
     # ---- training and evaluation --------------------------------------------------------------
 
-    def start_training(self) -> None:
-        """Validate the design, wait for Keras and the data if needed, then train on the train screen."""
+    def start_training(self, guard: bool = True) -> None:
+        """Validate the design, wait for Keras and the data if needed, then train on the train screen.
+
+        With `guard`, a long run on what looks like a login node asks first (train here / Slurm / cancel).
+        """
         self._training_pending = False
         if self.is_training:
             self.notify("A run is already training; stop it first (s on the train screen).", severity="warning")
@@ -295,6 +304,11 @@ class KerasTUI(App):
             self._training_pending = True
             self.notify(f"Training starts as soon as {' and '.join(waiting)} finished loading…", title="Waiting")
             return
+        if guard:
+            from kerastui.tui.screens.submit import ask_before_local_training
+
+            if ask_before_local_training(self, lambda: self.start_training(guard=False)):
+                return
         experiment, dataset = self.experiment, self.dataset
         self.run_worker(
             self._switch_then("train", lambda screen: screen.start_run(experiment, dataset)),
@@ -319,6 +333,12 @@ class KerasTUI(App):
             self._switch_then("evaluate", lambda screen: screen.show(outcome, dataset)),
             group="switch-mode",
         )
+
+    def action_submit_to_slurm(self) -> None:
+        """The submit dialog for the current experiment; on success the follow view of the job."""
+        from kerastui.tui.screens.submit import open_submit
+
+        open_submit(self)
 
     # ---- experiment files ----------------------------------------------------------------------
 
@@ -403,6 +423,8 @@ class KerasTUI(App):
         yield SystemCommand("Build screen", "Dataset, layers and hyperparameters (b)", lambda: self.action_switch_to("build"))
         yield SystemCommand("Train screen", "Charts and progress of the current run (t)", lambda: self.action_switch_to("train"))
         yield SystemCommand("Evaluate screen", "Test accuracy, confusion matrix, mistakes (e)", lambda: self.action_switch_to("evaluate"))
+        yield SystemCommand("Runs screen", "All runs: open, compare, clone, delete (r)", lambda: self.action_switch_to("runs"))
+        yield SystemCommand("Submit to Slurm", "Send the experiment to the cluster as a batch job (ctrl+b)", self.action_submit_to_slurm)
         yield SystemCommand("MLP preset", "Replace the layers with the MLP preset", lambda: self.apply_preset("mlp"))
         yield SystemCommand("CNN preset", "Replace the layers with the CNN preset", lambda: self.apply_preset("cnn"))
         yield SystemCommand("Help", "All keys of all screens (F1)", self.action_help)

@@ -49,13 +49,13 @@ class FollowScreen(TrainScreen):
         Binding("c", "cancel_job", "Cancel job", tooltip="scancel the run's Slurm job (asks first)"),
     ]
 
-    def __init__(self, run_dir: Path, *, quiet_after: float = DEFAULT_QUIET_AFTER) -> None:
+    def __init__(self, run_dir: Path, *, job_id: str | None = None, quiet_after: float = DEFAULT_QUIET_AFTER) -> None:
         super().__init__()
         self.run_dir = Path(run_dir)
         self.quiet_after = quiet_after
         self.record: RunRecord | None = load_run(self.run_dir) if self.run_dir.exists() else None
         self.experiment = self.record.experiment if self.record is not None else None
-        self.job_id: str | None = self.record.slurm_job_id if self.record is not None else None
+        self.job_id: str | None = job_id or (self.record.slurm_job_id if self.record is not None else None)
         self.job_state: Any = None
         self.quiet: FollowQuiet | None = None
         self.result: FollowResult | None = None

@@ -29,6 +29,10 @@ HELP_SECTIONS: tuple[tuple[str, str], ...] = (
     ("Build: layer parameters", "kerastui.tui.widgets.layer_editor:LayerForm"),
     ("Train screen", "kerastui.tui.screens.train:TrainScreen"),
     ("Evaluate screen", "kerastui.tui.screens.evaluate:EvaluateScreen"),
+    ("Runs screen", "kerastui.tui.screens.runs:RunsScreen"),
+    ("Comparing runs", "kerastui.tui.screens.compare:CompareScreen"),
+    ("Following a run", "kerastui.tui.screens.follow_run:FollowScreen"),
+    ("Submit to Slurm", "kerastui.tui.screens.submit:SubmitScreen"),
     ("Dialogs", "kerastui.tui.screens.confirm:ConfirmScreen"),
 )
 

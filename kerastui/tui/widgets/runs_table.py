@@ -7,6 +7,7 @@ run path, so a refresh or a new sort order keeps both.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -55,6 +56,11 @@ def _dataset(record: RunRecord) -> str:
     return Path(record.dataset).name if record.experiment else "?"
 
 
+def run_label(record: RunRecord) -> str:
+    """The run's name without its leading time stamp (sorting by the full name would repeat 'created')."""
+    return re.sub(r"^\d{8}-\d{6}-", "", record.name)
+
+
 @dataclass(frozen=True)
 class SortColumn:
     key: str
@@ -71,7 +77,7 @@ def _missing_last(value: float | None) -> tuple[int, float]:
 
 SORT_COLUMNS: tuple[SortColumn, ...] = (
     SortColumn("created", "created", lambda r: r.created, descending=True),
-    SortColumn("name", "name", lambda r: r.name),
+    SortColumn("name", "name", run_label),
     SortColumn("status", "status", lambda r: r.status),
     SortColumn("dataset", "dataset", _dataset),
     SortColumn("epochs", "epochs", lambda r: r.epochs_done, descending=True),

@@ -1,0 +1,311 @@
+"""The runs screen: every run directory under the runs root, to open, compare, clone or delete.
+
+Reading the runs (each one's metrics file) happens in a thread worker; the screen re-reads them on
+r, after a delete, and every few seconds while some run is still active (training or queued).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from kerastui.core.runs import RunRecord, list_runs
+from kerastui.tui.run_actions import clone_experiment, runs_root
+from kerastui.tui.screens.confirm import ConfirmScreen
+from kerastui.tui.widgets.backend_notice import BackendNotice
+from kerastui.tui.widgets.run_compare_chart import SMOOTHING_LEVELS
+from kerastui.tui.widgets.runs_table import SORT_KEYS, RunsTable, filter_records, format_duration, sort_column, sort_records
+
+ACTIVE_STATUSES = ("running", "prepared", "submitted")
+AUTO_REFRESH = 5.0  # seconds between re-reads while a run is active
+
+
+class RunsScreen(Screen):
+    """All runs, newest first; keys sort, filter, select, compare, open, clone and delete."""
+
+    CSS_PATH = "runs.tcss"
+    BINDINGS = [
+        Binding("enter", "open_run", "Open"),
+        Binding("space", "toggle_select", "Select"),
+        Binding("c", "compare", "Compare"),
+        Binding("m", "cycle_smoothing", "Smoothing"),
+        Binding("l", "clone", "Clone to build"),
+        Binding("d,delete", "delete", "Delete"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("s", "cycle_sort", "Sort"),
+        Binding("S", "reverse_sort", "Reverse sort"),
+        Binding("slash", "filter", "Filter"),
+        Binding("escape", "clear", "Clear filter/selection", show=False),
+    ]
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.all_records: list[RunRecord] = []
+        self.sort_key = "created"
+        self.sort_reversed = False
+        self.filter_text = ""
+        self.smoothing = 0.0
+        self.loads = 0  # completed reads of the runs root (tests wait on it)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="runs-header")
+        yield Input(placeholder="filter: words that must all appear (!word excludes); enter keeps it, escape clears",
+                    id="runs-filter")
+        yield RunsTable(id="runs-table")
+        with Vertical(id="runs-details-pane"):
+            yield Static(id="run-details")
+            yield BackendNotice(id="backend-notice")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(RunsTable).focus()
+        self.set_interval(AUTO_REFRESH, self._auto_refresh)
+        self.refresh_runs()
+
+    def on_screen_resume(self) -> None:
+        self._show_backend()
+        if self.loads:
+            self.refresh_runs()  # back from a run or the build screen: runs may have changed
+
+    @property
+    def table(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def refresh_runs(self) -> None:
+        self._load(runs_root(self.app))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-load")
+    def _load(self, root: Path) -> None:
+        records = list_runs(root)
+        self.app.call_from_thread(self._loaded, records)
+
+    def _loaded(self, records: list[RunRecord]) -> None:
+        self.all_records = records
+        self.loads += 1
+        self._show()
+
+    def _auto_refresh(self) -> None:
+        if any(r.status in ACTIVE_STATUSES for r in self.all_records):
+            self.refresh_runs()
+
+    @property
+    def shown_records(self) -> list[RunRecord]:
+        return sort_records(filter_records(self.all_records, self.filter_text), self.sort_key, self.sort_reversed)
+
+    def _show(self) -> None:
+        self.table.show(self.shown_records)
+        self._show_header()
+        self._show_details()
+        self._show_backend()
+
+    def _show_header(self) -> None:
+        root = runs_root(self.app)
+        shown, total = len(self.table.records), len(self.all_records)
+        text = Text()
+        if total == 0:
+            text.append(f"No runs in {root} yet: train one on the build screen (b, then ctrl+r) or with `kerastui train`.")
+        else:
+            text.append(f"{shown} of {total} runs" if shown != total else f"{total} runs", style="bold")
+            text.append(f" in {root}")
+            arrow = "↑" if (sort_column(self.sort_key).descending == self.sort_reversed) else "↓"
+            text.append(f"  │  sorted by {sort_column(self.sort_key).title} {arrow}")
+            if self.filter_text:
+                text.append(f"  │  filter: {self.filter_text!r}", style="yellow")
+            selected = len(self.table.selected)
+            if selected:
+                text.append(f"  │  {selected} selected", style="bold cyan")
+            if self.smoothing:
+                text.append(f"  │  smoothing {self.smoothing:g}")
+        self.query_one("#runs-header", Static).update(text)
+
+    def _show_details(self) -> None:
+        record = self.table.current_record
+        details = self.query_one("#run-details", Static)
+        if record is None:
+            details.update("")
+            return
+        text = Text()
+        text.append(record.name, style="bold")
+        text.append(f"  {record.path}\n", style="dim")
+        experiment = record.experiment
+        if experiment is not None:
+            c, f = experiment.compile, experiment.fit
+            text.append(f"{experiment.name} on {experiment.dataset}: {record.architecture}\n")
+            text.append(f"{c.optimizer} lr {c.learning_rate:g}, batch {f.batch_size}, {f.epochs} epochs, "
+                        f"validation {f.validation_split:g}, seed {experiment.seed}, {experiment.strategy} strategy, "
+                        f"{experiment.backend} backend\n", style="dim")
+        text.append(f"status {record.status}")
+        if record.reason:
+            text.append(f" ({record.reason})")
+        text.append(f", {record.epochs_done} epochs, {format_duration(record.duration)}, {record.location}")
+        host = record.info.get("host")
+        if host:
+            text.append(f" on {host}")
+        for error in record.errors:
+            text.append(f"\n! {error}", style="yellow")
+        details.update(text)
+
+    def _show_backend(self) -> None:
+        record = self.table.current_record if self.is_mounted else None
+        wanted = record.experiment.backend if record is not None and record.experiment is not None else ""
+        self.query_one(BackendNotice).show(getattr(self.app, "keras_backend", ""), wanted)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._show_details()
+        self._show_backend()
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        # enter on a DataTable row arrives as RowSelected: open it like the binding does.
+        self.action_open_run()
+
+    # ---- filtering and sorting ------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        box = self.query_one("#runs-filter", Input)
+        box.add_class("-visible")
+        box.value = self.filter_text
+        box.focus()
+
+    @on(Input.Changed, "#runs-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.filter_text = event.value.strip()
+        self.table.show(self.shown_records)
+        self._show_header()
+        self._show_details()
+
+    @on(Input.Submitted, "#runs-filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        if not self.filter_text:
+            self.query_one("#runs-filter", Input).remove_class("-visible")
+        self.table.focus()
+
+    def on_key(self, event) -> None:
+        # escape in the filter box leaves it (keeping the filter); the binding below handles the table.
+        box = self.query_one("#runs-filter", Input)
+        if event.key == "escape" and box.has_focus:
+            event.stop()
+            if not self.filter_text:
+                box.remove_class("-visible")
+            self.table.focus()
+
+    def action_clear(self) -> None:
+        if self.filter_text:
+            self.filter_text = ""
+            box = self.query_one("#runs-filter", Input)
+            box.value = ""
+            box.remove_class("-visible")
+            self._show()
+        elif self.table.selected:
+            self.table.clear_selection()
+            self._show_header()
+
+    def action_cycle_sort(self) -> None:
+        index = SORT_KEYS.index(self.sort_key)
+        self.sort_key = SORT_KEYS[(index + 1) % len(SORT_KEYS)]
+        self.sort_reversed = False
+        self._show()
+
+    def action_reverse_sort(self) -> None:
+        self.sort_reversed = not self.sort_reversed
+        self._show()
+
+    # ---- selection, compare ----------------------------------------------------------------------
+
+    def action_toggle_select(self) -> None:
+        if self.table.toggle_selected() is not None:
+            self.table.action_cursor_down()
+            self._show_header()
+
+    def action_cycle_smoothing(self) -> None:
+        index = SMOOTHING_LEVELS.index(self.smoothing) if self.smoothing in SMOOTHING_LEVELS else 0
+        self.smoothing = SMOOTHING_LEVELS[(index + 1) % len(SMOOTHING_LEVELS)]
+        self._show_header()
+        self.notify(f"comparison smoothing {self.smoothing:g}" if self.smoothing else "comparison smoothing off", timeout=2)
+
+    def action_compare(self) -> None:
+        from kerastui.tui.screens.compare import CompareScreen
+
+        records = self.table.selected_records
+        if len(records) < 2:
+            self.notify("Select two or more runs with space, then press c.", severity="warning")
+            return
+
+        def closed(smoothing: float | None) -> None:
+            if smoothing is not None:
+                self.smoothing = smoothing
+                self._show_header()
+
+        self.app.push_screen(CompareScreen(records, self.smoothing), closed)
+
+    # ---- one run -------------------------------------------------------------------------------
+
+    def action_open_run(self) -> None:
+        from kerastui.tui.screens.follow_run import FollowScreen
+
+        record = self.table.current_record
+        if record is None:
+            self.notify("No run to open yet.")
+            return
+        self.app.push_screen(FollowScreen(record.path))
+
+    def action_clone(self) -> None:
+        record = self.table.current_record
+        if record is None:
+            return
+        if record.experiment is None:
+            self.notify(f"{record.name} has no readable config.toml to clone.", severity="error")
+            return
+        clone_experiment(self.app, record.experiment)
+        self.notify(f"Experiment of {record.name} loaded into the build screen.", title="Cloned")
+
+    def action_delete(self) -> None:
+        records = self.table.selected_records or ([self.table.current_record] if self.table.current_record else [])
+        if not records:
+            return
+        active = [r for r in records if r.status in ACTIVE_STATUSES]
+        if active:
+            names = ", ".join(f"{r.name} ({r.status})" for r in active)
+            self.notify(f"Not deleting runs that may still be written: {names}. Stop or cancel them first.",
+                        severity="error", timeout=10)
+            return
+        listed = "\n".join(f"  {r.name}" for r in records[:8]) + (f"\n  … and {len(records) - 8} more" if len(records) > 8 else "")
+        question = f"Delete {len(records)} run director{'y' if len(records) == 1 else 'ies'} and everything in them (model, metrics, evaluation)?\n{listed}"
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._delete(records)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Delete", no="Keep"), answered)
+
+    def _delete(self, records: list[RunRecord]) -> None:
+        root = runs_root(self.app).resolve()
+        deleted = 0
+        for record in records:
+            path = record.path.resolve()
+            if path.parent != root:  # never follow a path outside the runs root
+                self.notify(f"{path} is not inside {root}; not deleted.", severity="error")
+                continue
+            try:
+                shutil.rmtree(path)
+                deleted += 1
+            except OSError as error:
+                self.notify(f"Cannot delete {path}: {error.strerror or error}", severity="error", timeout=10)
+        self.table.selected.clear()
+        self.notify(f"Deleted {deleted} run{'s' if deleted != 1 else ''}.", title="Runs")
+        self.refresh_runs()
+
+    def action_refresh(self) -> None:
+        self.refresh_runs()
+        self.notify("Runs re-read.", timeout=1)
