@@ -27,6 +27,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--poll", type=float, default=0.5, metavar="SECONDS", help="how often to look for new lines")
     parser.add_argument("--batches", action="store_true", help="also print batch events")
+    parser.add_argument(
+        "--plain", action="store_true",
+        help="print one line per event instead of opening the terminal UI (the default when not on a terminal)",
+    )
 
 
 def _run_path(args: argparse.Namespace) -> Path:
@@ -46,6 +50,13 @@ def run(args: argparse.Namespace) -> int:
     if args.idle_timeout < 0 or args.poll <= 0:
         raise UsageError("--idle-timeout must be at least 0 and --poll greater than 0")
     path = _run_path(args)
+    if not getattr(args, "plain", True) and sys.stdin.isatty() and sys.stdout.isatty():
+        # On a terminal: the app's follow view (charts, job state, evaluation), kerastui.tui.watch.
+        from kerastui.tui.follow import DEFAULT_QUIET_AFTER
+        from kerastui.tui.watch import watch_in_app
+
+        quiet_after = min(args.idle_timeout or DEFAULT_QUIET_AFTER, DEFAULT_QUIET_AFTER)
+        return watch_in_app(path, runs_root=args.runs_dir, quiet_after=quiet_after)
     out = PlainProgress(sys.stdout, batches=args.batches)
     status = load_run(path).status if path.exists() else "not started"
     out.note(f"watching {path} (status: {status})")

@@ -212,3 +212,21 @@ async def test_follow_view_shows_the_job_state_and_cancels_with_confirmation(tmp
         assert cancelled == [("42", run_dir)]
         assert "CANCELLED" in str(screen.query_one("#follow-where").render())
         assert "ended without a final event" in str(screen.status_text())
+
+
+async def test_watch_app_opens_on_the_follow_view_with_the_runs_underneath(tmp_path, digits):
+    from kerastui.tui.screens.runs import RunsScreen
+    from kerastui.tui.watch import WatchApp
+
+    earlier = make_run(tmp_path / "runs", "earlier", epochs=2, dataset=digits)
+    run_dir = new_run_dir(tmp_path, epochs=2)
+    SlowWriter(run_dir, scripted_events(2), delay=0.005, dataset=digits).start()
+    app = WatchApp(run_dir, keras_loader=fake_keras_loader, quiet_after=30)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen) and app.screen.phase == "finished",
+                         what="watched run finished")
+        assert app.screen.run_dir == run_dir and app.runs_root == run_dir.resolve().parent
+        assert app.experiment.name == "tiny"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs list")
+        assert {r.path.name for r in app.screen.table.records} == {run_dir.name, earlier.name}

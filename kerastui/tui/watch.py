@@ -1,0 +1,43 @@
+"""`kerastui watch RUN_DIR` on a terminal: the app opened on the follow view of that run.
+
+The runs screen is underneath (escape shows every run), and the run's own experiment is the
+app's design, so its dataset is the one loaded for the evaluation and b shows how it was built.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kerastui.core.runs import load_run
+from kerastui.tui.app import KerasTUI
+from kerastui.tui.follow import DEFAULT_QUIET_AFTER
+
+
+class WatchApp(KerasTUI):
+    """KerasTUI starting on the runs screen with the follow view of one run on top."""
+
+    DEFAULT_MODE = "runs"
+
+    def __init__(self, run_dir: Path, *, quiet_after: float = DEFAULT_QUIET_AFTER, **kwargs) -> None:
+        run_dir = Path(run_dir)
+        record = load_run(run_dir) if run_dir.exists() else None
+        if record is not None and record.experiment is not None:
+            kwargs.setdefault("experiment", record.experiment)
+        if kwargs.get("runs_root") is None:
+            # A run's directory lives in its runs root: list its siblings underneath.
+            kwargs["runs_root"] = run_dir.resolve().parent
+        super().__init__(**kwargs)
+        self.watch_dir = run_dir
+        self.quiet_after = quiet_after
+
+    def on_mount(self) -> None:
+        # KerasTUI.on_mount runs too (Textual calls each class's handler): warm-up and size check.
+        from kerastui.tui.screens.follow_run import FollowScreen
+
+        self.call_after_refresh(self.push_screen, FollowScreen(self.watch_dir, quiet_after=self.quiet_after))
+
+
+def watch_in_app(run_dir: Path, runs_root: Path | None = None, quiet_after: float = DEFAULT_QUIET_AFTER) -> int:
+    app = WatchApp(Path(run_dir), runs_root=runs_root, quiet_after=quiet_after)
+    app.run()
+    return app.return_code or 0
