@@ -210,11 +210,18 @@ class BuildScreen(Screen):
 
     def action_preset(self, name: str) -> None:
         if self.app.apply_preset(name):
-            self.query_one(TabbedContent).active = "tab-model"
+            self.action_show_tab("tab-model")
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
-        self.call_after_refresh(self._focus_tab, tab)
+        self._focus_tab(tab)
+        # Hiding the old pane can move the focus (to the tab bar) after this; take it back once.
+        self.call_after_refresh(self._keep_focus_in, tab)
+
+    def _keep_focus_in(self, tab: str) -> None:
+        focused = self.focused
+        if focused is None or self.query_one(f"#{tab}", TabPane) not in focused.ancestors_with_self:
+            self._focus_tab(tab)
 
     def _focus_tab(self, tab: str) -> None:
         if tab == "tab-data":

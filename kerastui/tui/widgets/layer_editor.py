@@ -176,8 +176,11 @@ class LayerForm(VerticalScroll):
         rule = LAYER_TYPES[layer_type][event.input.param_name]
         value, problem = parse_param(rule, event.value)
         self.set_error(event.input.param_name, problem)
-        if problem is None:
+        # Filling the form also sends Changed; only a different value is an edit.
+        if problem is None and value != self.editor.layer_specs[index].param(event.input.param_name):
             self.editor.set_param(index, event.input.param_name, value)
+        elif problem is None:
+            self.show_problems()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if not isinstance(event.select, ParamSelect) or self.key is None or event.value is Select.NULL:

@@ -1,0 +1,274 @@
+"""The build screen by keys: datasets, presets, layer editing, hyperparameters, Keras summary."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from rich.console import Console
+from fakes import wait_until
+from textual.widgets import Input, Select, Static, TabbedContent
+
+from kerastui.core.backend import import_keras
+from kerastui.core.spec import LayerSpec
+from kerastui.tui.widgets.dataset_picker import DatasetPicker, DatasetTable
+from kerastui.tui.widgets.hyperparameters import HyperparameterForm
+from kerastui.tui.widgets.layer_editor import LayerEditor, LayerForm, LayerTable, ParamInput
+from kerastui.tui.widgets.model_summary import ModelSummary
+from kerastui.tui.widgets.sample_images import SampleImages, feature_table
+
+
+async def ready(app, pilot, listed: bool = True) -> None:
+    await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="keras and dataset")
+    if listed:
+        await wait_until(pilot, lambda: len(app.screen.query_one(DatasetPicker).infos) >= 7, what="dataset list")
+
+
+async def choose_dataset_by_keys(app, pilot, name: str) -> None:
+    picker = app.screen.query_one(DatasetPicker)
+    await pilot.press("f2")
+    assert app.focused is app.screen.query_one(DatasetTable)
+    await pilot.press("ctrl+home")
+    for _ in range([info.name for info in picker.infos].index(name)):
+        await pilot.press("down")
+    await pilot.press("enter")
+
+
+async def type_into(pilot, field: Input, text: str) -> None:
+    """Replace the field's text by keys, as a user would."""
+    field.focus()
+    await pilot.press("end", "ctrl+u", *text)
+
+
+def error_at(form, name: str) -> str:
+    widget = form.errors[name]
+    return str(widget.render()) if widget.display else ""
+
+
+async def test_dataset_list_shows_shapes_sizes_sources_and_availability(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        picker = app.screen.query_one(DatasetPicker)
+        table = app.screen.query_one(DatasetTable)
+        names = [info.name for info in picker.infos]
+        assert names[:4] == ["digits", "iris", "wine", "breast_cancer"]
+        digits_row = [str(cell) for cell in table.get_row("digits")]
+        assert digits_row[1:6] == ["digits", "image", "8x8x1", "10", "1,437 / 360"]
+        assert "embedded" in digits_row[6]
+        # The Keras sets are not cached in the test's KERAS_HOME: marked with the reason.
+        mnist_row = [str(cell) for cell in table.get_row("mnist")]
+        assert mnist_row[6].startswith("✗") and "not cached" in mnist_row[6]
+
+
+async def test_choosing_iris_by_keys_adapts_the_mlp_and_the_keras_summary(make_app):
+    app = make_app(keras_loader=import_keras)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await choose_dataset_by_keys(app, pilot, "iris")
+        assert app.experiment.dataset == "iris"
+        await wait_until(pilot, lambda: app.dataset is not None and app.dataset.name == "iris", what="iris loaded")
+        last_dense = [layer for layer in app.experiment.layers if layer.type == "Dense"][-1]
+        assert last_dense.param("units") == 3
+
+        summary = app.screen.query_one(ModelSummary)
+        await wait_until(pilot, lambda: summary.state == "preview" and summary.preview.input_shape == (4,), timeout=60, what="summary")
+        preview = summary.preview
+        assert preview.layers[-1].output_shape == (None, 3)
+        # Flatten(4) -> Dense 128 -> Dense 64 -> Dense 3, computed by Keras.
+        assert preview.total_params == (4 * 128 + 128) + (128 * 64 + 64) + (64 * 3 + 3)
+        assert f"{preview.total_params:,}" in summary.text
+
+        # Tabular data: a feature table instead of images.
+        samples = app.screen.query_one(SampleImages)
+        await wait_until(pilot, lambda: bool(samples.query(".sample-table")), what="feature table")
+        assert not samples.query(".sample-image")
+        console = Console(width=120, file=io.StringIO())
+        with console.capture() as capture:
+            console.print(feature_table(app.dataset))
+        table_text = capture.get()
+        assert "x0" in table_text and "label" in table_text
+        assert any(name in table_text for name in ("setosa", "versicolor", "virginica"))
+
+
+async def test_unavailable_dataset_is_refused_with_its_reason(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        before = app.experiment
+        await choose_dataset_by_keys(app, pilot, "mnist")
+        await pilot.pause(0.1)
+        assert app.experiment == before
+        detail = str(app.screen.query_one("#dataset-detail", Static).render())
+        assert "not available" in detail and "mnist.npz" in detail
+        assert any("not cached" in n.message for n in app._notifications)
+
+
+async def test_a_data_file_path_is_checked_at_the_field(make_app, tmp_path):
+    good = tmp_path / "tiny.npz"
+    rng = np.random.default_rng(0)
+    np.savez(good, x_train=rng.random((20, 5)).astype("float32"), y_train=np.arange(20) % 2,
+             x_test=rng.random((6, 5)).astype("float32"), y_test=np.arange(6) % 2)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        field = app.screen.query_one("#dataset-path", Input)
+        await type_into(pilot, field, str(tmp_path / "nope.npz"))
+        await pilot.press("enter")
+        error = app.screen.query_one("#dataset-path-error", Static)
+        await wait_until(pilot, lambda: "nope.npz" in str(error.render()), what="path error")
+        assert field.has_class("-invalid")
+        assert app.experiment.dataset == "digits"
+
+        await type_into(pilot, field, str(good))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.experiment.dataset == str(good), what="file dataset chosen")
+        assert not field.has_class("-invalid")
+        assert app.dataset_info.input_shape == (5,) and app.dataset_info.num_classes == 2
+        assert app.experiment.layers[-1].param("units") == 2
+
+
+async def test_cnn_preset_on_tabular_data_explains_and_keeps_the_layers(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await choose_dataset_by_keys(app, pilot, "iris")
+        await wait_until(pilot, lambda: app.dataset_info.name == "iris", what="iris")
+        layers = app.experiment.layers
+        await pilot.press("c")
+        assert app.experiment.layers == layers
+        assert any("needs image data" in n.message for n in app._notifications)
+        await pilot.press("f2", "ctrl+home", "enter")  # back to digits
+        await wait_until(pilot, lambda: app.dataset_info.name == "digits", what="digits")
+        await pilot.press("c")
+        assert app.experiment.name == "cnn" and app.experiment.layers[0].type == "Conv2D"
+        assert app.screen.query_one(TabbedContent).active == "tab-model"
+        await pilot.press("m")
+        assert app.experiment.name == "mlp" and app.experiment.layers[0].type == "Flatten"
+
+
+async def test_layer_editor_add_delete_move_by_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=False)
+        await pilot.press("f3")
+        assert isinstance(app.focused, LayerTable)
+        original = app.experiment.layers  # Flatten, Dense 128, Dense 64, Dense 10
+        await pilot.press("down", "a")  # after Dense 128
+        layers = app.experiment.layers
+        assert len(layers) == 5 and layers[2] == LayerSpec("Dense", {"units": 64, "activation": "relu"})
+        await pilot.press("d")
+        assert app.experiment.layers == original
+        await pilot.press("ctrl+home", "down", "J")  # Dense 128 moves below Dense 64
+        assert [layer.describe() for layer in app.experiment.layers] == ["Flatten", "Dense 64 relu", "Dense 128 relu", "Dense 10 softmax"]
+        assert app.screen.query_one(LayerTable).cursor_row == 2
+        await pilot.press("K")
+        assert app.experiment.layers == original
+        await pilot.press("shift+down")
+        await pilot.press("shift+up")
+        assert app.experiment.layers == original
+        table = app.screen.query_one(LayerTable)
+        assert [str(table.get_row_at(i)[1]) for i in range(table.row_count)] == [layer.describe() for layer in original]
+
+
+async def test_bad_layer_values_are_flagged_at_the_field_and_never_applied(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=False)
+        await pilot.press("f3", "ctrl+home", "down", "enter")  # edit Dense 128
+        form = app.screen.query_one(LayerForm)
+        assert form.key[0] == 1 and form.key[1] == "Dense"
+        assert isinstance(app.focused, Select)  # the type field comes first
+        before = app.experiment
+        units = form.inputs["units"]
+        assert isinstance(units, ParamInput) and units.value == "128"
+
+        await type_into(pilot, units, "abc")
+        assert error_at(form, "units") == "✗ must be a whole number"
+        assert units.has_class("-invalid")
+        assert app.experiment == before
+        await type_into(pilot, units, "0")
+        assert error_at(form, "units") == "✗ must be at least 1"
+        assert app.experiment == before
+        assert app.experiment.problems() == []
+
+        await type_into(pilot, units, "32")
+        assert error_at(form, "units") == ""
+        assert app.experiment.layers[1] == LayerSpec("Dense", {"units": 32, "activation": "relu"})
+        assert str(app.screen.query_one(LayerTable).get_row_at(1)[1]) == "Dense 32 relu"
+
+        # Escape returns to the list; the type can be changed with the Select.
+        await pilot.press("escape")
+        assert isinstance(app.focused, LayerTable)
+        app.screen.query_one(LayerEditor).set_type(1, "Dropout")
+        await pilot.pause(0.1)
+        assert app.experiment.layers[1] == LayerSpec("Dropout", {})
+        form = app.screen.query_one(LayerForm)
+        rate = form.inputs["rate"]
+        await type_into(pilot, rate, "1.5")
+        assert error_at(form, "rate") == "✗ must be less than 1"
+        assert app.experiment.layers[1] == LayerSpec("Dropout", {})
+        await type_into(pilot, rate, "0.25")
+        assert app.experiment.layers[1] == LayerSpec("Dropout", {"rate": 0.25})
+
+
+async def test_a_kernel_larger_than_its_input_is_explained(make_app):
+    app = make_app(keras_loader=import_keras)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=False)
+        await pilot.press("c")  # cnn on digits (8x8): 'same' padding
+        summary = app.screen.query_one(ModelSummary)
+        await wait_until(pilot, lambda: summary.state == "preview" and summary.preview.layers[0].description.startswith("Conv2D"), timeout=60, what="cnn summary")
+        await pilot.press("ctrl+home", "enter")
+        form = app.screen.query_one(LayerForm)
+        await type_into(pilot, form.inputs["kernel_size"], "9")
+        assert app.experiment.layers[0].param("kernel_size") == 9
+        # A 9x9 kernel with 'same' padding fits 8x8; with 'valid' padding it does not.
+        padding = form.inputs["padding"]
+        assert isinstance(padding, Select)
+        padding.value = "valid"
+        await wait_until(pilot, lambda: summary.state == "error", timeout=60, what="build error")
+        assert "layer 0" in summary.text and "8x8" in summary.text
+        assert app.preview_error
+        assert "larger than its input" in error_at(form, "kernel_size")
+        # Training is refused while the layers do not fit.
+        await pilot.press("escape", "ctrl+r")
+        assert app.current_mode == "build"
+        await pilot.press("m")
+        await wait_until(pilot, lambda: summary.state == "preview", timeout=60, what="mlp summary")
+        assert not app.preview_error
+
+
+async def test_hyperparameters_are_validated_at_the_field(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=False)
+        await pilot.press("f4")
+        form = app.screen.query_one(HyperparameterForm)
+        assert app.focused is form.fields["name"]
+        before = app.experiment
+
+        batch = form.fields["fit.batch_size"]
+        await type_into(pilot, batch, "abc")
+        assert error_at(form, "fit.batch_size") == "✗ must be a whole number"
+        await type_into(pilot, batch, "0")
+        assert error_at(form, "fit.batch_size") == "✗ must be at least 1"
+        split = form.fields["fit.validation_split"]
+        await type_into(pilot, split, "1.5")
+        assert "less than 1" in error_at(form, "fit.validation_split")
+        rate = form.fields["compile.learning_rate"]
+        await type_into(pilot, rate, "-1")
+        assert "greater than 0" in error_at(form, "compile.learning_rate")
+        assert app.experiment == before
+
+        await type_into(pilot, batch, "64")
+        await type_into(pilot, form.fields["fit.epochs"], "3")
+        await type_into(pilot, form.fields["fit.early_stopping_patience"], "2")
+        await type_into(pilot, rate, "0.01")
+        assert error_at(form, "fit.batch_size") == "" and error_at(form, "compile.learning_rate") == ""
+        form.fields["compile.optimizer"].value = "sgd"
+        await pilot.pause()
+        fit, compile_ = app.experiment.fit, app.experiment.compile
+        assert (fit.batch_size, fit.epochs, fit.early_stopping_patience) == (64, 3, 2)
+        assert (compile_.learning_rate, compile_.optimizer) == (0.01, "sgd")
+        assert fit.validation_split == before.fit.validation_split
