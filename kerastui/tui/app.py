@@ -61,7 +61,8 @@ class KerasTUI(App):
     """Design, train and evaluate a Keras model by keys."""
 
     TITLE = "kerastui"
-    CSS_PATH = "kerastui.tcss"
+    # Absolute, so subclasses defined elsewhere (tests, benchmarks) find it too.
+    CSS_PATH = Path(__file__).parent / "kerastui.tcss"
     DEFAULT_MODE = "build"
     BINDINGS = [
         Binding("f1", "help", "Help"),
