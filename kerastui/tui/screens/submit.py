@@ -139,7 +139,7 @@ class SubmitScreen(ModalScreen[SubmitResult | None]):
                     yield Label(label, classes="submit-label")
                     yield Input(id=f"slurm-{field_id}", placeholder=hint)
             yield Static(id="submit-errors")
-            yield Label("job.sbatch (written into the run directory; kerastui train runs headless in it):", classes="dialog-hint")
+            yield Label("job.sbatch as it will be written into the run directory:", classes="dialog-hint")
             with VerticalScroll(id="submit-preview-pane"):
                 yield Static(id="submit-preview")
             yield BackendNotice(id="submit-backend")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -71,7 +72,7 @@ def differing_parameters(records: list[RunRecord]) -> list[str]:
 
 
 def diff_table(records: list[RunRecord], only_differences: bool = False) -> Table:
-    table = Table(expand=True, header_style="bold", show_lines=False, pad_edge=False)
+    table = Table(expand=True, header_style="bold", show_lines=False, pad_edge=False, box=box.SIMPLE_HEAD)
     table.add_column("", no_wrap=True, width=1)
     table.add_column("setting", no_wrap=True, style="dim")
     for record in records:
