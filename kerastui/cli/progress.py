@@ -38,8 +38,12 @@ def format_metrics(metrics: dict[str, float]) -> str:
 def describe_event(event: TrainingEvent, batches: bool = False) -> str | None:
     """One plain line for an event; batch events only when `batches` (they are many)."""
     if isinstance(event, TrainingStarted):
+        spread = ""
+        if event.replicas > 1 or event.workers > 1:
+            workers = f" on {event.workers} workers" if event.workers > 1 else ""
+            spread = f" ({event.batch_size // event.replicas} per replica x {event.replicas} replicas{workers})"
         return (
-            f"training: {event.epochs} epochs x {event.steps_per_epoch} steps, batch {event.batch_size}, "
+            f"training: {event.epochs} epochs x {event.steps_per_epoch} steps, batch {event.batch_size}{spread}, "
             f"{event.train_samples} training / {event.validation_samples} validation samples"
         )
     if isinstance(event, BatchEnded):

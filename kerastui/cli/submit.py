@@ -27,6 +27,7 @@ SLURM_FLAGS = {  # CLI flag -> SlurmSettings field
     "partition": "partition",
     "time": "time_limit",
     "cpus": "cpus",
+    "tasks": "tasks",
     "gpus": "gpus",
     "mem": "memory",
     "account": "account",
@@ -46,6 +47,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     job.add_argument("--partition", help="partition (queue)")
     job.add_argument("--time", help="time limit, HH:MM:SS or D-HH:MM:SS")
     job.add_argument("--cpus", type=int, help="CPUs per task")
+    job.add_argument("--tasks", type=int, help="tasks (workers) for strategy multiworker, started with srun (default 1)")
     job.add_argument("--gpus", type=int, help="GPUs (as --gres=gpu:N)")
     job.add_argument("--mem", help="memory, e.g. 16G")
     job.add_argument("--account", help="account to charge")

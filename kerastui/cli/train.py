@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import shutil
 import signal
 import sys
@@ -132,13 +133,15 @@ def run(args: argparse.Namespace) -> int:
 
     run_dir = args.run_dir
     scratch = None
-    if not is_chief():
+    chief = is_chief()
+    if not chief:
         # Only the chief of a multi-worker job writes the run; the others write to scratch.
         scratch = Path(tempfile.mkdtemp(prefix="kerastui-worker-"))
         run_dir = scratch / "run"
 
     stop_event = threading.Event()
-    display = make_progress(plain)
+    # The other workers train in step with the chief: their epoch lines would only repeat its own.
+    display = make_progress(plain) if chief else make_progress(True, stream=io.StringIO())
     try:
         with display, _ctrl_c_stops(stop_event, lambda: display.note("stopping after this batch (Ctrl+C again to quit now)")):
             outcome = run_experiment(
@@ -162,6 +165,11 @@ def run(args: argparse.Namespace) -> int:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
+    if not chief:
+        if outcome.status == "failed":
+            print(f"kerastui: worker training failed: {outcome.reason}", file=sys.stderr, flush=True)
+            return EXIT_FAILED
+        return EXIT_OK if outcome.status == "finished" else EXIT_INTERRUPTED
     if outcome.evaluation is not None:
         evaluation = outcome.evaluation
         print(f"test accuracy {evaluation.test_accuracy:.4f}  test loss {evaluation.test_loss:.4f}", flush=True)

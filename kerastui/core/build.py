@@ -215,7 +215,7 @@ def output_problem(output_shape: tuple, num_classes: int) -> str | None:
 
 def build_model(experiment: Experiment, input_shape: tuple[int, ...]) -> "keras.Model":
     """A compiled, seeded model for `experiment` (built under its distribution strategy)."""
-    from kerastui.core.distribute import strategy_scope
+    from kerastui.core.distribute import adapt_model, strategy_scope
 
     # Layer shape issues are left to Keras (ModelBuildError below); everything else is a SpecError.
     problems = [p for p in experiment.problems() if not p.field.startswith("layers")]
@@ -231,7 +231,7 @@ def build_model(experiment: Experiment, input_shape: tuple[int, ...]) -> "keras.
             loss=experiment.compile.loss,
             metrics=list(experiment.compile.metrics),
         )
-    return model
+    return adapt_model(model, experiment)
 
 
 def make_optimizer(keras_module: Any, name: str, learning_rate: float):

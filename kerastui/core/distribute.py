@@ -17,6 +17,9 @@ import contextlib
 import functools
 import json
 import os
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
 from typing import Any, ContextManager
 
 from kerastui.core.spec import Experiment
@@ -82,8 +85,178 @@ def _mirrored() -> Any:
 def _multiworker(under_slurm: bool) -> Any:
     import tensorflow as tf
 
-    resolver = tf.distribute.cluster_resolver.SlurmClusterResolver() if under_slurm else None
-    return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver)
+    resolver = slurm_cluster_resolver() if under_slurm else None
+    # RING (gRPC) works everywhere, CPUs over loopback included; NCCL would need GPUs on every worker.
+    options = tf.distribute.experimental.CommunicationOptions(
+        implementation=tf.distribute.experimental.CommunicationImplementation.RING
+    )
+    return tf.distribute.MultiWorkerMirroredStrategy(cluster_resolver=resolver, communication_options=options)
+
+
+# ---- Slurm -> cluster spec -------------------------------------------------------------------
+
+PORT_BASE_ENV = "KERASTUI_PORT_BASE"
+# Ports per job: tasks on one node use port_base + 0, 1, ...; jobs on the same node step by this.
+PORTS_PER_JOB = 16
+
+
+def job_port_base(environ: Mapping[str, str] | None = None) -> int:
+    """The first gRPC port of this job's workers, the same in every task of the job.
+
+    SlurmClusterResolver's fixed default (8888) makes two multi-worker jobs sharing a node
+    collide, so the base is spread by the job id over 20000-35999 (below Linux's ephemeral
+    range, 32768+ only for the last ids' upper ports); $KERASTUI_PORT_BASE overrides it.
+    """
+    env = os.environ if environ is None else environ
+    given = env.get(PORT_BASE_ENV, "")
+    if given:
+        if not given.isdigit() or not 1024 <= int(given) <= 65535 - PORTS_PER_JOB:
+            raise StrategyError(f"{PORT_BASE_ENV}={given!r} must be a port number between 1024 and {65535 - PORTS_PER_JOB}")
+        return int(given)
+    job_id = env.get("SLURM_JOB_ID", "")
+    return 20000 + (int(job_id) % 1000) * PORTS_PER_JOB if job_id.isdigit() else 20000
+
+
+def visible_gpu_count(environ: Mapping[str, str] | None = None, which: Callable[[str], str | None] = shutil.which) -> int:
+    """GPUs this node gives the job, as SlurmClusterResolver counts them, but 0 (not a crash) without nvidia-smi.
+
+    Counted without initialising TensorFlow: the resolver may still set CUDA_VISIBLE_DEVICES.
+    """
+    env = os.environ if environ is None else environ
+    if "CUDA_VISIBLE_DEVICES" in env:
+        devices = [d for d in env["CUDA_VISIBLE_DEVICES"].split(",") if d.strip() and d.strip() != "-1"]
+        return len(devices)
+    nvidia_smi = which("nvidia-smi")
+    if nvidia_smi is None:
+        return 0
+    try:
+        output = subprocess.run([nvidia_smi, "--list-gpus"], capture_output=True, text=True, timeout=30).stdout
+    except (OSError, subprocess.SubprocessError):
+        return 0
+    return sum(line.startswith("GPU ") for line in output.splitlines())
+
+
+def slurm_task_layout(environ: Mapping[str, str] | None = None) -> tuple[int, dict[str, int]]:
+    """(this task's rank, {host: tasks on it}) for the current job step, from Slurm's variables."""
+    from tensorflow.python.distribute.cluster_resolver.slurm_cluster_resolver import (
+        expand_hostlist,
+        expand_tasks_per_node,
+    )
+
+    env = os.environ if environ is None else environ
+    missing = [name for name in ("SLURM_PROCID", "SLURM_STEP_NODELIST", "SLURM_STEP_TASKS_PER_NODE") if name not in env]
+    if missing:
+        raise StrategyError(
+            f"multiworker under Slurm needs a job step started by srun ({', '.join(missing)} not set); "
+            "launch the workers with `srun` (kerastui's job script does)"
+        )
+    hosts = expand_hostlist(env["SLURM_STEP_NODELIST"])
+    counts = expand_tasks_per_node(env["SLURM_STEP_TASKS_PER_NODE"])
+    return int(env["SLURM_PROCID"]), dict(zip(hosts, counts))
+
+
+def slurm_cluster_resolver(environ: Mapping[str, str] | None = None) -> Any:
+    """tf.distribute's SlurmClusterResolver, made to work on CPU-only nodes and shared nodes.
+
+    Stock SlurmClusterResolver (TF 2.x) fails on a CPU node: it runs nvidia-smi (FileNotFoundError
+    when absent) and, given gpus_per_node=0, computes range(0, 0, 0) (ValueError) while pairing
+    tasks with GPUs, so no task gets an address (tensorflow/tensorflow#56894). Here GPUs are
+    counted without crashing, the port base comes from the job id, and with no GPUs the cluster
+    spec is built from the same Slurm task layout, one address per task.
+    """
+    import tensorflow as tf
+
+    SlurmClusterResolver = tf.distribute.cluster_resolver.SlurmClusterResolver
+    ClusterSpec = tf.train.ClusterSpec
+
+    env = os.environ if environ is None else environ
+    rank, layout = slurm_task_layout(env)
+    gpus = visible_gpu_count(env)
+    port_base = job_port_base(env)
+    tasks = sum(layout.values())
+
+    class CpuSafeSlurmClusterResolver(SlurmClusterResolver):
+        def cluster_spec(self) -> Any:
+            if gpus:
+                return super().cluster_spec()
+            # Slurm's default (block) distribution numbers tasks host by host in nodelist order.
+            addresses = [f"{host}:{port_base + offset}" for host, count in layout.items() for offset in range(count)]
+            self.task_type, self.task_id = "worker", rank
+            return ClusterSpec({"worker": addresses})
+
+    return CpuSafeSlurmClusterResolver(
+        jobs={"worker": tasks},
+        port_base=port_base,
+        gpus_per_node=gpus,
+        gpus_per_task=gpus // max(layout.values()) if gpus else 0,
+        tasks_per_node=layout,
+        auto_set_gpu=bool(gpus),
+    )
+
+
+def adapt_model(model: Any, experiment: Experiment) -> Any:
+    """Make a compiled model trainable under the experiment's strategy; returns the model.
+
+    Keras 3's TensorFlow trainer, before fit/evaluate, takes one batch and reduces it with
+    strategy.reduce("MEAN", (x, y, sample_weight)) only to learn its shapes; with several
+    workers TensorFlow cannot reduce a tuple (ValueError: "Attempt to convert a value
+    (PerReplica...)"), so multi-worker fit fails at once (keras-team/keras#20585). The batch
+    is only needed for its shapes, so this worker's own part of it serves, without talking to
+    the others. Applied to multi-worker models only; Keras versions without that step are left alone.
+    """
+    if experiment.strategy != "multiworker" or not callable(getattr(model, "_maybe_symbolic_build", None)):
+        return model
+    import tensorflow as tf
+
+    keras_build = model._maybe_symbolic_build
+
+    def local_part(value: Any) -> Any:
+        if isinstance(value, tf.distribute.DistributedValues):
+            return model.distribute_strategy.experimental_local_results(value)[0]
+        return value
+
+    def symbolic_build(iterator: Any = None, data_batch: Any = None) -> Any:
+        if iterator is not None:
+            for _, _, batches in iterator:  # the same first batch Keras would take
+                data_batch = tf.nest.map_structure(local_part, next(batches))
+                break
+        return keras_build(data_batch=data_batch)
+
+    model._maybe_symbolic_build = symbolic_build
+    _fix_keras_multiworker_mean()
+    return model
+
+
+@functools.lru_cache(maxsize=1)
+def _fix_keras_multiworker_mean() -> None:
+    """Keras 3 averages each step's logs across workers with strategy.reduce("MEAN", v, axis=0),
+    which fails for the scalar loss and metrics ("Invalid reduction dimension 0 for input with 0
+    dimensions"); scalars are averaged over replicas instead (axis=None). Only the multi-worker
+    "mean" case changes; the function is looked up when the step is traced, so replacing the
+    module attribute is enough. Part of the same upstream problem (keras-team/keras#20585).
+    """
+    try:
+        from keras.src.backend.tensorflow import trainer as tf_trainer
+    except ImportError:
+        return
+    keras_reduce = getattr(tf_trainer, "reduce_per_replica", None)
+    is_multi_worker = getattr(tf_trainer, "_collective_all_reduce_multi_worker", None)
+    if keras_reduce is None or is_multi_worker is None:
+        return
+    import tensorflow as tf
+
+    def rank(value: Any) -> int | None:
+        first = value.values[0] if isinstance(value, tf.distribute.DistributedValues) else value
+        return getattr(getattr(first, "shape", None), "rank", None)
+
+    def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
+        if reduction in ("auto", "mean") and is_multi_worker(strategy):
+            return tf.nest.map_structure(
+                lambda v: strategy.reduce("MEAN", v, axis=0 if rank(v) else None), values
+            )
+        return keras_reduce(values, strategy, reduction)
+
+    tf_trainer.reduce_per_replica = reduce_per_replica
 
 
 def strategy_scope(experiment: Experiment) -> ContextManager:
@@ -93,8 +266,19 @@ def strategy_scope(experiment: Experiment) -> ContextManager:
 
 
 def replicas(experiment: Experiment) -> int:
+    """Model replicas kept in sync: devices per worker times workers (1 without a strategy)."""
     strategy = get_strategy(experiment)
     return 1 if strategy is None else int(strategy.num_replicas_in_sync)
+
+
+def workers(experiment: Experiment) -> int:
+    """Processes training together: the multi-worker cluster's size, else 1."""
+    strategy = get_strategy(experiment)
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None:
+        return 1
+    cluster = resolver.cluster_spec().as_dict()
+    return max(1, sum(len(cluster.get(kind, [])) for kind in ("chief", "worker")))
 
 
 def global_batch_size(experiment: Experiment) -> int:

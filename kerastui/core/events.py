@@ -21,8 +21,10 @@ class TrainingStarted:
     steps_per_epoch: int
     train_samples: int
     validation_samples: int
-    batch_size: int
+    batch_size: int  # per step, over all replicas (fit.batch_size x replicas)
     time: float = field(default_factory=_now)
+    replicas: int = 1  # model copies kept in sync (devices x workers) under a distribution strategy
+    workers: int = 1  # processes training together (a multi-worker job's tasks)
 
 
 @dataclass(frozen=True)

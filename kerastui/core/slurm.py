@@ -121,6 +121,7 @@ def prepare_submission(
         job_name=f"kerastui-{experiment.name}",
         backend=experiment.backend,
         pythonpath=_source_checkout(),
+        strategy=experiment.strategy,
     )
     try:
         write_text_atomic(run_dir / SCRIPT_NAME, render_sbatch_script(settings, job))

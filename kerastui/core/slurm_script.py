@@ -30,6 +30,7 @@ class JobScript:
     job_name: str = "kerastui"
     backend: str = "tensorflow"
     pythonpath: Path | None = None   # a source checkout's root, when kerastui is not installed
+    strategy: str = "default"        # "multiworker" with settings.tasks > 1: one srun task per worker
 
     @property
     def config_path(self) -> Path:
@@ -42,12 +43,18 @@ class JobScript:
 def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
     settings.validated()
     _reject_control_characters(job)
+    if settings.tasks > 1 and job.strategy != "multiworker":
+        # Without a multi-worker strategy each task would train its own copy into the same run.
+        raise SpecError([Problem("slurm.tasks", settings.tasks,
+                                 f"more than one task needs strategy 'multiworker' (this experiment's is {job.strategy!r}); "
+                                 "set the strategy to multiworker or use 1 task")])
     q = shlex.quote
     directives = [
         f"--job-name={job.job_name}",
         # '%' starts a Slurm file-name pattern; '%%' is a literal percent sign.
         f"--output={str(job.run_dir).replace('%', '%%')}/{OUTPUT_PATTERN}",
         f"--time={settings.time_limit}" if settings.time_limit else "",
+        f"--ntasks={settings.tasks}" if settings.tasks > 1 else "",
         f"--cpus-per-task={settings.cpus}",
         f"--gres=gpu:{settings.gpus}" if settings.gpus else "",
         f"--mem={settings.memory}" if settings.memory else "",
@@ -72,12 +79,20 @@ def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
     ]
     if job.pythonpath is not None:
         lines.append(f'export PYTHONPATH={q(str(job.pythonpath))}"${{PYTHONPATH:+:$PYTHONPATH}}"')
-    lines += [
-        'echo "kerastui job ${SLURM_JOB_ID:-?} on $(hostname) started $(date -Is)"',
+    lines.append('echo "kerastui job ${SLURM_JOB_ID:-?} on $(hostname) started $(date -Is)"')
+    if settings.tasks > 1:
+        lines += [
+            f"# {settings.tasks} workers (MultiWorkerMirroredStrategy): srun starts one per task; they find each",
+            "# other through Slurm's variables, and only the first (the chief) writes the run directory.",
+            # srun does not take --cpus-per-task from the job in every Slurm version, so it is repeated.
+            # exec: scancel's SIGTERM reaches srun, which passes it to every worker.
+            "exec srun --kill-on-bad-exit=1 "
+            + " ".join(q(part) for part in (f"--ntasks={settings.tasks}", f"--cpus-per-task={settings.cpus}", *job.train_command())),
+            "",
+        ]
+    else:
         # exec: Slurm's signals (scancel, the time limit) then reach kerastui, not a waiting shell.
-        "exec " + " ".join(q(part) for part in job.train_command()),
-        "",
-    ]
+        lines += ["exec " + " ".join(q(part) for part in job.train_command()), ""]
     return "\n".join(lines)
 
 

@@ -37,6 +37,7 @@ class SlurmSettings:
     partition: str = ""
     time_limit: str = "01:00:00"
     cpus: int = 1                       # --cpus-per-task
+    tasks: int = 1                      # --ntasks: workers of a multiworker experiment, started by srun
     gpus: int = 0                       # --gres=gpu:N (understood by every select plugin)
     memory: str = ""                    # --mem, e.g. 4G; Slurm reads a bare number as megabytes
     account: str = ""
@@ -53,7 +54,7 @@ class SlurmSettings:
             found.append(Problem("slurm.time_limit", self.time_limit, "use HH:MM:SS or D-HH:MM:SS, e.g. 02:00:00 or 1-12:00:00"))
         if self.memory and not _MEMORY.match(self.memory):
             found.append(Problem("slurm.memory", self.memory, "use a whole number with an optional unit K, M, G or T, e.g. 4G"))
-        for name, minimum in (("cpus", 1), ("gpus", 0)):
+        for name, minimum in (("cpus", 1), ("tasks", 1), ("gpus", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 found.append(Problem(f"slurm.{name}", value, f"must be a whole number of at least {minimum}"))

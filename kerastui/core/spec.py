@@ -225,6 +225,10 @@ class Experiment:
             found.append(Problem("strategy", self.strategy, f"allowed: {', '.join(STRATEGIES)}"))
         if self.backend not in BACKENDS:
             found.append(Problem("backend", self.backend, f"allowed: {', '.join(BACKENDS)}"))
+        elif self.strategy in STRATEGIES and self.strategy != "default" and self.backend != "tensorflow":
+            found.append(Problem("strategy", self.strategy,
+                                 f"uses tf.distribute, so it needs the tensorflow backend (not {self.backend}); "
+                                 "choose strategy 'default' or backend 'tensorflow'"))
         if input_shape is not None and not any(p.field.startswith("layers") for p in found):
             found.extend(shape_problems(self.layers, input_shape))
         return found

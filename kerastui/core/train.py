@@ -167,7 +167,7 @@ class Trainer:
     def _fit(self):
         from kerastui.core.backend import import_keras
         from kerastui.core.build import build_model, output_problem
-        from kerastui.core.distribute import global_batch_size
+        from kerastui.core.distribute import global_batch_size, replicas, workers
 
         experiment, data = self.experiment, self.dataset
         fit = experiment.fit
@@ -186,7 +186,9 @@ class Trainer:
         batch_size = global_batch_size(experiment)
         train_samples, validation_samples = split_sizes(len(x), fit.validation_split)
         progress = self._progress = _Progress(epochs=fit.epochs, steps=max(1, math.ceil(train_samples / batch_size)))
-        callbacks = [_event_callback(keras)(self, progress, train_samples, validation_samples, batch_size)]
+        event_callback = _event_callback(keras)(self, progress, train_samples, validation_samples, batch_size)
+        event_callback.replicas, event_callback.workers = replicas(experiment), workers(experiment)
+        callbacks = [event_callback]
         early = None
         if fit.early_stopping_patience > 0:
             early = keras.callbacks.EarlyStopping(
@@ -234,6 +236,8 @@ def _event_callback(keras: Any) -> type:
                 self.train_samples = train_samples
                 self.validation_samples = validation_samples
                 self.batch_size = batch_size
+                self.replicas = 1
+                self.workers = 1
                 self.epoch = 0
                 self.last_step = 0
                 self.epoch_started = 0.0
@@ -251,6 +255,8 @@ def _event_callback(keras: Any) -> type:
                         train_samples=self.train_samples,
                         validation_samples=self.validation_samples,
                         batch_size=self.batch_size,
+                        replicas=self.replicas,
+                        workers=self.workers,
                     )
                 )
 
