@@ -25,6 +25,7 @@ class SlurmClient:
     cancel: Callable[..., None] = slurm.cancel
     settings: Callable[..., Any] = slurm.default_settings
     login_node_guard: Callable[..., str | None] = slurm.login_node_guard
+    sync_status: Callable[..., str] = slurm.sync_run_status
     poll_interval: float = 3.0
     calls: list[tuple[str, Any]] = field(default_factory=list)
 

@@ -212,6 +212,7 @@ async def test_follow_view_shows_the_job_state_and_cancels_with_confirmation(tmp
         assert cancelled == [("42", run_dir)]
         assert "CANCELLED" in str(screen.query_one("#follow-where").render())
         assert "ended without a final event" in str(screen.status_text())
+        assert (run_dir / "status").read_text().strip() == "cancelled"   # settled from the job's end
 
 
 async def test_watch_app_opens_on_the_follow_view_with_the_runs_underneath(tmp_path, digits):

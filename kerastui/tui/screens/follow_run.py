@@ -138,6 +138,7 @@ class FollowScreen(TrainScreen):
                     self.notify("Evaluation ready: press e to see it.", timeout=5)
             elif result.ended == "gone":
                 self.phase = "gone"
+                self._settle_status()
             else:
                 self.phase = "detached"
         elif event.state == WorkerState.ERROR:
@@ -150,6 +151,17 @@ class FollowScreen(TrainScreen):
         self._status_dirty = True
         self._show_where()
         self.redraw()
+
+    def _settle_status(self) -> None:
+        """A job that ended without writing its end (scancel, time limit) leaves its run 'running'
+        or 'submitted' for ever: record how the job ended instead."""
+        state = self.job_state
+        if state is None or not state.finished or not self.run_dir.exists():
+            return
+        try:
+            slurm_client(self.app).sync_status(self.run_dir, state)
+        except OSError as error:
+            self.notify(f"Cannot update {self.run_dir.name}'s status: {error}", severity="warning")
 
     # ---- keys ---------------------------------------------------------------------------------
 
