@@ -32,7 +32,8 @@ async def test_starts_on_the_build_screen_with_the_digits_mlp(make_app):
         assert app.experiment.dataset == "digits"
         assert app.dataset.name == "digits" and app.dataset_info.input_shape == (8, 8, 1)
         assert app.sub_title == "Keras ready (fake)"
-        assert "Keras ready (fake)" in status_text(app)
+        assert "loading TensorFlow" not in status_text(app)
+        assert "digits 8x8x1 → 10 classes" in status_text(app)
 
 
 async def test_app_answers_keys_while_keras_is_still_importing(make_app, fake_run):

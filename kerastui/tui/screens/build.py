@@ -164,21 +164,21 @@ class BuildScreen(Screen):
         app = self.app
         experiment, info = app.experiment, app.dataset_info
         text = Text(no_wrap=True, overflow="ellipsis")
+        # The header shows "Keras ready"; the status line only mentions Keras while it matters.
         if app.keras_error:
             text.append("✗ Keras failed to load", style="bold red")
-        elif app.keras_ready:
-            text.append(f"Keras ready ({app.keras_backend})", style="green")
-        else:
-            text.append("⏳ loading TensorFlow…", style="yellow")
-        text.append("  │  ")
+            text.append(" │ ")
+        elif not app.keras_ready:
+            text.append("⏳ loading TensorFlow…", style="bold")
+            text.append(" │ ")
         if info is not None:
-            text.append(f"{info.name} {shape_text(info.input_shape)}, {info.num_classes} classes")
+            text.append(f"{info.name} {shape_text(info.input_shape)} → {info.num_classes} classes")
         else:
             text.append(f"{experiment.dataset} (loading)")
-        text.append(f"  │  {len(experiment.layers)} layers")
+        text.append(f" │ {len(experiment.layers)} layers")
         if self.last_preview is not None and self._shown_key == self._current_key():
             text.append(f", {self.last_preview.total_params:,} params")
-        text.append("  │  ")
+        text.append(" │ ")
         problems = experiment.problems(self.input_shape)
         if problems:
             text.append(f"✗ {problems[0]}", style="red")
@@ -187,7 +187,7 @@ class BuildScreen(Screen):
         elif app.training_pending:
             text.append("training starts when loaded…", style="yellow")
         else:
-            text.append("ctrl+r trains", style="bold")
+            text.append("✓ ctrl+r trains", style="bold")
         self.query_one("#build-status", Static).update(text)
 
     # ---- widgets -> app state -----------------------------------------------------------------

@@ -95,8 +95,8 @@ class HelpScreen(ModalScreen[None]):
 
     def _table(self) -> Table:
         table = Table(show_header=False, box=None, padding=(0, 2, 0, 0), expand=True)
-        table.add_column("key", no_wrap=True, style="bold")
-        table.add_column("action")
+        table.add_column("key", no_wrap=True, style="bold", min_width=16)
+        table.add_column("action", ratio=1)
         for title, rows in key_sections(self.app):
             table.add_row(Text(title, style="bold underline"), "")
             for keys, description in rows:
