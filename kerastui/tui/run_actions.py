@@ -6,9 +6,10 @@ fakes there); without one the real kerastui.core.slurm functions are used.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from textual.app import App
 

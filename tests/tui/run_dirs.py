@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fakes import FakeRunExperiment, scripted_epoch_metrics, tiny_experiment
+
 from kerastui.core.events import (
     BatchEnded,
     EpochEnded,

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fakes import fake_keras_loader, tiny_experiment, wait_until
 from run_dirs import SlowWriter, make_run, scripted_events
+
 from kerastui.core.data import load_dataset
 from kerastui.core.events import EpochEnded, TrainingFinished
 from kerastui.core.runs import RunWriter

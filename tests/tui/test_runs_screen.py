@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from fakes import fake_keras_loader, tiny_experiment, wait_until
 from run_dirs import make_run
+
 from kerastui.core.data import load_dataset
 from kerastui.core.runs import list_runs, load_run
 from kerastui.core.spec import CompileSettings
@@ -126,8 +127,7 @@ async def test_select_two_runs_compare_overlays_and_diff(tmp_path, three_runs):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_runs(app, pilot)
-        for _ in range(1):
-            await pilot.press("s")   # by name: broken, fast-lr, slow-lr, wide
+        await pilot.press("s")   # by name: broken, fast-lr, slow-lr, wide
         assert shown_names(screen) == ["broken", "fast-lr", "slow-lr", "wide"]
         await pilot.press("c")
         await pilot.pause(0.05)
@@ -150,12 +150,20 @@ async def test_select_two_runs_compare_overlays_and_diff(tmp_path, three_runs):
         assert loss_chart.metric == "loss"
 
         diff = compare.query_one(HyperparameterDiff)
-        rendered = app.console.export_text if False else None  # noqa: F841 (table checked through its rows)
         from kerastui.tui.widgets.hyperparameter_diff import parameter_rows
 
         rows = {name: (values, differs) for name, values, differs in parameter_rows(diff.records)}
         assert rows["learning_rate"][1] and sorted(rows["learning_rate"][0]) == ["0.001", "0.01"]
         assert not rows["optimizer"][1]
+        from rich.console import Console
+
+        from kerastui.tui.widgets.hyperparameter_diff import diff_table
+
+        console = Console(width=200, record=True, file=open("/dev/null", "w"))
+        console.print(diff_table(diff.records))
+        lines = console.export_text().splitlines()
+        assert any("≠" in line and "learning_rate" in line for line in lines)
+        assert not any("≠" in line and "optimizer" in line for line in lines)
         await pilot.press("escape")
         await pilot.pause(0.05)
         assert app.screen is screen and screen.smoothing == 0.6
@@ -164,7 +172,7 @@ async def test_select_two_runs_compare_overlays_and_diff(tmp_path, three_runs):
 async def test_open_a_run_shows_its_charts_and_evaluation(tmp_path, three_runs):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_runs(app, pilot)
+        await open_runs(app, pilot)
         await pilot.press("s")   # by name
         await pilot.press("down", "enter")   # fast-lr
         await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen) and app.screen.phase == "finished",
@@ -182,7 +190,7 @@ async def test_open_a_run_shows_its_charts_and_evaluation(tmp_path, three_runs):
 async def test_clone_loads_the_experiment_into_the_build_screen(tmp_path, three_runs):
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_runs(app, pilot)
+        await open_runs(app, pilot)
         await pilot.press("s")              # by name
         await pilot.press("down", "l")      # fast-lr: learning rate 0.01
         await wait_until(pilot, lambda: isinstance(app.screen, BuildScreen), what="build screen")

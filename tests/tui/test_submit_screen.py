@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 from fakes import FakeRunExperiment, fake_keras_loader, tiny_experiment, wait_until
 from run_dirs import SlowWriter, scripted_events
 from textual.widgets import Input
+
 from kerastui.core import slurm
 from kerastui.core.runs import load_run
 from kerastui.core.slurm import JobState

@@ -21,7 +21,14 @@ from textual.worker import Worker, WorkerState
 
 from kerastui.core.events import TrainingStopped
 from kerastui.core.runs import RunRecord, load_run
-from kerastui.tui.follow import DEFAULT_QUIET_AFTER, FollowQuiet, FollowResult, JobStateChanged, follow_run_dir, poll_job
+from kerastui.tui.follow import (
+    DEFAULT_QUIET_AFTER,
+    FollowQuiet,
+    FollowResult,
+    JobStateChanged,
+    follow_run_dir,
+    poll_job,
+)
 from kerastui.tui.run_actions import load_dataset_for, show_evaluation, slurm_client
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.screens.train import TrainScreen, _plural

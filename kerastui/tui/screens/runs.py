@@ -22,7 +22,14 @@ from kerastui.tui.run_actions import clone_experiment, runs_root
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.backend_notice import BackendNotice
 from kerastui.tui.widgets.run_compare_chart import SMOOTHING_LEVELS
-from kerastui.tui.widgets.runs_table import SORT_KEYS, RunsTable, filter_records, format_duration, sort_column, sort_records
+from kerastui.tui.widgets.runs_table import (
+    SORT_KEYS,
+    RunsTable,
+    filter_records,
+    format_duration,
+    sort_column,
+    sort_records,
+)
 
 ACTIVE_STATUSES = ("running", "prepared", "submitted")
 AUTO_REFRESH = 5.0  # seconds between re-reads while a run is active
