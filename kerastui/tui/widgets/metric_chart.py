@@ -25,7 +25,7 @@ class MetricChart(PlotextPlot):
         self.log_scale = False
         # name -> [(x, value)] at epoch ends; only finite values are kept.
         self._epoch_points: dict[str, list[tuple[float, float]]] = {self.metric: [], self.val_metric: []}
-        self._running: tuple[float, float] | None = None
+        self._in_epoch_point: tuple[float, float] | None = None
         self._dirty = True
         self.replots = 0  # how many times the plot was rebuilt (tests check throttling)
 
@@ -35,7 +35,7 @@ class MetricChart(PlotextPlot):
         self.epochs_planned = max(1, epochs_planned)
         for points in self._epoch_points.values():
             points.clear()
-        self._running = None
+        self._in_epoch_point = None
         self._dirty = True
 
     def add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
@@ -43,14 +43,14 @@ class MetricChart(PlotextPlot):
             value = metrics.get(name)
             if value is not None and math.isfinite(value):
                 points.append((epoch + 1.0, float(value)))
-        self._running = None
+        self._in_epoch_point = None
         self._dirty = True
 
     def add_batch(self, epoch: int, step: int, steps: int, metrics: dict[str, float]) -> None:
         value = metrics.get(self.metric)
         if value is None or not math.isfinite(value) or steps <= 0:
             return
-        self._running = (epoch + step / steps, float(value))
+        self._in_epoch_point = (epoch + step / steps, float(value))
         self._dirty = True
 
     def set_log_scale(self, on: bool) -> None:
@@ -63,7 +63,7 @@ class MetricChart(PlotextPlot):
 
     @property
     def running_point(self) -> tuple[float, float] | None:
-        return self._running
+        return self._in_epoch_point
 
     @property
     def dirty(self) -> bool:
@@ -83,8 +83,8 @@ class MetricChart(PlotextPlot):
         plt.title(self.title)
         plt.xlabel("epoch")
         train = list(self._epoch_points[self.metric])
-        if self._running is not None:
-            train.append(self._running)
+        if self._in_epoch_point is not None:
+            train.append(self._in_epoch_point)
         val = self._epoch_points[self.val_metric]
         log = self.log_scale and all(v > 0 for _, v in train + val)
         plt.yscale("log" if log else "linear")
