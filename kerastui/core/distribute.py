@@ -130,7 +130,7 @@ def visible_gpu_count(environ: Mapping[str, str] | None = None, which: Callable[
     if nvidia_smi is None:
         return 0
     try:
-        output = subprocess.run([nvidia_smi, "--list-gpus"], capture_output=True, text=True, timeout=30).stdout
+        output = subprocess.run([nvidia_smi, "--list-gpus"], check=False, capture_output=True, text=True, timeout=30).stdout
     except (OSError, subprocess.SubprocessError):
         return 0
     return sum(line.startswith("GPU ") for line in output.splitlines())

@@ -12,7 +12,12 @@ import pytest
 
 from kerastui.cli import main
 from kerastui.core import distribute, spec
-from kerastui.core.distribute import StrategyError, job_port_base, slurm_task_layout, visible_gpu_count
+from kerastui.core.distribute import (
+    StrategyError,
+    job_port_base,
+    slurm_task_layout,
+    visible_gpu_count,
+)
 from kerastui.core.slurm import prepare_submission
 from kerastui.core.slurm_settings import SlurmSettings, slurm_settings
 from kerastui.core.spec import SpecError
@@ -38,7 +43,7 @@ def test_multiworker_job_asks_for_tasks_and_starts_one_worker_per_task_with_srun
     assert launch.startswith("exec srun --kill-on-bad-exit=1 --ntasks=3 --cpus-per-task=2 ")
     assert launch.endswith(f"-m kerastui train {run_dir}/config.toml --run-dir {run_dir} --plain")
     # bash itself accepts the script
-    assert subprocess.run(["bash", "-n", str(run_dir / "job.sbatch")]).returncode == 0
+    assert subprocess.run(["bash", "-n", str(run_dir / "job.sbatch")], check=False).returncode == 0
 
 
 def test_one_task_job_runs_kerastui_directly(tmp_path):
@@ -119,7 +124,7 @@ print(json.dumps({"spec": resolver.cluster_spec().as_dict(), "task": resolver.ge
                   "port": job_port_base(), "gpus": resolver.num_accelerators(),
                   "cuda": os.environ.get("CUDA_VISIBLE_DEVICES")}))
 """
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    result = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     port = answer["port"]
