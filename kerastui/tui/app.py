@@ -8,10 +8,13 @@ imported when their mode is first opened.
 
 from __future__ import annotations
 
+import os
+import sys
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -454,6 +457,45 @@ class KerasTUI(App):
                 screen.dismiss()
 
 
+def native_log_path() -> Path:
+    """Where C-level output (TensorFlow's start-up lines) goes while the app owns the terminal."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "kerastui" / "native-stderr.log"
+
+
+@contextmanager
+def native_stderr_to_log(log_path: Path) -> Iterator[None]:
+    """Keep TensorFlow's C++ chatter ("Could not find cuda drivers...") off the drawn screen.
+
+    Textual draws on sys.__stderr__, and TensorFlow's absl logging writes to file descriptor 2
+    directly (TF_CPP_MIN_LOG_LEVEL does not silence all of it). So Textual gets a duplicate of the
+    terminal descriptor and descriptor 2 points at a log file while the app runs.
+    """
+    if not os.isatty(2):
+        yield
+        return
+    try:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = open(log_path, "a", encoding="utf-8")
+    except OSError:
+        yield  # no writable cache: a noisy screen beats no app
+        return
+    terminal_fd = os.dup(2)
+    terminal = os.fdopen(terminal_fd, "w", encoding=sys.__stderr__.encoding or "utf-8", errors="replace")
+    original = sys.__stderr__
+    sys.stderr.flush()
+    os.dup2(log.fileno(), 2)
+    sys.__stderr__ = terminal
+    try:
+        yield
+    finally:
+        terminal.flush()
+        os.dup2(terminal_fd, 2)
+        sys.__stderr__ = original
+        terminal.close()
+        log.close()
+
+
 def run_app(experiment_path: str | None = None) -> int:
     """Run the terminal app (optionally opening an experiment TOML); returns the exit code."""
     experiment = None
@@ -461,10 +503,11 @@ def run_app(experiment_path: str | None = None) -> int:
         try:
             experiment = spec.load(experiment_path)
         except spec.SpecError as error:
-            print(f"kerastui: {error}")
+            print(f"kerastui: {error}", file=sys.stderr)
             return 2
     app = KerasTUI(experiment)
     if experiment_path is not None:
         app.experiment_path = Path(experiment_path)
-    app.run()
+    with native_stderr_to_log(native_log_path()):
+        app.run()
     return app.return_code or 0

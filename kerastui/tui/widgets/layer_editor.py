@@ -92,6 +92,8 @@ class LayerTable(DataTable):
 
     def action_edit_layer(self) -> None:
         if self.row_count:
+            # The cursor may have moved a moment ago with its highlight message still queued.
+            self.editor.show_in_form(self.cursor_row)
             self.editor.form.focus_first_field()
 
 
@@ -108,9 +110,12 @@ class LayerForm(VerticalScroll):
         self.editor = editor
         self.inputs: dict[str, Input | Select] = {}
         self.errors: dict[str, Static] = {}
+        self._composed_key: tuple[int, str, int] | None = None
+        self._focus_wanted = False
 
     def compose(self) -> ComposeResult:
         self.inputs, self.errors = {}, {}
+        self._composed_key = self.key
         if self.key is None:
             yield Static(Text("No layers. Press a to add one, or m / c for a preset.", style="dim"))
             return
@@ -142,8 +147,17 @@ class LayerForm(VerticalScroll):
         self.show_problems()
 
     def focus_first_field(self) -> None:
-        if self.inputs:
+        """Focus the type field, now or, if the form is about to be rebuilt (keys typed fast), after that."""
+        if self._composed_key != self.key:
+            self._focus_wanted = True
+        elif self.inputs:
             next(iter(self.inputs.values())).focus()
+
+    async def recompose(self) -> None:
+        await super().recompose()
+        if self._focus_wanted:
+            self._focus_wanted = False
+            self.focus_first_field()
 
     def action_back_to_list(self) -> None:
         self.editor.table.focus()
@@ -338,7 +352,10 @@ class LayerEditor(Vertical):
         if event.data_table is not self.table:
             return
         event.stop()
-        row = event.cursor_row
+        self.show_in_form(event.cursor_row)
+
+    def show_in_form(self, row: int) -> None:
+        """Make the form show layer `row` (rebuilt only if it shows another layer)."""
         if 0 <= row < len(self.layer_specs):
             key = (row, self.layer_specs[row].type, self._generation)
             if key != self.form.key:
