@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -25,7 +26,13 @@ from textual.worker import get_current_worker
 
 from kerastui.core import spec
 from kerastui.core.backend import import_keras
-from kerastui.core.presets import PRESETS, PresetError, fit_output_to_classes, preset_experiment, preset_layers
+from kerastui.core.presets import (
+    PRESETS,
+    PresetError,
+    fit_output_to_classes,
+    preset_experiment,
+    preset_layers,
+)
 from kerastui.core.spec import Experiment
 from kerastui.tui.screens.build import BuildScreen
 from kerastui.tui.screens.confirm import ConfirmScreen
@@ -40,14 +47,14 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 MODE_NAMES = ("build", "train", "evaluate", "runs")
 
 
-def load_dataset(name_or_path: str, **options: Any) -> "Dataset":
+def load_dataset(name_or_path: str, **options: Any) -> Dataset:
     """`kerastui.core.data.load_dataset`, imported on first use (numpy/scikit-learn cost start-up time)."""
     from kerastui.core.data import load_dataset as real_load_dataset
 
     return real_load_dataset(name_or_path, **options)
 
 
-def run_experiment(*args: Any, **kwargs: Any) -> "RunOutcome":
+def run_experiment(*args: Any, **kwargs: Any) -> RunOutcome:
     """`kerastui.core.pipeline.run_experiment`, imported on first use (it pulls in the whole engine)."""
     from kerastui.core.pipeline import run_experiment as real_run_experiment
 
@@ -81,8 +88,8 @@ class KerasTUI(App):
     ]
 
     experiment: var[Experiment] = var(Experiment, always_update=False)
-    dataset: var["Dataset | None"] = var(None, always_update=True)
-    dataset_info: var["DatasetInfo | None"] = var(None, always_update=True)
+    dataset: var[Dataset | None] = var(None, always_update=True)
+    dataset_info: var[DatasetInfo | None] = var(None, always_update=True)
     dataset_error: var[str] = var("")
     keras_ready: var[bool] = var(False)
     keras_error: var[str] = var("")
@@ -93,8 +100,8 @@ class KerasTUI(App):
         self,
         experiment: Experiment | None = None,
         runs_root: Path | None = None,
-        dataset_loader: Callable[..., "Dataset"] = load_dataset,
-        run_experiment: Callable[..., "RunOutcome"] = run_experiment,
+        dataset_loader: Callable[..., Dataset] = load_dataset,
+        run_experiment: Callable[..., RunOutcome] = run_experiment,
         keras_loader: Callable[[], Any] = import_keras,
     ) -> None:
         super().__init__()
@@ -222,7 +229,7 @@ class KerasTUI(App):
         if not get_current_worker().is_cancelled:
             self._from_thread(self._dataset_loaded, name, request, dataset)
 
-    def _dataset_loaded(self, name: str, request: int, dataset: "Dataset") -> None:
+    def _dataset_loaded(self, name: str, request: int, dataset: Dataset) -> None:
         if request != self._dataset_request:
             return  # the user chose another dataset meanwhile
         self.dataset_error = ""
@@ -239,7 +246,7 @@ class KerasTUI(App):
         self._training_pending = False
         self.notify(message, title=f"Dataset {name}", severity="error", timeout=15)
 
-    def choose_dataset(self, info: "DatasetInfo") -> None:
+    def choose_dataset(self, info: DatasetInfo) -> None:
         """Switch the experiment to `info`'s dataset, adapting the layers to its shape and classes."""
         experiment = self.experiment
         layers = fit_output_to_classes(experiment, info.num_classes).layers
@@ -329,7 +336,7 @@ class KerasTUI(App):
         """True while a requested run waits for Keras or the dataset."""
         return self._training_pending
 
-    def show_evaluation(self, outcome: "RunOutcome") -> None:
+    def show_evaluation(self, outcome: RunOutcome) -> None:
         """Switch to the evaluate screen and fill it with `outcome`'s evaluation."""
         self.last_outcome = outcome
         dataset = self.dataset

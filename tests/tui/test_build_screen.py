@@ -5,8 +5,8 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from rich.console import Console
 from fakes import wait_until
+from rich.console import Console
 from textual.widgets import Input, Select, Static, TabbedContent
 
 from kerastui.core.backend import import_keras

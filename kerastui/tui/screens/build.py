@@ -21,7 +21,6 @@ from textual.timer import Timer
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from kerastui.core.presets import PRESET_DESCRIPTIONS
 from kerastui.core.spec import Experiment
 from kerastui.tui.widgets.dataset_picker import DatasetPicker, DatasetTable, shape_text
 from kerastui.tui.widgets.hyperparameters import HyperparameterForm, with_setting
@@ -80,16 +79,14 @@ class BuildScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="build-tabs", initial="tab-data"):
-            with TabPane("Data F2", id="tab-data"):
-                with VerticalScroll(id="data-pane"):
-                    yield DatasetPicker(id="dataset-picker")
-                    yield SampleImages(id="samples")
-            with TabPane("Model F3", id="tab-model"):
-                with Horizontal(id="model-pane"):
-                    with Vertical(id="layers-side"):
-                        yield Static(self._preset_hint(), id="preset-hint")
-                        yield LayerEditor(id="layer-editor")
-                    yield ModelSummary(id="summary")
+            with TabPane("Data F2", id="tab-data"), VerticalScroll(id="data-pane"):
+                yield DatasetPicker(id="dataset-picker")
+                yield SampleImages(id="samples")
+            with TabPane("Model F3", id="tab-model"), Horizontal(id="model-pane"):
+                with Vertical(id="layers-side"):
+                    yield Static(self._preset_hint(), id="preset-hint")
+                    yield LayerEditor(id="layer-editor")
+                yield ModelSummary(id="summary")
             with TabPane("Training F4", id="tab-training"):
                 yield HyperparameterForm(self.app.experiment, id="hyperparameters")
         yield Static("", id="build-status")
