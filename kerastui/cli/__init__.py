@@ -17,15 +17,14 @@ an error and the command exits 2. Ctrl+C anywhere exits 130.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
-import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
 from kerastui import __version__
 from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, print_error
+from kerastui.core.native_stderr import divert_native_stderr_on_terminal
 
 # Subcommand modules, in the order `--help` lists them.
 SUBCOMMANDS = ["train", "runs", "evaluate", "watch", "submit"]
@@ -60,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exit_:  # --help, --version, or a usage error argparse already printed
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
-        with quiet_native_logging():
+        with divert_native_stderr_on_terminal():
             if args.command is None:
                 return launch_ui(args.experiment)
             return args.handler(args)
@@ -71,15 +70,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kerastui: interrupted", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
-
-
-def quiet_native_logging():
-    """On a terminal, send TensorFlow's C++ log lines to a file instead of through the display."""
-    from kerastui.core.native_stderr import default_native_log, divert_native_stderr
-
-    if not os.isatty(2):
-        return contextlib.nullcontext()
-    return divert_native_stderr(default_native_log())
 
 
 def launch_ui(experiment: Path | None = None) -> int:

@@ -46,3 +46,13 @@ def default_native_log() -> Path:
     """Where native library output goes when no run directory is at hand."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     return base / "kerastui" / "native.log"
+
+
+def divert_native_stderr_on_terminal(log_path: Path | None = None) -> contextlib.AbstractContextManager:
+    """Divert only when fd 2 is a terminal: piped or captured stderr (CI, Slurm logs, tests) is left alone.
+
+    Nesting is harmless: inside a diversion fd 2 is the log file, no longer a terminal.
+    """
+    if not os.isatty(2):
+        return contextlib.nullcontext(log_path)
+    return divert_native_stderr(log_path or default_native_log())

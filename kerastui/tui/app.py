@@ -8,10 +8,8 @@ imported when their mode is first opened.
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -26,6 +24,7 @@ from textual.worker import get_current_worker
 
 from kerastui.core import spec
 from kerastui.core.backend import import_keras
+from kerastui.core.native_stderr import divert_native_stderr_on_terminal
 from kerastui.core.presets import (
     PRESETS,
     PresetError,
@@ -464,45 +463,6 @@ class KerasTUI(App):
                 screen.dismiss()
 
 
-def native_log_path() -> Path:
-    """Where C-level output (TensorFlow's start-up lines) goes while the app owns the terminal."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "kerastui" / "native-stderr.log"
-
-
-@contextmanager
-def native_stderr_to_log(log_path: Path) -> Iterator[None]:
-    """Keep TensorFlow's C++ chatter ("Could not find cuda drivers...") off the drawn screen.
-
-    Textual draws on sys.__stderr__, and TensorFlow's absl logging writes to file descriptor 2
-    directly (TF_CPP_MIN_LOG_LEVEL does not silence all of it). So Textual gets a duplicate of the
-    terminal descriptor and descriptor 2 points at a log file while the app runs.
-    """
-    if not os.isatty(2):
-        yield
-        return
-    try:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(log_path, "a", encoding="utf-8")
-    except OSError:
-        yield  # no writable cache: a noisy screen beats no app
-        return
-    terminal_fd = os.dup(2)
-    terminal = os.fdopen(terminal_fd, "w", encoding=sys.__stderr__.encoding or "utf-8", errors="replace")
-    original = sys.__stderr__
-    sys.stderr.flush()
-    os.dup2(log.fileno(), 2)
-    sys.__stderr__ = terminal
-    try:
-        yield
-    finally:
-        terminal.flush()
-        os.dup2(terminal_fd, 2)
-        sys.__stderr__ = original
-        terminal.close()
-        log.close()
-
-
 def run_app(experiment_path: str | None = None) -> int:
     """Run the terminal app (optionally opening an experiment TOML); returns the exit code."""
     experiment = None
@@ -515,6 +475,6 @@ def run_app(experiment_path: str | None = None) -> int:
     app = KerasTUI(experiment)
     if experiment_path is not None:
         app.experiment_path = Path(experiment_path)
-    with native_stderr_to_log(native_log_path()):
+    with divert_native_stderr_on_terminal():
         app.run()
     return app.return_code or 0
