@@ -180,7 +180,7 @@ class Experiment:
 
     name: str = "mlp"
     dataset: str = "digits"
-    layers: tuple[LayerSpec, ...] = ()
+    layers: tuple[LayerSpec, ...] = field(default_factory=lambda: _classic_mlp())
     compile: CompileSettings = field(default_factory=CompileSettings)
     fit: FitSettings = field(default_factory=FitSettings)
     seed: int = 42
@@ -239,6 +239,12 @@ class Experiment:
         if found:
             raise SpecError(found)
         return self
+
+
+def _classic_mlp() -> tuple[LayerSpec, ...]:
+    from kerastui.core.presets import preset_layers  # presets builds on this module
+
+    return preset_layers("mlp", (8, 8, 1), 10)
 
 
 def _whole_number_problems(name: str, value: Any, minimum: int) -> list[Problem]:

@@ -22,6 +22,8 @@ def test_defaults_follow_the_classic_mnist_example():
     assert experiment.fit.batch_size == 32
     assert experiment.fit.validation_split == 0.2
     assert experiment.dataset == "digits"
+    assert [layer.describe() for layer in experiment.layers] == ["Flatten", "Dense 128 relu", "Dense 64 relu", "Dense 10 softmax"]
+    assert experiment.problems((8, 8, 1)) == []
 
 
 @pytest.mark.parametrize("preset", PRESETS)

@@ -137,6 +137,9 @@ def filter_records(records: list[RunRecord], text: str) -> list[RunRecord]:
 
 
 COLUMN_TITLES = ("", "run", "status", "dataset", "architecture", "epochs", "best val_acc", "test acc", "duration", "where")
+# Architectures can be long (a CNN is seven layers); capped so the result columns stay on a 120-column
+# screen. The details pane below the table shows it whole.
+ARCHITECTURE_WIDTH = 22
 
 
 def row_cells(record: RunRecord, selected: bool) -> tuple[Any, ...]:
@@ -167,7 +170,8 @@ class RunsTable(DataTable):
 
     def on_mount(self) -> None:
         for title in COLUMN_TITLES:
-            self.add_column(title, key=title or "mark")
+            width = ARCHITECTURE_WIDTH if title == "architecture" else None
+            self.add_column(title, key=title or "mark", width=width)
 
     def show(self, records: list[RunRecord]) -> None:
         """Replace the rows, keeping the cursor on the same run where it is still shown."""

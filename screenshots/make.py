@@ -1,0 +1,121 @@
+"""Regenerate screenshots/ from a real training run on the digits data.
+
+    python screenshots/make.py            # 120x40, SVG + PNG (PNG needs: pip install -e '.[screenshots]')
+
+Drives the real app with the same keys a user presses: build screen, train (screenshot mid-run),
+evaluate, the misclassified browser filtered to the most confused pair, help, and the runs screen
+with a second (CNN) run beside the first. Runs go to a temporary folder, not ./runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SIZE = (120, 40)
+
+
+async def wait_until(pilot, predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        await pilot.pause(0.05)
+
+
+def most_confused_pair(confusion) -> tuple[int, int]:
+    """The off-diagonal cell with the most mistakes: the most telling filter to show."""
+    cells = [(count, t, p) for t, row in enumerate(confusion) for p, count in enumerate(row) if t != p]
+    _, true, predicted = max(cells)
+    return true, predicted
+
+
+async def capture(runs_root: Path) -> list[str]:
+    from kerastui.core.spec import Experiment, FitSettings
+    from kerastui.tui.app import KerasTUI
+    from kerastui.tui.screens.evaluate import EvaluateScreen
+    from kerastui.tui.screens.train import TrainScreen
+
+    saved: list[str] = []
+
+    def shot(app, name: str) -> None:
+        app.save_screenshot(f"{name}.svg", str(HERE))
+        saved.append(name)
+
+    # Batch 16 and 12 epochs: long enough on digits for a mid-run picture, short enough to wait for.
+    experiment = replace(Experiment(), name="mlp-digits", fit=FitSettings(epochs=12, batch_size=16))
+    app = KerasTUI(experiment=experiment, runs_root=runs_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, 180, "Keras and the data")
+        await pilot.pause(0.5)
+        shot(app, "data")
+        await pilot.press("f3")  # the Model tab: layer editor and the live Keras summary
+        await pilot.pause(1.5)
+        shot(app, "build")
+
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen), 60, "the train screen")
+        train = app.screen
+        await wait_until(pilot, lambda: train.progress_state.epoch >= 5 and train.progress_state.step > 20, 300, "epoch 6")
+        await pilot.pause(0.3)
+        shot(app, "train")
+        await wait_until(pilot, lambda: train.phase == "finished", 300, "the end of training")
+
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), 60, "the evaluate screen")
+        await pilot.pause(0.5)
+        shot(app, "evaluate")
+
+        true, predicted = most_confused_pair(app.last_outcome.evaluation.confusion)
+        await pilot.press(*(["down"] * true), *(["right"] * predicted), "enter")
+        await pilot.pause(0.5)
+        shot(app, "misclassified")
+
+        await pilot.press("f1")
+        await pilot.pause(0.5)
+        shot(app, "help")
+        await pilot.press("escape")
+
+        # A second run, the CNN preset, so the runs screen has something to compare.
+        await pilot.press("b")
+        await pilot.pause(0.3)
+        await pilot.press("c")
+        await pilot.pause(0.5)
+        app.experiment = replace(app.experiment, name="cnn-digits", fit=FitSettings(epochs=4, batch_size=32))
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and app.screen.phase == "finished", 300, "the CNN run")
+
+        await pilot.press("r")
+        await pilot.pause(1.5)
+        shot(app, "runs")
+    return saved
+
+
+def to_png(names: list[str]) -> None:
+    try:
+        import cairosvg
+    except ImportError:
+        print("cairosvg is not installed: SVGs only (pip install -e '.[screenshots]' for PNGs)")
+        return
+    for name in names:
+        cairosvg.svg2png(url=str(HERE / f"{name}.svg"), write_to=str(HERE / f"{name}.png"))
+
+
+def main() -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with tempfile.TemporaryDirectory(prefix="kerastui-screenshots-") as runs_root:
+        names = asyncio.run(capture(Path(runs_root)))
+    to_png(names)
+    for name in names:
+        print(HERE / f"{name}.svg")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
