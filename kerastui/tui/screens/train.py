@@ -9,6 +9,7 @@ so however fast batches arrive, drawing costs at most ten redraws a second.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 from rich.text import Text
@@ -32,6 +33,11 @@ from kerastui.tui.widgets.metric_chart import MetricChart
 from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgress
 
 REDRAW_INTERVAL = 0.1  # seconds: about ten redraws a second at most
+# Share of wall time the charts may spend being built and drawn. Building a plotext figure is pure
+# Python and holds the GIL, which Keras's training loop needs too: at 10 Hz two charts slowed a
+# small fit by about 60% (benchmarks/ui_overhead.py). The charts' own measured render time sets
+# how often they may redraw; progress, status and the epoch log still update at 10 Hz.
+CHART_DRAW_BUDGET = 0.05
 ACTIVE_PHASES = ("preparing", "training", "stopping", "evaluating")
 
 
@@ -75,6 +81,7 @@ class TrainScreen(Screen):
         self._written_lines = 0
         self._status_dirty = True
         self._progress_dirty = True
+        self._next_chart_draw = 0.0  # monotonic time before which the charts wait (draw budget)
         # Created here, not in compose, so state can be reset before the screen is mounted.
         self.loss_chart = MetricChart("loss", "loss", id="loss-chart")
         self.accuracy_chart = MetricChart("accuracy", "accuracy", id="accuracy-chart")
@@ -219,11 +226,14 @@ class TrainScreen(Screen):
 
     # ---- drawing (10 Hz at most) ----------------------------------------------------------------
 
-    def redraw(self) -> None:
+    def redraw(self, force_charts: bool = False) -> None:
         if not self.is_mounted:
             return
-        self.loss_chart.replot()
-        self.accuracy_chart.replot()
+        now = time.monotonic()
+        if force_charts or not self.is_training or now >= self._next_chart_draw:
+            if self.loss_chart.replot() | self.accuracy_chart.replot():
+                cost = self.loss_chart.render_seconds + self.accuracy_chart.render_seconds
+                self._next_chart_draw = now + max(REDRAW_INTERVAL, cost / CHART_DRAW_BUDGET)
         if self._progress_dirty:
             self._progress_dirty = False
             self.query_one(TrainingProgress).show(self.progress_state)

@@ -102,12 +102,14 @@ class TrainingProgress(Vertical):
         yield Label("ETA --:-- · -- samples/s", id="progress-summary")
 
     def show(self, state: ProgressState) -> None:
-        self.query_one("#epoch-label", Label).update(f"epoch {state.epoch + 1}/{state.epochs or '-'}")
+        # These labels have fixed sizes (train.tcss), so no layout pass: a layout of the whole screen
+        # ten times a second cost more than the charts (benchmarks/ui_overhead.py).
+        self.query_one("#epoch-label", Label).update(f"epoch {state.epoch + 1}/{state.epochs or '-'}", layout=False)
         self.query_one("#epoch-bar", ProgressBar).update(total=max(state.steps, 1), progress=state.step)
         total_steps = max(state.steps * state.epochs, 1)
         done_steps = state.run_fraction * total_steps
         self.query_one("#run-bar", ProgressBar).update(total=total_steps, progress=done_steps)
-        self.query_one("#progress-summary", Label).update(state.summary())
+        self.query_one("#progress-summary", Label).update(state.summary(), layout=False)
 
     @property
     def run_percentage(self) -> float:
