@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 
 import pytest
 
@@ -18,3 +20,29 @@ def isolated_places(tmp_path, monkeypatch):
     monkeypatch.setenv("KERASTUI_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("KERASTUI_CONFIG", str(tmp_path / "kerastui-config.toml"))
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+
+
+def slurm_cluster_problem() -> str | None:
+    """Why the real-cluster tests cannot run here, or None when a local Slurm answers."""
+    if shutil.which("sbatch") is None:
+        return "no Slurm client (sbatch) on PATH; run .ci/slurm-up.sh to install and start a local cluster"
+    try:
+        result = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True, timeout=10)
+    except subprocess.TimeoutExpired:
+        return "Slurm controller does not answer (sinfo timed out); run .ci/slurm-up.sh"
+    states = [state.rstrip("*~#$@+") for state in result.stdout.split()]
+    if result.returncode != 0 or not any(s in ("idle", "mixed", "allocated", "completing") for s in states):
+        why = (result.stderr or "").strip().splitlines()[-1:] or [f"node states {states or 'none'}"]
+        return f"no responsive Slurm cluster ({why[0]}); run .ci/slurm-up.sh"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `slurm` run against the real local cluster, or skip saying why (asked once)."""
+    slurm_items = [item for item in items if item.get_closest_marker("slurm")]
+    if not slurm_items:
+        return
+    problem = slurm_cluster_problem()
+    if problem is not None:
+        for item in slurm_items:
+            item.add_marker(pytest.mark.skip(reason=problem))

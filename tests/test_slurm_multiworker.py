@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from test_slurm_cluster import (  # tests/ is on sys.path (rootdir-less test modules)
-    _cluster_problem,
     job_output,
 )
 
@@ -27,7 +26,6 @@ TASKS = 2
 pytestmark = [
     pytest.mark.slurm,
     pytest.mark.slow,
-    pytest.mark.skipif((reason := _cluster_problem()) is not None, reason=str(reason)),
 ]
 
 

@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from kerastui.core.events import EpochEnded, TrainingFailed, TrainingFinished, TrainingStarted, TrainingStopped
+from kerastui.core.events import (
+    EpochEnded,
+    TrainingFailed,
+    TrainingFinished,
+    TrainingStarted,
+    TrainingStopped,
+)
 from kerastui.core.pipeline import RunInterrupted, RunOutcome, run_experiment
 from kerastui.core.presets import preset_experiment
 from kerastui.core.runs import load_run

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kerastui.core.presets import PresetError, fit_output_to_classes, preset_experiment, preset_layers
+from kerastui.core.presets import (
+    PresetError,
+    fit_output_to_classes,
+    preset_experiment,
+    preset_layers,
+)
 
 
 def test_mlp_matches_the_classic_architecture():
