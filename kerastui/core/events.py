@@ -6,6 +6,7 @@ yields the same events by following its metrics.jsonl (each event is one JSON li
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Union
@@ -83,12 +84,25 @@ FINAL_EVENTS = (TrainingFinished, TrainingStopped, TrainingFailed)
 
 
 def event_to_dict(event: TrainingEvent) -> dict[str, Any]:
-    return {"event": EVENT_NAMES[type(event)], **asdict(event)}
+    """Plain, strict-JSON data: a NaN or infinite metric (a diverged loss) becomes null."""
+    data = {"event": EVENT_NAMES[type(event)], **asdict(event)}
+    if "metrics" in data:
+        data["metrics"] = {name: _finite_or_none(value) for name, value in data["metrics"].items()}
+    return data
+
+
+def _finite_or_none(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
 
 
 def event_from_dict(data: dict[str, Any]) -> TrainingEvent:
     """Inverse of event_to_dict; raises ValueError for an unknown or malformed record."""
     data = dict(data)
+    if isinstance(data.get("metrics"), dict):
+        # null is how a NaN metric is written (strict JSON); in memory it is NaN again.
+        data["metrics"] = {k: math.nan if v is None else v for k, v in data["metrics"].items()}
     name = data.pop("event", None)
     cls = EVENT_TYPES.get(name)
     if cls is None:

@@ -115,3 +115,4 @@ def test_layer_descriptions_are_short_and_readable():
     assert LayerSpec("Conv2D", {"filters": 32, "kernel_size": 3}).describe() == "Conv2D 32 3x3 relu"
     assert LayerSpec("MaxPooling2D").describe() == "MaxPooling2D 2x2"
     assert LayerSpec("Dense", {"units": 10, "activation": "softmax"}).describe() == "Dense 10 softmax"
+
