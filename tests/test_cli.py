@@ -262,6 +262,40 @@ def test_runs_lists_the_run_and_notes_broken_ones(trained, capsys):
     assert out.index(run_dir.name) < out.index("19990101-000000-broken")
 
 
+def _written_run(root: Path, name: str, experiment: spec.Experiment, job_id: str | None = None) -> Path:
+    writer = RunWriter.create(experiment, root=root, name=name)
+    if job_id:
+        writer.update_info(slurm_job_id=job_id)
+    writer(TrainingStarted(epochs=400, steps_per_epoch=3, train_samples=96, validation_samples=24, batch_size=32))
+    writer(EpochEnded(epoch=0, epochs=400, metrics={"loss": 0.5, "val_accuracy": 0.9583}, seconds=1.0))
+    writer.close()
+    return writer.path
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 200])
+def test_runs_table_keeps_one_line_per_run_and_whole_names_at_any_width(tmp_path, width):
+    from rich.console import Console
+
+    from kerastui.cli.runs import runs_table
+    from kerastui.core.presets import preset_layers
+    from kerastui.core.runs import list_runs
+
+    cnn = replace(TINY, name="cnn", dataset="breast_cancer", layers=preset_layers("cnn", (8, 8, 1), 10))
+    paths = [_written_run(tmp_path, "ctrlc2", cnn), _written_run(tmp_path, "from-the-cluster", TINY, job_id="123456")]
+    console = Console(width=width, record=True, color_system=None)
+    console.print(runs_table(list_runs(tmp_path), width))
+    text = console.export_text()
+    lines = text.splitlines()
+    for path in paths:
+        # Folded cells put a run on 6-8 lines at 80 columns; each run must be one line, its name whole.
+        assert sum(path.name in line for line in lines) == 1, "\n".join(lines)
+    assert all(len(line) <= width for line in lines)
+    row = next(line for line in lines if paths[1].name in line)
+    assert "1/400" in row and "0.9583" in row and "slurm 123456" in row
+    if width >= 200:
+        assert "Conv32 MaxPool2 Conv64 MaxPool2 Flatten Dense128 Dense10" in text
+
+
 def test_runs_with_no_runs_says_how_to_make_one(capsys, tmp_path):
     assert main(["runs", "--runs-dir", str(tmp_path / "none")]) == 0
     assert "kerastui train" in capsys.readouterr().out

@@ -12,9 +12,12 @@ HELP = "list runs as a table"
 STATUS_STYLES = {
     "finished": "green",
     "running": "cyan",
+    "prepared": "blue",
+    "submitted": "blue",
     "stopped": "yellow",
     "failed": "red",
     "interrupted": "magenta",
+    "cancelled": "magenta",
 }
 
 
@@ -26,31 +29,67 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
-def runs_table(records: list) -> "rich.table.Table":  # noqa: F821
+# Layouts from the widest to the narrowest; the first one that fits the console is used, so every
+# run stays on one line (a folded table is unreadable at 80 columns: each run took 6-8 lines).
+# compact: light box and short headers; architecture/dataset: None hides the column, a number caps
+# its width (the cell ends in an ellipsis; config.toml has the whole experiment).
+_LAYOUTS = (
+    {"compact": False, "architecture": 0, "dataset": 0, "duration": True},
+    {"compact": False, "architecture": 24, "dataset": 0, "duration": True},
+    {"compact": True, "architecture": 20, "dataset": 12, "duration": True},
+    {"compact": True, "architecture": None, "dataset": 12, "duration": True},
+    {"compact": True, "architecture": None, "dataset": 8, "duration": False},
+    {"compact": True, "architecture": None, "dataset": None, "duration": False},
+)
+
+
+def runs_table(records: list, width: int | None = None) -> "rich.table.Table":  # noqa: F821
+    """The runs as a table that fits `width` columns with one line per run (None: no limit)."""
+    from rich.console import Console
+    from rich.measure import Measurement
+
+    console = Console(width=10_000)  # measures the width each layout needs, unwrapped
+    table = None
+    for layout in _LAYOUTS:
+        table = _table(records, **layout)
+        if width is None or Measurement.get(console, console.options, table).maximum <= width:
+            return table
+    return table
+
+
+def _table(records: list, *, compact: bool, architecture: int | None, dataset: int | None, duration: bool):
+    from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title=None, header_style="bold", expand=False)
-    for header, justify in (
-        ("run", "left"), ("status", "left"), ("dataset", "left"), ("architecture", "left"),
-        ("epochs", "right"), ("best val_acc", "right"), ("test acc", "right"), ("duration", "right"), ("where", "left"),
-    ):
-        table.add_column(header, justify=justify, overflow="fold")
+    def cell(text: str, style: str = "") -> Text:
+        return Text(text, style=style, no_wrap=True, overflow="ellipsis")
+
+    columns = [
+        ("run", "run", "left", None, lambda r: cell(r.name)),
+        ("status", "status", "left", None, lambda r: cell(r.status, STATUS_STYLES.get(r.status, "dim"))),
+        ("dataset", "dataset", "left", dataset, lambda r: cell(Path(r.dataset).name if r.experiment else "?")),
+        ("architecture", "architecture", "left", architecture, lambda r: cell(r.architecture)),
+        ("epochs", "epochs", "right", None, lambda r: cell(_epochs(r))),
+        ("best val_acc", "val_acc", "right", None, lambda r: cell(_number(r.best_val_accuracy))),
+        ("test acc", "test", "right", None, lambda r: cell(_number(r.test_accuracy))),
+        ("duration", "time", "right", 0 if duration else None, lambda r: cell(format_duration(r.duration))),
+        ("where", "where", "left", None, lambda r: cell(r.location)),
+    ]
+    shown = [c for c in columns if c[3] is not None or c[0] in ("run", "status", "epochs", "best val_acc", "test acc", "where")]
+    table = Table(header_style="bold", expand=False, box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
+                  pad_edge=not compact, collapse_padding=compact)
+    for header, short, justify, cap, _ in shown:
+        table.add_column(short if compact else header, justify=justify, no_wrap=True,
+                         overflow="ellipsis", max_width=cap or None)
     for record in records:
-        planned = record.epochs_planned
-        epochs = f"{record.epochs_done}/{planned}" if planned else str(record.epochs_done)
-        table.add_row(
-            Text(record.name),
-            Text(record.status, style=STATUS_STYLES.get(record.status, "dim")),
-            Text(Path(record.dataset).name if record.experiment else "?"),
-            Text(record.architecture),
-            epochs,
-            _number(record.best_val_accuracy),
-            _number(record.test_accuracy),
-            format_duration(record.duration),
-            record.location,
-        )
+        table.add_row(*(make(record) for *_, make in shown))
     return table
+
+
+def _epochs(record) -> str:
+    planned = record.epochs_planned
+    return f"{record.epochs_done}/{planned}" if planned else str(record.epochs_done)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -65,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     if not records:
         console.print(f"No runs in {root} yet. Train one with: kerastui train --preset mlp --dataset digits", highlight=False)
         return EXIT_OK
-    console.print(runs_table(records))
+    console.print(runs_table(records, console.width))
     broken = [r for r in records if r.errors]
     for record in broken:
         console.print(Text.assemble(("note", "yellow"), f": {record.name}: {'; '.join(record.errors)}"))
