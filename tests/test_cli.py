@@ -156,6 +156,19 @@ def test_every_problem_is_printed_on_its_own_line(capsys, tmp_path):
     assert any("fit.batch_size" in line for line in lines) and any("fit.epochs" in line for line in lines)
 
 
+def test_a_model_whose_output_does_not_fit_the_classes_is_bad_input_not_a_failed_run(capsys, tmp_path):
+    # Caught before a run directory (or a Slurm job) exists; it used to fail at the first step,
+    # exit 1 and leave a failed run, or in a queued job on a compute node.
+    config = tmp_path / "five.toml"
+    config.write_text('name = "five"\nlayers = [{ type = "Flatten" }, { type = "Dense", units = 5 }]\n')
+    for command in ("train", "submit"):
+        extra = ["--dry-run"] if command == "submit" else []
+        assert main([command, str(config), "--runs-dir", str(tmp_path / "runs"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert "layers[1].units = 5" in err and "10 classes" in err, err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_unparsable_config_exits_2(capsys, tmp_path):
     config = tmp_path / "broken.toml"
     config.write_text("name = \n")

@@ -97,7 +97,7 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
         fit=replace(experiment.fit, **fit_changes),
         **_given(seed=args.seed, backend=args.backend, strategy=args.strategy),
     )
-    problems = experiment.problems(tuple(info.input_shape))
+    problems = experiment.problems(tuple(info.input_shape), info.num_classes)
     if problems:
         raise UsageError(*(str(p) for p in problems))
     return experiment, info

@@ -7,6 +7,7 @@ in the UI is a file a user can edit, diff, commit and re-run headless.
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
@@ -187,11 +188,12 @@ class Experiment:
     strategy: str = "default"
     backend: str = "tensorflow"
 
-    def problems(self, input_shape: tuple[int, ...] | None = None) -> list[Problem]:
+    def problems(self, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None) -> list[Problem]:
         """Every problem with this experiment at once (empty when valid).
 
         With `input_shape`, spatial sizes are also followed through the layers so that a kernel
-        or pool larger than what reaches it is reported before Keras is even loaded.
+        or pool larger than what reaches it is reported before Keras is even loaded; with
+        `num_classes` too, an output that cannot classify that many classes is reported.
         """
         found: list[Problem] = []
         if not self.name or not isinstance(self.name, str):
@@ -229,8 +231,15 @@ class Experiment:
             found.append(Problem("strategy", self.strategy,
                                  f"uses tf.distribute, so it needs the tensorflow backend (not {self.backend}); "
                                  "choose strategy 'default' or backend 'tensorflow'"))
-        if input_shape is not None and not any(p.field.startswith("layers") for p in found):
-            found.extend(shape_problems(self.layers, input_shape))
+        if input_shape is not None and self.layers:
+            # Shapes are followed through the layers before the first bad one, so a kernel too big
+            # is listed with an unknown layer type further on rather than after it is fixed.
+            bad = [_layer_index(p.field) for p in found if p.field.startswith("layers")]
+            usable = self.layers[: min(bad)] if bad else self.layers
+            walked = shape_problems(usable, input_shape)
+            found.extend(walked)
+            if not bad and not walked and num_classes is not None:
+                found.extend(output_problems(self.layers, input_shape, num_classes))
         return found
 
     def validated(self, input_shape: tuple[int, ...] | None = None) -> Experiment:
@@ -255,25 +264,65 @@ def _whole_number_problems(name: str, value: Any, minimum: int) -> list[Problem]
     return []
 
 
+def _layer_index(field_name: str) -> int:
+    """0 for 'layers' itself, 3 for 'layers[3].units'."""
+    match = re.match(r"layers\[(\d+)\]", field_name)
+    return int(match.group(1)) if match else 0
+
+
+def output_problems(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], num_classes: int) -> list[Problem]:
+    """The last layer must give one value per class: (num_classes,), not an image or the wrong count.
+
+    Found before a run directory is made or a job submitted, where otherwise training would fail
+    at its first step (on a compute node, after the queue).
+    """
+    shape = _output_shape(layers, input_shape)
+    if shape is None or not layers:
+        return []
+    where = f"layers[{len(layers) - 1}]"
+    last = layers[-1]
+    if len(shape) != 1:
+        return [Problem(f"{where}.type", last.type,
+                        f"the model outputs shape {shape} per sample but needs ({num_classes},): "
+                        "add Flatten or GlobalAveragePooling2D before the last Dense layer")]
+    if shape[0] != num_classes:
+        field_name = f"{where}.units" if last.type == "Dense" else f"{where}.type"
+        value = last.param("units") if last.type == "Dense" else last.type
+        return [Problem(field_name, value,
+                        f"the model outputs {shape[0]} values but the dataset has {num_classes} classes: "
+                        f"make the last layer Dense with {num_classes} units")]
+    return []
+
+
 def shape_problems(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> list[Problem]:
     """Follow height/width through the layers and report where a window no longer fits.
 
     A cheap early check for the editor; the Keras-computed preview in `build` stays the authority.
     """
+    problems, _ = _follow_shapes(layers, input_shape)
+    return problems
+
+
+def _output_shape(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+    problems, shape = _follow_shapes(layers, input_shape)
+    return None if problems else shape
+
+
+def _follow_shapes(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> tuple[list[Problem], tuple[int, ...]]:
     shape = tuple(input_shape)
     for index, layer in enumerate(layers):
         where = f"layers[{index}]"
         if layer.type in SPATIAL_LAYERS and len(shape) != 3:
-            return [Problem(f"{where}.type", layer.type, f"needs image input (height, width, channels), but receives shape {shape}")]
+            return [Problem(f"{where}.type", layer.type, f"needs image input (height, width, channels), but receives shape {shape}")], shape
         if layer.type == "Conv2D":
             k, s = layer.param("kernel_size"), layer.param("strides")
             if layer.param("padding") == "valid" and (k > shape[0] or k > shape[1]):
-                return [Problem(f"{where}.kernel_size", k, f"kernel {k}x{k} is larger than its input {shape[0]}x{shape[1]}; use a smaller kernel or padding 'same'")]
+                return [Problem(f"{where}.kernel_size", k, f"kernel {k}x{k} is larger than its input {shape[0]}x{shape[1]}; use a smaller kernel or padding 'same'")], shape
             shape = (_out(shape[0], k, s, layer.param("padding")), _out(shape[1], k, s, layer.param("padding")), layer.param("filters"))
         elif layer.type in ("MaxPooling2D", "AveragePooling2D"):
             p = layer.param("pool_size")
             if p > shape[0] or p > shape[1]:
-                return [Problem(f"{where}.pool_size", p, f"pool {p}x{p} is larger than its input {shape[0]}x{shape[1]}")]
+                return [Problem(f"{where}.pool_size", p, f"pool {p}x{p} is larger than its input {shape[0]}x{shape[1]}")], shape
             shape = (shape[0] // p, shape[1] // p, shape[2])
         elif layer.type == "GlobalAveragePooling2D":
             shape = (shape[2],)
@@ -281,7 +330,7 @@ def shape_problems(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) 
             shape = (math.prod(shape),)
         elif layer.type == "Dense":
             shape = (*shape[:-1], layer.param("units"))
-    return []
+    return [], shape
 
 
 def _out(size: int, kernel: int, stride: int, padding: str) -> int:

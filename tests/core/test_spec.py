@@ -84,6 +84,40 @@ def test_kernel_larger_than_its_input_is_reported_with_both_sizes():
     assert "5x5" in problems[0].message and "4x4" in problems[0].message
 
 
+def test_a_kernel_too_big_is_listed_with_an_unknown_layer_type_further_on():
+    # Before: any layer problem turned the shape check off, so the user fixed 'Flattenz', re-ran,
+    # and only then heard that the first kernel cannot fit.
+    layers = (
+        LayerSpec("Conv2D", {"filters": 8, "kernel_size": 30}),
+        LayerSpec("Flattenz"),
+        LayerSpec("Dense", {"units": 10, "activation": "softmax"}),
+    )
+    fields = [p.field for p in Experiment(layers=layers).problems(input_shape=(8, 8, 1), num_classes=10)]
+    assert fields == ["layers[1].type", "layers[0].kernel_size"]
+    # Shapes are not followed past the broken layer: a kernel after it is not guessed at.
+    later = (LayerSpec("Wobble"), LayerSpec("Conv2D", {"kernel_size": 30}))
+    assert [p.field for p in Experiment(layers=later).problems(input_shape=(8, 8, 1))] == ["layers[0].type"]
+
+
+def test_an_output_that_cannot_classify_the_dataset_is_a_problem_before_keras():
+    flat = LayerSpec("Flatten")
+    image_out = Experiment(layers=(LayerSpec("Dense", {"units": 10, "activation": "softmax"}),))
+    (problem,) = image_out.problems(input_shape=(8, 8, 1), num_classes=10)
+    assert problem.field == "layers[0].type" and "(8, 8, 10)" in problem.message and "Flatten" in problem.message
+    too_few = Experiment(layers=(flat, LayerSpec("Dense", {"units": 5, "activation": "softmax"})))
+    (problem,) = too_few.problems(input_shape=(8, 8, 1), num_classes=10)
+    assert problem.field == "layers[1].units" and problem.value == 5 and "10 classes" in problem.message
+    right = Experiment(layers=(flat, LayerSpec("Dense", {"units": 10, "activation": "softmax"})))
+    assert right.problems(input_shape=(8, 8, 1), num_classes=10) == []
+    assert too_few.problems(input_shape=(8, 8, 1)) == []  # without a class count, no opinion
+    for name in PRESETS:
+        for dataset, shape in SHAPES.items():
+            classes = 3 if dataset == "iris" else 10
+            if name == "cnn" and len(shape) != 3:
+                continue
+            assert preset_experiment(name, dataset, shape, classes).problems(shape, classes) == []
+
+
 def test_spatial_layer_on_flat_input_is_reported():
     problems = Experiment(layers=(LayerSpec("Conv2D"),)).problems(input_shape=(4,))
     assert problems and "image input" in problems[0].message
