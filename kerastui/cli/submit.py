@@ -82,7 +82,11 @@ def run(args: argparse.Namespace) -> int:
         for line in error.lines:
             print_error(f"submit: {line}")
         return EXIT_USAGE
-    except (slurm.SlurmError, spec.SpecError, UserConfigError, DatasetError, ValueError) as error:
+    except spec.SpecError as error:  # every problem on its own line, as `kerastui train` prints them
+        for problem in error.problems:
+            print_error(f"submit: {problem}")
+        return EXIT_USAGE
+    except (slurm.SlurmError, UserConfigError, DatasetError, ValueError) as error:
         print_error(f"submit: {error}")
         return EXIT_USAGE
     print(f"job id:        {job_id}")

@@ -27,7 +27,7 @@ from typing import Any
 
 import kerastui
 from kerastui.core.atomic import write_text_atomic
-from kerastui.core.runs import STATUS_FILE, RunWriter
+from kerastui.core.runs import STATUS_FILE, RunWriter, _safe_name
 from kerastui.core.slurm_script import SCRIPT_NAME, JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import ENV_VARIABLES, SlurmSettings, slurm_settings
 from kerastui.core.spec import Experiment
@@ -118,7 +118,8 @@ def prepare_submission(
         run_dir=run_dir,
         python=python or sys.executable,
         workdir=(workdir or Path.cwd()).resolve(),
-        job_name=f"kerastui-{experiment.name}",
+        # squeue shows the run's name (--name), reduced to safe characters like the directory's.
+        job_name=f"kerastui-{_safe_name(run_name or experiment.name)}",
         backend=experiment.backend,
         pythonpath=_source_checkout(),
         strategy=experiment.strategy,

@@ -103,8 +103,8 @@ def slurm_settings(
             values[key] = value
     if "gpus" in values:
         values["gpus"] = _gpu_count(values["gpus"])
-    if isinstance(values.get("memory"), str):
-        values["memory"] = values["memory"].upper()
+    if isinstance(values.get("memory"), str) and re.fullmatch(r"\d+[kmgt]?", values["memory"], re.IGNORECASE):
+        values["memory"] = values["memory"].upper()  # only a valid size: a bad value is shown as typed
     if isinstance(values.get("extra_options"), (list, tuple)):
         values["extra_options"] = tuple(values["extra_options"])
     elif "extra_options" in values:

@@ -9,6 +9,7 @@ import shlex
 import stat
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -345,6 +346,25 @@ def test_submit_reports_bad_input_and_exits_2(tmp_path, capsys, argv, message):
     assert submit_command([*argv, "--runs-dir", str(tmp_path / "runs")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_submit_lists_every_bad_slurm_value_on_its_own_line_as_typed(tmp_path, capsys):
+    argv = ["--time", "soon", "--cpus", "0", "--mem", "1g\n#SBATCH --wrap=id", "--runs-dir", str(tmp_path / "runs")]
+    assert submit_command(argv) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert all(line.startswith("kerastui: error: submit: slurm.") for line in lines), lines
+    fields = sorted(line.split(" = ")[0].rsplit(" ", 1)[-1] for line in lines)
+    assert fields == ["slurm.cpus", "slurm.memory", "slurm.memory", "slurm.time_limit"]
+    memory = next(line for line in lines if "slurm.memory" in line)
+    assert "'1g\\n#SBATCH --wrap=id'" in memory  # not upper-cased into '1G\n#SBATCH --WRAP=ID'
+
+
+def test_job_name_is_the_run_name_made_safe(tmp_path):
+    hostile = replace(tiny_experiment(), name="$(id)\n#SBATCH --wrap=x")
+    run_dir = slurm.prepare_submission(hostile, SlurmSettings(), runs_root=tmp_path)
+    assert "#SBATCH --job-name=kerastui-id-SBATCH---wrap-x\n" in (run_dir / "job.sbatch").read_text()
+    named = slurm.prepare_submission(tiny_experiment(), SlurmSettings(), runs_root=tmp_path, run_name="lr sweep;3")
+    assert "#SBATCH --job-name=kerastui-lr-sweep-3\n" in (named / "job.sbatch").read_text()
 
 
 def test_sync_run_status_settles_runs_whose_job_was_killed(tmp_path):
