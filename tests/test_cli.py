@@ -402,10 +402,16 @@ def test_sigterm_from_slurm_stops_gracefully_like_ctrl_c(monkeypatch, capsys, tm
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(0.05)
         seen["stop_set"] = kwargs["stop_event"].is_set()
-        return RunOutcome(tmp_path, "stopped", None, None, "stopped by user")
+        seen["reason"] = kwargs["stop_event"].reason
+        return RunOutcome(tmp_path, "stopped", None, None, kwargs["stop_event"].reason)
 
     _fake_pipeline(monkeypatch, run)
+    monkeypatch.setenv("SLURM_JOB_ID", "4711")
     before = signal.getsignal(signal.SIGTERM)
     assert main(["train", "--epochs", "1", "--plain"]) == 130
-    assert seen == {"stop_set": True}
+    # The run records who stopped it: a scancel is not "stopped by user", and the job's output
+    # does not tell anyone to press Ctrl+C.
+    assert seen == {"stop_set": True, "reason": "stopped by Slurm: job 4711 got SIGTERM (scancel, its time limit or preemption)"}
+    out = capsys.readouterr().out
+    assert "job 4711 got SIGTERM" in out and "Ctrl+C" not in out
     assert signal.getsignal(signal.SIGTERM) is before

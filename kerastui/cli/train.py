@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import os
 import shutil
 import signal
 import sys
@@ -119,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.data import DatasetError, load_dataset
     from kerastui.core.distribute import is_chief
     from kerastui.core.pipeline import RunInterrupted, run_experiment
+    from kerastui.core.train import StopRequest
 
     plain = _plain(args)
     experiment, _info = build_experiment(args)
@@ -139,11 +141,11 @@ def run(args: argparse.Namespace) -> int:
         scratch = Path(tempfile.mkdtemp(prefix="kerastui-worker-"))
         run_dir = scratch / "run"
 
-    stop_event = threading.Event()
+    stop_event = StopRequest()
     # The other workers train in step with the chief: their epoch lines would only repeat its own.
     display = make_progress(plain) if chief else make_progress(True, stream=io.StringIO())
     try:
-        with display, _ctrl_c_stops(stop_event, lambda: display.note("stopping after this batch (Ctrl+C again to quit now)")):
+        with display, _ctrl_c_stops(stop_event, display.note):
             outcome = run_experiment(
                 experiment,
                 dataset,
@@ -190,12 +192,24 @@ def _plain(args: argparse.Namespace) -> bool:
     return plain_output(args.plain)
 
 
+def _stop_reason(signum: int) -> tuple[str, str]:
+    """(the run's recorded reason, the line shown now) for a first SIGINT or SIGTERM."""
+    if signum == signal.SIGINT:
+        return "stopped with Ctrl+C", "stopping after this batch (Ctrl+C again to quit now)"
+    if os.environ.get("SLURM_JOB_ID"):
+        why = f"stopped by Slurm: job {os.environ['SLURM_JOB_ID']} got SIGTERM (scancel, its time limit or preemption)"
+    else:
+        why = "stopped by SIGTERM"
+    return why, f"{why}; stopping after this batch"
+
+
 @contextlib.contextmanager
-def _ctrl_c_stops(stop_event: threading.Event, on_first: Callable[[], None]) -> Iterator[None]:
+def _ctrl_c_stops(stop_event: threading.Event, note: Callable[[str], None]) -> Iterator[None]:
     """First Ctrl+C (or SIGTERM): stop gracefully after the batch (model saved, evaluated). Second: quit now.
 
     Slurm sends SIGTERM on scancel and at the time limit (then SIGKILL after KillWait), so a
-    cancelled job keeps its finished epochs, model and evaluation like a Ctrl+C'd local run.
+    cancelled job keeps its finished epochs, model and evaluation like a Ctrl+C'd local run; the
+    run's reason says which it was (a scancel is not "stopped by user" in the job's output).
     """
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be installed from the main thread
@@ -204,8 +218,12 @@ def _ctrl_c_stops(stop_event: threading.Event, on_first: Callable[[], None]) -> 
     def handler(signum: int, frame: Any) -> None:
         if stop_event.is_set():
             raise KeyboardInterrupt
-        stop_event.set()
-        on_first()
+        reason, line = _stop_reason(signum)
+        if hasattr(stop_event, "request"):
+            stop_event.request(reason)
+        else:
+            stop_event.set()
+        note(line)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

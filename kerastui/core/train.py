@@ -79,6 +79,16 @@ def floats(logs: dict[str, Any] | None) -> dict[str, float]:
     return out
 
 
+class StopRequest(threading.Event):
+    """A stop flag that also says why, for the run's final event (e.g. a SIGTERM from Slurm)."""
+
+    reason: str = ""
+
+    def request(self, reason: str) -> None:
+        self.reason = reason
+        self.set()
+
+
 class Trainer:
     """Trains one experiment on one dataset, reporting progress as events to listeners."""
 
@@ -150,7 +160,9 @@ class Trainer:
         if progress.failure:
             return self._finish(TrainingFailed(done, progress.failure), "failed")
         if progress.stop_seen and done < progress.epochs:  # a stop during the last batch changes nothing
-            return self._finish(TrainingStopped(done), "stopped")
+            # A StopRequest says who stopped it (Ctrl+C, Slurm's SIGTERM); a plain Event is the user.
+            reason = getattr(self.stop_event, "reason", "") or "stopped by user"
+            return self._finish(TrainingStopped(done, reason), "stopped")
         if early is not None and early.stopped_epoch > 0:
             return self._finish(TrainingFinished(done, f"early stopping at epoch {early.stopped_epoch + 1}"), "finished")
         return self._finish(TrainingFinished(done), "finished")

@@ -131,6 +131,17 @@ def test_a_stop_event_set_before_the_run_stops_after_the_first_batch(small):
     assert [type(e) for e in events] == [TrainingStarted, BatchEnded, TrainingStopped]
 
 
+def test_a_stop_request_with_a_reason_ends_the_run_with_that_reason(small):
+    from kerastui.core.train import StopRequest
+
+    stop = StopRequest()
+    stop.request("stopped by Slurm: job 7 got SIGTERM")
+    events = []
+    result = Trainer(tiny(small), small, [events.append], stop_event=stop).run()
+    assert result.status == "stopped"
+    assert isinstance(events[-1], TrainingStopped) and events[-1].reason == "stopped by Slurm: job 7 got SIGTERM"
+
+
 def test_an_infinite_input_makes_the_loss_nan_and_the_run_fail_with_a_reason(small):
     x = small.x_train.copy()
     x[7] = np.inf  # inf * weights - inf * weights = NaN in the first Dense layer
