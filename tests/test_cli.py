@@ -371,6 +371,31 @@ def test_watch_a_run_that_never_starts_ends_quiet(capsys, tmp_path):
     assert "has not started" in capsys.readouterr().out
 
 
+def test_watch_a_slurm_run_waits_while_pending_and_reports_a_job_that_died_before_training(monkeypatch, capsys, tmp_path):
+    # Before: a queued job longer than --idle-timeout was reported "quiet" (exit 3), and a job that
+    # died before training (a broken environment on the node) left watch waiting out the timeout
+    # and the run "submitted" for ever.
+    from kerastui.cli import watch as watch_cli
+    from kerastui.core import slurm
+
+    writer = RunWriter.create(TINY, tmp_path)
+    writer.set_status(slurm.SUBMITTED)
+    writer.update_info(slurm_job_id="77")
+    (writer.path / "slurm-77.out").write_text("kerastui job 77 started\nModuleNotFoundError: No module named 'keras'\n")
+    states = iter([slurm.JobState("77", "PENDING", "Priority")] * 8 + [slurm.JobState("77", "FAILED", "NonZeroExitCode")])
+    monkeypatch.setattr(slurm, "job_state", lambda job_id, **kwargs: next(states))
+    monkeypatch.setattr(watch_cli, "JOB_CHECK_EVERY", 0.05)
+    started = time.monotonic()
+    code = main(["watch", str(writer.path), "--poll", "0.02", "--idle-timeout", "0.2", "--plain"])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert time.monotonic() - started < 5
+    assert "quiet" not in out  # 8 x 0.05 s pending is longer than the idle timeout, and not quiet
+    assert "Slurm job 77: PENDING (Priority)" in out and "Slurm job 77: FAILED (NonZeroExitCode)" in out
+    assert "No module named 'keras'" in out
+    assert load_run(writer.path).status == "failed"
+
+
 @pytest.mark.slow
 def test_watch_a_finished_run_shows_its_evaluation(trained, capsys):
     run_dir = _run_dir_from(trained["out"])
