@@ -293,6 +293,10 @@ class KerasTUI(App):
         if self.is_training:
             self.notify("A run is already training; stop it first (s on the train screen).", severity="warning")
             return
+        refused = self.invalid_fields()
+        if refused:
+            self.notify(self._refused_message(refused), title="Cannot train yet", severity="error", timeout=15)
+            return
         input_shape = self.dataset_info.input_shape if self.dataset_info is not None else None
         problems = self.experiment.problems(input_shape)
         if problems:
@@ -350,6 +354,18 @@ class KerasTUI(App):
 
         open_submit(self)
 
+    def invalid_fields(self) -> list[str]:
+        """The build screen's fields that show a refused value (see BuildScreen.invalid_fields)."""
+        build = self._screens.get("build")
+        if not isinstance(build, BuildScreen) or not build.is_mounted:
+            return []
+        return build.invalid_fields()
+
+    @staticmethod
+    def _refused_message(refused: list[str]) -> str:
+        listed = "\n".join(f"• {field}" for field in refused[:6])
+        return f"Fix the fields marked ✗ on the build screen first (the experiment still has their last valid values):\n{listed}"
+
     # ---- experiment files ----------------------------------------------------------------------
 
     def _suggested_path(self) -> str:
@@ -358,6 +374,10 @@ class KerasTUI(App):
         return f"{self.experiment.name}-{Path(self.experiment.dataset).stem}.toml"
 
     def action_save_experiment(self) -> None:
+        refused = self.invalid_fields()
+        if refused:
+            self.notify(self._refused_message(refused), title="Not saved", severity="error", timeout=15)
+            return
         self.push_screen(PathDialog("Save experiment as TOML", self._suggested_path(), self.save_experiment_to, "Save"))
 
     def action_load_experiment(self) -> None:
@@ -395,6 +415,10 @@ class KerasTUI(App):
         if experiment.dataset != self.experiment.dataset:
             self.dataset_info = None
         self.experiment = experiment
+        build = self._screens.get("build")
+        if isinstance(build, BuildScreen) and build.is_mounted:
+            # Also when the file equals the current experiment: its values replace any refused text.
+            build.show_experiment(experiment)
         self.notify(f"Opened {target}", title="Experiment")
         return None
 

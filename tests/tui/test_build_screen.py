@@ -10,7 +10,9 @@ from rich.console import Console
 from textual.widgets import Input, Select, Static, TabbedContent
 
 from kerastui.core.backend import import_keras
+from kerastui.core import spec
 from kerastui.core.spec import LayerSpec
+from kerastui.tui.screens.path_dialog import PathDialog
 from kerastui.tui.widgets.dataset_picker import DatasetPicker, DatasetTable
 from kerastui.tui.widgets.hyperparameters import HyperparameterForm
 from kerastui.tui.widgets.layer_editor import LayerEditor, LayerForm, LayerTable, ParamInput
@@ -272,3 +274,41 @@ async def test_hyperparameters_are_validated_at_the_field(make_app):
         assert (fit.batch_size, fit.epochs, fit.early_stopping_patience) == (64, 3, 2)
         assert (compile_.learning_rate, compile_.optimizer) == (0.01, "sgd")
         assert fit.validation_split == before.fit.validation_split
+
+
+async def test_refused_field_values_block_training_and_saving_until_fixed(make_app, fake_run, tmp_path):
+    """A field showing a refused value must not be trained or saved with its hidden last valid value."""
+    saved = tmp_path / "same.toml"
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, listed=False)
+        status = app.screen.query_one("#build-status", Static)
+        await pilot.press("f3", "ctrl+home", "down", "enter", "tab", "end", "ctrl+u", "0")  # Dense 128 -> units 0
+        assert app.experiment.layers[1].param("units") == 128
+        assert "✗ fix layer 1 units" in str(status.render())
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.1)
+        assert app.current_mode == "build" and fake_run.calls == []
+        assert any('units "0": must be at least 1' in n.message for n in app._notifications)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert not isinstance(app.screen, PathDialog)
+
+        await pilot.press("backspace", "6", "4")  # fixed: accepted, and the status says so
+        assert app.experiment.layers[1].param("units") == 64
+        assert "✓ ctrl+r trains" in str(status.render())
+        spec.save(app.experiment, saved)
+
+        form = app.screen.query_one(HyperparameterForm)
+        await type_into(pilot, form.fields["fit.epochs"], "-1")
+        assert "✗ fix epochs" in str(status.render())
+        # Opening a file that equals the experiment still replaces the refused text with its values.
+        await pilot.press("ctrl+o")
+        await type_into(pilot, app.screen.query_one("#path-input", Input), str(saved))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert form.fields["fit.epochs"].value == "10" and not form.fields["fit.epochs"].has_class("-invalid")
+        assert app.screen.invalid_fields() == []
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(fake_run.calls) == 1, what="training started")
+        assert fake_run.calls[0]["experiment"] == spec.load(saved)

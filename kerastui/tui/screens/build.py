@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -177,7 +177,10 @@ class BuildScreen(Screen):
             text.append(f", {self.last_preview.total_params:,} params")
         text.append(" │ ")
         problems = experiment.problems(self.input_shape)
-        if problems:
+        refused = self.invalid_fields()
+        if refused:
+            text.append(f"✗ fix {refused[0]}", style="red")
+        elif problems:
             text.append(f"✗ {problems[0]}", style="red")
         elif app.preview_error:
             text.append("✗ layers do not fit (see Model tab)", style="red")
@@ -198,6 +201,23 @@ class BuildScreen(Screen):
 
     def on_hyperparameter_form_edited(self, event: HyperparameterForm.Edited) -> None:
         self.app.experiment = with_setting(self.app.experiment, event.field, event.value)
+
+    @on(LayerEditor.FieldChecked)
+    @on(HyperparameterForm.FieldChecked)
+    def _field_checked(self) -> None:
+        # A field's text was refused or fixed: the status line says whether ctrl+r can train.
+        self._update_status()
+
+    def invalid_fields(self) -> list[str]:
+        """Each field showing a refused value. The experiment still holds that field's last valid value,
+        so training or saving now would silently use a value the user does not see."""
+        return self.query_one(LayerEditor).invalid_fields() + self.query_one(HyperparameterForm).invalid_fields()
+
+    def show_experiment(self, experiment: Experiment) -> None:
+        """Show `experiment` in every field, replacing refused text (an experiment file was opened)."""
+        self.query_one(HyperparameterForm).set_experiment(experiment)
+        self.query_one(LayerEditor).reload()
+        self._update_status()
 
     # ---- actions ------------------------------------------------------------------------------
 

@@ -109,6 +109,9 @@ class HyperparameterForm(VerticalScroll):
             self.field = field
             self.value = value
 
+    class FieldChecked(Message):
+        """A field's typed text was refused, or no longer is (see `invalid_fields`)."""
+
     def __init__(self, experiment: Experiment, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.experiment = experiment
@@ -150,8 +153,21 @@ class HyperparameterForm(VerticalScroll):
                     field.value = format_value(value)
                     self.set_error(setting.field, None)
 
+    def invalid_fields(self) -> list[str]:
+        """'batch size = "0": must be at least 1' for each field showing a refused value."""
+        found = []
+        for setting in SETTINGS:
+            field = self.fields.get(setting.field)
+            if isinstance(field, Input) and field.has_class("-invalid"):
+                _, problem = setting_problem(self.experiment, setting, field.value)
+                if problem:
+                    found.append(f'{setting.label} "{field.value}": {problem}')
+        return found
+
     def set_error(self, field_name: str, message: str | None) -> None:
         field, error = self.fields[field_name], self.errors[field_name]
+        if field.has_class("-invalid") != bool(message):
+            self.post_message(self.FieldChecked())
         field.set_class(bool(message), "-invalid")
         error.update(Text(f"✗ {message}") if message else "")
         error.display = bool(message)

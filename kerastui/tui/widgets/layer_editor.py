@@ -112,9 +112,12 @@ class LayerForm(VerticalScroll):
         self.errors: dict[str, Static] = {}
         self._composed_key: tuple[int, str, int] | None = None
         self._focus_wanted = False
+        self._refused: dict[str, str] = {}  # parameter -> why its typed value was refused
 
     def compose(self) -> ComposeResult:
-        self.inputs, self.errors = {}, {}
+        if any(self._refused.values()):
+            self.post_message(self.editor.FieldChecked())  # the refused text goes with the old fields
+        self.inputs, self.errors, self._refused = {}, {}, {}
         self._composed_key = self.key
         if self.key is None:
             yield Static(Text("No layers. Press a to add one, or m / c for a preset.", style="dim"))
@@ -162,10 +165,22 @@ class LayerForm(VerticalScroll):
     def action_back_to_list(self) -> None:
         self.editor.table.focus()
 
+    def invalid_fields(self) -> list[tuple[str, str, str]]:
+        """[(parameter, text typed, why it is refused)] for the fields showing a rejected value."""
+        found = []
+        for name, field in self.inputs.items():
+            reason = self._refused.get(name)
+            if reason and field.has_class("-invalid"):
+                found.append((name, str(getattr(field, "value", "")), reason))
+        return found
+
     def set_error(self, name: str, message: str | None, *, warning: bool = False) -> None:
         field, error = self.inputs.get(name), self.errors.get(name)
         if field is None or error is None:
             return
+        if not warning and (self._refused.get(name) or "") != (message or ""):
+            self._refused[name] = message or ""
+            self.post_message(self.editor.FieldChecked())
         field.set_class(bool(message) and not warning, "-invalid")
         error.set_class(warning, "-warning")
         error.update(Text(f"{'⚠' if warning else '✗'} {message}") if message else "")
@@ -223,6 +238,9 @@ class LayerEditor(Vertical):
             super().__init__()
             self.layers = layers
 
+    class FieldChecked(Message):
+        """A parameter field's typed text was refused, or no longer is (see `invalid_fields`)."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.layer_specs: tuple[LayerSpec, ...] = ()
@@ -257,6 +275,18 @@ class LayerEditor(Vertical):
         if changed:
             self._generation += 1  # the form's values came from elsewhere: rebuild it
         self._refresh(self.table.cursor_row)
+
+    def reload(self) -> None:
+        """Rebuild the form from the layers as they are, dropping any refused text typed into it."""
+        self._generation += 1
+        self._refresh(self.table.cursor_row)
+
+    def invalid_fields(self) -> list[str]:
+        """'layer 1 units = "abc": must be a whole number' for each field showing a refused value."""
+        key = self.form.key
+        if key is None:
+            return []
+        return [f'layer {key[0]} {name} "{text}": {reason}' for name, text, reason in self.form.invalid_fields()]
 
     def set_keras_problem(self, index: int | None, message: str | None) -> None:
         """Keras's verdict from the model preview: which layer does not fit, and why."""
