@@ -9,8 +9,8 @@ from fakes import wait_until
 from rich.console import Console
 from textual.widgets import Input, Select, Static, TabbedContent
 
-from kerastui.core.backend import import_keras
 from kerastui.core import spec
+from kerastui.core.backend import import_keras
 from kerastui.core.spec import LayerSpec
 from kerastui.tui.screens.path_dialog import PathDialog
 from kerastui.tui.widgets.dataset_picker import DatasetPicker, DatasetTable
