@@ -312,3 +312,27 @@ async def test_refused_field_values_block_training_and_saving_until_fixed(make_a
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: len(fake_run.calls) == 1, what="training started")
         assert fake_run.calls[0]["experiment"] == spec.load(saved)
+
+
+async def test_layer_list_shows_a_flag_and_the_full_description_after_an_edit(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, listed=False)
+        await pilot.press("f3", "ctrl+home", "down", "enter")  # Dense 128
+        form = app.screen.query_one(LayerForm)
+        await type_into(pilot, form.inputs["units"], "1000000")
+        table = app.screen.query_one(LayerTable)
+
+        # The row is updated in place; what the user sees is the rendered line, not the cell value.
+        def shown(row: int) -> str:
+            return "".join(segment.text for segment in table.render_line(row + 1))  # + 1: header
+
+        await pilot.pause()
+        assert "Dense 1000000 relu" in shown(1)
+        await pilot.press("escape", "c", "ctrl+home", "enter")  # cnn: Conv2D 32 3x3 same on 8x8
+        form = app.screen.query_one(LayerForm)
+        await type_into(pilot, form.inputs["kernel_size"], "9")
+        form.inputs["padding"].value = "valid"  # 9x9 on 8x8 without padding: does not fit
+        await pilot.pause(0.1)
+        assert app.screen.query_one(LayerEditor).layer_problems(0)
+        assert "✗" in shown(0)

@@ -252,7 +252,8 @@ class LayerEditor(Vertical):
         table = LayerTable(id="layer-table", cursor_type="row")
         table.add_column("#", key="index")
         table.add_column("layer", key="layer")
-        table.add_column("", key="status")
+        # Width 1 from the start: a ✗ set later by update_cell would otherwise land in a 0-wide column.
+        table.add_column("", key="status", width=1)
         yield table
         yield LayerForm(self, id="layer-form")
 
@@ -370,7 +371,8 @@ class LayerEditor(Vertical):
             # Same rows: update in place, so the cursor (and the form being typed in) stay put.
             for index, cells in enumerate(rows):
                 for column, value in zip(("index", "layer", "status"), cells):
-                    table.update_cell(str(index), column, value)
+                    # Grow the column: "Dense 1000000 relu" must not be cut to the old width.
+                    table.update_cell(str(index), column, value, update_width=True)
         else:
             table.clear()
             for index, cells in enumerate(rows):
