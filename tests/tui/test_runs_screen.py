@@ -229,3 +229,24 @@ async def test_running_run_is_not_deleted_and_empty_root_says_what_to_do(tmp_pat
         await pilot.press("d")
         await pilot.pause(0.05)
         assert not isinstance(app.screen, ConfirmScreen) and writer.path.exists()
+
+
+async def test_every_column_of_a_slurm_run_fits_a_120_column_screen(tmp_path, digits):
+    # The full headers and whole run names made the table 124-135 columns wide at 120: 'where'
+    # (the Slurm job) and then the test accuracy and duration were cut off the right edge.
+    import json
+
+    path = make_run(tmp_path / "runs", "lr-sweep-3", dataset=digits, job_id="1234567")
+    info = json.loads((path / "info.json").read_text())
+    (path / "info.json").write_text(json.dumps({**info, "duration": 3725.0}))
+    make_run(tmp_path / "runs", "a-rather-long-run-name-from-a-script", dataset=digits)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_runs(app, pilot)
+        table = screen.table
+        needed = sum(column.get_render_width(table) for column in table.columns.values())
+        assert needed <= table.size.width - 2, needed  # room left for a vertical scrollbar
+        record = next(r for r in table.records if r.path == path)
+        row = [str(cell) for cell in table.get_row(str(path))]
+        assert row[1] == f"{path.name[4:6]}-{path.name[6:8]} {path.name[9:11]}:{path.name[11:13]} lr-sweep-3"
+        assert row[7] == f"{record.test_accuracy:.4f}" and row[8] == "1h02m" and row[9] == "slurm 1234567"

@@ -136,10 +136,22 @@ def filter_records(records: list[RunRecord], text: str) -> list[RunRecord]:
     return [r for r in records if keep(r)]
 
 
+# Column keys, then the short headers shown: every column, results included, must stay on a
+# 120-column screen with a 7-digit Slurm job id (the full titles made the table 124-135 wide).
 COLUMN_TITLES = ("", "run", "status", "dataset", "architecture", "epochs", "best val_acc", "test acc", "duration", "where")
-# Architectures can be long (a CNN is seven layers); capped so the result columns stay on a 120-column
-# screen. The details pane below the table shows it whole.
-ARCHITECTURE_WIDTH = 22
+COLUMN_HEADERS = ("", "run", "status", "dataset", "architecture", "epochs", "val_acc", "test", "time", "where")
+# Long cells are capped (ending in an ellipsis); the details pane below the table shows them whole.
+COLUMN_WIDTHS = {"run": 24, "dataset": 10, "architecture": 18}
+
+
+def run_cell_text(record: RunRecord) -> str:
+    """'11-25 09:51 ctrlc2' for the directory 20261125-095113-ctrlc2: the year and seconds make
+    every name 16 characters longer and say little; a name without a time stamp is kept."""
+    match = re.match(r"^\d{4}(\d{2})(\d{2})-(\d{2})(\d{2})\d{2}-(.*)$", record.name)
+    if not match:
+        return record.name
+    month, day, hour, minute, label = match.groups()
+    return f"{month}-{day} {hour}:{minute} {label}"
 
 
 def row_cells(record: RunRecord, selected: bool) -> tuple[Any, ...]:
@@ -148,9 +160,9 @@ def row_cells(record: RunRecord, selected: bool) -> tuple[Any, ...]:
         status.append(" !", style="bold yellow")
     return (
         Text(SELECTED_MARK if selected else " ", style="bold cyan"),
-        Text(record.name, overflow="ellipsis", no_wrap=True),
+        Text(run_cell_text(record), overflow="ellipsis", no_wrap=True),
         status,
-        _dataset(record),
+        Text(_dataset(record), overflow="ellipsis", no_wrap=True),
         Text(record.architecture, overflow="ellipsis", no_wrap=True),
         Text(_epochs(record), justify="right"),
         Text(_number(record.best_val_accuracy), justify="right"),
@@ -169,9 +181,8 @@ class RunsTable(DataTable):
         self.selected: set[str] = set()
 
     def on_mount(self) -> None:
-        for title in COLUMN_TITLES:
-            width = ARCHITECTURE_WIDTH if title == "architecture" else None
-            self.add_column(title, key=title or "mark", width=width)
+        for title, header in zip(COLUMN_TITLES, COLUMN_HEADERS):
+            self.add_column(header, key=title or "mark", width=COLUMN_WIDTHS.get(title))
 
     def show(self, records: list[RunRecord]) -> None:
         """Replace the rows, keeping the cursor on the same run where it is still shown."""
