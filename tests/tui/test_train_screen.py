@@ -49,7 +49,7 @@ async def test_chart_gets_the_runs_metrics_and_progress_reaches_100(tmp_path):
         assert screen.query_one(TrainingProgress).run_percentage == 1.0
         log_lines = list(screen.query_one("#epoch-log").lines)
         assert log_lines == [format_epoch_line(e) for e in epochs]
-        assert f"val_accuracy {epochs[-1].metrics['val_accuracy']:.4f}" in log_lines[-1]
+        assert f"val_acc {epochs[-1].metrics['val_accuracy']:.4f}" in log_lines[-1]
         assert "Finished" in str(screen.status_text()) and "3 epochs" in str(screen.status_text())
         assert app.last_outcome is fake.outcome
         run_dir = fake.outcome.run_dir
@@ -183,3 +183,17 @@ def test_batch_messages_are_replaceable_and_others_are_not():
     assert batch.can_replace(newer)
     assert not batch.can_replace(epoch)  # an epoch event is never dropped in favour of a batch
     assert not epoch.can_replace(newer)
+
+
+async def test_epoch_log_lines_fit_80_columns(tmp_path):
+    fake = FakeRunExperiment(steps=1)
+    app = make_app(fake, tmp_path, epochs=100)  # three-digit epochs, under the login-node question
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await start_training(app, pilot)
+        await wait_until(pilot, lambda: screen.phase == "finished", timeout=60, what="run to finish")
+        await pilot.pause(0.2)
+        log = screen.query_one("#epoch-log")
+        lines = list(log.lines)
+        assert len(lines) == 100 and "val_loss" in lines[-1] and lines[-1].endswith("s")
+        # Nothing hidden to the right of the 80-column screen (the log has a scrollbar here).
+        assert max(len(line) for line in lines) <= log.scrollable_content_region.width

@@ -42,11 +42,15 @@ ACTIVE_PHASES = ("preparing", "training", "stopping", "evaluating")
 
 
 def format_epoch_line(event: EpochEnded) -> str:
-    """One epoch-log line: every metric Keras logged, and the epoch's duration."""
+    """One epoch-log line: every metric Keras logged, and the epoch's duration.
+
+    "accuracy" is shortened to "acc": with the full names a line is 85+ characters and its end
+    (val_loss, the duration) was cut off at 80 columns.
+    """
     width = len(str(event.epochs))
     parts = [f"epoch {event.epoch + 1:>{width}}/{event.epochs}"]
     for name, value in event.metrics.items():
-        parts.append(f"{name} {value:.4f}")
+        parts.append(f"{name.replace('accuracy', 'acc')} {value:.4f}")
     parts.append(f"{event.seconds:.1f}s")
     return "  ".join(parts)
 
