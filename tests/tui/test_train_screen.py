@@ -93,6 +93,9 @@ async def test_stop_mid_training_keeps_finished_epochs_and_marks_run_stopped(tmp
         assert "Stopped after 1 epoch" in str(screen.status_text())
         assert screen.loss_chart.series("loss") == [fake.epoch_events[0].metrics["loss"]]
         assert len(screen.query_one("#epoch-log").lines) == 1
+        # No ETA for the epochs that will never run.
+        progress_line = str(screen.query_one("#progress-summary").render())
+        assert progress_line.startswith("ended ·") and "ETA" not in progress_line
         assert (fake.outcome.run_dir / "status").read_text().strip() == "stopped"
         assert fake.outcome.evaluation is not None  # a stopped run is still evaluated
 

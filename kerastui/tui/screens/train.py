@@ -196,6 +196,7 @@ class TrainScreen(Screen):
             self.epoch_lines.append(format_epoch_line(event))
         elif isinstance(event, (TrainingFinished, TrainingStopped, TrainingFailed)):
             self.final_event = event
+            self.progress_state.on_ended()
             # Training is over; the pipeline still saves the model and evaluates.
             self.phase = "failed" if isinstance(event, TrainingFailed) else "evaluating"
             if isinstance(event, TrainingFailed):

@@ -35,6 +35,7 @@ class ProgressState:
     step: int = 0  # batches done in that epoch; == steps once it has ended
     started_at: float | None = None
     last_at: float | None = None
+    ended: bool = False  # finished, stopped or failed: nothing is left to estimate
 
     def on_started(self, event: TrainingStarted) -> None:
         self.epochs, self.steps, self.train_samples = event.epochs, event.steps_per_epoch, event.train_samples
@@ -76,8 +77,13 @@ class ProgressState:
         samples = (self.epoch + self.epoch_fraction) * self.train_samples
         return samples / self.elapsed
 
+    def on_ended(self) -> None:
+        self.ended = True
+
     @property
     def eta_seconds(self) -> float | None:
+        if self.ended:
+            return 0.0
         fraction = self.run_fraction
         if fraction <= 0 or self.elapsed <= 0:
             return None
@@ -86,7 +92,9 @@ class ProgressState:
     def summary(self) -> str:
         speed = self.samples_per_second
         speed_text = f"{speed:,.0f} samples/s" if speed is not None else "-- samples/s"
-        return f"ETA {format_duration(self.eta_seconds)} · {speed_text} · elapsed {format_duration(self.elapsed)}"
+        # A stopped run's ETA would be the time its remaining epochs would have taken: say it ended.
+        head = "ended" if self.ended else f"ETA {format_duration(self.eta_seconds)}"
+        return f"{head} · {speed_text} · elapsed {format_duration(self.elapsed)}"
 
 
 class TrainingProgress(Vertical):
