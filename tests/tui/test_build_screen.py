@@ -63,6 +63,19 @@ async def test_dataset_list_shows_shapes_sizes_sources_and_availability(make_app
         assert mnist_row[6].startswith("✗") and "not cached" in mnist_row[6]
 
 
+async def test_unavailable_reason_is_readable_at_80_columns(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot)
+        table = app.screen.query_one(DatasetTable)
+        row = [info.name for info in app.screen.query_one(DatasetPicker).infos].index("mnist")
+        shown = "".join(segment.text for segment in table.render_line(row + 1))  # + 1: header
+        assert "✗ not cached" in shown  # the reason's words are on screen, not cut after "mnist is no"
+        await pilot.press("ctrl+home", *["down"] * row)
+        detail = str(app.screen.query_one("#dataset-detail", Static).render())
+        assert "mnist.npz" in detail  # where to put the file: in full below the table
+
+
 async def test_choosing_iris_by_keys_adapts_the_mlp_and_the_keras_summary(make_app):
     app = make_app(keras_loader=import_keras)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -21,6 +21,19 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "x".join(str(d) for d in shape)
 
 
+def short_reason(info: DatasetInfo) -> str:
+    """A few words for the table's source column (the detail below the table has the whole reason).
+
+    The whole reason is a sentence with a path and an address: at 80 columns the column showed
+    "✗ mnist is no", cut before it said why.
+    """
+    reason = info.unavailable_reason or "not available"
+    if "not cached" in reason:
+        return "not cached (see below)"
+    clause = reason.removeprefix(f"{info.name} is ").split(":")[0].split("(")[0].strip()
+    return clause or "not available"
+
+
 def describe_info(info: DatasetInfo) -> Text:
     """Two lines about one dataset, with why it cannot be used when it cannot."""
     text = Text()
@@ -112,7 +125,7 @@ class DatasetPicker(Vertical):
             if info.available:
                 source = Text(info.source, overflow="ellipsis", no_wrap=True)
             else:
-                source = Text("✗ " + (info.unavailable_reason or "not available"), style="red", overflow="ellipsis", no_wrap=True)
+                source = Text("✗ " + short_reason(info), style="red", overflow="ellipsis", no_wrap=True)
             table.add_row(
                 mark,
                 Text(info.name, style="bold" if info.name == self.current else ""),
