@@ -216,6 +216,29 @@ async def test_follow_view_shows_the_job_state_and_cancels_with_confirmation(tmp
         assert (run_dir / "status").read_text().strip() == "cancelled"   # settled from the job's end
 
 
+async def test_follow_view_header_shows_the_status_the_job_writes_not_the_one_at_opening(tmp_path, digits):
+    # The header kept the status read when the view opened ("submitted") while the job trained.
+    run_dir = new_run_dir(tmp_path, epochs=2)
+    RunWriter(run_dir).set_status("submitted")
+    RunWriter(run_dir).update_info(slurm_job_id="43")
+    hold = threading.Event()
+    app = make_app(tmp_path, job_state=lambda job: JobState("43", "RUNNING"), poll_interval=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = FollowScreen(run_dir, quiet_after=30)
+        await app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.job_state is not None, what="job state")
+        assert "status submitted" in str(screen.query_one("#follow-where").render())
+        RunWriter(run_dir).set_status("running")  # what the job's RunWriter.open does
+        SlowWriter(run_dir, scripted_events(2), delay=0.002, hold=hold, hold_after=2, dataset=digits).start()
+        await wait_until(pilot, lambda: screen.phase == "training", what="training seen")
+        await pilot.pause(0.05)
+        where = str(screen.query_one("#follow-where").render())
+        assert "status running" in where and "RUNNING" in where, where
+        hold.set()
+        await wait_until(pilot, lambda: screen.phase == "finished", what="finished")
+        assert "status finished" in str(screen.query_one("#follow-where").render())
+
+
 async def test_watch_app_opens_on_the_follow_view_with_the_runs_underneath(tmp_path, digits):
     from kerastui.tui.screens.runs import RunsScreen
     from kerastui.tui.watch import WatchApp

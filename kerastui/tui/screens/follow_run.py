@@ -19,8 +19,8 @@ from textual.binding import Binding
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
-from kerastui.core.events import TrainingStopped
-from kerastui.core.runs import RunRecord, load_run
+from kerastui.core.events import TrainingStarted, TrainingStopped
+from kerastui.core.runs import STATUS_FILE, RunRecord, load_run
 from kerastui.tui.follow import (
     DEFAULT_QUIET_AFTER,
     FollowQuiet,
@@ -29,6 +29,7 @@ from kerastui.tui.follow import (
     follow_run_dir,
     poll_job,
 )
+from kerastui.tui.messages import TrainingUpdate
 from kerastui.tui.run_actions import load_dataset_for, show_evaluation, slurm_client
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.screens.train import TrainScreen, _plural
@@ -247,8 +248,9 @@ class FollowScreen(TrainScreen):
         text = Text(no_wrap=True, overflow="ellipsis")
         text.append("Run ", style="dim")
         text.append(str(self.run_dir))
-        if self.record is not None:
-            text.append(f"  status {self.record.status}", style="dim")
+        status = self._current_status()
+        if status:
+            text.append(f"  status {status}", style="dim")
         if self.job_id:
             text.append(f"  │  Slurm job {self.job_id}: ")
             state = self.job_state
@@ -262,6 +264,21 @@ class FollowScreen(TrainScreen):
             where = self.record.location if self.record is not None else "not started"
             text.append(f"  │  {where}", style="dim")
         self.query_one("#follow-where", Static).update(text)
+
+    def _current_status(self) -> str:
+        """The status file as it is now: the record read at mount said 'submitted' all through the
+        job's run. The record's own reading (which settles a dead process) is kept once it ended."""
+        if self.result is not None and self.record is not None:
+            return self.record.status
+        try:
+            return (self.run_dir / STATUS_FILE).read_text(encoding="utf-8").strip()
+        except OSError:
+            return self.record.status if self.record is not None else ""
+
+    @on(TrainingUpdate)
+    def _on_started_refresh_where(self, message: TrainingUpdate) -> None:
+        if isinstance(message.event, TrainingStarted):
+            self._show_where()  # the writer has just said "running"
 
     def status_text(self) -> Text:
         name = self.run_dir.name
