@@ -349,3 +349,19 @@ async def test_layer_list_shows_a_flag_and_the_full_description_after_an_edit(ma
         await pilot.pause(0.1)
         assert app.screen.query_one(LayerEditor).layer_problems(0)
         assert "✗" in shown(0)
+
+
+async def test_sample_images_are_whole_at_80_columns(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(app, pilot, listed=False)
+        samples = app.screen.query_one(SampleImages)
+        await wait_until(pilot, lambda: bool(samples.query(".sample-image")), what="sample images")
+        await pilot.press("tab", "tab", "pagedown")  # past the path field to the scrolling pane
+        await pilot.pause(0.1)
+        shown = [view for view in samples.query(".sample-image") if view.display]
+        assert len(shown) >= 4
+        assert all(view.region.right <= samples.content_region.right for view in shown)
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause(0.1)
+        assert sum(1 for view in samples.query(".sample-image") if view.display) == 6

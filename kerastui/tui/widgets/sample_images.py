@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from kerastui.core.data import Dataset
 
 SAMPLE_COUNT = 6
-IMAGE_WIDTH = 12  # columns per image: six fit in 80 columns, and 8x8 digits are enlarged to read
+IMAGE_WIDTH = 12  # columns per image: 8x8 digits are enlarged to read
+IMAGE_GAP = 2  # columns between images (.sample-image margin-right in kerastui.tcss)
 TABLE_ROWS = 6
 TABLE_FEATURES = 6
 
@@ -58,7 +59,22 @@ def feature_table(dataset: Dataset, rows: int = TABLE_ROWS, features: int = TABL
 
 
 class SampleImages(Vertical):
-    """Shows a Dataset: images for image data, a feature table for tabular data."""
+    """Shows a Dataset: images for image data, a feature table for tabular data.
+
+    Only as many images as fit the width are shown: at 80 columns six (84 columns with their gaps)
+    cut the last one in half.
+    """
+
+    def on_resize(self) -> None:
+        self._fit_images()
+
+    def _fit_images(self) -> None:
+        width = self.content_region.width
+        if width <= 0:
+            return
+        fitting = max(1, (width + IMAGE_GAP) // (IMAGE_WIDTH + IMAGE_GAP))
+        for position, view in enumerate(self.query(".sample-image")):
+            view.display = position < fitting
 
     def compose(self) -> ComposeResult:
         yield Static("", id="samples-title", classes="pane-title")
@@ -80,6 +96,7 @@ class SampleImages(Vertical):
                 name = dataset.class_names[label] if label < len(dataset.class_names) else str(label)
                 views.append(ImageView(dataset.x_train[index], name[:IMAGE_WIDTH], width=IMAGE_WIDTH, classes="sample-image"))
             row.mount_all(views)
+            self.call_after_refresh(self._fit_images)
         else:
             title.update(Text(f"First rows of {dataset.name} (standardised features)", style="bold"))
             row.mount(Static(feature_table(dataset), classes="sample-table"))
