@@ -18,6 +18,13 @@ NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 def read_npz_arrays(path: Path) -> dict[str, np.ndarray]:
     """The four arrays (plus class_names if present); pickled objects are refused, never executed."""
+    if path.is_file() and not zipfile.is_zipfile(path):
+        # np.load would try it as a pickle and say "contains pickled (object) data", which sends
+        # the user after the wrong problem (a truncated download, an HTML error page, a .npy).
+        raise DatasetError(
+            f"{path}: not a .npz archive (a .npz is a zip of arrays, as numpy.savez writes); "
+            "the file may be truncated or not what its name says"
+        )
     try:
         with np.load(path, allow_pickle=False) as archive:
             present = set(archive.files)
