@@ -527,6 +527,17 @@ def test_malformed_csv_names_file_line_and_fault(tmp_path, header, rows, complai
     assert str(path) in str(caught.value)
 
 
+def test_csv_value_too_large_to_standardise_is_named_not_left_to_become_a_nan_loss(tmp_path, recwarn):
+    # Before: scikit-learn's overflow warnings on stderr, then "loss became NaN ...; try a lower
+    # learning rate" (exit 1), advice that cannot help.
+    rows = [f"{1e300 if i == 5 else i / 10},{i % 3},{i % 2}" for i in range(40)]
+    path = tmp_path / "huge.csv"
+    path.write_text("size,kind,label\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DatasetError, match=r"huge.csv: feature column 0 has values too large to standardise \(largest magnitude 1e\+300"):
+        load_dataset(str(path))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
 def test_empty_and_binary_csv_are_refused(tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_text("")

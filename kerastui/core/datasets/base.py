@@ -8,6 +8,7 @@ split's statistics, labels int64 (N,).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -247,12 +248,27 @@ def tabular_dataset(
         if not np.all(np.isfinite(x)):
             raise DatasetError(f"{origin}: {split} contains NaN or infinite values")
     # Statistics come from the training split only, so the test set stays unseen.
-    scaler = StandardScaler().fit(x_train.astype(np.float64))
+    with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # overflow is reported below, by column
+        scaler = StandardScaler().fit(x_train.astype(np.float64))
+        scaled_train = scaler.transform(x_train.astype(np.float64)).astype(np.float32)
+        scaled_test = scaler.transform(x_test.astype(np.float64)).astype(np.float32)
+    for split, scaled, raw in (("x_train", scaled_train, x_train), ("x_test", scaled_test, x_test)):
+        bad = ~np.all(np.isfinite(scaled), axis=0)
+        if bad.any():
+            # Squares of values near 1e154 and above overflow: training would only report a NaN
+            # loss and advise a lower learning rate.
+            column = int(np.flatnonzero(bad)[0])
+            largest = float(np.max(np.abs(raw[:, column])))
+            raise DatasetError(
+                f"{origin}: feature column {column} has values too large to standardise "
+                f"(largest magnitude {largest:.3g} in {split}); rescale that column or fix the value"
+            )
     return Dataset(
         name=name,
-        x_train=scaler.transform(x_train.astype(np.float64)).astype(np.float32),
+        x_train=scaled_train,
         y_train=y_train,
-        x_test=scaler.transform(x_test.astype(np.float64)).astype(np.float32),
+        x_test=scaled_test,
         y_test=y_test,
         class_names=class_names_for((y_train, y_test), class_names, origin),
         input_shape=(int(x_train.shape[1]),),
