@@ -130,7 +130,8 @@ async def test_help_lists_the_keys_of_every_screen(make_app):
         assert isinstance(app.screen, HelpScreen)
         text = app.screen.plain_text()
         for expected in ("Build screen", "Train screen", "Evaluate screen", "Add layer", "Delete layer",
-                         "Move up", "MLP preset", "Train", "Stop", "Save", "Open", "Quit", "Command palette"):
+                         "Move up", "MLP preset", "Train", "Stop", "Save", "Open", "Quit", "Command palette",
+                         "Filter by cell", "Move between cells", "Evaluate: confusion matrix"):
             assert expected in text, expected
         await pilot.press("escape")
         assert isinstance(app.screen, BuildScreen)

@@ -29,6 +29,8 @@ HELP_SECTIONS: tuple[tuple[str, str], ...] = (
     ("Build: layer parameters", "kerastui.tui.widgets.layer_editor:LayerForm"),
     ("Train screen", "kerastui.tui.screens.train:TrainScreen"),
     ("Evaluate screen", "kerastui.tui.screens.evaluate:EvaluateScreen"),
+    ("Evaluate: confusion matrix", "kerastui.tui.widgets.confusion_table:ConfusionTable"),
+    ("Evaluate: mistakes", "kerastui.tui.widgets.misclassified_browser:MisclassifiedBrowser"),
     ("Runs screen", "kerastui.tui.screens.runs:RunsScreen"),
     ("Comparing runs", "kerastui.tui.screens.compare:CompareScreen"),
     ("Following a run", "kerastui.tui.screens.follow_run:FollowScreen"),

@@ -51,10 +51,10 @@ class ConfusionTable(Widget, can_focus=True):
     """Confusion counts with totals; arrows move the cursor, enter chooses a (true, predicted) cell."""
 
     BINDINGS = [
-        Binding("up", "move(-1, 0)", "Up", show=False),
-        Binding("down", "move(1, 0)", "Down", show=False),
-        Binding("left", "move(0, -1)", "Left", show=False),
-        Binding("right", "move(0, 1)", "Right", show=False),
+        Binding("up", "move(-1, 0)", "Move between cells", show=False),
+        Binding("down", "move(1, 0)", "Move between cells", show=False),
+        Binding("left", "move(0, -1)", "Move between cells", show=False),
+        Binding("right", "move(0, 1)", "Move between cells", show=False),
         Binding("enter", "choose", "Filter by cell"),
     ]
 
