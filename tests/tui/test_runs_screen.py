@@ -250,3 +250,16 @@ async def test_every_column_of_a_slurm_run_fits_a_120_column_screen(tmp_path, di
         row = [str(cell) for cell in table.get_row(str(path))]
         assert row[1] == f"{path.name[4:6]}-{path.name[6:8]} {path.name[9:11]}:{path.name[11:13]} lr-sweep-3"
         assert row[7] == f"{record.test_accuracy:.4f}" and row[8] == "1h02m" and row[9] == "slurm 1234567"
+
+
+def test_compare_chart_epoch_axis_has_whole_epoch_ticks():
+    # plotext's own ticks over xlim(0.8, n + 0.2) read 0.8, 22.2, 43.5, 64.9, 86.2.
+    from kerastui.tui.widgets.run_compare_chart import epoch_ticks
+
+    assert epoch_ticks(1) == [1] and epoch_ticks(3) == [1, 2, 3]
+    assert epoch_ticks(86) == [1, 20, 40, 60, 80]
+    assert epoch_ticks(400) == [1, 100, 200, 300, 400]
+    for longest in range(1, 2000, 7):
+        ticks = epoch_ticks(longest)
+        assert ticks[0] == 1 and ticks[-1] <= longest and len(ticks) <= 6
+        assert all(isinstance(t, int) for t in ticks) and ticks == sorted(set(ticks))

@@ -96,11 +96,28 @@ class RunCompareChart(PlotextPlot):
                      color=RUN_COLORS[index % len(RUN_COLORS)])
         if longest:
             plt.xlim(0.8, max(longest, 1) + 0.2)
+            ticks = epoch_ticks(longest)
+            plt.xticks(ticks, [str(t) for t in ticks])  # plotext's own ticks read 0.8, 22.2, 43.5...
         else:
             plt.text(f"no run logged {self.metric}", x=0.5, y=0.5, alignment="center")
             plt.xlim(0, 1)
             plt.ylim(0, 1)
         self.refresh()
+
+
+def epoch_ticks(longest: int, most: int = 6) -> list[int]:
+    """Whole epoch numbers for the x axis: 1, then multiples of a round step (1, 2, 5, 10, 20, 25, 50...)."""
+    if longest <= 1:
+        return [1]
+    step = 1
+    for magnitude in (1, 10, 100, 1_000, 10_000, 100_000):
+        step = next((m * magnitude for m in (1, 2, 2.5, 5) if longest / (m * magnitude) <= most - 1
+                     and float(m * magnitude).is_integer()), 0)
+        if step:
+            break
+    step = int(step) or max(1, longest // (most - 1))
+    ticks = [1, *range(step, longest + 1, step)]
+    return sorted(set(ticks))
 
 
 def _short(name: str, width: int = 28) -> str:
