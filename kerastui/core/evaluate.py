@@ -12,6 +12,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from kerastui.core.labels import targets_for_loss
+
 
 @dataclass(frozen=True)
 class ClassReport:
@@ -154,9 +156,17 @@ def evaluation_from_predictions(
     )
 
 
+def model_loss_name(model: Any) -> str:
+    """The compiled loss's name ('categorical_crossentropy', ...), also for a reloaded model."""
+    loss = getattr(model, "loss", None)
+    name = loss if isinstance(loss, str) else getattr(loss, "name", "") or ""
+    return str(name)
+
+
 def evaluate_model(model: Any, dataset: Any, batch_size: int = 256) -> Evaluation:
     """Evaluate a compiled Keras model on the dataset's test split."""
-    scores = model.evaluate(dataset.x_test, dataset.y_test, batch_size=batch_size, verbose=0, return_dict=True)
+    targets = targets_for_loss(dataset.y_test, len(dataset.class_names), model_loss_name(model))
+    scores = model.evaluate(dataset.x_test, targets, batch_size=batch_size, verbose=0, return_dict=True)
     probabilities = np.asarray(model.predict(dataset.x_test, batch_size=batch_size, verbose=0))
     y_true = np.asarray(dataset.y_test).astype(np.int64).reshape(-1)
     accuracy = scores.get("accuracy")

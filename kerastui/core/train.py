@@ -34,6 +34,7 @@ from kerastui.core.events import (
     TrainingStarted,
     TrainingStopped,
 )
+from kerastui.core.labels import targets_for_loss
 from kerastui.core.spec import Experiment
 
 log = logging.getLogger(__name__)
@@ -194,7 +195,8 @@ class Trainer:
         if problem:
             raise ValueError(problem)
 
-        x, y = data.x_train, data.y_train
+        x = data.x_train
+        y = targets_for_loss(data.y_train, int(data.num_classes), experiment.compile.loss)
         batch_size = global_batch_size(experiment)
         train_samples, validation_samples = split_sizes(len(x), fit.validation_split)
         progress = self._progress = _Progress(epochs=fit.epochs, steps=max(1, math.ceil(train_samples / batch_size)))

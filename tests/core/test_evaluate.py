@@ -122,3 +122,24 @@ def test_evaluate_model_uses_kerases_loss_and_its_predictions():
     assert len(evaluation.misclassified) == int(np.sum(predicted != data.y_test))
     assert sum(map(sum, evaluation.confusion)) == len(data.y_test)
     assert evaluation.class_names == data.class_names
+
+
+@pytest.mark.slow
+def test_categorical_crossentropy_trains_and_evaluates_on_integer_labels(tmp_path):
+    """The loss choice offered in the UI works with kerastui's integer labels (one-hot for Keras)."""
+    from kerastui.core.backend import import_keras
+    from kerastui.core.data import load_dataset
+    from kerastui.core.pipeline import run_experiment
+    from kerastui.core.spec import CompileSettings, Experiment, FitSettings
+
+    digits = load_dataset("digits")
+    experiment = replace(
+        Experiment(), compile=CompileSettings(loss="categorical_crossentropy"), fit=FitSettings(epochs=2)
+    )
+    outcome = run_experiment(experiment, digits, runs_root=tmp_path)
+    assert outcome.status == "finished", outcome.reason
+    predicted = np.array(outcome.evaluation.predictions)
+    assert outcome.evaluation.test_accuracy == pytest.approx(np.mean(predicted == digits.y_test), abs=1e-6)
+
+    reloaded = import_keras().saving.load_model(outcome.run_dir / "model.keras")
+    assert evaluate_model(reloaded, digits).test_loss == pytest.approx(outcome.evaluation.test_loss, rel=1e-5)

@@ -1,5 +1,5 @@
-"""The training settings form: optimizer, learning rate, batch size, epochs, validation split, seed,
-early stopping. Each field is checked by the experiment's own validation; a rejected value stays in
+"""The training settings form: optimizer, learning rate, loss, batch size, epochs, validation split,
+seed, early stopping, distribution strategy and Keras backend. Each field is checked by the experiment's own validation; a rejected value stays in
 its field with the reason below it and never reaches the experiment."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
-from kerastui.core.spec import MONITORS, OPTIMIZERS, Experiment
+from kerastui.core.spec import BACKENDS, LOSSES, MONITORS, OPTIMIZERS, STRATEGIES, Experiment
 
 
 @dataclass(frozen=True)
@@ -31,12 +31,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("name", "run name", str, help="names the run directory"),
     Setting("compile.optimizer", "optimizer", str, OPTIMIZERS),
     Setting("compile.learning_rate", "learning rate", float, help="e.g. 0.001"),
+    Setting("compile.loss", "loss", str, LOSSES, help="sparse: integer labels (all kerastui datasets)"),
     Setting("fit.batch_size", "batch size", int),
     Setting("fit.epochs", "epochs", int),
     Setting("fit.validation_split", "validation split", float, help="fraction of training data held out, 0 to <1"),
     Setting("seed", "seed", int, help="same seed, same initial weights and split"),
     Setting("fit.early_stopping_patience", "early stopping", int, help="epochs without improvement; 0 = off"),
     Setting("fit.monitor", "monitor", str, MONITORS, help="what early stopping watches"),
+    Setting("strategy", "strategy", str, STRATEGIES, help="mirrored: all GPUs of a node; multiworker: Slurm tasks"),
+    Setting("backend", "backend", str, BACKENDS, help="for Slurm/headless runs; this app keeps the one it started with"),
 )
 
 
