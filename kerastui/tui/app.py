@@ -297,8 +297,11 @@ class KerasTUI(App):
         if refused:
             self.notify(self._refused_message(refused), title="Cannot train yet", severity="error", timeout=15)
             return
-        input_shape = self.dataset_info.input_shape if self.dataset_info is not None else None
-        problems = self.experiment.problems(input_shape)
+        info = self.dataset_info
+        if info is not None:
+            problems = self.experiment.problems(info.input_shape, info.num_classes)
+        else:
+            problems = self.experiment.problems()
         if problems:
             listed = "\n".join(f"• {p}" for p in problems[:6])
             more = f"\n… and {len(problems) - 6} more" if len(problems) > 6 else ""

@@ -365,3 +365,18 @@ async def test_sample_images_are_whole_at_80_columns(make_app):
         await pilot.resize_terminal(120, 40)
         await pilot.pause(0.1)
         assert sum(1 for view in samples.query(".sample-image") if view.display) == 6
+
+
+async def test_an_output_layer_that_cannot_classify_the_dataset_blocks_training(make_app, fake_run):
+    """Dense 5 softmax as the last layer cannot classify digits' 10 classes: said before training."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=False)
+        status = app.screen.query_one("#build-status", Static)
+        await pilot.press("f3", "ctrl+home", "down", "down", "down", "enter", "tab", "end", "ctrl+u", "5")
+        assert app.experiment.layers[-1].param("units") == 5
+        assert "10" in str(status.render()) and "✗" in str(status.render())
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.1)
+        assert app.current_mode == "build" and fake_run.calls == []
+        assert any("10" in n.message and "layers[3]" in n.message for n in app._notifications)

@@ -176,7 +176,7 @@ class BuildScreen(Screen):
         if self.last_preview is not None and self._shown_key == self._current_key():
             text.append(f", {self.last_preview.total_params:,} params")
         text.append(" │ ")
-        problems = experiment.problems(self.input_shape)
+        problems = experiment.problems(self.input_shape, info.num_classes if info is not None else None)
         refused = self.invalid_fields()
         if refused:
             text.append(f"✗ fix {refused[0]}", style="red")
