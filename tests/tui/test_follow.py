@@ -130,6 +130,12 @@ def test_poll_job_posts_each_change_and_returns_the_final_state():
 # ---- the follow view (Pilot) --------------------------------------------------------------------
 
 
+def footer_actions(screen) -> set[str]:
+    from textual.widgets._footer import FooterKey
+
+    return {key.action for key in screen.query(FooterKey)}
+
+
 def make_app(tmp_path: Path, **client) -> KerasTUI:
     app = KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader)
     if client:
@@ -201,6 +207,7 @@ async def test_follow_view_shows_the_job_state_and_cancels_with_confirmation(tmp
         await wait_until(pilot, lambda: screen.job_state is not None, what="job state")
         where = str(screen.query_one("#follow-where").render())
         assert "job 42" in where and "PENDING" in where and "Resources" in where
+        await wait_until(pilot, lambda: "cancel_job" in footer_actions(screen), what="c Cancel job in the footer")
         await pilot.press("c")
         await pilot.pause(0.1)
         await pilot.press("n")  # keep it
@@ -211,6 +218,8 @@ async def test_follow_view_shows_the_job_state_and_cancels_with_confirmation(tmp
         await pilot.press("y")
         await wait_until(pilot, lambda: screen.phase == "gone", what="follow ends after the job is cancelled")
         assert cancelled == [("42", run_dir)]
+        await pilot.pause(0.1)
+        assert "cancel_job" not in footer_actions(screen)  # the job has ended: nothing left to cancel
         assert "CANCELLED" in str(screen.query_one("#follow-where").render())
         assert "ended without a final event" in str(screen.status_text())
         assert (run_dir / "status").read_text().strip() == "cancelled"   # settled from the job's end

@@ -200,3 +200,34 @@ async def test_epoch_log_lines_fit_80_columns(tmp_path):
         assert len(lines) == 100 and "val_loss" in lines[-1] and lines[-1].endswith("s")
         # Nothing hidden to the right of the 80-column screen (the log has a scrollbar here).
         assert max(len(line) for line in lines) <= log.scrollable_content_region.width
+
+
+def footer_keys(screen) -> dict[str, bool]:
+    """The footer's keys as drawn now: action -> enabled (False: shown greyed out)."""
+    from textual.widgets._footer import FooterKey
+
+    return {key.action: not key.has_class("-disabled") for key in screen.query(FooterKey)}
+
+
+async def test_footer_offers_stop_while_training_and_evaluate_once_there_is_one(tmp_path):
+    fake = FakeRunExperiment(steps=4, pause_at=(0, 2))
+    app = make_app(fake, tmp_path, epochs=2)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        await wait_until(pilot, fake.paused.is_set, what="fake to pause")
+        await pilot.pause(0.1)
+        keys = footer_keys(screen)
+        assert keys.get("stop") is True and "evaluate" not in keys, keys
+        await pilot.press("e")  # not offered, but the key still says why and stays here
+        await pilot.pause(0.05)
+        assert app.screen is screen
+        assert any("when the run has finished" in n.message for n in app._notifications)
+        fake.resume.set()
+        await wait_until(pilot, lambda: screen.phase == "finished", what="run to finish")
+        await pilot.pause(0.2)
+        keys = footer_keys(screen)
+        assert "stop" not in keys and keys.get("evaluate") is True, keys
+        await pilot.press("s")  # nothing to stop: a note, not a new phase
+        assert screen.phase == "finished"
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), what="evaluate screen")

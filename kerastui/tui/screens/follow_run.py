@@ -129,6 +129,7 @@ class FollowScreen(TrainScreen):
     def _on_job_state(self, message: JobStateChanged) -> None:
         state = message.state
         self.job_state = state
+        self.refresh_bindings()  # c (cancel job) goes once the job has ended
         self._show_where()
         if state.finished and state.state != "COMPLETED":
             self.notify(f"Slurm job {state.job_id} ended {state}", title="Slurm", severity="warning", timeout=10)
@@ -174,13 +175,12 @@ class FollowScreen(TrainScreen):
     # ---- keys ---------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "stop":
+        if action in ("stop", "explain_stop"):
             return False  # another process trains this run: nothing here can stop it gracefully
         if action == "cancel_job":
-            if not self.job_id:
-                return False
-            return None if (self.job_state is not None and self.job_state.finished) else True
-        return True
+            # Hidden once the job has ended: there is nothing left to scancel.
+            return bool(self.job_id) and not (self.job_state is not None and self.job_state.finished)
+        return super().check_action(action, parameters)
 
     def action_close(self) -> None:
         if self._stop_event is not None:

@@ -67,12 +67,15 @@ class TrainScreen(Screen):
         Binding("s", "stop", "Stop", tooltip="Stop training after the current batch (epochs done are kept)"),
         Binding("e", "evaluate", "Evaluate", tooltip="Show the evaluation of the finished run"),
         Binding("enter", "evaluate", "Evaluate", show=False),
+        # When check_action hides stop/evaluate, these (never in the footer) still say why the key does nothing.
+        Binding("s", "explain_stop", show=False),
+        Binding("e,enter", "explain_evaluate", show=False),
         Binding("l", "toggle_log_scale", "Log scale", tooltip="Toggle a logarithmic loss axis"),
     ]
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.phase = "idle"
+        self._phase = "idle"
         self.error: str = ""
         self.outcome: Any = None  # RunOutcome of the last run, once its worker returned
         self.experiment: Any = None
@@ -111,6 +114,32 @@ class TrainScreen(Screen):
             self._stop_event.set()
 
     # ---- starting and stopping ------------------------------------------------------------------
+
+    @property
+    def phase(self) -> str:
+        """idle, preparing, training, stopping, evaluating, finished, stopped, failed or error."""
+        return self._phase
+
+    @phase.setter
+    def phase(self, phase: str) -> None:
+        changed = phase != self._phase
+        self._phase = phase
+        if changed:
+            # s and e apply in some phases only: the footer shows what works now (see check_action).
+            self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            if self.phase in ("preparing", "training"):
+                return True
+            return None if self.phase == "stopping" else False
+        if action == "evaluate":
+            return self.has_evaluation
+        return True
+
+    @property
+    def has_evaluation(self) -> bool:
+        return getattr(self.outcome, "evaluation", None) is not None
 
     @property
     def is_training(self) -> bool:
@@ -154,6 +183,12 @@ class TrainScreen(Screen):
         self.phase = "stopping"
         self._status_dirty = True
         self.redraw()
+
+    def action_explain_stop(self) -> None:
+        self.action_stop()
+
+    def action_explain_evaluate(self) -> None:
+        self.action_evaluate()
 
     def action_evaluate(self) -> None:
         outcome = self.outcome
