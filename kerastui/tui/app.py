@@ -267,6 +267,53 @@ class KerasTUI(App):
         except PresetError:
             return False
 
+    def request_preset(self, name: str, then: Callable[[], None] | None = None) -> None:
+        """Apply preset `name`, asking first when that would throw away a hand-edited layer stack.
+
+        `then` runs once the preset is in place (the build screen shows its Model tab)."""
+        info = self.dataset_info
+        layers = self.experiment.layers
+        if info is None or any(layers == preset for preset in self._presets_for(info)):
+            # Nothing of the user's to lose (or nothing to compare with yet: apply_preset explains).
+            if self.apply_preset(name) and then is not None:
+                then()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes and self.apply_preset(name) and then is not None:
+                then()
+
+        count = len(layers)
+        self.push_screen(
+            ConfirmScreen(
+                f"Replace your {count} layer{'s' if count != 1 else ''} with the {name.upper()} preset?",
+                yes="Replace",
+                no="Keep mine",
+            ),
+            answered,
+        )
+
+    @staticmethod
+    def _presets_for(info: DatasetInfo) -> list[tuple]:
+        """Each preset's layers for `info`'s data (those that fit it)."""
+        fitted = []
+        for preset in PRESETS:
+            try:
+                fitted.append(preset_layers(preset, info.input_shape, info.num_classes))
+            except PresetError:
+                pass
+        return fitted
+
+    def _preset_from_palette(self, name: str) -> None:
+        # Like m / c on the build screen: the new layers are shown on its Model tab.
+        def show_model_tab() -> None:
+            self.run_worker(
+                self._switch_then("build", lambda screen: screen.action_show_tab("tab-model")),
+                group="switch-mode",
+            )
+
+        self.request_preset(name, then=show_model_tab)
+
     def apply_preset(self, name: str) -> bool:
         """Replace the layers with preset `name` fitted to the current data; False (and a message) when it cannot fit."""
         info = self.dataset_info
@@ -462,8 +509,8 @@ class KerasTUI(App):
         yield SystemCommand("Evaluate screen", "Test accuracy, confusion matrix, mistakes (e)", lambda: self.action_switch_to("evaluate"))
         yield SystemCommand("Runs screen", "All runs: open, compare, clone, delete (r)", lambda: self.action_switch_to("runs"))
         yield SystemCommand("Submit to Slurm", "Send the experiment to the cluster as a batch job (ctrl+b)", self.action_submit_to_slurm)
-        yield SystemCommand("MLP preset", "Replace the layers with the MLP preset", lambda: self.apply_preset("mlp"))
-        yield SystemCommand("CNN preset", "Replace the layers with the CNN preset", lambda: self.apply_preset("cnn"))
+        yield SystemCommand("MLP preset", "Replace the layers with the MLP preset", lambda: self._preset_from_palette("mlp"))
+        yield SystemCommand("CNN preset", "Replace the layers with the CNN preset", lambda: self._preset_from_palette("cnn"))
         yield SystemCommand("Help", "All keys of all screens (F1)", self.action_help)
         yield SystemCommand("Quit", "Quit kerastui (ctrl+q; asks while training)", self.action_request_quit)
         for command in super().get_system_commands(screen):

@@ -380,3 +380,61 @@ async def test_an_output_layer_that_cannot_classify_the_dataset_blocks_training(
         await pilot.pause(0.1)
         assert app.current_mode == "build" and fake_run.calls == []
         assert any("10" in n.message and "layers[3]" in n.message for n in app._notifications)
+
+
+async def test_a_preset_asks_before_replacing_hand_edited_layers(make_app):
+    from kerastui.tui.screens.confirm import ConfirmScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=False)
+        await pilot.press("f3", "ctrl+home", "down", "a")  # a fifth layer: no longer the MLP preset
+        edited = app.experiment.layers
+        assert len(edited) == 5
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question")
+        assert "Replace your 5 layers with the CNN preset?" in str(app.screen.query_one("#confirm-question").render())
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen), what="question closed")
+        assert app.experiment.layers == edited and app.experiment.name == "mlp"
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen), what="the question again")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.experiment.name == "cnn", what="cnn preset")
+        assert app.experiment.layers[0].type == "Conv2D"
+        assert app.screen.query_one(TabbedContent).active == "tab-model"
+        await pilot.press("m")  # the cnn as made: switches at once
+        assert app.experiment.name == "mlp" and not isinstance(app.screen, ConfirmScreen)
+
+
+async def test_palette_preset_shows_the_model_tab_like_the_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=False)
+        assert app.screen.query_one(TabbedContent).active == "tab-data"
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.1)
+        await pilot.press(*"CNN preset")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.experiment.name == "cnn", what="cnn preset")
+        await wait_until(pilot, lambda: app.screen.query_one(TabbedContent).active == "tab-model", what="model tab")
+
+
+async def test_c_in_a_training_dropdown_does_not_apply_the_cnn_preset(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=False)
+        await pilot.press("f4")
+        form = app.screen.query_one(HyperparameterForm)
+        dropdown = next(field for field in form.fields.values() if isinstance(field, Select))
+        dropdown.focus()
+        await pilot.pause(0.05)
+        layers = app.experiment.layers
+        await pilot.press("c")
+        await pilot.pause(0.1)
+        assert app.experiment.name == "mlp" and app.experiment.layers == layers
+        assert app.screen.query_one(TabbedContent).active == "tab-training"
+        await pilot.press("enter", "c")  # the dropdown open
+        await pilot.pause(0.1)
+        assert app.experiment.name == "mlp" and app.experiment.layers == layers

@@ -18,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from kerastui.core.spec import Experiment
@@ -225,9 +225,16 @@ class BuildScreen(Screen):
         self.app.start_training()
         self._update_status()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "preset":
+            # m / c are letters a focused dropdown may take (type to search): they must not swap the layers.
+            focused = self.focused
+            if focused is not None and any(isinstance(node, Select) for node in focused.ancestors_with_self):
+                return False
+        return True
+
     def action_preset(self, name: str) -> None:
-        if self.app.apply_preset(name):
-            self.action_show_tab("tab-model")
+        self.app.request_preset(name, then=lambda: self.action_show_tab("tab-model"))
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
