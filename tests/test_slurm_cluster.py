@@ -97,6 +97,31 @@ def test_pending_job_reports_reason_and_can_be_cancelled(tmp_path, monkeypatch):
     assert not (tmp_path / "INJECTED").exists()
 
 
+def test_job_cancelled_outside_kerastui_is_shown_and_recorded_as_cancelled_by_kerastui_runs(tmp_path, monkeypatch, capsys):
+    # Cancelled with plain scancel, the job never ran, so nothing wrote the run's end: the
+    # listing used to say "submitted" until the run was opened.
+    from kerastui.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    experiment = spec.load(tiny_config(tmp_path, epochs=50))
+    settings = SlurmSettings(time_limit="00:05:00", extra_options=("--begin=now+1hour",))
+    runs_root = tmp_path / "runs"
+    run_dir = slurm.prepare_submission(experiment, settings, runs_root=runs_root)
+    job_id = slurm.submit(run_dir)
+    slurm.wait_for_job(job_id, timeout=30, poll_interval=0.5, until=lambda s: s.state == "PENDING")
+
+    result = subprocess.run(["scancel", job_id], capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert slurm.wait_for_job(job_id, timeout=30, poll_interval=0.5).state == "CANCELLED"
+    assert load_run(run_dir).status == slurm.SUBMITTED   # nothing has told the run yet
+
+    assert main(["runs", "--runs-dir", str(runs_root)]) == 0
+    row = next(line for line in capsys.readouterr().out.splitlines() if run_dir.name in line)
+    assert "cancelled" in row and "submitted" not in row, row
+    assert (run_dir / "status").read_text().strip() == slurm.CANCELLED
+    assert json.loads((run_dir / "info.json").read_text())["slurm_state"] == "CANCELLED"
+
+
 def test_running_job_is_followed_live_then_cancelled(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     experiment = spec.load(tiny_config(tmp_path, epochs=500))

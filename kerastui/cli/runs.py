@@ -97,10 +97,12 @@ def run(args: argparse.Namespace) -> int:
     from rich.text import Text
 
     from kerastui.core.runs import default_runs_root, list_runs
+    from kerastui.core.slurm import refresh_slurm_runs
 
     root = args.runs_dir if args.runs_dir is not None else default_runs_root()
     console = Console(width=None if Console().is_terminal else 200)
-    records = list_runs(root)
+    # A Slurm job that was cancelled or died never wrote its run's end: ask Slurm (one query).
+    records = refresh_slurm_runs(list_runs(root))
     if not records:
         console.print(f"No runs in {root} yet. Train one with: kerastui train --preset mlp --dataset digits", highlight=False)
         return EXIT_OK

@@ -3,6 +3,7 @@
     run_dir = prepare_submission(experiment, settings)   # run dir with config.toml + job.sbatch
     job_id = submit(run_dir)                              # sbatch --parsable; id recorded in info.json
     job_state(job_id)                                     # JobState("PENDING", "Resources")
+    records = refresh_slurm_runs(list_runs(root))         # settle runs whose job ended unrecorded
     cancel(job_id, run_dir)                               # scancel
 
 The job runs `python -m kerastui train <run_dir>/config.toml --run-dir <run_dir> --plain`, which
@@ -27,7 +28,7 @@ from typing import Any
 
 import kerastui
 from kerastui.core.atomic import write_text_atomic
-from kerastui.core.runs import STATUS_FILE, RunWriter, _safe_name
+from kerastui.core.runs import STATUS_FILE, RunRecord, RunWriter, _safe_name, load_run
 from kerastui.core.slurm_script import SCRIPT_NAME, JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import ENV_VARIABLES, SlurmSettings, slurm_settings
 from kerastui.core.spec import Experiment
@@ -40,6 +41,10 @@ Runner = Callable[..., subprocess.CompletedProcess]
 PREPARED = "prepared"
 SUBMITTED = "submitted"
 CANCELLED = "cancelled"
+# Run statuses a job can still change; a run in one of them whose job is over never recorded its end.
+OPEN_STATUSES = (PREPARED, SUBMITTED, "running")
+# How long `refresh_slurm_runs` waits for a Slurm command: a listing must not hang on a dead controller.
+REFRESH_TIMEOUT = 10.0
 
 # Job states after which nothing more will happen.
 FINAL_STATES = frozenset({
@@ -182,21 +187,60 @@ def job_state(job_id: str, *, runner: Runner = subprocess.run) -> JobState:
     result = _run(runner, ["squeue", "-h", "-j", job_id, "-o", "%T|%r"])
     if result.returncode == 0 and (state := parse_squeue(job_id, result.stdout)) is not None:
         return state
-    result = _run(runner, ["scontrol", "show", "job", "-o", job_id])
+    return _state_off_queue(job_id, runner)
+
+
+def job_states(
+    job_ids: Sequence[str], *, runner: Runner = subprocess.run, timeout: float = 60
+) -> dict[str, JobState]:
+    """Several jobs' states from ONE squeue call; scontrol/sacct only for ids squeue no longer lists.
+
+    Raises SlurmError when there is no Slurm client, or squeue fails for another reason than
+    not knowing the jobs (controller down).
+    """
+    ids = list(dict.fromkeys(str(job_id) for job_id in job_ids))
+    if not ids:
+        return {}
+    result = _run(runner, ["squeue", "-h", "-j", ",".join(ids), "-o", "%i|%T|%r"], timeout=timeout)
+    if result.returncode == 0:
+        states = parse_squeue_jobs(result.stdout)
+    elif "invalid job id" in _message(result).lower():
+        states = {}  # squeue of ids none of which is queued any more (a list of them answers empty)
+    else:
+        raise SlurmError(f"squeue failed: {_message(result)}")
+    return {job_id: states.get(job_id) or _state_off_queue(job_id, runner, timeout) for job_id in ids}
+
+
+def _state_off_queue(job_id: str, runner: Runner, timeout: float = 60) -> JobState:
+    """A job squeue does not list (it left the queue): scontrol while slurmctld remembers it, then sacct."""
+    result = _run(runner, ["scontrol", "show", "job", "-o", job_id], timeout=timeout)
     if result.returncode == 0 and (state := parse_scontrol(job_id, result.stdout)) is not None:
         return state
-    result = _run(runner, ["sacct", "-n", "-X", "-P", "-j", job_id, "-o", "State"])
+    result = _run(runner, ["sacct", "-n", "-X", "-P", "-j", job_id, "-o", "State"], timeout=timeout)
     if result.returncode == 0 and (state := parse_sacct(job_id, result.stdout)) is not None:
         return state
     return JobState(job_id, "UNKNOWN", "Slurm no longer knows this job (it finished too long ago, or the id is wrong)")
 
 
 def parse_squeue(job_id: str, text: str) -> JobState | None:
+    """squeue's "%T|%r" line for `job_id` (also reads "%i|%T|%r" lines, picking that job's)."""
+    return parse_squeue_jobs(text, job_id=job_id).get(job_id)
+
+
+def parse_squeue_jobs(text: str, *, job_id: str | None = None) -> dict[str, JobState]:
+    """Job id -> state from squeue lines "%i|%T|%r"; "%T|%r" lines are `job_id`'s."""
+    states: dict[str, JobState] = {}
     for line in text.splitlines():
-        if "|" in line:
-            state, reason = line.strip().split("|", 1)
-            return JobState(job_id, state.strip(), "" if reason.strip() == "None" else reason.strip())
-    return None
+        parts = [part.strip() for part in line.strip().split("|")]
+        if len(parts) >= 3:
+            job, state, reason = parts[0], parts[1], "|".join(parts[2:])
+        elif len(parts) == 2 and job_id is not None:
+            job, (state, reason) = job_id, parts
+        else:
+            continue
+        if job and state:
+            states.setdefault(job, JobState(job, state, "" if reason == "None" else reason))
+    return states
 
 
 def parse_scontrol(job_id: str, text: str) -> JobState | None:
@@ -232,13 +276,48 @@ def sync_run_status(run_dir: Path, state: JobState) -> str:
     """
     run_dir = Path(run_dir)
     status = _status(run_dir)
-    if not state.finished or status not in (PREPARED, SUBMITTED, "running"):
+    if not state.finished or status not in OPEN_STATUSES:
         return status
-    status = CANCELLED if state.state == "CANCELLED" else "failed"
+    status = _ended_status(state)
     writer = RunWriter(run_dir)
     writer.set_status(status)
     writer.update_info(reason=f"Slurm job {state.job_id} ended {state}", slurm_state=state.state)
     return status
+
+
+def _ended_status(state: JobState) -> str:
+    return CANCELLED if state.state == "CANCELLED" else "failed"
+
+
+def refresh_slurm_runs(
+    records: Sequence[RunRecord], *, runner: Runner = subprocess.run, timeout: float = REFRESH_TIMEOUT
+) -> list[RunRecord]:
+    """The records, with those whose Slurm job ended without the run recording it settled.
+
+    Runs still prepared/submitted/running that carry a job id get their states from one batched
+    squeue (scontrol/sacct only for jobs it no longer lists); a run whose job is over gets
+    `sync_run_status`, so its status file becomes true, and is read again. Without a usable
+    Slurm client (not installed, controller down) the records come back unchanged. Blocking:
+    call it off the UI thread.
+    """
+    open_runs = [r for r in records if r.status in OPEN_STATUSES and (r.slurm_job_id or "").isdigit()]
+    if not open_runs:
+        return list(records)
+    try:
+        states = job_states([r.slurm_job_id for r in open_runs], runner=runner, timeout=timeout)
+    except SlurmError:
+        return list(records)
+    settled: dict[Path, RunRecord] = {}
+    for record in open_runs:
+        state = states.get(record.slurm_job_id)
+        if state is None or not state.finished:
+            continue
+        try:
+            sync_run_status(record.path, state)
+            settled[record.path] = load_run(record.path)
+        except OSError:  # someone else's read-only run: show the truth without writing it
+            record.status = _ended_status(state)
+    return [settled.get(r.path, r) for r in records]
 
 
 def _status(run_dir: Path) -> str:
@@ -265,13 +344,13 @@ def wait_for_job(
         time.sleep(poll_interval)
 
 
-def _run(runner: Runner, argv: Sequence[str], **kwargs: Any) -> subprocess.CompletedProcess:
+def _run(runner: Runner, argv: Sequence[str], *, timeout: float = 60, **kwargs: Any) -> subprocess.CompletedProcess:
     try:
-        return runner(list(argv), capture_output=True, text=True, timeout=60, **kwargs)
+        return runner(list(argv), capture_output=True, text=True, timeout=timeout, **kwargs)
     except FileNotFoundError:
         raise SlurmError(f"{argv[0]} was not found: is this a machine with the Slurm client commands?") from None
     except subprocess.TimeoutExpired:
-        raise SlurmError(f"{argv[0]} did not answer within 60 s: is the Slurm controller up?") from None
+        raise SlurmError(f"{argv[0]} did not answer within {timeout:g} s: is the Slurm controller up?") from None
 
 
 def _message(result: subprocess.CompletedProcess) -> str:

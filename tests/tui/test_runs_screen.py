@@ -263,3 +263,31 @@ def test_compare_chart_epoch_axis_has_whole_epoch_ticks():
         ticks = epoch_ticks(longest)
         assert ticks[0] == 1 and ticks[-1] <= longest and len(ticks) <= 6
         assert all(isinstance(t, int) for t in ticks) and ticks == sorted(set(ticks))
+
+
+async def test_runs_screen_settles_slurm_runs_through_the_refresh_in_its_worker(tmp_path):
+    # A job cancelled outside kerastui: the screen's loader asks Slurm (here a fake) off the UI thread.
+    import threading
+
+    from kerastui.core.runs import RunWriter
+    from kerastui.tui.run_actions import SlurmClient
+
+    writer = RunWriter.create(replace(tiny_experiment(), name="queued"), root=tmp_path / "runs")
+    writer.set_status("submitted")
+    writer.update_info(slurm_job_id="55")
+    seen: list = []
+
+    def refresh(records):
+        seen.append((threading.current_thread() is threading.main_thread(), [r.slurm_job_id for r in records]))
+        for record in records:
+            record.status = "cancelled"
+        return records
+
+    app = make_app(tmp_path)
+    client = SlurmClient()
+    client.refresh_runs = refresh
+    app.slurm_client = client
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_runs(app, pilot)
+        assert seen and seen[0] == (False, ["55"])
+        assert [r.status for r in screen.table.records] == ["cancelled"]

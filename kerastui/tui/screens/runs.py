@@ -2,6 +2,8 @@
 
 Reading the runs (each one's metrics file) happens in a thread worker; the screen re-reads them on
 r, after a delete, and every few seconds while some run is still active (training or queued).
+The same worker asks Slurm, in one query, about the active runs' jobs, so a job cancelled or
+dead without writing its end is shown (and recorded) as such.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from kerastui.core.runs import RunRecord, list_runs
-from kerastui.tui.run_actions import clone_experiment, runs_root
+from kerastui.core.slurm import refresh_slurm_runs
+from kerastui.tui.run_actions import clone_experiment, runs_root, slurm_client
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.backend_notice import BackendNotice
 from kerastui.tui.widgets.run_compare_chart import SMOOTHING_LEVELS
@@ -93,7 +96,10 @@ class RunsScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-load")
     def _load(self, root: Path) -> None:
-        records = list_runs(root)
+        # Off the UI thread: Slurm may take seconds to answer. A test's fake SlurmClient may carry
+        # `refresh_runs` (records -> records); the real one is used otherwise.
+        refresh = getattr(slurm_client(self.app), "refresh_runs", refresh_slurm_runs)
+        records = refresh(list_runs(root))
         self.app.call_from_thread(self._loaded, records)
 
     def _loaded(self, records: list[RunRecord]) -> None:
