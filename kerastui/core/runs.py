@@ -85,6 +85,8 @@ def _json_default(value: Any) -> Any:
 
 
 def _iso(timestamp: float) -> str:
+    """The one time format of info.json: ISO 8601, local time, seconds, offset with a colon
+    ("2025-01-31T14:05:09+01:00"); every writer (runs, slurm) uses it."""
     return datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import kerastui
 from kerastui.core.atomic import write_text_atomic
-from kerastui.core.runs import STATUS_FILE, RunRecord, RunWriter, _safe_name, load_run
+from kerastui.core.runs import STATUS_FILE, RunRecord, RunWriter, _iso, _safe_name, load_run
 from kerastui.core.slurm_script import SCRIPT_NAME, JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import ENV_VARIABLES, SlurmSettings, slurm_settings
 from kerastui.core.spec import Experiment
@@ -172,7 +172,7 @@ def submit(
     if not job_id.isdigit():
         raise SlurmError(f"sbatch printed no job id for {script}: {result.stdout.strip()!r}")
     writer = RunWriter(run_dir)
-    writer.update_info(slurm_job_id=job_id, submitted=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+    writer.update_info(slurm_job_id=job_id, submitted=_iso(time.time()))
     if _status(run_dir) == PREPARED:  # the job may already have started and said "running"
         writer.set_status(SUBMITTED)
     return job_id

@@ -212,6 +212,28 @@ def test_prepare_writes_config_and_script_then_submit_records_job(tmp_path):
     assert (run_dir / "status").read_text().strip() == slurm.SUBMITTED
 
 
+def test_info_json_times_share_one_iso_8601_format(tmp_path):
+    # "submitted" was written "...+0000" while created/started/ended were "...+00:00".
+    import re
+    from datetime import datetime
+
+    from kerastui.core.events import TrainingFinished, TrainingStarted
+    from kerastui.core.runs import RunWriter
+
+    experiment = tiny_experiment()
+    run_dir = slurm.prepare_submission(experiment, SlurmSettings(), runs_root=tmp_path / "runs")
+    slurm.submit(run_dir, runner=FakeSlurm({"sbatch": (0, "4243\n")}))
+    with RunWriter.open(run_dir, experiment) as writer:   # what the job does on the node
+        writer(TrainingStarted(epochs=1, steps_per_epoch=1, train_samples=8, validation_samples=0, batch_size=8))
+        writer(TrainingFinished(epochs_done=1))
+    info = json.loads((run_dir / "info.json").read_text())
+    times = {key: info[key] for key in ("created", "submitted", "started", "ended")}
+    for key, text in times.items():
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", text), (key, text)
+        assert datetime.fromisoformat(text).utcoffset() is not None
+    assert datetime.fromisoformat(times["submitted"]) <= datetime.fromisoformat(times["ended"])
+
+
 def test_sbatch_refusal_is_reported_with_its_message(tmp_path):
     run_dir = slurm.prepare_submission(tiny_experiment(), SlurmSettings(), runs_root=tmp_path)
     fake = FakeSlurm({"sbatch": (1, "sbatch: error: invalid partition specified: nope")})
