@@ -249,7 +249,9 @@ async def test_a_kernel_larger_than_its_input_is_explained(make_app):
         # Training is refused while the layers do not fit.
         await pilot.press("escape", "ctrl+r")
         assert app.current_mode == "build"
-        await pilot.press("m")
+        await pilot.press("m")  # the cnn was edited by hand: the preset asks first
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", what="replace question")
+        await pilot.press("y")
         await wait_until(pilot, lambda: summary.state == "preview", timeout=60, what="mlp summary")
         assert not app.preview_error
 
