@@ -344,7 +344,11 @@ async def test_layer_list_shows_a_flag_and_the_full_description_after_an_edit(ma
 
         await pilot.pause()
         assert "Dense 1000000 relu" in shown(1)
-        await pilot.press("escape", "c", "ctrl+home", "enter")  # cnn: Conv2D 32 3x3 same on 8x8
+        await pilot.press("escape", "c")  # the edited mlp: the preset asks first
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", what="replace question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: app.experiment.name == "cnn", what="cnn preset")
+        await pilot.press("ctrl+home", "enter")  # cnn: Conv2D 32 3x3 same on 8x8
         form = app.screen.query_one(LayerForm)
         await type_into(pilot, form.inputs["kernel_size"], "9")
         form.inputs["padding"].value = "valid"  # 9x9 on 8x8 without padding: does not fit
