@@ -55,12 +55,15 @@ def load_dataset_for(app: App, name: str) -> Any:
 
 
 async def show_evaluation(app: App, outcome: Any, dataset: Any) -> None:
-    """Switch to the evaluate mode showing `outcome` tested on `dataset` (not necessarily app.dataset)."""
+    """Switch to the evaluate mode showing `outcome` tested on `dataset` (not necessarily app.dataset).
+
+    Escape there comes back to the mode this was called from (the follow view stays on top of its stack)."""
     if hasattr(app, "last_outcome"):
         app.last_outcome = outcome
+    came_from = app.current_mode
     await app.switch_mode("evaluate")
     screen = app.mode_screen("evaluate") if hasattr(app, "mode_screen") else app.screen
-    screen.show(outcome, dataset)
+    screen.show(outcome, dataset, back_to=came_from if came_from != "evaluate" else None)
 
 
 def clone_experiment(app: App, experiment: Any) -> None:

@@ -264,3 +264,32 @@ async def test_watch_app_opens_on_the_follow_view_with_the_runs_underneath(tmp_p
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs list")
         assert {r.path.name for r in app.screen.table.records} == {run_dir.name, earlier.name}
+
+
+async def test_escape_on_an_evaluation_opened_from_the_follow_view_goes_back_to_it(tmp_path, digits):
+    from kerastui.tui.screens.runs import RunsScreen
+    from kerastui.tui.widgets.misclassified_browser import MisclassifiedBrowser
+
+    make_run(tmp_path / "runs", "done", epochs=2, dataset=digits)
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs screen")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen) and app.screen.phase == "finished",
+                         what="run replayed")
+        view = app.screen
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen) and app.screen.outcome is not None,
+                         what="evaluate screen")
+        evaluate = app.screen
+        await pilot.press("right", "enter")  # the mistakes of one confusion cell
+        await pilot.pause(0.05)
+        assert evaluate.query_one(MisclassifiedBrowser).filter is not None
+        await pilot.press("escape")  # first the filter goes
+        await pilot.pause(0.05)
+        assert app.screen is evaluate and evaluate.query_one(MisclassifiedBrowser).filter is None
+        await pilot.press("escape")  # then back to the run
+        await wait_until(pilot, lambda: app.screen is view, what="back on the follow view")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen), what="runs screen under it")

@@ -32,12 +32,15 @@ class EvaluateScreen(Screen):
         Binding("n", "next_sample", "Next mistake"),
         Binding("p", "previous_sample", "Previous"),
         Binding("escape", "clear_filter", "All mistakes"),
+        # Opened from a run's follow view: escape (once no filter is left to clear) goes back there.
+        Binding("escape", "back", "Back"),
     ]
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.outcome: Any = None
         self.dataset: Any = None
+        self.back_to: str | None = None  # the mode escape returns to (None: escape only clears the filter)
 
     def compose(self) -> ComposeResult:
         yield Static(id="eval-summary")
@@ -64,9 +67,12 @@ class EvaluateScreen(Screen):
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
-    def show(self, outcome: Any, dataset: Any) -> None:
-        """Fill the screen from a RunOutcome (its Evaluation) and the Dataset it was tested on."""
+    def show(self, outcome: Any, dataset: Any, back_to: str | None = None) -> None:
+        """Fill the screen from a RunOutcome (its Evaluation) and the Dataset it was tested on;
+        `back_to` is the mode escape returns to (the runs mode, where the run's follow view is)."""
         self.outcome, self.dataset = outcome, dataset
+        self.back_to = back_to
+        self.refresh_bindings()
         if self.is_mounted:
             self._fill()
 
@@ -122,6 +128,7 @@ class EvaluateScreen(Screen):
             browser.set_filter(None)
         else:
             browser.set_filter((message.true, message.predicted))
+        self.refresh_bindings()  # escape now clears the filter (before it meant "back")
         # On a short terminal the browser sits below the fold: bring the answer into view.
         browser.scroll_visible(animate=False)
 
@@ -135,7 +142,20 @@ class EvaluateScreen(Screen):
         browser.action_previous()
         browser.scroll_visible(animate=False)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back":
+            return self.back_to is not None
+        if action == "clear_filter" and self.back_to is not None:
+            # Nothing to clear: let escape mean "back" (the next binding for the key).
+            return self.is_mounted and self.query_one(MisclassifiedBrowser).filter is not None
+        return True
+
+    def action_back(self) -> None:
+        if self.back_to is not None:
+            self.app.switch_mode(self.back_to)
+
     def action_clear_filter(self) -> None:
         self.query_one(MisclassifiedBrowser).set_filter(None)
+        self.refresh_bindings()
         table = self.query_one(ConfusionTable)
         table.chosen = None
