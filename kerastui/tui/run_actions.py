@@ -27,6 +27,7 @@ class SlurmClient:
     settings: Callable[..., Any] = slurm.default_settings
     login_node_guard: Callable[..., str | None] = slurm.login_node_guard
     sync_status: Callable[..., str] = slurm.sync_run_status
+    refresh_runs: Callable[[list], list] = slurm.refresh_slurm_runs
     poll_interval: float = 3.0
     calls: list[tuple[str, Any]] = field(default_factory=list)
 

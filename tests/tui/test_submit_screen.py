@@ -44,7 +44,9 @@ class FakeSlurm:
         self.state = JobState(job_id, "CANCELLED", "")
 
     def client(self, **extra) -> SlurmClient:
-        return SlurmClient(submit=self.submit, job_state=self.job_state, cancel=self.cancel, poll_interval=0.05, **extra)
+        # Its jobs exist only here: the runs list must not ask the real cluster about them.
+        return SlurmClient(submit=self.submit, job_state=self.job_state, cancel=self.cancel,
+                           refresh_runs=lambda records: records, poll_interval=0.05, **extra)
 
 
 def make_app(tmp_path: Path, client: SlurmClient | None = None, **kwargs) -> KerasTUI:

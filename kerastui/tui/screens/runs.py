@@ -20,7 +20,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from kerastui.core.runs import RunRecord, list_runs
-from kerastui.core.slurm import refresh_slurm_runs
 from kerastui.tui.run_actions import clone_experiment, runs_root, slurm_client
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.backend_notice import BackendNotice
@@ -96,10 +95,8 @@ class RunsScreen(Screen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-load")
     def _load(self, root: Path) -> None:
-        # Off the UI thread: Slurm may take seconds to answer. A test's fake SlurmClient may carry
-        # `refresh_runs` (records -> records); the real one is used otherwise.
-        refresh = getattr(slurm_client(self.app), "refresh_runs", refresh_slurm_runs)
-        records = refresh(list_runs(root))
+        # Off the UI thread: Slurm may take seconds to answer (runs whose job ended unrecorded).
+        records = slurm_client(self.app).refresh_runs(list_runs(root))
         self.app.call_from_thread(self._loaded, records)
 
     def _loaded(self, records: list[RunRecord]) -> None:
