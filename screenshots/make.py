@@ -48,8 +48,9 @@ async def capture(runs_root: Path) -> list[str]:
         app.save_screenshot(f"{name}.svg", str(HERE))
         saved.append(name)
 
-    # Batch 16 and 12 epochs: long enough on digits for a mid-run picture, short enough to wait for.
-    experiment = replace(Experiment(), name="mlp-digits", fit=FitSettings(epochs=12, batch_size=16))
+    # Batch 4: about a second an epoch on digits, like a real workload's pace, so the mid-run
+    # picture shows what a user watches; 12 epochs stay short enough to wait for.
+    experiment = replace(Experiment(), name="mlp-digits", fit=FitSettings(epochs=12, batch_size=4))
     app = KerasTUI(experiment=experiment, runs_root=runs_root)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, 180, "Keras and the data")
@@ -62,8 +63,8 @@ async def capture(runs_root: Path) -> list[str]:
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen), 60, "the train screen")
         train = app.screen
-        await wait_until(pilot, lambda: train.progress_state.epoch >= 5 and train.progress_state.step > 20, 300, "epoch 6")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: train.progress_state.epoch >= 5 and train.progress_state.step > 100, 300, "epoch 6")
+        await pilot.pause(1.2)  # charts redraw at a paced rate (at most 1 s behind)
         shot(app, "train")
         await wait_until(pilot, lambda: train.phase == "finished", 300, "the end of training")
 

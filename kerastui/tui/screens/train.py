@@ -38,6 +38,7 @@ REDRAW_INTERVAL = 0.1  # seconds: about ten redraws a second at most
 # small fit by about 60% (benchmarks/ui_overhead.py). The charts' own measured render time sets
 # how often they may redraw; progress, status and the epoch log still update at 10 Hz.
 CHART_DRAW_BUDGET = 0.05
+CHART_MAX_STALENESS = 1.0  # seconds: however costly the drawing, the charts never lag more
 ACTIVE_PHASES = ("preparing", "training", "stopping", "evaluating")
 
 
@@ -273,7 +274,8 @@ class TrainScreen(Screen):
         if force_charts or not self.is_training or now >= self._next_chart_draw:
             if self.loss_chart.replot() | self.accuracy_chart.replot():
                 cost = self.loss_chart.render_seconds + self.accuracy_chart.render_seconds
-                self._next_chart_draw = now + max(REDRAW_INTERVAL, cost / CHART_DRAW_BUDGET)
+                pause = min(max(REDRAW_INTERVAL, cost / CHART_DRAW_BUDGET), CHART_MAX_STALENESS)
+                self._next_chart_draw = now + pause
         if self._progress_dirty:
             self._progress_dirty = False
             self.query_one(TrainingProgress).show(self.progress_state)
