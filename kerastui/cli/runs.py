@@ -5,20 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kerastui.cli.common import EXIT_OK, format_duration
+from kerastui.cli.common import EXIT_OK
+from kerastui.core.run_summary import STATUS_STYLES, format_duration
 
 HELP = "list runs as a table"
 
-STATUS_STYLES = {
-    "finished": "green",
-    "running": "cyan",
-    "prepared": "blue",
-    "submitted": "blue",
-    "stopped": "yellow",
-    "failed": "red",
-    "interrupted": "magenta",
-    "cancelled": "magenta",
-}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -17,8 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from kerastui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_QUIET, UsageError, format_duration
+from kerastui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_QUIET, UsageError
 from kerastui.core.events import final_status
+from kerastui.core.run_summary import format_duration
 
 HELP = "follow a run written by another process (e.g. a Slurm job), live"
 EVALUATION_WAIT = 60.0  # the evaluation is written just after the final event

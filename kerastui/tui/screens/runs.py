@@ -19,6 +19,7 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from kerastui.core.run_summary import format_duration
 from kerastui.core.runs import RunRecord, list_runs
 from kerastui.tui.run_actions import clone_experiment, runs_root, slurm_client
 from kerastui.tui.screens.confirm import ConfirmScreen
@@ -28,7 +29,6 @@ from kerastui.tui.widgets.runs_table import (
     SORT_KEYS,
     RunsTable,
     filter_records,
-    format_duration,
     sort_column,
     sort_records,
 )

@@ -42,7 +42,7 @@ def hyperparameters(record: RunRecord) -> dict[str, str]:
 
 
 def results(record: RunRecord) -> dict[str, str]:
-    from kerastui.tui.widgets.runs_table import format_duration
+    from kerastui.core.run_summary import format_duration
 
     return {
         "status": record.status,

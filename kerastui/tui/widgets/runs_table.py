@@ -16,32 +16,12 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import DataTable
 
+from kerastui.core.run_summary import STATUS_STYLES, format_duration
 from kerastui.core.runs import RunRecord
 
-STATUS_STYLES = {
-    "finished": "green",
-    "running": "cyan",
-    "prepared": "blue",
-    "submitted": "blue",
-    "stopped": "yellow",
-    "failed": "red",
-    "interrupted": "magenta",
-    "cancelled": "magenta",
-}
 SELECTED_MARK = "●"
 
 
-def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def _number(value: float | None) -> str:

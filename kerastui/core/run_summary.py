@@ -1,0 +1,29 @@
+"""How a run is summarised for people, the same in `kerastui runs` and on the runs screen."""
+
+from __future__ import annotations
+
+# Rich style names per run status; anything else is shown dim.
+STATUS_STYLES = {
+    "finished": "green",
+    "running": "cyan",
+    "prepared": "blue",
+    "submitted": "blue",
+    "stopped": "yellow",
+    "failed": "red",
+    "interrupted": "magenta",
+    "cancelled": "magenta",
+}
+
+
+def format_duration(seconds: float | None) -> str:
+    """A run's length: '-' when unknown, '42.0s', '5m02s', '1h05m'."""
+    if seconds is None:
+        return "-"
+    seconds = max(0.0, seconds)
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
