@@ -125,7 +125,8 @@ class RunsScreen(Screen):
         if total == 0:
             text.append(f"No runs in {root} yet: train one on the build screen (b, then ctrl+r) or with `kerastui train`.")
         else:
-            text.append(f"{shown} of {total} runs" if shown != total else f"{total} runs", style="bold")
+            noun = "run" if total == 1 else "runs"
+            text.append(f"{shown} of {total} {noun}" if shown != total else f"{total} {noun}", style="bold")
             text.append(f" in {root}")
             arrow = "↑" if (sort_column(self.sort_key).descending == self.sort_reversed) else "↓"
             text.append(f"  │  sorted by {sort_column(self.sort_key).title} {arrow}")
