@@ -149,3 +149,9 @@ def test_embedded_loaders_never_import_tensorflow_or_keras():
     loaded = set(json.loads(result.stdout.strip().splitlines()[-1]))
     assert "sklearn" in loaded  # the probe really loaded the data
     assert not loaded & {"tensorflow", "keras", "jax", "torch"}
+
+
+def test_tabular_sets_carry_their_feature_names_and_images_none():
+    iris = load_dataset("iris")
+    assert iris.feature_names[0] == "sepal length (cm)" and len(iris.feature_names) == iris.input_shape[0]
+    assert load_dataset("digits").feature_names == ()

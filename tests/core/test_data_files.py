@@ -457,6 +457,7 @@ def test_csv_with_label_column_and_held_out_split(tmp_path):
     again = load_dataset(str(path), seed=5, test_fraction=0.2)
     np.testing.assert_array_equal(data.x_test, again.x_test)
     assert "held out" in data.source
+    assert data.feature_names == ("a", "b")  # the header, less the label column
 
 
 def test_csv_label_column_found_by_name_anywhere_else_last(tmp_path):

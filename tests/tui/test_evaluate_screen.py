@@ -159,7 +159,8 @@ async def test_tabular_dataset_shows_feature_values(tmp_path):
         browser = screen.query_one(MisclassifiedBrowser)
         assert browser.current is not None
         sample = shown_text(screen.query_one("#browser-sample"))
-        assert "f0" in sample and "f3" in sample and "▀" not in sample
+        # iris's own column names label the values (f0, f1, ... only when the data has none)
+        assert "sepal length (cm)" in sample and "petal width (cm)" in sample and "▀" not in sample
         value = app.dataset.x_test[browser.current.index][0]
         assert f"{value:+.2f}" in sample
         assert screen.query_one(ConfusionTable).displayed_counts() == sklearn_confusion(app.dataset, 0.6).tolist()

@@ -52,6 +52,8 @@ class Dataset:
     kind: str
     source: str
     title: str = ""
+    # Column names of tabular data (a CSV header, sklearn's feature_names); empty for images.
+    feature_names: tuple[str, ...] = ()
 
     @property
     def num_classes(self) -> int:
@@ -231,6 +233,7 @@ def tabular_dataset(
     origin: str,
     class_names: tuple[str, ...] | None = None,
     title: str = "",
+    feature_names: tuple[str, ...] = (),
 ) -> Dataset:
     """Check feature rows and standardise them with the training split's mean and deviation."""
     from sklearn.preprocessing import StandardScaler
@@ -275,4 +278,5 @@ def tabular_dataset(
         kind=TABULAR,
         source=source,
         title=title,
+        feature_names=tuple(str(n) for n in feature_names) if len(feature_names) == x_train.shape[1] else (),
     )

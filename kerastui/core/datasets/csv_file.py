@@ -213,5 +213,6 @@ def load_csv_file(path: Path, name: str, *, seed: int, test_fraction: float) -> 
         source=source,
         origin=str(path),
         class_names=class_names,
+        feature_names=tuple(h for i, h in enumerate(train.header) if i != train.label_column),
         title=path.name,
     )

@@ -115,6 +115,7 @@ def load_embedded(name: str, *, seed: int, test_fraction: float) -> Dataset:
             origin=name,
             class_names=class_names,
             title=spec.title,
+            feature_names=tuple(str(n) for n in bunch.feature_names),
         )
     # Digits: 8x8 grey levels 0..16, kept as images so a CNN can use them.
     images = (bunch.images / 16.0).astype(np.float32)[..., np.newaxis]

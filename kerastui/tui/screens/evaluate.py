@@ -98,6 +98,7 @@ class EvaluateScreen(Screen):
         ):
             samples = None  # the app has since loaded another dataset: no wrong pictures
         kind = getattr(self.dataset, "kind", "image")
+        browser.feature_names = tuple(getattr(self.dataset, "feature_names", ()) or ())
         browser.set_items(evaluation.misclassified, evaluation.class_names, samples, kind)
         table.focus()
 

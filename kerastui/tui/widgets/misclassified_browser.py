@@ -41,6 +41,7 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         self.class_names: tuple[str, ...] = ()
         self.samples: np.ndarray | None = None  # x_test, indexed by Misclassified.index
         self.kind = "image"
+        self.feature_names: tuple[str, ...] = ()  # tabular column names, when the data has them
         self.filter: tuple[int, int] | None = None
         self.position = 0  # 0-based index into `filtered`
 
@@ -139,13 +140,14 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         if self.kind == "image" and sample.ndim in (2, 3):
             colour = not getattr(self.app, "no_color", False) and colour_allowed()
             return render_image(sample, image_width_for(sample.shape[1]), colour=colour)
-        return feature_table(sample.reshape(-1))
+        return feature_table(sample.reshape(-1), self.feature_names)
 
 
-def feature_table(values: np.ndarray) -> Table:
+def feature_table(values: np.ndarray, names: Sequence[str] = ()) -> Table:
     """A tabular sample's (standardised) feature values, four per row."""
     table = Table(box=None, padding=(0, 1), show_header=False, pad_edge=False)
-    per_row = 4
+    # Long column names (a CSV header, "mean concave points") pair up two to a row to stay in 80 columns.
+    per_row = 4 if max((len(n) for n in names), default=0) <= 10 else 2
     shown = values[:MAX_FEATURES_SHOWN]
     for _ in range(per_row):
         table.add_column(no_wrap=True, style="dim")
@@ -153,7 +155,9 @@ def feature_table(values: np.ndarray) -> Table:
     for start in range(0, len(shown), per_row):
         cells: list[str] = []
         for offset, value in enumerate(shown[start : start + per_row]):
-            cells += [f"f{start + offset}", f"{float(value):+.2f}"]
+            column = start + offset
+            name = names[column] if column < len(names) else f"f{column}"
+            cells += [name, f"{float(value):+.2f}"]
         table.add_row(*cells)
     if len(values) > MAX_FEATURES_SHOWN:
         table.caption = f"first {MAX_FEATURES_SHOWN} of {len(values)} features"

@@ -43,8 +43,9 @@ def feature_table(dataset: Dataset, rows: int = TABLE_ROWS, features: int = TABL
     x, y = dataset.x_train, dataset.y_train
     shown = min(features, x.shape[1])
     table = Table(box=None, padding=(0, 1), header_style="bold")
+    names = dataset.feature_names or tuple(f"x{column}" for column in range(x.shape[1]))
     for column in range(shown):
-        table.add_column(f"x{column}", justify="right")
+        table.add_column(names[column], justify="right")
     if x.shape[1] > shown:
         table.add_column(f"… {x.shape[1] - shown} more", justify="center")
     table.add_column("label")
