@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 EXIT_OK = 0
 EXIT_FAILED = 1  # the run itself failed (NaN loss, crash)
@@ -59,3 +59,13 @@ def resolve_run(run: str, runs_root: Path | None) -> Path:
     raise UsageError(f"no run {run!r}: not a directory, and no run in {root} has that name")
 
 
+
+
+def load_experiment_data(experiment: Any) -> Any:
+    """The experiment's dataset split with its seed (as trained), or a one-line UsageError."""
+    from kerastui.core.data import DatasetError, experiment_dataset
+
+    try:
+        return experiment_dataset(experiment)
+    except DatasetError as error:
+        raise UsageError(str(error)) from None

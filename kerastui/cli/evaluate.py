@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kerastui.cli.common import EXIT_FAILED, EXIT_OK, UsageError, print_error, resolve_run
+from kerastui.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    load_experiment_data,
+    print_error,
+    resolve_run,
+)
 
 HELP = "re-evaluate a run's saved model on the test set"
 MAX_MISTAKES_SHOWN = 5
@@ -19,7 +26,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from kerastui.core.backend import BackendError, import_keras
-    from kerastui.core.data import DatasetError, load_dataset
     from kerastui.core.evaluate import evaluate_model
     from kerastui.core.runs import MODEL_FILE, RunWriter, load_run
 
@@ -36,10 +42,7 @@ def run(args: argparse.Namespace) -> int:
         keras = import_keras(experiment.backend)
     except BackendError as error:
         raise UsageError(str(error)) from None
-    try:
-        dataset = load_dataset(experiment.dataset, seed=experiment.seed)
-    except DatasetError as error:
-        raise UsageError(str(error)) from None
+    dataset = load_experiment_data(experiment)
     try:
         model = keras.saving.load_model(record.model_path)
     except Exception as error:  # a corrupt or incompatible file: say which and why, no traceback

@@ -19,7 +19,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from kerastui.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    load_experiment_data,
+)
 from kerastui.core.presets import PRESETS
 
 HELP = "train an experiment headless and write a run directory"
@@ -117,7 +123,6 @@ def _given(**values: Any) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     from kerastui.cli.progress import make_progress
     from kerastui.core.backend import BackendError, select_backend
-    from kerastui.core.data import DatasetError, load_dataset
     from kerastui.core.distribute import is_chief
     from kerastui.core.pipeline import RunInterrupted, run_experiment
     from kerastui.core.train import StopRequest
@@ -128,10 +133,7 @@ def run(args: argparse.Namespace) -> int:
         select_backend(experiment.backend)  # before anything imports keras
     except BackendError as error:
         raise UsageError(str(error)) from None
-    try:
-        dataset = load_dataset(experiment.dataset, seed=experiment.seed)
-    except DatasetError as error:
-        raise UsageError(str(error)) from None
+    dataset = load_experiment_data(experiment)
 
     run_dir = args.run_dir
     scratch = None

@@ -8,7 +8,9 @@ Nothing here imports TensorFlow or Keras.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from kerastui.core.datasets.base import Dataset, DatasetError, DatasetInfo, check_test_fraction
 from kerastui.core.datasets.csv_file import load_csv_file
@@ -77,6 +79,19 @@ def dataset_info(name_or_path: str) -> DatasetInfo:
 
 def load_dataset(name_or_path: str, *, seed: int = 0, test_fraction: float = 0.2) -> Dataset:
     """Load a built-in or a file. `seed` and `test_fraction` shape the held-out split where a set has no test part."""
+    return replace(_load(name_or_path, seed=seed, test_fraction=test_fraction), seed=seed)
+
+
+def experiment_dataset(experiment: Any) -> Dataset:
+    """The data an experiment trains and is evaluated on: its dataset, split with its seed.
+
+    Training (headless, Slurm or in the app), re-evaluation and the app's views of a saved run all
+    load data this way, so a run's test set is the same wherever it is looked at.
+    """
+    return load_dataset(experiment.dataset, seed=experiment.seed)
+
+
+def _load(name_or_path: str, *, seed: int, test_fraction: float) -> Dataset:
     check_test_fraction(test_fraction)
     name = builtin_name(name_or_path)
     if name in EMBEDDED_SETS:

@@ -166,15 +166,15 @@ class KerasTUI(App):
     def on_mount(self) -> None:
         self.sub_title = "loading TensorFlow…"
         self._check_terminal_size()
-        self._warm_up(self.experiment.dataset)
+        self._warm_up(self.experiment.dataset, self.experiment.seed)
 
     @work(thread=True, group="warm-up", exit_on_error=False)
-    def _warm_up(self, dataset_name: str) -> None:
+    def _warm_up(self, dataset_name: str, seed: int) -> None:
         """Load the experiment's dataset (seconds at most), then Keras (seconds), off the UI thread.
 
         One after the other, so two threads never import the same heavy packages at once.
         """
-        self._load_dataset_now(dataset_name, self._dataset_request)
+        self._load_dataset_now(dataset_name, seed, self._dataset_request)
         try:
             keras = self.keras_loader()
         except Exception as error:  # a broken install must not take the app down
@@ -208,20 +208,22 @@ class KerasTUI(App):
     # ---- dataset ---------------------------------------------------------------------------
 
     def watch_experiment(self, old: Experiment, new: Experiment) -> None:
-        if old.dataset != new.dataset:
+        # The seed splits sets without a test part: a run is trained and evaluated on the data as
+        # the headless `kerastui train` loads it (core.data.experiment_dataset), so it reloads too.
+        if (old.dataset, old.seed) != (new.dataset, new.seed):
             loaded = self.dataset
-            if loaded is None or loaded.name != new.dataset:
+            if loaded is None or (loaded.name, loaded.seed) != (new.dataset, new.seed):
                 self.dataset = None
                 self._dataset_request += 1
-                self._load_dataset(new.dataset, self._dataset_request)
+                self._load_dataset(new.dataset, new.seed, self._dataset_request)
 
     @work(thread=True, group="dataset", exclusive=True, exit_on_error=False)
-    def _load_dataset(self, name: str, request: int) -> None:
-        self._load_dataset_now(name, request)
+    def _load_dataset(self, name: str, seed: int, request: int) -> None:
+        self._load_dataset_now(name, seed, request)
 
-    def _load_dataset_now(self, name: str, request: int) -> None:
+    def _load_dataset_now(self, name: str, seed: int, request: int) -> None:
         try:
-            dataset = self.dataset_loader(name)
+            dataset = self.dataset_loader(name, seed=seed)
         except Exception as error:  # DatasetError mostly; anything else is shown the same way
             self._from_thread(self._dataset_failed, name, request, str(error))
             return

@@ -44,15 +44,16 @@ def runs_root(app: App) -> Path:
     return Path(root) if root is not None else default_runs_root()
 
 
-def load_dataset_for(app: App, name: str) -> Any:
-    """The dataset a run was trained on: the app's loaded one when it is that, else loaded (blocking)."""
+def load_dataset_for(app: App, experiment: Any) -> Any:
+    """The data a run was trained on (its dataset, split with its seed): the app's loaded one when
+    it is that, else loaded (blocking)."""
     current = getattr(app, "dataset", None)
-    if current is not None and getattr(current, "name", None) == name:
+    if current is not None and (current.name, current.seed) == (experiment.dataset, experiment.seed):
         return current
     loader = getattr(app, "dataset_loader", None)
     if loader is None:
         from kerastui.core.data import load_dataset as loader
-    return loader(name)
+    return loader(experiment.dataset, seed=experiment.seed)
 
 
 async def show_evaluation(app: App, outcome: Any, dataset: Any) -> None:

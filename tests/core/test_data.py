@@ -155,3 +155,17 @@ def test_tabular_sets_carry_their_feature_names_and_images_none():
     iris = load_dataset("iris")
     assert iris.feature_names[0] == "sepal length (cm)" and len(iris.feature_names) == iris.input_shape[0]
     assert load_dataset("digits").feature_names == ()
+
+
+def test_an_experiment_is_trained_and_evaluated_on_the_split_its_seed_makes():
+    from dataclasses import replace
+
+    from kerastui.core.data import experiment_dataset
+    from kerastui.core.spec import Experiment
+
+    first = experiment_dataset(replace(Experiment(), seed=7))
+    again = experiment_dataset(replace(Experiment(), seed=7))
+    other = experiment_dataset(replace(Experiment(), seed=8))
+    assert first.seed == again.seed == 7 and other.seed == 8
+    np.testing.assert_array_equal(first.x_test, again.x_test)
+    assert not np.array_equal(first.x_test, other.x_test)

@@ -444,3 +444,19 @@ async def test_c_in_a_training_dropdown_does_not_apply_the_cnn_preset(make_app):
         await pilot.press("enter", "c")  # the dropdown open
         await pilot.pause(0.1)
         assert app.experiment.name == "mlp" and app.experiment.layers == layers
+
+
+async def test_changing_the_seed_reloads_the_data_split_as_headless_training_would(make_app):
+    """A run started here must be evaluated later (kerastui evaluate, the runs screen) on the same test set."""
+    from kerastui.core.data import experiment_dataset
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=False)
+        assert app.dataset.seed == app.experiment.seed
+        form = app.screen.query_one(HyperparameterForm)
+        await pilot.press("f4")
+        await type_into(pilot, form.fields["seed"], "7")
+        assert app.experiment.seed == 7
+        await wait_until(pilot, lambda: app.dataset is not None and app.dataset.seed == 7, what="data split with seed 7")
+        np.testing.assert_array_equal(app.dataset.x_test, experiment_dataset(app.experiment).x_test)

@@ -54,6 +54,9 @@ class Dataset:
     title: str = ""
     # Column names of tabular data (a CSV header, sklearn's feature_names); empty for images.
     feature_names: tuple[str, ...] = ()
+    # The seed of the held-out split (sets without a test part are split with it): two loads with
+    # the same seed have the same test set, which is what a run is evaluated on.
+    seed: int = 0
 
     @property
     def num_classes(self) -> int:

@@ -203,14 +203,16 @@ class FollowScreen(TrainScreen):
             self.notify("The run's config.toml cannot be read, so its dataset is unknown.", severity="error")
             return
         self.notify(f"Loading {experiment.dataset} for the evaluation…", timeout=3)
-        self._load_and_show(outcome, experiment.dataset)
+        self._load_and_show(outcome, experiment)
 
     @work(thread=True, exit_on_error=False, group="run-dataset", exclusive=True)
-    def _load_and_show(self, outcome: Any, dataset_name: str) -> None:
+    def _load_and_show(self, outcome: Any, experiment: Any) -> None:
         try:
-            dataset = load_dataset_for(self.app, dataset_name)
+            dataset = load_dataset_for(self.app, experiment)
         except Exception as error:  # DatasetError mostly: the run's data is not here
-            self.app.call_from_thread(self.notify, f"Cannot load {dataset_name}: {error}", severity="error", timeout=15)
+            self.app.call_from_thread(
+                self.notify, f"Cannot load {experiment.dataset}: {error}", severity="error", timeout=15
+            )
             return
         self.app.call_from_thread(lambda: self.app.run_worker(show_evaluation(self.app, outcome, dataset), group="switch-mode"))
 
