@@ -20,6 +20,8 @@ def isolated_places(tmp_path, monkeypatch):
     monkeypatch.setenv("KERASTUI_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("KERASTUI_CONFIG", str(tmp_path / "kerastui-config.toml"))
     monkeypatch.delenv("SLURM_JOB_ID", raising=False)
+    # An app under test keeps no trainer process warm (a TensorFlow import each) unless a test asks.
+    monkeypatch.setenv("KERASTUI_WARM_TRAINER", "0")
 
 
 def slurm_cluster_problem() -> str | None:

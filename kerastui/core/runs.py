@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from kerastui.core import spec
 from kerastui.core.atomic import write_text_atomic
@@ -55,6 +55,9 @@ INFO_FILE = "info.json"
 RUN_FILES = (CONFIG_FILE, METRICS_FILE, MODEL_FILE, EVALUATION_FILE, STATUS_FILE, INFO_FILE)
 
 STATUSES = ("running", "finished", "stopped", "failed")
+# A local run waiting for a free slot in the app's run queue (kerastui.core.launcher).
+QUEUED = "queued"
+CANCELLED = "cancelled"
 # Status shown for a run whose file says "running" but whose process on this host is gone
 # (killed with SIGKILL, machine rebooted): it will never finish.
 INTERRUPTED = "interrupted"
@@ -242,6 +245,15 @@ class RunRecord:
     def name(self) -> str:
         return self.path.name
 
+    def absorb(self, events: list[TrainingEvent]) -> None:
+        """Append training events read since (by kerastui.core.follower); the status follows them."""
+        for event in events:
+            self.events.append(event)
+            if isinstance(event, TrainingStarted):
+                self.status = "running"
+            elif (status := final_status(event)) is not None:
+                self.status = status
+
     @property
     def epoch_events(self) -> list[EpochEnded]:
         return [e for e in self.events if isinstance(e, EpochEnded)]
@@ -414,14 +426,11 @@ def load_run(path: Path) -> RunRecord:
             errors.append(f"{INFO_FILE}: not valid JSON")
         info = {}
 
-    try:
-        status = (path / STATUS_FILE).read_text(encoding="utf-8").strip() or UNKNOWN
-    except OSError:
-        status = UNKNOWN
+    status = read_status(path)
     final = next((e for e in reversed(events) if final_status(e)), None)
     if final is not None and status in ("running", UNKNOWN):
         status = final_status(final) or status  # the event made it to disk, the status file did not
-    elif status == "running" and _process_gone(info):
+    elif status in ("running", QUEUED) and _process_gone(info):
         status = INTERRUPTED
 
     evaluation = None
@@ -450,16 +459,60 @@ def _load_evaluation(path: Path, errors: list[str]) -> Evaluation | None:
 
 def _process_gone(info: dict[str, Any]) -> bool:
     """True when the run was written by a process on this host that no longer exists."""
+    return process_alive_here(info) is False
+
+
+def process_alive_here(info: dict[str, Any]) -> bool | None:
+    """Whether the process named in info.json (pid, host) still runs; None when this host cannot tell
+    (another machine, a Slurm job, no pid). A zombie (ended, not yet reaped) counts as gone."""
     pid, host = info.get("pid"), info.get("host")
     if not isinstance(pid, int) or host != socket.gethostname() or info.get("slurm_job_id"):
-        return False  # another machine, or a batch job: cannot tell from here
+        return None
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return True
+        return False
     except OSError:
-        return False  # exists but belongs to someone else
-    return False
+        return True  # exists but belongs to someone else
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): kill(0) is all there is
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def writer_alive(run_dir: Path, info: dict[str, Any] | None = None) -> bool | None:
+    """Whether the process writing `run_dir` still runs (see process_alive_here)."""
+    return process_alive_here(info if info is not None else read_info(run_dir))
+
+
+def read_info(run_dir: Path) -> dict[str, Any]:
+    return _read_json(Path(run_dir) / INFO_FILE) or {}
+
+
+def read_status(run_dir: Path) -> str:
+    """The status file's word, or 'unknown' when it is missing or unreadable."""
+    try:
+        return (Path(run_dir) / STATUS_FILE).read_text(encoding="utf-8").strip() or UNKNOWN
+    except OSError:
+        return UNKNOWN
+
+
+def mark_interrupted(run_dir: Path, reason: str) -> str:
+    """Settle a run whose writer died without a final event (SIGKILL, the OOM killer) as
+    `interrupted`, so nothing says `running` for ever; returns the status now on disk."""
+    run_dir = Path(run_dir)
+    status = read_status(run_dir)
+    if status not in ("running", QUEUED, UNKNOWN):
+        return status
+    writer = RunWriter(run_dir)
+    try:
+        writer.set_status(INTERRUPTED)
+        ended = time.time()
+        writer.update_info(ended=_iso(ended), ended_time=ended, reason=reason)
+    except OSError:
+        return INTERRUPTED  # someone else's read-only run: report it without writing it
+    return INTERRUPTED
 
 
 def is_run_dir(path: Path) -> bool:
@@ -483,76 +536,3 @@ def list_runs(root: Path | None = None) -> list[RunRecord]:
     return records
 
 
-# ---- following -----------------------------------------------------------------------------
-
-
-def follow_metrics(
-    path: Path,
-    poll_interval: float = 0.2,
-    idle_timeout: float | None = None,
-    stop: threading.Event | None = None,
-) -> Iterator[TrainingEvent]:
-    """Yield the events of a metrics file from the start, then as they are appended.
-
-    `path` is a run directory or its metrics.jsonl. A file that does not exist yet is waited
-    for (a queued job); a last line without its newline is held back until the rest arrives.
-    Ends after a final event (finished/stopped/failed), when `stop` is set, or when nothing new
-    arrived for `idle_timeout` seconds (None: wait for ever).
-    """
-    path = Path(path)
-    file_path = path if path.suffix == ".jsonl" else path / METRICS_FILE
-    handle = None
-    buffer = b""
-    last_activity = time.monotonic()
-    try:
-        while True:
-            if stop is not None and stop.is_set():
-                return
-            if handle is None:
-                try:
-                    handle = open(file_path, "rb")
-                except FileNotFoundError:
-                    handle = None
-            if handle is not None:
-                if _was_truncated(handle, file_path):
-                    handle.seek(0)  # rewritten from scratch: read the new content from its start
-                    buffer = b""
-                chunk = handle.read()
-                if chunk:
-                    last_activity = time.monotonic()
-                    buffer += chunk
-                    *lines, buffer = buffer.split(b"\n")
-                    for line in lines:
-                        event = _parse_line(line)
-                        if event is None:
-                            continue
-                        yield event
-                        if final_status(event):
-                            return
-                    continue  # more may already be waiting: read again before sleeping
-            if idle_timeout is not None and time.monotonic() - last_activity >= idle_timeout:
-                return
-            if stop is not None:
-                stop.wait(poll_interval)
-            else:
-                time.sleep(poll_interval)
-    finally:
-        if handle is not None:
-            handle.close()
-
-
-def _was_truncated(handle: Any, file_path: Path) -> bool:
-    try:
-        return os.stat(file_path).st_size < handle.tell()
-    except OSError:
-        return False
-
-
-def _parse_line(line: bytes) -> TrainingEvent | None:
-    text = line.decode("utf-8", errors="replace").strip()
-    if not text:
-        return None
-    try:
-        return event_from_dict(json.loads(text))
-    except (ValueError, TypeError):
-        return None  # a corrupt line must not end the stream

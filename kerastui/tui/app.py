@@ -1,9 +1,13 @@
-"""The kerastui App: shared state, modes (build, train, evaluate), global keys and the Keras warm-up.
+"""The kerastui App: shared state, modes (build, train, evaluate, runs), global keys.
+
+The app never trains: ctrl+r hands the experiment to the injected launcher (by default
+kerastui.core.launcher.LocalLauncher: a child process per run, in its own session, queued for a
+free slot) and the train mode's run monitor follows the run directory it writes.
 
 The first frame must appear long before TensorFlow has finished importing (~5 s), so nothing heavy
-is imported here: Keras loads in a thread worker through the injected `keras_loader`, the dataset
-loader and the training pipeline are imported on first use, and the train/evaluate screens are
-imported when their mode is first opened.
+is imported here: Keras (only for the build screen's model summary) loads in a thread worker
+through the injected `keras_loader` once the build screen exists, the dataset loader is imported
+on first use, and the other screens are imported when their mode is first opened.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from textual import events, work
 from textual.app import App, SystemCommand
@@ -34,7 +38,7 @@ from kerastui.core.presets import (
 )
 from kerastui.core.spec import Experiment
 from kerastui.tui.screens.build import BuildScreen
-from kerastui.tui.screens.confirm import ConfirmScreen
+from kerastui.tui.screens.confirm import ConfirmScreen, QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
 from kerastui.tui.screens.path_dialog import PathDialog
 from kerastui.tui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
@@ -44,6 +48,30 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.pipeline import RunOutcome
 
 MODE_NAMES = ("build", "train", "evaluate", "runs")
+QUEUE_PUMP_INTERVAL = 1.0  # seconds between looks at the run queue (reap ended runs, start the next)
+
+
+class RunLauncher(Protocol):
+    """Starts and stops runs as processes of their own (kerastui.core.launcher.LocalLauncher)."""
+
+    queued: Any
+
+    @property
+    def active(self) -> list[Path]: ...
+
+    def launch(self, experiment: Experiment) -> Path: ...
+
+    def pump(self) -> Any: ...
+
+    def stop(self, run_dir: Path) -> str: ...
+
+    def warm_up(self, backend: str) -> None: ...
+
+    def shutdown(self, keep_running: bool = True) -> None: ...
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def load_dataset(name_or_path: str, **options: Any) -> Dataset:
@@ -51,13 +79,6 @@ def load_dataset(name_or_path: str, **options: Any) -> Dataset:
     from kerastui.core.data import load_dataset as real_load_dataset
 
     return real_load_dataset(name_or_path, **options)
-
-
-def run_experiment(*args: Any, **kwargs: Any) -> RunOutcome:
-    """`kerastui.core.pipeline.run_experiment`, imported on first use (it pulls in the whole engine)."""
-    from kerastui.core.pipeline import run_experiment as real_run_experiment
-
-    return real_run_experiment(*args, **kwargs)
 
 
 def default_experiment() -> Experiment:
@@ -100,15 +121,26 @@ class KerasTUI(App):
         experiment: Experiment | None = None,
         runs_root: Path | None = None,
         dataset_loader: Callable[..., Dataset] = load_dataset,
-        run_experiment: Callable[..., RunOutcome] = run_experiment,
+        launcher: RunLauncher | None = None,
         keras_loader: Callable[[], Any] = import_keras,
+        load_design_eagerly: bool = True,
     ) -> None:
         super().__init__()
         self.set_reactive(KerasTUI.experiment, experiment or default_experiment())
         self.runs_root = runs_root
         self.dataset_loader = dataset_loader
-        self.run_experiment = run_experiment
+        if launcher is None:
+            from kerastui.core.launcher import LocalLauncher
+
+            launcher = LocalLauncher(runs_root=runs_root)
+        self.launcher = launcher
         self.keras_loader = keras_loader
+        self._keras_requested = False
+        # False for a watcher: the dataset and Keras load only once the build screen is opened.
+        self._load_design_eagerly = load_design_eagerly
+        self._dataset_requested = False
+        # How quitting left the runs: kept training in the background, or stopped.
+        self.keep_runs_on_exit = True
         self.keras_backend = ""
         self.keras_module: Any = None
         self.last_outcome: RunOutcome | None = None
@@ -127,10 +159,12 @@ class KerasTUI(App):
         # Imported here: the train/evaluate screens pull in plotting libraries not needed to paint.
         if mode == "build":
             screen: Screen = BuildScreen()
+            self._request_dataset()
+            self._request_keras()  # its model summary is the one thing here that needs Keras
         elif mode == "train":
-            from kerastui.tui.screens.train import TrainScreen
+            from kerastui.tui.screens.monitor import RunMonitor
 
-            screen = TrainScreen()
+            screen = RunMonitor()
         elif mode == "runs":
             from kerastui.tui.screens.runs import RunsScreen
 
@@ -148,8 +182,8 @@ class KerasTUI(App):
 
     @property
     def is_training(self) -> bool:
-        screen = self._screens.get("train")
-        return bool(screen is not None and getattr(screen, "is_training", False))
+        """True while a run this app launched trains or waits for a slot."""
+        return bool(self.launcher.active)
 
     async def _switch_then(self, mode: str, then: Callable[[Screen], None] | None = None) -> None:
         await self.switch_mode(mode)
@@ -164,17 +198,27 @@ class KerasTUI(App):
     # ---- start-up --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.sub_title = "loading TensorFlow…"
         self._check_terminal_size()
-        self._warm_up(self.experiment.dataset, self.experiment.seed)
+        if self._load_design_eagerly:
+            self._request_dataset()
+        # A trainer process with Keras imported waits for ctrl+r; the queue starts runs as slots free.
+        self.launcher.warm_up(self.experiment.backend)
+        self.set_interval(QUEUE_PUMP_INTERVAL, self.launcher.pump)
+
+    def _request_dataset(self) -> None:
+        if not self._dataset_requested:
+            self._dataset_requested = True
+            self._load_dataset(self.experiment.dataset, self.experiment.seed, self._dataset_request)
+
+    def _request_keras(self) -> None:
+        if not self._keras_requested:
+            self._keras_requested = True
+            self.sub_title = "loading Keras for the model summary…"
+            self._load_keras()
 
     @work(thread=True, group="warm-up", exit_on_error=False)
-    def _warm_up(self, dataset_name: str, seed: int) -> None:
-        """Load the experiment's dataset (seconds at most), then Keras (seconds), off the UI thread.
-
-        One after the other, so two threads never import the same heavy packages at once.
-        """
-        self._load_dataset_now(dataset_name, seed, self._dataset_request)
+    def _load_keras(self) -> None:
+        """Import Keras off the UI thread (seconds), for the build screen's summary only."""
         try:
             keras = self.keras_loader()
         except Exception as error:  # a broken install must not take the app down
@@ -196,13 +240,10 @@ class KerasTUI(App):
             self.keras_backend = "unknown backend"
         self.keras_ready = True
         self.sub_title = f"Keras ready ({self.keras_backend})"
-        if self._training_pending:
-            self.start_training()
 
     def _keras_failed(self, message: str) -> None:
         self.keras_error = message
         self.sub_title = "Keras failed to load"
-        self._training_pending = False
         self.notify(f"Keras could not be imported: {message}", title="Keras", severity="error", timeout=30)
 
     # ---- dataset ---------------------------------------------------------------------------
@@ -210,7 +251,9 @@ class KerasTUI(App):
     def watch_experiment(self, old: Experiment, new: Experiment) -> None:
         # The seed splits sets without a test part: a run is trained and evaluated on the data as
         # the headless `kerastui train` loads it (core.data.experiment_dataset), so it reloads too.
-        if (old.dataset, old.seed) != (new.dataset, new.seed):
+        if old.backend != new.backend:
+            self.launcher.warm_up(new.backend)  # the next run gets the backend chosen, no restart
+        if (old.dataset, old.seed) != (new.dataset, new.seed) and self._dataset_requested:
             loaded = self.dataset
             if loaded is None or (loaded.name, loaded.seed) != (new.dataset, new.seed):
                 self.dataset = None
@@ -334,14 +377,12 @@ class KerasTUI(App):
     # ---- training and evaluation --------------------------------------------------------------
 
     def start_training(self, guard: bool = True) -> None:
-        """Validate the design, wait for Keras and the data if needed, then train on the train screen.
+        """Validate the design, wait for the data if needed, then launch the run and show its monitor.
 
+        The run is its own process (the launcher's); while others train it waits for a free slot.
         With `guard`, a long run on what looks like a login node asks first (train here / Slurm / cancel).
         """
         self._training_pending = False
-        if self.is_training:
-            self.notify("A run is already training; stop it first (s on the train screen).", severity="warning")
-            return
         refused = self.invalid_fields()
         if refused:
             self.notify(self._refused_message(refused), title="Cannot train yet", severity="error", timeout=15)
@@ -359,27 +400,38 @@ class KerasTUI(App):
         if self.preview_error:
             self.notify(self.preview_error, title="The layers do not fit together", severity="error", timeout=15)
             return
-        if self.keras_error:
-            self.notify(f"Keras is not available: {self.keras_error}", severity="error", timeout=15)
-            return
         if self.dataset_error:
             self.notify(self.dataset_error, title="Cannot train: dataset", severity="error", timeout=15)
             return
-        waiting = [what for what, ready in (("TensorFlow", self.keras_ready), ("the dataset", self.dataset is not None)) if not ready]
-        if waiting:
+        if self.dataset is None:
+            # Its shape and classes are what the experiment is checked against.
+            self._request_dataset()
             self._training_pending = True
-            self.notify(f"Training starts as soon as {' and '.join(waiting)} finished loading…", title="Waiting")
+            self.notify("Training starts as soon as the dataset finished loading…", title="Waiting")
             return
         if guard:
             from kerastui.tui.screens.submit import ask_before_local_training
 
             if ask_before_local_training(self, lambda: self.start_training(guard=False)):
                 return
-        experiment, dataset = self.experiment, self.dataset
-        self.run_worker(
-            self._switch_then("train", lambda screen: screen.start_run(experiment, dataset)),
-            group="switch-mode",
-        )
+        busy = len(self.launcher.active)
+        try:
+            run_dir = self.launcher.launch(self.experiment)
+        except (OSError, ValueError) as error:
+            self.notify(f"Cannot create the run directory: {error}", title="Cannot train", severity="error", timeout=15)
+            return
+        if busy:
+            self.notify(f"{run_dir.name} is queued behind {plural(busy, 'run')}; it starts when a slot is free.",
+                        title="Queued", timeout=6)
+        self.follow_run(run_dir)
+
+    def on_run_evaluated(self, message: Any) -> None:
+        """A followed run saved its evaluation: it is what the evaluate mode shows next (e)."""
+        self.last_outcome = message.outcome
+
+    def follow_run(self, run_dir: Path) -> None:
+        """Show `run_dir` on the train mode's run monitor."""
+        self.run_worker(self._switch_then("train", lambda screen: screen.watch_run(run_dir)), group="switch-mode")
 
     @property
     def can_preview(self) -> bool:
@@ -388,7 +440,7 @@ class KerasTUI(App):
 
     @property
     def training_pending(self) -> bool:
-        """True while a requested run waits for Keras or the dataset."""
+        """True while a requested run waits for the dataset."""
         return self._training_pending
 
     def show_evaluation(self, outcome: RunOutcome) -> None:
@@ -481,26 +533,21 @@ class KerasTUI(App):
             self.push_screen(HelpScreen())
 
     def action_request_quit(self) -> None:
-        if not self.is_training:
+        active = self.launcher.active
+        if not active:
             self.exit()
             return
 
-        def answered(stop: bool | None) -> None:
-            if stop:
-                screen = self._screens.get("train")
-                if screen is not None:
-                    screen.action_stop()
+        def answered(choice: str | None) -> None:
+            if choice in ("keep", "stop"):
+                self.keep_runs_on_exit = choice == "keep"
                 self.exit()
 
-        self.push_screen(
-            ConfirmScreen(
-                "Training is running. Stop it and quit?\n"
-                "The run stops after the current batch; finished epochs stay in its run directory.",
-                yes="Stop and quit",
-                no="Keep training",
-            ),
-            answered,
-        )
+        self.push_screen(QuitWhileTrainingScreen(len(active), len(self.launcher.queued)), answered)
+
+    def on_unmount(self) -> None:
+        # Runs already training go on in their own sessions unless the user chose to stop them.
+        self.launcher.shutdown(keep_running=self.keep_runs_on_exit)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield SystemCommand("Train", "Validate the experiment and start training it", self.start_training)

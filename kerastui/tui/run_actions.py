@@ -32,6 +32,13 @@ class SlurmClient:
     calls: list[tuple[str, Any]] = field(default_factory=list)
 
 
+def outcome_from_record(record: Any) -> Any:
+    """A RunOutcome for a run directory read from disk (what the evaluate screen shows)."""
+    from kerastui.core.pipeline import RunOutcome
+
+    return RunOutcome(run_dir=record.path, status=record.status, result=None, evaluation=record.evaluation, reason=record.reason)
+
+
 def slurm_client(app: App) -> SlurmClient:
     client = getattr(app, "slurm_client", None)
     return client if client is not None else SlurmClient()

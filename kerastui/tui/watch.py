@@ -1,20 +1,23 @@
-"""`kerastui watch RUN_DIR` on a terminal: the app opened on the follow view of that run.
+"""`kerastui watch RUN_DIR` on a terminal: the app opened on the run monitor of that run.
 
 The runs screen is underneath (escape shows every run), and the run's own experiment is the
 app's design, so its dataset is the one loaded for the evaluation and b shows how it was built.
+A watcher is cheap: it starts no trainer process and imports Keras only if b is pressed (the
+model summary), so following a run on a login node costs little CPU and memory.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from kerastui.core.launcher import LocalLauncher
 from kerastui.core.runs import load_run
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.follow import DEFAULT_QUIET_AFTER
 
 
 class WatchApp(KerasTUI):
-    """KerasTUI starting on the runs screen with the follow view of one run on top."""
+    """KerasTUI starting on the runs screen with the monitor of one run on top."""
 
     DEFAULT_MODE = "runs"
 
@@ -26,15 +29,17 @@ class WatchApp(KerasTUI):
         if kwargs.get("runs_root") is None:
             # A run's directory lives in its runs root: list its siblings underneath.
             kwargs["runs_root"] = run_dir.resolve().parent
+        kwargs.setdefault("launcher", LocalLauncher(runs_root=kwargs["runs_root"], keep_warm=False))
+        kwargs.setdefault("load_design_eagerly", False)
         super().__init__(**kwargs)
         self.watch_dir = run_dir
         self.quiet_after = quiet_after
 
     def on_mount(self) -> None:
-        # KerasTUI.on_mount runs too (Textual calls each class's handler): warm-up and size check.
-        from kerastui.tui.screens.follow_run import FollowScreen
+        # KerasTUI.on_mount runs too (Textual calls each class's handler): data and size check.
+        from kerastui.tui.screens.monitor import RunMonitor
 
-        self.call_after_refresh(self.push_screen, FollowScreen(self.watch_dir, quiet_after=self.quiet_after))
+        self.call_after_refresh(self.push_screen, RunMonitor(self.watch_dir, closable=True, quiet_after=self.quiet_after))
 
 
 def watch_in_app(run_dir: Path, runs_root: Path | None = None, quiet_after: float = DEFAULT_QUIET_AFTER) -> int:

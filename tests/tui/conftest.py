@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 # UI-B's scripted fakes (tests/tui/fakes.py); pytest puts this folder on sys.path.
-from fakes import FakeRunExperiment, fake_keras_loader
+from fakes import FakeLauncher, FakeRunExperiment, fake_keras_loader
 
 from kerastui.tui.app import KerasTUI
 
@@ -20,8 +20,13 @@ def fake_run() -> FakeRunExperiment:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path, fake_run: FakeRunExperiment) -> Callable[..., KerasTUI]:
-    """KerasTUI with runs under tmp_path, the scripted run_experiment and an instant stand-in Keras.
+def fake_launcher(tmp_path: Path, fake_run: FakeRunExperiment) -> FakeLauncher:
+    return FakeLauncher(fake_run, tmp_path / "runs")
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, fake_launcher: FakeLauncher) -> Callable[..., KerasTUI]:
+    """KerasTUI with runs under tmp_path, the scripted trainer's launcher and an instant stand-in Keras.
 
     Pass keras_loader=import_keras for tests that need the real Keras (model summaries).
     """
@@ -29,7 +34,7 @@ def make_app(tmp_path: Path, fake_run: FakeRunExperiment) -> Callable[..., Keras
     def make(**overrides: Any) -> KerasTUI:
         options: dict[str, Any] = {
             "runs_root": tmp_path / "runs",
-            "run_experiment": fake_run,
+            "launcher": fake_launcher,
             "keras_loader": fake_keras_loader,
         }
         options.update(overrides)

@@ -97,11 +97,16 @@ class FakeRunExperiment:
         batch_event_interval: float = 0.1,
         trainer_factory: Any = None,
         run_name: str | None = None,
+        run_dir: Path | None = None,
     ):
         from kerastui.core.pipeline import RunOutcome
+        from kerastui.core.runs import RunWriter
 
         self.calls.append({"experiment": experiment, "dataset": dataset, "runs_root": runs_root, "run_name": run_name})
-        writer = self._create_writer(experiment, runs_root, run_name)
+        if run_dir is not None:
+            writer = RunWriter.open(run_dir, experiment)
+        else:
+            writer = self._create_writer(experiment, runs_root, run_name)
         all_listeners: list[Listener] = ([writer] if writer is not None else []) + list(listeners)
         run_dir = writer.path if writer is not None else Path(runs_root or ".") / "fake-run"
 
@@ -199,6 +204,63 @@ class FakeRunExperiment:
             for name, value in event.metrics.items():
                 history.setdefault(name, []).append(value)
         return TrainResult(status=status, model=None, history=history, epochs_done=final.epochs_done, reason=final.reason)
+
+
+class FakeLauncher:
+    """The app's launcher with the scripted trainer in a thread of the test process, instead of a
+    child process: it prepares and writes a real run directory (as the real launcher's child does)
+    that the app follows like any other, and `stop` sets the run's stop event (the child's SIGINT).
+    Its pid is the test's, so the run counts as alive while the thread trains."""
+
+    def __init__(self, fake_run: FakeRunExperiment, runs_root: Path, slots: int = 8) -> None:
+        self.fake_run = fake_run
+        self.runs_root = runs_root
+        self.slots = slots
+        self.queued: list[Path] = []
+        self.threads: dict[Path, threading.Thread] = {}
+        self.stops: dict[Path, threading.Event] = {}
+        self.launched: list[Path] = []
+        self.backends: list[str] = []
+        self.shutdowns: list[bool] = []
+
+    @property
+    def active(self) -> list[Path]:
+        return [path for path, thread in self.threads.items() if thread.is_alive()]
+
+    def launch(self, experiment: Experiment) -> Path:
+        from kerastui.core.launcher import prepare_local_run
+
+        run_dir = prepare_local_run(experiment, self.runs_root)
+        stop = self.stops[run_dir] = threading.Event()
+
+        def train() -> None:
+            from kerastui.core.data import experiment_dataset
+
+            self.fake_run(experiment, experiment_dataset(experiment), run_dir=run_dir, stop_event=stop)
+
+        thread = self.threads[run_dir] = threading.Thread(target=train, daemon=True)
+        self.launched.append(run_dir)
+        thread.start()
+        return run_dir
+
+    def pump(self) -> list[Path]:
+        return []
+
+    def stop(self, run_dir: Path) -> str:
+        stop = self.stops.get(Path(run_dir))
+        if stop is None or not self.threads[Path(run_dir)].is_alive():
+            return "not running"
+        stop.set()
+        return "stopping"
+
+    def warm_up(self, backend: str) -> None:
+        self.backends.append(backend)
+
+    def shutdown(self, keep_running: bool = True) -> None:
+        self.shutdowns.append(keep_running)
+        if not keep_running:
+            for run_dir in self.active:
+                self.stop(run_dir)
 
 
 # ---- helpers shared by the UI tests -------------------------------------------------------------

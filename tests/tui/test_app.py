@@ -5,13 +5,13 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from fakes import FakeRunExperiment, fake_keras_loader, wait_until
+from fakes import FakeLauncher, FakeRunExperiment, fake_keras_loader, wait_until
 from textual.widgets import Input, Static, TabbedContent
 
 from kerastui.core import spec
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.screens.build import BuildScreen
-from kerastui.tui.screens.confirm import ConfirmScreen
+from kerastui.tui.screens.confirm import ConfirmScreen, QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
 from kerastui.tui.screens.path_dialog import PathDialog
 from kerastui.tui.screens.too_small import TooSmallScreen
@@ -36,7 +36,7 @@ async def test_starts_on_the_build_screen_with_the_digits_mlp(make_app):
         assert "digits 8x8x1 → 10 classes" in status_text(app)
 
 
-async def test_app_answers_keys_while_keras_is_still_importing(make_app, fake_run):
+async def test_app_answers_keys_and_trains_while_keras_is_still_importing(make_app, fake_launcher):
     release = threading.Event()
     loader_called = threading.Event()
 
@@ -49,8 +49,8 @@ async def test_app_answers_keys_while_keras_is_still_importing(make_app, fake_ru
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, loader_called.is_set, what="the Keras import to start")
         assert not app.keras_ready
-        assert "loading TensorFlow" in app.sub_title
-        assert "loading TensorFlow" in status_text(app)
+        assert "loading Keras" in app.sub_title
+        assert "loading Keras for the summary" in status_text(app)
 
         # The UI responds: tabs switch, layers are added, the summary says what it waits for.
         await pilot.press("f3")
@@ -63,20 +63,21 @@ async def test_app_answers_keys_while_keras_is_still_importing(make_app, fake_ru
         summary = app.screen.query_one(ModelSummary)
         assert summary.state == "waiting" and "waiting for TensorFlow" in summary.text
 
-        # Training is requested now and starts by itself once Keras is there.
+        # Training does not wait for the app's Keras: the run is a process of its own.
         await wait_until(pilot, lambda: app.dataset is not None, what="dataset")
         await pilot.press("ctrl+r")
-        assert app.training_pending and not fake_run.calls
-        assert "training starts when loaded" in status_text(app)
+        await wait_until(pilot, lambda: len(fake_launcher.launched) == 1, what="the run to be launched")
+        assert not app.keras_ready
+        assert app.current_mode == "train"
+        run_dir = fake_launcher.launched[0]
+        from kerastui.core import spec
+
+        assert spec.load(run_dir / "config.toml") == app.experiment
         release.set()
         await wait_until(pilot, lambda: app.keras_ready, what="keras")
-        await wait_until(pilot, lambda: len(fake_run.calls) == 1, what="the pending run to start")
-        assert app.current_mode == "train"
-        assert fake_run.calls[0]["experiment"] == app.experiment
-        assert fake_run.calls[0]["dataset"] is app.dataset
 
 
-async def test_keras_import_failure_is_shown_not_fatal(make_app):
+async def test_keras_import_failure_is_shown_not_fatal(make_app, fake_launcher):
     def broken():
         raise ImportError("No module named 'tensorflow'")
 
@@ -85,8 +86,7 @@ async def test_keras_import_failure_is_shown_not_fatal(make_app):
         await wait_until(pilot, lambda: bool(app.keras_error), what="keras error")
         assert "tensorflow" in app.keras_error
         assert "Keras failed" in status_text(app)
-        await pilot.press("ctrl+r")
-        assert app.current_mode == "build"
+        assert app.is_running
 
 
 async def test_start_training_refuses_an_invalid_experiment(make_app, fake_run):
@@ -160,22 +160,23 @@ async def test_palette_offers_the_main_actions(make_app):
 
 async def test_quit_asks_while_training_and_stops_the_run(make_app, tmp_path):
     fake = FakeRunExperiment(steps=3, pause_at=(0, 1))
-    app = make_app(run_experiment=fake)
+    app = make_app(launcher=FakeLauncher(fake, tmp_path / 'runs'))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="warm-up")
         app.start_training()
         await wait_until(pilot, fake.paused.is_set, what="training to be under way")
         assert app.is_training
         await pilot.press("ctrl+q")
-        assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("n")
-        assert not isinstance(app.screen, ConfirmScreen) and app.is_running
+        assert isinstance(app.screen, QuitWhileTrainingScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, QuitWhileTrainingScreen) and app.is_running
         await pilot.press("ctrl+q")
-        await pilot.press("y")
+        await pilot.press("s")
         await pilot.pause(0.2)
         assert not app.is_running
     fake.resume.set()
-    assert fake.outcome is None or fake.outcome.status == "stopped"
+    app.launcher.threads[app.launcher.launched[0]].join(5)
+    assert fake.outcome.status == "stopped"
 
 
 async def test_ctrl_q_quits_at_once_when_idle(make_app):

@@ -15,10 +15,9 @@ from kerastui.tui.app import KerasTUI
 from kerastui.tui.run_actions import SlurmClient
 from kerastui.tui.screens.compare import CompareScreen
 from kerastui.tui.screens.evaluate import EvaluateScreen
-from kerastui.tui.screens.follow_run import FollowScreen
+from kerastui.tui.screens.monitor import RunMonitor
 from kerastui.tui.screens.runs import RunsScreen
 from kerastui.tui.screens.submit import SubmitScreen
-from kerastui.tui.screens.train import TrainScreen
 from kerastui.tui.widgets.run_compare_chart import RunCompareChart
 
 
@@ -33,12 +32,13 @@ async def test_local_run_then_slurm_job_watched_evaluated_and_compared(tmp_path,
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, timeout=180, what="Keras and digits")
 
-        # 1. A local run, by keys.
+        # 1. A local run, by keys: its own process, followed by the run monitor.
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen), timeout=30, what="train screen")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.run_dir is not None,
+                         timeout=30, what="train screen")
         local = app.screen
         await wait_until(pilot, lambda: local.phase == "finished", timeout=180, what="the local run")
-        local_dir = local.outcome.run_dir
+        local_dir = local.run_dir
 
         # 2. The same design submitted to Slurm from the build screen.
         await pilot.press("b")
@@ -50,11 +50,12 @@ async def test_local_run_then_slurm_job_watched_evaluated_and_compared(tmp_path,
         await pilot.press("ctrl+r")
 
         # 3. Watched live to the end.
-        await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen), timeout=60, what="follow view")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen is not local,
+                         timeout=60, what="follow view")
         follow = app.screen
         job_dir = follow.run_dir
         assert load_run(job_dir).slurm_job_id == follow.job_id
-        await wait_until(pilot, lambda: follow.phase in ("finished", "failed", "gone"), timeout=300, what="the job")
+        await wait_until(pilot, lambda: follow.phase in ("finished", "failed", "interrupted", "cancelled"), timeout=300, what="the job")
         assert follow.phase == "finished", follow.status_text()
         job_record = load_run(job_dir)
         assert follow.loss_chart.series("loss") == job_record.metrics_history["loss"]

@@ -1,4 +1,5 @@
-"""The whole path by keys with real Keras: build -> train (digits, tiny MLP, 2 epochs) -> evaluate."""
+"""The whole path by keys with real Keras: build -> train (digits, tiny MLP, 2 epochs, in a child
+process the app launches and follows) -> evaluate."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from kerastui.core.events import EpochEnded
 from kerastui.core.runs import load_run
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.screens.evaluate import EvaluateScreen
-from kerastui.tui.screens.train import TrainScreen
+from kerastui.tui.screens.monitor import RunMonitor
 from kerastui.tui.widgets.confusion_table import ConfusionTable
 from kerastui.tui.widgets.misclassified_browser import MisclassifiedBrowser
 from kerastui.tui.widgets.training_progress import TrainingProgress
@@ -26,14 +27,15 @@ async def test_build_train_evaluate_with_real_keras(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, timeout=180, what="TensorFlow and digits")
         await pilot.press("ctrl+r")  # the build screen's train key
-        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen), timeout=30, what="train screen")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.run_dir is not None, timeout=30, what="train screen")
         screen = app.screen
         await wait_until(pilot, lambda: screen.phase == "finished", timeout=300, what="training and evaluation")
         await pilot.pause(0.3)
 
-        outcome = screen.outcome
-        run_dir = outcome.run_dir
-        assert run_dir.parent == runs_root
+        run_dir = screen.run_dir
+        assert run_dir.parent == runs_root.resolve()
+        info = json.loads((run_dir / "info.json").read_text())
+        assert info["pid"] != __import__("os").getpid(), "trained in a process of its own"
         for name in ("config.toml", "metrics.jsonl", "model.keras", "evaluation.json", "status"):
             assert (run_dir / name).is_file(), name
         assert (run_dir / "status").read_text().strip() == "finished"

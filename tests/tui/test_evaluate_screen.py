@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 from fakes import (
+    FakeLauncher,
     FakeRunExperiment,
     fake_keras_loader,
     made_up_probabilities,
@@ -45,7 +46,7 @@ def make_app(tmp_path: Path, dataset: str = "digits", **experiment) -> KerasTUI:
     return KerasTUI(
         experiment=tiny_experiment(dataset=dataset, **experiment),
         runs_root=tmp_path / "runs",
-        run_experiment=FakeRunExperiment(),
+        launcher=FakeLauncher(FakeRunExperiment(), tmp_path / 'runs'),
         keras_loader=fake_keras_loader,
     )
 
@@ -191,7 +192,7 @@ async def test_evaluate_screen_without_a_run_says_what_to_do(tmp_path):
 
 async def test_app_renders_train_and_evaluate_at_80x24(tmp_path):
     fake = FakeRunExperiment(steps=3)
-    app = KerasTUI(experiment=tiny_experiment(epochs=2), runs_root=tmp_path / "runs", run_experiment=fake, keras_loader=fake_keras_loader)
+    app = KerasTUI(experiment=tiny_experiment(epochs=2), runs_root=tmp_path / "runs", launcher=FakeLauncher(fake, tmp_path / 'runs'), keras_loader=fake_keras_loader)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="ready")
         app.start_training()
@@ -209,7 +210,7 @@ async def test_app_renders_train_and_evaluate_at_80x24(tmp_path):
 
 async def test_global_e_after_a_run_shows_that_run(tmp_path):
     fake = FakeRunExperiment(steps=2)
-    app = KerasTUI(experiment=tiny_experiment(epochs=1), runs_root=tmp_path / "runs", run_experiment=fake, keras_loader=fake_keras_loader)
+    app = KerasTUI(experiment=tiny_experiment(epochs=1), runs_root=tmp_path / "runs", launcher=FakeLauncher(fake, tmp_path / 'runs'), keras_loader=fake_keras_loader)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="ready")
         app.start_training()
@@ -219,7 +220,7 @@ async def test_global_e_after_a_run_shows_that_run(tmp_path):
         app.action_switch_to("evaluate")  # the global evaluate key, whichever widget has focus
         await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), what="evaluate screen")
         await pilot.pause()
-        assert app.screen.outcome is fake.outcome
+        assert app.screen.outcome.evaluation.test_accuracy == fake.outcome.evaluation.test_accuracy
         assert app.screen.query_one(ConfusionTable).displayed_counts() == sklearn_confusion(app.dataset).tolist()
 
 

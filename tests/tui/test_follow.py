@@ -1,4 +1,4 @@
-"""Following a run another process writes: the follower thread, and the follow view by keys."""
+"""Following a run another process writes: the core follower, and the run monitor by keys."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from run_dirs import SlowWriter, make_run, scripted_events
 
 from kerastui.core.data import load_dataset
 from kerastui.core.events import EpochEnded, TrainingFinished
+from kerastui.core.follower import JobStateChanged, RunEnded, RunFollower, RunQuiet, WriterGone, is_training_event
 from kerastui.core.runs import RunWriter
 from kerastui.core.slurm import JobState
 from kerastui.tui.app import KerasTUI
-from kerastui.tui.follow import FollowQuiet, JobStateChanged, follow_run_dir, poll_job
+from kerastui.tui.follow import RunLifecycle, follow_into
 from kerastui.tui.messages import TrainingBatch, TrainingUpdate
 from kerastui.tui.run_actions import SlurmClient
 from kerastui.tui.screens.evaluate import EvaluateScreen
-from kerastui.tui.screens.follow_run import FollowScreen
+from kerastui.tui.screens.monitor import RunMonitor
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,10 @@ class Collector:
     def events(self) -> list:
         return [m.event for m in self.messages if isinstance(m, (TrainingBatch, TrainingUpdate))]
 
+    @property
+    def lifecycle(self) -> list:
+        return [m.event for m in self.messages if isinstance(m, RunLifecycle)]
+
 
 def new_run_dir(tmp_path: Path, epochs: int = 3) -> Path:
     return RunWriter.create(tiny_experiment(epochs=epochs), root=tmp_path / "runs", name="remote").path
@@ -51,18 +56,16 @@ def test_follower_posts_every_event_in_order_despite_partial_lines(tmp_path, dig
     writer = SlowWriter(run_dir, events, delay=0.01, dataset=digits)
     target = Collector()
     writer.start()
-    result = follow_run_dir(target, run_dir, stop=threading.Event(), quiet_after=10, poll_interval=0.005)
+    ended = follow_into(target, RunFollower(run_dir, quiet_after=10), threading.Event())
     writer.join(5)
 
     assert writer.partial_lines_seen == len(events)
     assert [type(e) for e in target.events] == [type(e) for e in events]
     assert [e.metrics for e in target.events if isinstance(e, EpochEnded)] == [e.metrics for e in events if isinstance(e, EpochEnded)]
-    assert result.ended == "finished" and result.events_seen == len(events)
-    assert result.has_evaluation
-    assert result.outcome.run_dir == run_dir and result.outcome.status == "finished"
+    assert ended == RunEnded("finished", True, "completed") and target.lifecycle == [ended]
 
 
-def test_follower_from_the_middle_of_a_run_then_quiet_then_resumes(tmp_path):
+def test_follower_keeps_its_offset_across_a_quiet_spell(tmp_path):
     """Start reading when two epochs are already on disk; the writer pauses (quiet), then finishes."""
     run_dir = new_run_dir(tmp_path)
     events = scripted_events(3)
@@ -71,60 +74,76 @@ def test_follower_from_the_middle_of_a_run_then_quiet_then_resumes(tmp_path):
     for event in events[:first_part]:
         writer(event)
     writer.close()
-    resume = threading.Event()
-    target = Collector()
-    rest = SlowWriter(run_dir, events[first_part:], delay=0.005, hold=resume, hold_after=0)
-    rest.start()
-    stop = threading.Event()
-    thread_result = {}
-    follower = threading.Thread(target=lambda: thread_result.setdefault(
-        "r", follow_run_dir(target, run_dir, stop=stop, quiet_after=0.2, poll_interval=0.01, evaluation_wait=0.1)))
-    follower.start()
-    deadline = threading.Event()
-    for _ in range(300):
-        if any(isinstance(m, FollowQuiet) for m in target.messages):
-            break
-        deadline.wait(0.01)
-    quiet = [m for m in target.messages if isinstance(m, FollowQuiet)]
-    assert quiet and quiet[0].events_seen == first_part and quiet[0].status == "running"
-    assert quiet[0].seconds >= 0.2
-    assert len(target.events) == first_part
-    resume.set()
-    follower.join(10)
-    assert not follower.is_alive()
-    # Re-reading after the quiet spell must not post the first part twice.
-    assert len(target.events) == len(events)
-    assert isinstance(target.events[-1], TrainingFinished)
-    assert len([m for m in target.messages if isinstance(m, FollowQuiet)]) == 1, "one notice per quiet spell"
-    assert thread_result["r"].ended == "finished"
+    follower = RunFollower(run_dir, quiet_after=0.2, evaluation_wait=0.1)
+    seen = follower.poll()
+    assert len(seen) == first_part
+    read_so_far = follower._read.offset
+    threading.Event().wait(0.25)
+    quiet = follower.poll()
+    assert quiet == [RunQuiet(quiet[0].seconds, "running", first_part)] and quiet[0].seconds >= 0.2
+    assert follower.poll() == [], "one notice per quiet spell"
+    rest = RunWriter(run_dir)
+    for event in events[first_part:]:
+        rest(event)
+    rest.close()
+    more = follower.poll()
+    # Only what was appended: the first part is not read (nor posted) twice.
+    assert [e for e in more if is_training_event(e)] == events[first_part:]
+    assert follower._read.offset > read_so_far and follower.events_seen == len(events)
+    assert isinstance(follower.final_event, TrainingFinished)
 
 
-def test_follower_of_a_run_that_never_starts_ends_when_the_job_is_gone(tmp_path):
-    run_dir = tmp_path / "runs" / "queued"   # not even created yet
-    target = Collector()
-    gone = threading.Event()
-    stop = threading.Event()
-    thread = threading.Thread(target=lambda: target.messages.append(
-        follow_run_dir(target, run_dir, stop=stop, quiet_after=0.1, should_end=gone.is_set, poll_interval=0.01)))
-    thread.start()
-    threading.Event().wait(0.3)
-    assert thread.is_alive(), "a quiet run is watched on, not given up"
-    quiet = [m for m in target.messages if isinstance(m, FollowQuiet)]
-    assert quiet and quiet[0].events_seen == 0 and quiet[0].status == "no run directory yet"
-    gone.set()
-    thread.join(5)
-    result = target.messages[-1]
-    assert result.ended == "gone" and result.last_event is None and result.outcome is None
-
-
-def test_poll_job_posts_each_change_and_returns_the_final_state():
+def test_follower_of_a_slurm_run_that_never_starts_ends_when_the_job_is_gone(tmp_path):
+    run_dir = new_run_dir(tmp_path)
+    RunWriter(run_dir).set_status("submitted")
+    RunWriter(run_dir).update_info(slurm_job_id="7")
     states = iter([JobState("7", "PENDING", "Priority"), JobState("7", "PENDING", "Priority"),
-                   JobState("7", "RUNNING"), JobState("7", "COMPLETED")])
-    target = Collector()
-    final = poll_job(target, "7", lambda job: next(states), stop=threading.Event(), interval=0.001)
-    posted = [m.state.state for m in target.messages if isinstance(m, JobStateChanged)]
-    assert posted == ["PENDING", "RUNNING", "COMPLETED"]
-    assert final.state == "COMPLETED"
+                   JobState("7", "RUNNING"), JobState("7", "CANCELLED", "by 0")])
+    settled = []
+
+    def settle(path, state):
+        settled.append(state.state)
+        return "cancelled"
+
+    follower = RunFollower(run_dir, quiet_after=0.05, job_state=lambda job: next(states), settle_job=settle,
+                           job_poll_interval=0.0)
+    events = list(follower.follow(poll_interval=0.01))
+    jobs = [e.state.state for e in events if isinstance(e, JobStateChanged)]
+    assert jobs == ["PENDING", "RUNNING", "CANCELLED"]  # each change once
+    assert not any(isinstance(e, RunQuiet) for e in events), "waiting in the queue is not quiet"
+    assert events[-2:] == [WriterGone("cancelled", "Slurm job 7 ended CANCELLED (by 0) without the run recording its end"),
+                           RunEnded("cancelled", False, "Slurm job 7 ended CANCELLED (by 0) without the run recording its end")]
+    assert settled == ["CANCELLED"]
+
+
+def test_follower_marks_a_run_whose_process_died_interrupted(tmp_path):
+    import subprocess
+    import sys
+
+    run_dir = new_run_dir(tmp_path)
+    writer = RunWriter(run_dir)
+    for event in scripted_events(2)[:4]:
+        writer(event)
+    writer.close()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    writer.update_info(pid=int(dead.stdout))
+    events = list(RunFollower(run_dir, liveness_every=0.05).follow(poll_interval=0.01))
+    assert isinstance(events[-2], WriterGone) and events[-1].status == "interrupted"
+    assert (run_dir / "status").read_text().strip() == "interrupted"
+
+
+def test_follower_of_an_ended_run_with_a_half_written_last_line_ends_at_once(tmp_path):
+    run_dir = new_run_dir(tmp_path)
+    writer = RunWriter(run_dir)
+    for event in scripted_events(2)[:4]:
+        writer(event)
+    writer.close()
+    with open(run_dir / "metrics.jsonl", "a") as handle:
+        handle.write('{"event": "epoch_e')
+    RunWriter(run_dir).set_status("interrupted")
+    follower = RunFollower(run_dir, quiet_after=600)
+    events = list(follower.follow(poll_interval=0.01))
+    assert events[-1].status == "interrupted" and len([e for e in events if is_training_event(e)]) == 4
 
 
 # ---- the follow view (Pilot) --------------------------------------------------------------------
@@ -154,18 +173,18 @@ async def test_follow_view_fills_the_charts_live_and_opens_the_evaluation(tmp_pa
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         writer.start()
-        screen = FollowScreen(run_dir, quiet_after=30)
+        screen = RunMonitor(run_dir, closable=True, quiet_after=30)
         await app.push_screen(screen)
         await wait_until(pilot, lambda: len(screen.loss_chart.series("loss")) == 1, what="first epoch on the chart")
-        assert screen.phase == "training" and screen.is_following
-        assert "Following" in str(screen.status_text())
+        assert screen.phase == "training" and screen.is_active
+        assert "Training" in str(screen.status_text())
         resume.set()
         await wait_until(pilot, lambda: screen.phase == "finished", what="run finished")
         epochs = [e for e in events if isinstance(e, EpochEnded)]
         assert screen.loss_chart.series("val_loss") == [e.metrics["val_loss"] for e in epochs]
         assert screen.accuracy_chart.series("val_accuracy") == [e.metrics["val_accuracy"] for e in epochs]
         assert "Press e for the evaluation" in str(screen.status_text())
-        saved = screen.outcome.evaluation
+        saved = screen.record.evaluation
 
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen) and app.screen.outcome is not None,
@@ -178,16 +197,16 @@ async def test_follow_view_of_a_failed_run_says_why(tmp_path):
     run_dir = make_run(tmp_path / "runs", "broken", epochs=2, final="failed")
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = FollowScreen(run_dir)
+        screen = RunMonitor(run_dir, closable=True)
         await app.push_screen(screen)
         await wait_until(pilot, lambda: screen.phase == "failed", what="failed")
         assert "NaN at epoch 2" in str(screen.status_text())
         await pilot.press("e")
         await pilot.pause(0.1)
-        assert isinstance(app.screen, FollowScreen)  # no evaluation to show
+        assert isinstance(app.screen, RunMonitor)  # no evaluation to show
         await pilot.press("escape")
         await pilot.pause(0.1)
-        assert not isinstance(app.screen, FollowScreen)
+        assert not isinstance(app.screen, RunMonitor)
 
 
 async def test_follow_view_shows_the_job_state_and_cancels_with_confirmation(tmp_path):
@@ -203,7 +222,7 @@ async def test_follow_view_shows_the_job_state_and_cancels_with_confirmation(tmp
 
     app = make_app(tmp_path, job_state=lambda job: state["now"], cancel=cancel, poll_interval=0.05)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = FollowScreen(run_dir, quiet_after=0.2)
+        screen = RunMonitor(run_dir, closable=True, quiet_after=0.2)
         await app.push_screen(screen)
         await wait_until(pilot, lambda: screen.job_state is not None, what="job state")
         where = str(screen.query_one("#follow-where").render())
@@ -217,12 +236,12 @@ async def test_follow_view_shows_the_job_state_and_cancels_with_confirmation(tmp
         await pilot.press("c")
         await pilot.pause(0.1)
         await pilot.press("y")
-        await wait_until(pilot, lambda: screen.phase == "gone", what="follow ends after the job is cancelled")
+        await wait_until(pilot, lambda: screen.phase == "cancelled", what="follow ends after the job is cancelled")
         assert cancelled == [("42", run_dir)]
         await pilot.pause(0.1)
         assert "cancel_job" not in footer_actions(screen)  # the job has ended: nothing left to cancel
         assert "CANCELLED" in str(screen.query_one("#follow-where").render())
-        assert "ended without a final event" in str(screen.status_text())
+        assert "without the run recording its end" in str(screen.status_text())
         assert (run_dir / "status").read_text().strip() == "cancelled"   # settled from the job's end
 
 
@@ -234,7 +253,7 @@ async def test_follow_view_header_shows_the_status_the_job_writes_not_the_one_at
     hold = threading.Event()
     app = make_app(tmp_path, job_state=lambda job: JobState("43", "RUNNING"), poll_interval=0.05)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = FollowScreen(run_dir, quiet_after=30)
+        screen = RunMonitor(run_dir, closable=True, quiet_after=30)
         await app.push_screen(screen)
         await wait_until(pilot, lambda: screen.job_state is not None, what="job state")
         assert "status submitted" in str(screen.query_one("#follow-where").render())
@@ -258,7 +277,7 @@ async def test_watch_app_opens_on_the_follow_view_with_the_runs_underneath(tmp_p
     SlowWriter(run_dir, scripted_events(2), delay=0.005, dataset=digits).start()
     app = WatchApp(run_dir, keras_loader=fake_keras_loader, quiet_after=30)
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen) and app.screen.phase == "finished",
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished",
                          what="watched run finished")
         assert app.screen.run_dir == run_dir and app.runs_root == run_dir.resolve().parent
         assert app.experiment.name == "tiny"
@@ -277,7 +296,7 @@ async def test_escape_on_an_evaluation_opened_from_the_follow_view_goes_back_to_
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs screen")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen) and app.screen.phase == "finished",
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished",
                          what="run replayed")
         view = app.screen
         await pilot.press("e")

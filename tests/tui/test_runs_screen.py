@@ -17,7 +17,7 @@ from kerastui.tui.screens.build import BuildScreen
 from kerastui.tui.screens.compare import CompareScreen
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.screens.evaluate import EvaluateScreen
-from kerastui.tui.screens.follow_run import FollowScreen
+from kerastui.tui.screens.monitor import RunMonitor
 from kerastui.tui.screens.runs import RunsScreen
 from kerastui.tui.widgets.hyperparameter_diff import HyperparameterDiff, differing_parameters
 from kerastui.tui.widgets.run_compare_chart import RunCompareChart, smooth
@@ -175,7 +175,7 @@ async def test_open_a_run_shows_its_charts_and_evaluation(tmp_path, three_runs):
         await open_runs(app, pilot)
         await pilot.press("s")   # by name
         await pilot.press("down", "enter")   # fast-lr
-        await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen) and app.screen.phase == "finished",
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished",
                          what="run replayed")
         view = app.screen
         record = load_run(three_runs["fast"])

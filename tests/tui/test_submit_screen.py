@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes import FakeRunExperiment, fake_keras_loader, tiny_experiment, wait_until
+from fakes import FakeLauncher, FakeRunExperiment, fake_keras_loader, tiny_experiment, wait_until
 from run_dirs import SlowWriter, scripted_events
 from textual.widgets import Input
 
@@ -16,9 +16,9 @@ from kerastui.core.slurm import JobState
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.run_actions import SlurmClient
 from kerastui.tui.screens.evaluate import EvaluateScreen
-from kerastui.tui.screens.follow_run import FollowScreen
+from kerastui.tui.screens.monitor import RunMonitor
 from kerastui.tui.screens.submit import LoginNodeQuestion, SubmitScreen, settings_from_fields
-from kerastui.tui.screens.train import TrainScreen
+from kerastui.tui.screens.monitor import RunMonitor
 
 HOSTILE = "$(touch INJECTED) `touch INJECTED`; touch INJECTED"
 
@@ -108,7 +108,7 @@ async def test_submit_dialog_checks_fields_previews_submits_and_follows_the_job(
         assert f"#SBATCH {shlex_quote('--comment=' + HOSTILE)}" in dialog.script_text
 
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen), what="follow view")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor), what="follow view")
         view = app.screen
         assert len(fake.submitted) == 1
         run_dir = fake.submitted[0]
@@ -121,8 +121,10 @@ async def test_submit_dialog_checks_fields_previews_submits_and_follows_the_job(
         fake.state = JobState("4242", "RUNNING")
         writer = SlowWriter(run_dir, scripted_events(2), delay=0.005, dataset=app.dataset)
         writer.start()
+        await wait_until(pilot, lambda: view.phase == "evaluating", what="job's run to end its training")
+        writer.join(10)
+        fake.state = JobState("4242", "COMPLETED")  # the job ends once its run has saved everything
         await wait_until(pilot, lambda: view.phase == "finished", what="job's run to finish")
-        fake.state = JobState("4242", "COMPLETED")
         await wait_until(pilot, lambda: "COMPLETED" in str(view.query_one("#follow-where").render()), what="COMPLETED")
         assert len(view.loss_chart.series("val_loss")) == 2
         await pilot.press("e")
@@ -167,7 +169,7 @@ async def test_login_node_guard_asks_before_a_long_local_run(tmp_path):
         return "This looks like a login node; this run would train on about 1,000,000 samples."
 
     fake_run = FakeRunExperiment(steps=2)
-    app = make_app(tmp_path, SlurmClient(login_node_guard=guard), run_experiment=fake_run)
+    app = make_app(tmp_path, SlurmClient(login_node_guard=guard), launcher=FakeLauncher(fake_run, tmp_path / 'runs'))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
         await pilot.press("ctrl+r")        # train, from the build screen
@@ -185,7 +187,7 @@ async def test_login_node_guard_asks_before_a_long_local_run(tmp_path):
         await pilot.press("ctrl+r")        # train, from the build screen
         await wait_until(pilot, lambda: isinstance(app.screen, LoginNodeQuestion), what="question a third time")
         await pilot.press("h")             # train here anyway
-        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and app.screen.phase == "finished",
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished",
                          what="local run")
         assert len(fake_run.calls) == 1 and asked == ["digits"] * 3
 
@@ -208,11 +210,11 @@ async def test_real_cluster_submit_follow_to_completed_then_cancel_another(tmp_p
                             ("memory", "2G"), ("account", ""), ("extra_options", f"--comment={shlex_quote(HOSTILE)}")):
             await set_field(pilot, dialog, name, value)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen), timeout=60, what="follow view")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor), timeout=60, what="follow view")
         view = app.screen
         job_id = view.job_id
         assert job_id and load_run(view.run_dir).slurm_job_id == job_id
-        await wait_until(pilot, lambda: view.phase in ("finished", "failed", "gone"), timeout=300, what="job to finish")
+        await wait_until(pilot, lambda: view.phase in ("finished", "failed", "interrupted", "cancelled"), timeout=300, what="job to finish")
         output = "\n".join(p.read_text(errors="replace") for p in view.run_dir.glob("slurm-*.out"))
         assert view.phase == "finished", f"{view.status_text()}\n{output}"
         await wait_until(pilot, lambda: view.job_state is not None and view.job_state.state == "COMPLETED",
@@ -230,7 +232,7 @@ async def test_real_cluster_submit_follow_to_completed_then_cancel_another(tmp_p
         await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen), what="second submit dialog")
         await set_field(pilot, app.screen, "extra_options", "--begin=now+1hour")
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, FollowScreen), timeout=60, what="second follow view")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor), timeout=60, what="second follow view")
         second = app.screen
         await wait_until(pilot, lambda: second.job_state is not None and second.job_state.state == "PENDING",
                          timeout=30, what="PENDING")
@@ -239,6 +241,6 @@ async def test_real_cluster_submit_follow_to_completed_then_cancel_another(tmp_p
         await pilot.pause(0.1)
         await pilot.press("y")
         await wait_until(pilot, lambda: second.job_state.state == "CANCELLED", timeout=60, what="CANCELLED")
-        await wait_until(pilot, lambda: second.phase == "gone", timeout=30, what="follow ends")
+        await wait_until(pilot, lambda: second.phase == "cancelled", timeout=30, what="follow ends")
         assert load_run(second.run_dir).status == slurm.CANCELLED
     assert not list(tmp_path.rglob("INJECTED"))

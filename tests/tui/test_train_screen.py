@@ -1,17 +1,18 @@
-"""Train screen, driven by keys with a scripted run_experiment (no Keras, milliseconds per run)."""
+"""The run monitor on the train screen, driven by keys; the runs are the scripted trainer writing a real
+run directory from a thread (FakeLauncher), followed like a child process's run (no Keras)."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-from fakes import FakeRunExperiment, fake_keras_loader, tiny_experiment, wait_until
+from fakes import FakeLauncher, FakeRunExperiment, fake_keras_loader, tiny_experiment, wait_until
 
 from kerastui.core.events import BatchEnded, EpochEnded, TrainingStopped
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.messages import TrainingBatch, TrainingUpdate, message_for
 from kerastui.tui.screens.evaluate import EvaluateScreen
-from kerastui.tui.screens.train import TrainScreen, format_epoch_line
+from kerastui.tui.screens.monitor import RunMonitor, format_epoch_line
 from kerastui.tui.widgets.training_progress import TrainingProgress
 
 
@@ -19,16 +20,16 @@ def make_app(fake: FakeRunExperiment, tmp_path: Path, epochs: int = 3) -> KerasT
     return KerasTUI(
         experiment=tiny_experiment(epochs=epochs),
         runs_root=tmp_path / "runs",
-        run_experiment=fake,
+        launcher=FakeLauncher(fake, tmp_path / "runs"),
         keras_loader=fake_keras_loader,
     )
 
 
-async def start_training(app: KerasTUI, pilot) -> TrainScreen:
-    """Wait for the (fake) Keras and the dataset, start a run as the build screen would."""
-    await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="keras and dataset")
+async def start_training(app: KerasTUI, pilot) -> RunMonitor:
+    """Wait for the dataset, start a run as the build screen would."""
+    await wait_until(pilot, lambda: app.dataset is not None, what="dataset")
     app.start_training()
-    await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and app.screen.phase != "idle", what="train screen")
+    await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase != "idle", what="train screen")
     return app.screen
 
 
@@ -51,11 +52,10 @@ async def test_chart_gets_the_runs_metrics_and_progress_reaches_100(tmp_path):
         assert log_lines == [format_epoch_line(e) for e in epochs]
         assert f"val_acc {epochs[-1].metrics['val_accuracy']:.4f}" in log_lines[-1]
         assert "Finished" in str(screen.status_text()) and "3 epochs" in str(screen.status_text())
-        assert app.last_outcome is fake.outcome
-        run_dir = fake.outcome.run_dir
+        run_dir = screen.run_dir
         assert (run_dir / "metrics.jsonl").exists()
         assert (run_dir / "status").read_text().strip() == "finished"
-        assert not screen.is_training
+        assert not screen.is_active
 
 
 async def test_batches_move_the_curve_within_the_epoch(tmp_path):
@@ -71,7 +71,7 @@ async def test_batches_move_the_curve_within_the_epoch(tmp_path):
         await pilot.pause(0.2)
         assert 0.49 < screen.query_one(TrainingProgress).run_percentage < 0.51  # 1.5 of 3 epochs
         fake.resume.set()
-        await wait_until(pilot, lambda: not screen.is_training, what="run to end")
+        await wait_until(pilot, lambda: not screen.is_active, what="run to end")
 
 
 async def test_stop_mid_training_keeps_finished_epochs_and_marks_run_stopped(tmp_path):
@@ -80,11 +80,11 @@ async def test_stop_mid_training_keeps_finished_epochs_and_marks_run_stopped(tmp
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await start_training(app, pilot)
         await wait_until(pilot, fake.paused.is_set, what="fake to pause")
-        assert screen.is_training and app.is_training
+        assert screen.is_active and app.is_training
         await pilot.press("s")
         assert screen.phase == "stopping"
         assert "Stopping" in str(screen.query_one("#train-status").render())
-        assert screen.is_training  # until the trainer reaches its next batch
+        assert screen.is_active  # until the trainer reaches its next batch
         fake.resume.set()
         await wait_until(pilot, lambda: screen.phase == "stopped", what="run to stop")
         await pilot.pause(0.2)
@@ -96,7 +96,7 @@ async def test_stop_mid_training_keeps_finished_epochs_and_marks_run_stopped(tmp
         # No ETA for the epochs that will never run.
         progress_line = str(screen.query_one("#progress-summary").render())
         assert progress_line.startswith("ended ·") and "ETA" not in progress_line
-        assert (fake.outcome.run_dir / "status").read_text().strip() == "stopped"
+        assert (screen.run_dir / "status").read_text().strip() == "stopped"
         assert fake.outcome.evaluation is not None  # a stopped run is still evaluated
 
 
@@ -106,7 +106,7 @@ async def test_keys_get_answers_while_training_runs(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await start_training(app, pilot)
         await wait_until(pilot, fake.paused.is_set, what="fake to pause")
-        assert screen.is_training
+        assert screen.is_active
         await pilot.press("l")
         assert screen.loss_chart.log_scale is True
         await pilot.press("e")  # evaluation is not ready yet: the screen says so and stays
@@ -115,11 +115,11 @@ async def test_keys_get_answers_while_training_runs(tmp_path):
         await wait_until(pilot, lambda: type(app.screen).__name__ == "HelpScreen", what="help screen")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen, what="back on train screen")
-        await pilot.press("ctrl+q")  # quitting mid-run asks first
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen", what="quit question")
+        await pilot.press("ctrl+q")  # quitting mid-run asks first: keep it running, stop it, or stay
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "QuitWhileTrainingScreen", what="quit question")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen, what="question dismissed")
-        assert screen.is_training and app.is_running
+        assert screen.is_active and app.is_running
         fake.resume.set()
         await wait_until(pilot, lambda: screen.phase == "finished", what="run to finish")
 
@@ -131,8 +131,26 @@ async def test_finished_run_goes_to_evaluation_with_e(tmp_path):
         screen = await start_training(app, pilot)
         await wait_until(pilot, lambda: screen.phase == "finished", what="run to finish")
         await pilot.press("e")
-        await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), what="evaluate screen")
-        assert app.screen.outcome is fake.outcome
+        await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen) and app.screen.outcome is not None,
+                         what="evaluate screen")
+        assert app.screen.outcome.run_dir == screen.run_dir
+        assert app.screen.outcome.evaluation.test_accuracy == fake.outcome.evaluation.test_accuracy
+
+
+async def test_quit_mid_run_can_keep_it_running_or_stop_it(tmp_path):
+    for answer, keep in (("k", True), ("s", False)):
+        fake = FakeRunExperiment(steps=4, pause_at=(0, 2))
+        app = make_app(fake, tmp_path / answer, epochs=2)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await start_training(app, pilot)
+            await wait_until(pilot, fake.paused.is_set, what="fake to pause")
+            await pilot.press("ctrl+q")
+            await wait_until(pilot, lambda: type(app.screen).__name__ == "QuitWhileTrainingScreen", what="quit question")
+            await pilot.press(answer)
+            await wait_until(pilot, lambda: not app.is_running, what="the app to quit")
+        assert app.launcher.shutdowns == [keep]
+        assert bool(app.launcher.stops[app.launcher.launched[0]].is_set()) is (not keep)
+        fake.resume.set()
 
 
 async def test_nan_failure_shows_reason_and_keeps_finished_epochs(tmp_path):
@@ -140,7 +158,7 @@ async def test_nan_failure_shows_reason_and_keeps_finished_epochs(tmp_path):
     app = make_app(fake, tmp_path, epochs=4)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await start_training(app, pilot)
-        await wait_until(pilot, lambda: screen.phase == "failed" and not screen.is_training and screen.outcome is not None, what="failure")
+        await wait_until(pilot, lambda: screen.phase == "failed" and not screen.is_active and screen.ended is not None, what="failure")
         await pilot.pause(0.2)
         status = screen.query_one("#train-status")
         assert "FAILED" in str(status.render()) and "NaN" in str(status.render())
@@ -150,17 +168,19 @@ async def test_nan_failure_shows_reason_and_keeps_finished_epochs(tmp_path):
         assert app.screen is screen
 
 
-async def test_a_crashing_run_is_shown_not_fatal(tmp_path):
-    def broken_run_experiment(*args, **kwargs):
-        raise OSError("disk full while writing the run directory")
+async def test_a_run_that_cannot_be_created_is_shown_not_fatal(tmp_path):
+    class BrokenLauncher(FakeLauncher):
+        def launch(self, experiment):
+            raise OSError("disk full while writing the run directory")
 
-    app = KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path, run_experiment=broken_run_experiment, keras_loader=fake_keras_loader)
+    launcher = BrokenLauncher(FakeRunExperiment(), tmp_path)
+    app = KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path, launcher=launcher, keras_loader=fake_keras_loader)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await start_training(app, pilot)
-        await wait_until(pilot, lambda: screen.phase == "error", what="error state")
-        await pilot.pause(0.2)
-        assert "disk full" in str(screen.query_one("#train-status").render())
-        assert app.is_running and not screen.is_training
+        await wait_until(pilot, lambda: app.dataset is not None, what="dataset")
+        app.start_training()
+        await pilot.pause(0.1)
+        assert any("disk full" in n.message for n in app._notifications)
+        assert app.is_running and not app.is_training
 
 
 async def test_redraws_are_throttled_however_fast_batches_come(tmp_path):
@@ -173,8 +193,8 @@ async def test_redraws_are_throttled_however_fast_batches_come(tmp_path):
         elapsed = time.monotonic() - started
         batches = sum(isinstance(e, BatchEnded) for e in fake.emitted)
         assert batches == 3000
-        # About ten redraws a second at most (plus slack for the start and the final draw).
-        assert screen.loss_chart.replots <= elapsed * 10 + 5
+        # About one chart redraw a second at most (plus slack for the start and the final draw).
+        assert screen.loss_chart.replots <= elapsed * 1 + 5
         assert screen.loss_chart.series("loss") == [fake.epoch_events[0].metrics["loss"]]
 
 

@@ -163,10 +163,10 @@ class BuildScreen(Screen):
         text = Text(no_wrap=True, overflow="ellipsis")
         # The header shows "Keras ready"; the status line only mentions Keras while it matters.
         if app.keras_error:
-            text.append("✗ Keras failed to load", style="bold red")
+            text.append("✗ no model summary: Keras failed to load", style="bold red")
             text.append(" │ ")
         elif not app.keras_ready:
-            text.append("⏳ loading TensorFlow…", style="bold")
+            text.append("⏳ loading Keras for the summary…", style="bold")
             text.append(" │ ")
         if info is not None:
             text.append(f"{info.name} {shape_text(info.input_shape)} → {info.num_classes} classes")

@@ -1,14 +1,17 @@
 """The runs screen: every run directory under the runs root, to open, compare, clone or delete.
 
-Reading the runs (each one's metrics file) happens in a thread worker; the screen re-reads them on
-r, after a delete, and every few seconds while some run is still active (training or queued).
-The same worker asks Slurm, in one query, about the active runs' jobs, so a job cancelled or
-dead without writing its end is shown (and recorded) as such.
+Reading the runs (each one's metrics file) happens in a thread worker, on opening, on r and after
+a delete. While the screen is shown, live runs update incrementally: each active run has a core
+RunFollower that reads only what was appended since its last look (once a second), and only the
+Slurm runs among them are asked about, in one batched query every SLURM_REFRESH seconds, so a job
+cancelled or dead without writing its end is shown (and recorded) as such. Nothing is read while
+another screen is in front.
 """
 
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 from rich.text import Text
@@ -19,8 +22,9 @@ from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from kerastui.core.follower import RunEnded, RunFollower, is_training_event
 from kerastui.core.run_summary import format_duration
-from kerastui.core.runs import RunRecord, list_runs
+from kerastui.core.runs import RunRecord, list_runs, load_run
 from kerastui.tui.run_actions import clone_experiment, runs_root, slurm_client
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.backend_notice import BackendNotice
@@ -33,8 +37,9 @@ from kerastui.tui.widgets.runs_table import (
     sort_records,
 )
 
-ACTIVE_STATUSES = ("running", "prepared", "submitted")
-AUTO_REFRESH = 5.0  # seconds between re-reads while a run is active
+ACTIVE_STATUSES = ("running", "queued", "prepared", "submitted")
+LIVE_REFRESH = 1.0  # seconds between incremental looks at the live runs
+SLURM_REFRESH = 15.0  # seconds between batched squeue calls for live Slurm runs
 
 
 class RunsScreen(Screen):
@@ -62,7 +67,9 @@ class RunsScreen(Screen):
         self.sort_reversed = False
         self.filter_text = ""
         self.smoothing = 0.0
-        self.loads = 0  # completed reads of the runs root (tests wait on it)
+        self.loads = 0  # completed reads of the runs root
+        self._followers: dict[Path, RunFollower] = {}
+        self._last_slurm_refresh = 0.0
 
     def compose(self) -> ComposeResult:
         yield Static(id="runs-header")
@@ -76,13 +83,17 @@ class RunsScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(RunsTable).focus()
-        self.set_interval(AUTO_REFRESH, self._auto_refresh)
+        self._live_timer = self.set_interval(LIVE_REFRESH, self._follow_live)
         self.refresh_runs()
 
     def on_screen_resume(self) -> None:
+        self._live_timer.resume()
         self._show_backend()
         if self.loads:
             self.refresh_runs()  # back from a run or the build screen: runs may have changed
+
+    def on_screen_suspend(self) -> None:
+        self._live_timer.pause()  # nothing is read for a screen nobody sees
 
     @property
     def table(self) -> RunsTable:
@@ -102,11 +113,57 @@ class RunsScreen(Screen):
     def _loaded(self, records: list[RunRecord]) -> None:
         self.all_records = records
         self.loads += 1
+        live = {r.path for r in records if r.status in ACTIVE_STATUSES}
+        for path in list(self._followers):
+            if path not in live:
+                del self._followers[path]
+        for record in records:
+            if record.path in live and record.path not in self._followers:
+                # From where load_run read up to: the follower then reads only what is appended.
+                self._followers[record.path] = RunFollower.after(record.path, len(record.events))
         self._show()
 
-    def _auto_refresh(self) -> None:
-        if any(r.status in ACTIVE_STATUSES for r in self.all_records):
-            self.refresh_runs()
+    def _follow_live(self) -> None:
+        """Append what live runs wrote since the last look; settle those that ended."""
+        changed = False
+        for record in self.all_records:
+            follower = self._followers.get(record.path)
+            if follower is None:
+                continue
+            events = follower.poll()
+            if not events:
+                continue
+            changed = True
+            record.absorb([e for e in events if is_training_event(e)])
+            ended = next((e for e in events if isinstance(e, RunEnded)), None)
+            if ended is not None:
+                record.status = ended.status
+                del self._followers[record.path]
+                self._reload_one(record.path)
+        if self._followers and any(r.slurm_job_id for r in self.all_records if r.path in self._followers):
+            now = time.monotonic()
+            if now - self._last_slurm_refresh >= SLURM_REFRESH:
+                self._last_slurm_refresh = now
+                self._refresh_slurm([r for r in self.all_records if r.path in self._followers and r.slurm_job_id])
+        if changed:
+            self._show()
+
+    @work(thread=True, exit_on_error=False, group="runs-reload")
+    def _reload_one(self, path: Path) -> None:
+        record = load_run(path)  # its model and evaluation are written now
+        self.app.call_from_thread(self._replace_record, record)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-slurm")
+    def _refresh_slurm(self, records: list[RunRecord]) -> None:
+        settled = [r for r in slurm_client(self.app).refresh_runs(records) if r.status not in ACTIVE_STATUSES]
+        for record in settled:
+            self.app.call_from_thread(self._replace_record, record)
+
+    def _replace_record(self, record: RunRecord) -> None:
+        self.all_records = [record if r.path == record.path else r for r in self.all_records]
+        if record.status not in ACTIVE_STATUSES:
+            self._followers.pop(record.path, None)
+        self._show()
 
     @property
     def shown_records(self) -> list[RunRecord]:
@@ -263,13 +320,14 @@ class RunsScreen(Screen):
     # ---- one run -------------------------------------------------------------------------------
 
     def action_open_run(self) -> None:
-        from kerastui.tui.screens.follow_run import FollowScreen
+        from kerastui.tui.screens.monitor import RunMonitor
 
         record = self.table.current_record
         if record is None:
             self.notify("No run to open yet.")
             return
-        self.app.push_screen(FollowScreen(record.path))
+        # Live or ended, local or Slurm: the same monitor re-attaches to it.
+        self.app.push_screen(RunMonitor(record.path, closable=True))
 
     def action_clone(self) -> None:
         record = self.table.current_record

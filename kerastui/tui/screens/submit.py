@@ -287,10 +287,10 @@ def open_submit(app: App, experiment: Experiment | None = None) -> None:
             app.notify(f"Prepared {result.run_dir}: edit job.sbatch if you like, then "
                        f"`kerastui submit --prepared {result.run_dir}`.", title="Slurm", timeout=20)
             return
-        from kerastui.tui.screens.follow_run import FollowScreen
+        from kerastui.tui.screens.monitor import RunMonitor
 
         app.notify(f"Submitted job {result.job_id}; following {result.run_dir.name}.", title="Slurm", timeout=8)
-        app.push_screen(FollowScreen(result.run_dir, job_id=result.job_id))
+        app.push_screen(RunMonitor(result.run_dir, closable=True, job_id=result.job_id))
 
     app.push_screen(SubmitScreen(experiment), done)
 

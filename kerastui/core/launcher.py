@@ -1,0 +1,278 @@
+"""Local runs as child processes: prepared, queued for a free slot, started, stopped.
+
+The app never trains in its own process. `LocalLauncher.launch` prepares the run directory
+(config.toml, status `queued`) and returns it at once; the run starts when one of `slots` is
+free, as `kerastui train <run>/config.toml --run-dir <run> --plain` in its own session, so that
+closing the terminal (SIGHUP) or quitting the app never stops it. Its output goes to the run's
+train.log. Whoever wants to see the run follows its directory (kerastui.core.follower), exactly
+as for a Slurm job.
+
+A warm trainer (kerastui.core.warm_trainer: Keras imported, waiting) is kept ready for the
+backend of the latest run, so the next run starts training within a second.
+
+Not thread-safe: call it from one thread (the app's event loop; `pump` is cheap).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kerastui.core.runs import (
+    CANCELLED,
+    CONFIG_FILE,
+    QUEUED,
+    RunWriter,
+    read_info,
+    read_status,
+    writer_alive,
+)
+from kerastui.core.spec import Experiment
+
+LOG_FILE = "train.log"
+SLOTS_ENV = "KERASTUI_SLOTS"
+# "0" keeps no trainer waiting (saves its ~700 MB on a crowded login node; runs then start cold).
+WARM_ENV = "KERASTUI_WARM_TRAINER"
+
+
+def warm_trainer_wanted() -> bool:
+    return os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "no", "false", "off")
+
+
+def default_slots() -> int:
+    """$KERASTUI_SLOTS, else 1: one run at a time on a login node."""
+    try:
+        return max(1, int(os.environ.get(SLOTS_ENV, "1")))
+    except ValueError:
+        return 1
+
+
+def train_argv(run_dir: Path) -> list[str]:
+    """The `kerastui` arguments that train a prepared run directory (as a Slurm job's script does)."""
+    return ["train", str(run_dir / CONFIG_FILE), "--run-dir", str(run_dir), "--plain"]
+
+
+def prepare_local_run(experiment: Experiment, runs_root: Path | None = None, name: str | None = None) -> Path:
+    """A new run directory holding the experiment, marked `queued` until its process starts."""
+    experiment.validated()
+    writer = RunWriter.create(experiment, root=runs_root, name=name)
+    writer.set_status(QUEUED)
+    # Until its trainer starts, the queue's owner (this process) is the run's life: if it dies
+    # with the run still queued, followers settle the run instead of waiting for ever.
+    writer.update_info(launcher="local", queued_by=os.getpid())
+    return writer.path.resolve()
+
+
+def _child_env(backend: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["KERAS_BACKEND"] = backend
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+@dataclass
+class WarmTrainer:
+    """One waiting trainer process for `backend`."""
+
+    backend: str
+    process: subprocess.Popen
+
+    @classmethod
+    def start(cls, backend: str, python: str) -> WarmTrainer:
+        process = subprocess.Popen(
+            [python, "-m", "kerastui.core.warm_trainer"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=_child_env(backend),
+            start_new_session=True,  # its own session: a closed terminal's SIGHUP never reaches it
+            close_fds=True,
+        )
+        return cls(backend, process)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def hand_over(self, run_dir: Path) -> subprocess.Popen:
+        """Give it `run_dir` to train; it is no longer warm afterwards."""
+        request = json.dumps({"argv": train_argv(run_dir), "log": str(run_dir / LOG_FILE)}) + "\n"
+        assert self.process.stdin is not None
+        self.process.stdin.write(request.encode())
+        self.process.stdin.close()
+        return self.process
+
+    def dismiss(self) -> None:
+        """End it: closing its input ends a trainer still waiting."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=0.1)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@dataclass
+class LocalLauncher:
+    """Runs experiments as local child processes, at most `slots` at a time, in launch order."""
+
+    runs_root: Path | None = None
+    slots: int = field(default_factory=default_slots)
+    python: str = sys.executable
+    keep_warm: bool = field(default_factory=warm_trainer_wanted)
+    queued: deque[Path] = field(default_factory=deque)
+    running: dict[Path, subprocess.Popen] = field(default_factory=dict)
+    warm: WarmTrainer | None = None
+    backend: str = "tensorflow"  # of the next run, and so of the warm trainer
+
+    # ---- the queue -----------------------------------------------------------------------------
+
+    def launch(self, experiment: Experiment, name: str | None = None) -> Path:
+        """Prepare the run and start it as soon as a slot is free; returns its directory."""
+        run_dir = prepare_local_run(experiment, self.runs_root, name)
+        self.backend = experiment.backend
+        self.queued.append(run_dir)
+        self.pump()
+        return run_dir
+
+    def pump(self) -> list[Path]:
+        """Reap ended children, start queued runs in free slots; returns the runs started now."""
+        for run_dir, process in list(self.running.items()):
+            if process.poll() is not None:
+                del self.running[run_dir]
+        started = []
+        while self.queued and len(self.running) < self.slots:
+            run_dir = self.queued.popleft()
+            if read_status(run_dir) != QUEUED:
+                continue  # cancelled meanwhile (or deleted)
+            self.running[run_dir] = self._start(run_dir)
+            started.append(run_dir)
+        if self.keep_warm and (self.warm is None or not self.warm.alive or self.warm.backend != self.backend):
+            self.warm_up(self.backend)
+        return started
+
+    def _start(self, run_dir: Path) -> subprocess.Popen:
+        backend = _run_backend(run_dir, self.backend)
+        warm, self.warm = self.warm, None
+        if warm is not None and warm.alive and warm.backend == backend:
+            # Its pid first, so a follower never sees a queued run without a live owner.
+            RunWriter(run_dir).update_info(pid=warm.process.pid)
+            try:
+                return warm.hand_over(run_dir)
+            except OSError:
+                pass  # it died just now: start one cold
+        elif warm is not None:
+            warm.dismiss()
+        with open(run_dir / LOG_FILE, "ab") as log:
+            process = subprocess.Popen(
+                [self.python, "-m", "kerastui", *train_argv(run_dir)],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=_child_env(backend),
+                start_new_session=True,
+                close_fds=True,
+            )
+        RunWriter(run_dir).update_info(pid=process.pid)
+        return process
+
+    def warm_up(self, backend: str) -> None:
+        """Have a trainer with `backend` imported and waiting (replacing one of another backend)."""
+        self.backend = backend
+        if not self.keep_warm:
+            return
+        if self.warm is not None:
+            if self.warm.alive and self.warm.backend == backend:
+                return
+            self.warm.dismiss()
+        self.warm = WarmTrainer.start(backend, self.python)
+
+    # ---- what is going on ----------------------------------------------------------------------
+
+    @property
+    def active(self) -> list[Path]:
+        """Runs started here that still train, then those waiting for a slot."""
+        self.pump()
+        return [*self.running, *self.queued]
+
+    def is_queued(self, run_dir: Path) -> bool:
+        return Path(run_dir).resolve() in self.queued
+
+    # ---- stopping ------------------------------------------------------------------------------
+
+    def stop(self, run_dir: Path) -> str:
+        """Stop a run after its current batch (SIGINT, as Ctrl+C), or cancel it while queued.
+
+        Works for any local run of this host, also one started by an earlier kerastui (its pid is
+        in info.json). Returns what happened: stopping, cancelled or not running.
+        """
+        run_dir = Path(run_dir).resolve()
+        if run_dir in self.queued:
+            self.queued.remove(run_dir)
+            _cancel_queued(run_dir)
+            return CANCELLED
+        process = self.running.get(run_dir)
+        pid = process.pid if process is not None and process.poll() is None else None
+        if pid is None:
+            info = read_info(run_dir)
+            if writer_alive(run_dir, info) and isinstance(info.get("pid"), int):
+                pid = info["pid"]
+        if pid is None:
+            return "not running"
+        try:
+            os.kill(pid, signal.SIGINT)
+        except ProcessLookupError:
+            return "not running"
+        return "stopping"
+
+    def shutdown(self, keep_running: bool = True) -> None:
+        """The app is quitting: end the warm trainer; stop the runs unless `keep_running`.
+
+        Runs already training keep going on their own either way unless stopped here. Queued runs
+        cannot wait for a queue that is going away: they are cancelled (their directory says so).
+        """
+        if self.warm is not None:
+            self.warm.dismiss()
+            self.warm = None
+        while self.queued:
+            _cancel_queued(self.queued.popleft())
+        if not keep_running:
+            for run_dir in list(self.running):
+                self.stop(run_dir)
+
+
+def _cancel_queued(run_dir: Path) -> None:
+    writer = RunWriter(run_dir)
+    try:
+        writer.set_status(CANCELLED)
+        writer.update_info(reason="cancelled before it started")
+    except OSError:
+        pass
+
+
+def _run_backend(run_dir: Path, default: str) -> str:
+    from kerastui.core import spec
+
+    try:
+        return spec.load(run_dir / CONFIG_FILE).backend
+    except (spec.SpecError, OSError):
+        return default
+
+
+def read_log_tail(run_dir: Path, lines: int = 8) -> list[str]:
+    """The last lines of a local run's train.log (what it printed before dying, say)."""
+    try:
+        text = (Path(run_dir) / LOG_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return text.splitlines()[-lines:]
