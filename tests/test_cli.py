@@ -364,11 +364,41 @@ def test_watch_prints_a_run_written_by_another_thread(capsys, tmp_path):
 
 
 def test_watch_a_run_that_never_starts_ends_quiet(capsys, tmp_path):
+    from kerastui.core.runs import RunWriter
+
+    prepared = RunWriter.create(spec.Experiment(), root=tmp_path / "runs", name="prepared")
+    prepared.set_status("prepared")  # made by submit --dry-run, never submitted
+    prepared.update_info(pid=None)
     started = time.monotonic()
-    code = main(["watch", str(tmp_path / "queued-job"), "--poll", "0.02", "--idle-timeout", "0.3"])
+    code = main(["watch", str(prepared.path), "--poll", "0.02", "--idle-timeout", "0.3"])
     assert code == 3
     assert time.monotonic() - started < 5
     assert "has not started" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda root: root / "no-such-run", "does not exist"),
+    (lambda root: (root / "empty").mkdir() or root / "empty", "is not a run directory"),
+])
+def test_watch_a_path_that_is_no_run_says_so_at_once(capsys, tmp_path, make, expected):
+    path = make(tmp_path)
+    started = time.monotonic()
+    assert main(["watch", str(path), "--plain"]) == 2
+    assert time.monotonic() - started < 2
+    assert expected in capsys.readouterr().err
+
+
+def test_watch_an_interrupted_run_with_a_half_written_line_ends_at_once(capsys, tmp_path):
+    from kerastui.core.runs import RunWriter
+
+    writer = RunWriter.create(spec.Experiment(), root=tmp_path / "runs", name="killed")
+    with open(writer.path / "metrics.jsonl", "a") as handle:
+        handle.write('{"event": "epoch_e')
+    writer.set_status("interrupted")
+    started = time.monotonic()
+    assert main(["watch", str(writer.path), "--plain"]) == 1
+    assert time.monotonic() - started < 3
+    assert "the run has ended: interrupted" in capsys.readouterr().out
 
 
 def test_watch_a_slurm_run_waits_while_pending_and_reports_a_job_that_died_before_training(monkeypatch, capsys, tmp_path):

@@ -14,7 +14,8 @@ import pytest
 
 from kerastui.core import slurm, spec
 from kerastui.core.events import EpochEnded
-from kerastui.core.runs import follow_metrics, load_run
+from kerastui.core.follower import RunFollower
+from kerastui.core.runs import load_run
 from kerastui.core.slurm_settings import SlurmSettings
 from kerastui.core.spec import Experiment, FitSettings, LayerSpec
 
@@ -130,7 +131,7 @@ def test_running_job_is_followed_live_then_cancelled(tmp_path, monkeypatch):
     try:
         # The metrics file of the running job yields epoch events while the job is RUNNING.
         epochs = []
-        for event in follow_metrics(run_dir, poll_interval=0.2, idle_timeout=JOB_TIMEOUT):
+        for event in RunFollower(run_dir, quiet_after=JOB_TIMEOUT).follow(poll_interval=0.2):
             if isinstance(event, EpochEnded):
                 epochs.append(event.epoch)
                 if len(epochs) == 2:

@@ -40,8 +40,9 @@ from kerastui.core.runs import (
 )
 
 ENDED_STATUSES = ("finished", "stopped", "failed", "interrupted", "cancelled")
-# Statuses of a run that has not started writing yet: their quiet is waiting, not trouble.
-WAITING_STATUSES = ("queued", "prepared", "submitted")
+# A local run waiting for a slot in the app's queue: its quiet is waiting, not trouble. (A Slurm
+# job's wait is known from its PENDING state.)
+WAITING_STATUSES = ("queued",)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ config.toml, metrics.jsonl, status, info.json, then model.keras and evaluation.j
 
 from __future__ import annotations
 
+import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,6 +94,9 @@ def run_experiment(
             return RunOutcome(writer.path, "failed", None, None, reason)
 
         status, reason = result.status, result.reason
+        keras = sys.modules.get("keras")
+        if keras is not None:  # the backend that really trained (a launcher's child, a Slurm job)
+            writer.update_info(keras_backend=str(keras.backend.backend()))
         if writer.final_event is None:
             # A trainer that returned without a final event would leave followers waiting.
             _emit(_final_event(status, result.epochs_done, reason), writer, listeners)

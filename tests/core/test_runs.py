@@ -19,12 +19,12 @@ from kerastui.core.events import (
     event_to_dict,
 )
 from kerastui.core.presets import preset_experiment
+from kerastui.core.follower import RunFollower, RunQuiet, is_training_event
 from kerastui.core.runs import (
     RUNS_DIR_ENV,
     RunWriter,
     architecture_summary,
     default_runs_root,
-    follow_metrics,
     list_runs,
     load_run,
 )
@@ -212,7 +212,7 @@ def test_architecture_summary_is_compact():
     assert architecture_summary(cnn.layers) == "Conv32 MaxPool2 Conv64 MaxPool2 Flatten Dense128 Dense10"
 
 
-# ---- follow_metrics --------------------------------------------------------------------
+# ---- following (kerastui.core.follower) ---------------------------------------------------
 
 
 def _collect(iterator, into: list, done: threading.Event) -> None:
@@ -226,7 +226,7 @@ def test_follow_reads_growing_file_with_partial_lines(tmp_path):
     events = _events(2)
     received: list = []
     done = threading.Event()
-    follower = threading.Thread(target=_collect, args=(follow_metrics(run, poll_interval=0.01, idle_timeout=10), received, done))
+    follower = threading.Thread(target=_collect, args=(_training(RunFollower(run, evaluation_wait=0).follow(poll_interval=0.01)), received, done))
     follower.start()
     time.sleep(0.05)  # the directory does not exist yet when following starts
     run.mkdir()
@@ -248,23 +248,35 @@ def test_follow_reads_growing_file_with_partial_lines(tmp_path):
     assert received == events
 
 
-def test_follow_ends_by_idle_timeout_when_file_never_appears(tmp_path):
+def test_follower_says_quiet_once_when_the_file_never_appears(tmp_path):
+    follower = RunFollower(tmp_path / "never", quiet_after=0.2)
     started = time.monotonic()
-    assert list(follow_metrics(tmp_path / "never", poll_interval=0.01, idle_timeout=0.2)) == []
+    events = []
+    while not events and time.monotonic() - started < 2:
+        events = follower.poll()
+        time.sleep(0.01)
+    assert events == [RunQuiet(events[0].seconds, "no run directory yet", 0)]
     assert 0.2 <= time.monotonic() - started < 2
 
 
-def test_follow_ends_by_idle_timeout_without_final_event(tmp_path):
-    events = _events(1)[:-1]  # no final event: a job that went quiet
-    (tmp_path / "metrics.jsonl").write_text("".join(json.dumps(event_to_dict(e)) + "\n" for e in events))
-    assert list(follow_metrics(tmp_path, poll_interval=0.01, idle_timeout=0.2)) == events
+def test_follower_without_final_event_reports_quiet_and_keeps_following(tmp_path):
+    events = _events(1)[:-1]  # no final event: a run that went quiet
+    writer = RunWriter(tmp_path)
+    for event in events:
+        writer(event)
+    writer.close()
+    follower = RunFollower(tmp_path, quiet_after=0.1)
+    assert follower.poll() == events
+    time.sleep(0.15)
+    assert [type(e) for e in follower.poll()] == [RunQuiet]
+    assert follower.ended is None  # its process (this one) lives: still following
 
 
 def test_follow_stops_when_stop_event_set(tmp_path):
     stop = threading.Event()
     received: list = []
     done = threading.Event()
-    iterator = follow_metrics(tmp_path, poll_interval=0.01, stop=stop)  # no timeout: would wait for ever
+    iterator = _training(RunFollower(tmp_path, quiet_after=600).follow(stop, poll_interval=0.01))
     thread = threading.Thread(target=_collect, args=(iterator, received, done))
     thread.start()
     writer = RunWriter(tmp_path)
@@ -284,4 +296,8 @@ def test_follow_skips_corrupt_lines_and_stops_at_final_event(tmp_path):
     lines.insert(1, "{corrupt")
     lines.append(json.dumps(event_to_dict(events[0])))  # after the final event: never read
     (tmp_path / "metrics.jsonl").write_text("\n".join(lines) + "\n")
-    assert list(follow_metrics(tmp_path / "metrics.jsonl", poll_interval=0.01, idle_timeout=1)) == events
+    assert list(_training(RunFollower(tmp_path, evaluation_wait=0).follow(poll_interval=0.01))) == events
+
+
+def _training(iterator):
+    return (event for event in iterator if is_training_event(event))
