@@ -1,0 +1,58 @@
+"""A run outlives the app that started it: quit and keep it running, then a second app finds it
+running on the runs screen (its row updating live) and enter re-attaches to it. Real child
+processes (kerastui.core.launcher), tiny model on digits, JAX for a quick start."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from fakes import fake_keras_loader, tiny_experiment, wait_until
+
+from kerastui.core.events import EpochEnded
+from kerastui.core.runs import load_run, read_status, writer_alive
+from kerastui.tui.app import KerasTUI
+from kerastui.tui.screens.monitor import RunMonitor
+from kerastui.tui.screens.runs import RunsScreen
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+async def test_quit_keeping_the_run_then_a_new_app_reattaches_to_it_live(tmp_path):
+    runs_root = tmp_path / "runs"
+    experiment = replace(tiny_experiment(epochs=60), backend="jax")
+    experiment = replace(experiment, fit=replace(experiment.fit, batch_size=16))
+
+    first = KerasTUI(experiment=experiment, runs_root=runs_root, keras_loader=fake_keras_loader)
+    async with first.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: first.dataset is not None, what="digits")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(first.screen, RunMonitor) and first.screen.phase == "training",
+                         timeout=120, what="training in its own process")
+        run_dir = first.screen.run_dir
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: type(first.screen).__name__ == "QuitWhileTrainingScreen", what="the question")
+        await pilot.press("k")  # keep it running
+        await wait_until(pilot, lambda: not first.is_running, what="the first app to quit")
+    assert read_status(run_dir) == "running" and writer_alive(run_dir), "the run goes on without its app"
+
+    second = KerasTUI(experiment=experiment, runs_root=runs_root, keras_loader=fake_keras_loader)
+    async with second.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(second.screen, RunsScreen) and second.screen.loads > 0, what="runs")
+        runs = second.screen
+        row = next(r for r in runs.all_records if r.path == run_dir)
+        assert row.status == "running"
+        epochs_then = row.epochs_done
+        # The row follows the live run incrementally (no re-read of the whole runs folder).
+        await wait_until(pilot, lambda: next(r for r in runs.all_records if r.path == run_dir).epochs_done > epochs_then,
+                         timeout=60, what="the row to update")
+        assert runs.loads == 1
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(second.screen, RunMonitor), what="the monitor")
+        monitor = second.screen
+        await wait_until(pilot, lambda: monitor.phase == "finished", timeout=180, what="the run to finish, followed live")
+        on_disk = [e for e in load_run(run_dir).events if isinstance(e, EpochEnded)]
+        assert len(on_disk) == 60
+        assert monitor.loss_chart.series("loss") == [e.metrics["loss"] for e in on_disk]  # every epoch, once
+        assert monitor.has_evaluation
