@@ -1,107 +1,373 @@
-"""Does drawing slow training down? The same fit headless and inside the app, side by side.
+"""What following a run costs, measured as a user meets it: the real `kerastui` in a pseudo-terminal.
 
-    python benchmarks/ui_overhead.py [--epochs 8] [--batch-size 8] [--rounds 3]
+    python benchmarks/ui_overhead.py [--samples 8000] [--epochs 4] [--batch-size 32]
+                                     [--backend tensorflow] [--sizes 120x40,80x24]
 
-Trains the classic MLP on digits through the real pipeline (the code path `kerastui train` and the
-UI share), once with no listener and once inside the running app (Textual's headless driver,
-the train screen charting every event it receives), alternating, in one process. Small batches
-mean many batch events: the worst case for a UI. Prints the median seconds of training (from the
-TrainingStarted event to the final one) for each, and the ratio app / headless.
+Makes MNIST-shaped data (random 28x28 images, 10 classes: digits trains in a second and hides
+per-batch costs), then, in one run, side by side:
+  * headless: `kerastui train` alone;
+  * the app: `kerastui -e experiment.toml` in a pty at each size, ctrl+r, the run followed to its
+    end (the run is a child process; a warm trainer waits for it);
+  * the watcher: `kerastui watch RUN` in a pty while `kerastui train` writes RUN.
+For each it prints: fit time against headless (from the run's own events, TrainingStarted to the
+final one), bytes written to the terminal per second of fit, the UI process's CPU seconds per
+second of fit, the latency of a key pressed mid-fit (l, until its answer is on screen), and peak
+resident memory (the UI process; the app with its waiting trainer too).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+import fcntl
+import json
+import os
+import pty
+import select
 import statistics
+import struct
+import subprocess
 import sys
 import tempfile
+import termios
+import threading
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from kerastui.core.events import FINAL_EVENTS, TrainingStarted
+CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-class FitClock:
-    """A listener that times the fit itself: start event to final event."""
-
-    def __init__(self) -> None:
-        self.started = self.ended = 0.0
-        self.batch_events = 0
-
-    def __call__(self, event) -> None:
-        if isinstance(event, TrainingStarted):
-            self.started = time.perf_counter()
-        elif isinstance(event, FINAL_EVENTS):
-            self.ended = time.perf_counter()
-        else:
-            self.batch_events += 1
-
-    @property
-    def seconds(self) -> float:
-        return self.ended - self.started
+# ---- data and experiment --------------------------------------------------------------------------
 
 
-def headless(experiment, dataset, runs_root: Path) -> FitClock:
-    from kerastui.core.pipeline import run_experiment
+def make_experiment(work: Path, samples: int, epochs: int, batch_size: int, backend: str) -> Path:
+    import numpy as np
 
-    clock = FitClock()
-    run_experiment(experiment, dataset, runs_root=runs_root, listeners=[clock])
-    return clock
+    from kerastui.core import spec
+    from kerastui.core.presets import preset_experiment
+
+    rng = np.random.default_rng(0)
+    data = work / "mnist-shaped.npz"
+    np.savez(
+        data,
+        x_train=rng.integers(0, 256, (samples, 28, 28), dtype=np.uint8),
+        y_train=rng.integers(0, 10, samples, dtype=np.uint8),
+        x_test=rng.integers(0, 256, (samples // 8, 28, 28), dtype=np.uint8),
+        y_test=rng.integers(0, 10, samples // 8, dtype=np.uint8),
+    )
+    experiment = preset_experiment("mlp", str(data), (28, 28, 1), 10)
+    from dataclasses import replace
+
+    experiment = replace(experiment, backend=backend, fit=replace(experiment.fit, epochs=epochs, batch_size=batch_size))
+    path = work / "experiment.toml"
+    spec.save(experiment, path)
+    return path
 
 
-def in_app(experiment, dataset, runs_root: Path) -> FitClock:
-    from kerastui.core.pipeline import run_experiment
-    from kerastui.tui.app import KerasTUI
-    from kerastui.tui.screens.train import TrainScreen
+def fit_seconds(run_dir: Path) -> float:
+    from kerastui.core.events import TrainingStarted, final_status
+    from kerastui.core.runs import load_run
 
-    clock = FitClock()
+    events = load_run(run_dir).events
+    start = next(e.time for e in events if isinstance(e, TrainingStarted))
+    end = next(e.time for e in events if final_status(e))
+    return end - start
 
-    def timed_run(*args, listeners=(), **kwargs):
-        return run_experiment(*args, listeners=[*listeners, clock], **kwargs)
 
-    async def drive() -> None:
-        app = KerasTUI(experiment=experiment, runs_root=runs_root, run_experiment=timed_run)
-        async with app.run_test(size=(120, 40)) as pilot:
-            while not (app.keras_ready and app.dataset is not None):
-                await pilot.pause(0.05)
-            await pilot.press("ctrl+r")
-            while not (isinstance(app.screen, TrainScreen) and app.screen.phase == "finished"):
-                await pilot.pause(0.05)
+def fit_window(run_dir: Path) -> tuple[float, float]:
+    from kerastui.core.events import TrainingStarted, final_status
+    from kerastui.core.runs import load_run
 
-    asyncio.run(drive())
-    return clock
+    events = load_run(run_dir).events
+    return next(e.time for e in events if isinstance(e, TrainingStarted)), next(e.time for e in events if final_status(e))
+
+
+def env_for(runs: Path, **extra: str) -> dict[str, str]:
+    return dict(os.environ, KERASTUI_RUNS_DIR=str(runs), TERM="xterm-256color", COLORTERM="truecolor",
+                TF_CPP_MIN_LOG_LEVEL="2", **extra)
+
+
+def headless(config: Path, runs: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "kerastui", "train", str(config), "--plain", "--runs-dir", str(runs)],
+                   check=True, stdout=subprocess.DEVNULL, env=env_for(runs))
+    return only_run(runs)
+
+
+def only_run(runs: Path) -> Path:
+    (run,) = [p for p in runs.iterdir() if p.is_dir()]
+    return run
+
+
+# ---- a process on a pseudo-terminal ----------------------------------------------------------------
+
+
+class Terminal:
+    """A command on a pty of the given size; records every byte it writes, with times."""
+
+    def __init__(self, argv: list[str], size: tuple[int, int], env: dict[str, str]) -> None:
+        self.chunks: list[tuple[float, int]] = []
+        self.text = bytearray()
+        self.lock = threading.Lock()
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execvpe(argv[0], argv, env)
+        self.pid, self.fd = pid, fd
+        cols, rows = size
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            ready, _, _ = select.select([self.fd], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                data = os.read(self.fd, 65536)
+            except OSError:
+                return
+            if not data:
+                return
+            with self.lock:
+                self.chunks.append((time.time(), len(data)))
+                self.text += data
+
+    def press(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def wait_for_text(self, marker: bytes, timeout: float, after: int = 0) -> float:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if marker in self.text[after:]:
+                    return time.time()
+            time.sleep(0.002)
+        raise TimeoutError(f"{marker!r} never appeared")
+
+    def position(self) -> int:
+        with self.lock:
+            return len(self.text)
+
+    def bytes_between(self, start: float, end: float) -> int:
+        with self.lock:
+            return sum(n for t, n in self.chunks if start <= t <= end)
+
+    def close(self) -> None:
+        try:
+            os.kill(self.pid, 15)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(self.fd)
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def wait_until_idle(pid: int, timeout: float = 90.0) -> None:
+    """Until `pid` has used no CPU for a second (a warm trainer done importing Keras)."""
+    deadline = time.monotonic() + timeout
+    last = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        now = cpu_seconds(pid)
+        if now - last < 0.02:
+            return
+        last = now
+
+
+class CpuSampler:
+    """CPU seconds of a process at each moment asked (its counters read every 50 ms)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.samples: list[tuple[float, float]] = []
+        self.stop = threading.Event()
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.samples.append((time.time(), cpu_seconds(self.pid)))
+            except OSError:
+                return
+            self.stop.wait(0.05)
+
+    def between(self, start: float, end: float) -> float:
+        inside = [c for t, c in self.samples if start <= t <= end]
+        return inside[-1] - inside[0] if len(inside) > 1 else float("nan")
+
+
+def key_latencies(term: Terminal, run_dir: Path, presses: int = 3) -> list[float]:
+    """Press l (log-scale toggle) mid-fit; time until its notification is drawn."""
+    from kerastui.core.runs import read_status
+
+    latencies = []
+    for index in range(presses):
+        if read_status(run_dir) != "running":
+            break
+        word = b"logarithmic" if index % 2 == 0 else b"linear"
+        mark = term.position()
+        sent = time.time()
+        term.press(b"l")
+        try:
+            latencies.append(term.wait_for_text(word, 5, after=mark) - sent)
+        except TimeoutError:
+            break
+        time.sleep(0.7)
+    return latencies
+
+
+# ---- the measured cases ------------------------------------------------------------------------------
+
+
+def app_case(config: Path, work: Path, size: tuple[int, int], warm: bool) -> dict:
+    from kerastui.core.runs import read_status
+
+    runs = work / f"app-{size[0]}x{size[1]}-{'warm' if warm else 'cold'}"
+    runs.mkdir()
+    term = Terminal([sys.executable, "-m", "kerastui", "-e", str(config)], size,
+                    env_for(runs, KERASTUI_WARM_TRAINER="1" if warm else "0"))
+    try:
+        term.wait_for_text(b"ctrl+r", 60)
+        time.sleep(1.0)
+        for child in children(term.pid):
+            wait_until_idle(child)  # the warm trainer has Keras imported
+        wait_until_idle(term.pid)  # and the app its summary
+        sampler = CpuSampler(term.pid)
+        pressed = time.time()
+        term.press(b"\x12")  # ctrl+r
+        deadline = time.monotonic() + 60
+        while not (runs.is_dir() and any(runs.iterdir())):
+            if time.monotonic() > deadline:
+                raise TimeoutError("no run directory")
+            time.sleep(0.05)
+        run_dir = only_run(runs)
+        while read_status(run_dir) in ("queued", "unknown"):
+            time.sleep(0.05)
+        while not (run_dir / "metrics.jsonl").exists() or b'"epoch_end"' not in (run_dir / "metrics.jsonl").read_bytes():
+            if read_status(run_dir) not in ("running", "queued"):
+                break
+            time.sleep(0.05)
+        latencies = key_latencies(term, run_dir)
+        while read_status(run_dir) == "running":
+            time.sleep(0.1)
+        time.sleep(0.5)
+        start, end = fit_window(run_dir)
+        fit = end - start
+        trainer_pid = json.loads((run_dir / "info.json").read_text())["pid"]
+        result = {
+            "fit": fit,
+            "start_delay": start - pressed,
+            "bytes_per_s": term.bytes_between(start, end) / fit,
+            "cpu_per_s": sampler.between(start, end) / fit,
+            "latency": statistics.median(latencies) if latencies else float("nan"),
+            "peak_rss": peak_rss_mb(term.pid),
+            "trainer_rss": 0.0,
+        }
+        sampler.stop.set()
+        time.sleep(2.0)  # a new warm trainer for the next run is starting
+        result["trainer_rss"] = sum(rss_mb(c) for c in children(term.pid) if c != trainer_pid)
+        return result
+    finally:
+        term.press(b"\x11")  # ctrl+q
+        time.sleep(0.5)
+        term.close()
+
+
+def watch_case(config: Path, work: Path, size: tuple[int, int]) -> dict:
+    runs = work / "watched"
+    runs.mkdir()
+    trainer = subprocess.Popen([sys.executable, "-m", "kerastui", "train", str(config), "--plain", "--runs-dir", str(runs)],
+                               stdout=subprocess.DEVNULL, env=env_for(runs))
+    deadline = time.monotonic() + 60
+    while not (runs.is_dir() and any(runs.iterdir())):
+        if time.monotonic() > deadline:
+            raise TimeoutError("no run directory")
+        time.sleep(0.05)
+    run_dir = only_run(runs)
+    term = Terminal([sys.executable, "-m", "kerastui", "watch", str(run_dir)], size, env_for(runs))
+    try:
+        sampler = CpuSampler(term.pid)
+        while not (run_dir / "metrics.jsonl").exists() or b'"epoch_end"' not in (run_dir / "metrics.jsonl").read_bytes():
+            if trainer.poll() is not None:
+                break
+            time.sleep(0.05)
+        latencies = key_latencies(term, run_dir)
+        trainer.wait()
+        time.sleep(0.5)
+        start, end = fit_window(run_dir)
+        fit = end - start
+        return {
+            "fit": fit,
+            "start_delay": float("nan"),
+            "bytes_per_s": term.bytes_between(start, end) / fit,
+            "cpu_per_s": sampler.between(start, end) / fit,
+            "latency": statistics.median(latencies) if latencies else float("nan"),
+            "peak_rss": peak_rss_mb(term.pid),
+            "trainer_rss": 0.0,
+        }
+    finally:
+        term.press(b"\x11")
+        time.sleep(0.3)
+        term.close()
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--samples", type=int, default=8000)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--backend", default="tensorflow")
+    parser.add_argument("--sizes", default="120x40,80x24")
     args = parser.parse_args()
+    sizes = [tuple(int(n) for n in text.split("x")) for text in args.sizes.split(",")]
 
-    from kerastui.core.backend import import_keras
-    from kerastui.core.data import load_dataset
-    from kerastui.core.spec import Experiment, FitSettings
+    with tempfile.TemporaryDirectory(prefix="kerastui-bench-") as temp:
+        work = Path(temp)
+        config = make_experiment(work, args.samples, args.epochs, args.batch_size, args.backend)
+        print(f"MLP 784-128-64-10 on {args.samples} random 28x28 images, batch {args.batch_size}, "
+              f"{args.epochs} epochs, {args.backend} backend", flush=True)
+        base_runs = work / "headless"
+        base_runs.mkdir()
+        base = fit_seconds(headless(config, base_runs))
+        rows = []
+        for size in sizes:
+            rows.append((f"app {size[0]}x{size[1]}", app_case(config, work, size, warm=True)))
+        rows.append((f"app {sizes[0][0]}x{sizes[0][1]}, no warm trainer", app_case(config, work, sizes[0], warm=False)))
+        rows.append((f"watch {sizes[0][0]}x{sizes[0][1]}", watch_case(config, work, sizes[0])))
+        again = work / "headless-again"
+        again.mkdir()
+        base = statistics.mean([base, fit_seconds(headless(config, again))])  # before and after, for drift
 
-    import_keras()  # both sides start with Keras loaded
-    dataset = load_dataset("digits")
-    experiment = replace(Experiment(name="bench"), fit=FitSettings(epochs=args.epochs, batch_size=args.batch_size))
-    times: dict[str, list[float]] = {"headless": [], "in app": []}
-    events = 0
-    with tempfile.TemporaryDirectory() as tmp:
-        headless(experiment, dataset, Path(tmp) / "warm-up")  # graph tracing, caches
-        for round_ in range(args.rounds):
-            for name, runner in (("headless", headless), ("in app", in_app)):
-                clock = runner(experiment, dataset, Path(tmp) / f"{name}-{round_}")
-                times[name].append(clock.seconds)
-                events = max(events, clock.batch_events)
-    median = {name: statistics.median(values) for name, values in times.items()}
-    print(f"digits MLP, {args.epochs} epochs, batch {args.batch_size} (up to {events} events per fit), {args.rounds} rounds")
-    for name, values in times.items():
-        print(f"  {name:<9} median {median[name]:.2f} s   ({', '.join(f'{v:.2f}' for v in values)})")
-    print(f"  ratio in app / headless: {median['in app'] / median['headless']:.2f}")
+    print(f"\nheadless fit: {base:.2f} s (mean of one run before and one after)\n")
+    print(f"{'':34} {'fit/headless':>12} {'KiB/s':>7} {'CPU s/s':>8} {'key ms':>7} {'start s':>8} {'UI MB':>6} {'+trainer MB':>11}")
+    for name, r in rows:
+        print(f"{name:34} {r['fit'] / base:12.2f} {r['bytes_per_s'] / 1024:7.1f} {r['cpu_per_s']:8.3f} "
+              f"{r['latency'] * 1000:7.0f} {r['start_delay']:8.2f} {r['peak_rss']:6.0f} {r['trainer_rss']:11.0f}")
+    print("\ntargets: fit/headless <= 1.03, <= 30 KiB/s, <= 0.15 CPU s/s, key <= 100 ms, start within 1 s (warm)")
     return 0
 
 

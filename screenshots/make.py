@@ -40,7 +40,7 @@ async def capture(runs_root: Path) -> list[str]:
     from kerastui.core.spec import Experiment, FitSettings
     from kerastui.tui.app import KerasTUI
     from kerastui.tui.screens.evaluate import EvaluateScreen
-    from kerastui.tui.screens.train import TrainScreen
+    from kerastui.tui.screens.monitor import RunMonitor
 
     saved: list[str] = []
 
@@ -61,12 +61,12 @@ async def capture(runs_root: Path) -> list[str]:
         shot(app, "build")
 
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen), 60, "the train screen")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.run_dir is not None, 60, "the train screen")
         train = app.screen
         await wait_until(pilot, lambda: train.progress_state.epoch >= 5 and train.progress_state.step > 100, 300, "epoch 6")
         await pilot.pause(1.2)  # charts redraw at a paced rate (at most 1 s behind)
         shot(app, "train")
-        await wait_until(pilot, lambda: train.phase == "finished", 300, "the end of training")
+        await wait_until(pilot, lambda: train.phase == "finished" and app.last_outcome is not None, 300, "the end of training")
 
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), 60, "the evaluate screen")
@@ -90,7 +90,7 @@ async def capture(runs_root: Path) -> list[str]:
         await pilot.pause(0.5)
         app.experiment = replace(app.experiment, name="cnn-digits", fit=FitSettings(epochs=4, batch_size=32))
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: isinstance(app.screen, TrainScreen) and app.screen.phase == "finished", 300, "the CNN run")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished", 300, "the CNN run")
 
         await pilot.press("r")
         await pilot.pause(1.5)

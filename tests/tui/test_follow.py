@@ -251,7 +251,7 @@ async def test_follow_view_header_shows_the_status_the_job_writes_not_the_one_at
     RunWriter(run_dir).set_status("submitted")
     RunWriter(run_dir).update_info(slurm_job_id="43")
     hold = threading.Event()
-    app = make_app(tmp_path, job_state=lambda job: JobState("43", "RUNNING"), poll_interval=0.05)
+    app = make_app(tmp_path, job_state=lambda job: JobState("43", "COMPLETED" if (run_dir / "evaluation.json").exists() else "RUNNING"), poll_interval=0.05)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = RunMonitor(run_dir, closable=True, quiet_after=30)
         await app.push_screen(screen)

@@ -76,6 +76,18 @@ class MetricChart(PlotextPlot):
 
     # ---- drawing --------------------------------------------------------------------------------
 
+    def render(self):
+        try:
+            return super().render()
+        except (IndexError, ValueError, ZeroDivisionError):
+            # plotext 5.3 fails now and then while building its legend (an IndexError in
+            # _build.build_plot, seen mid-run after the log-scale toggle). A chart must never take
+            # the app down: say so for this frame, and build it afresh at the next redraw.
+            from rich.text import Text
+
+            self._dirty = True
+            return Text(f"{self.title}: redrawing…", style="dim")
+
     def render_lines(self, crop):
         started = time.perf_counter()
         lines = super().render_lines(crop)
