@@ -157,7 +157,9 @@ class LocalLauncher:
                 continue  # cancelled meanwhile (or deleted)
             self.running[run_dir] = self._start(run_dir)
             started.append(run_dir)
-        if self.keep_warm and (self.warm is None or not self.warm.alive or self.warm.backend != self.backend):
+        # A trainer importing Keras takes a core for seconds: start the next one only while no run
+        # trains, so it never slows a fit down (measured: 1.42x on 2 cores when it did).
+        if not self.running and (self.warm is None or not self.warm.alive or self.warm.backend != self.backend):
             self.warm_up(self.backend)
         return started
 
@@ -195,6 +197,9 @@ class LocalLauncher:
             if self.warm.alive and self.warm.backend == backend:
                 return
             self.warm.dismiss()
+            self.warm = None
+        if self.running:
+            return  # pump starts it once the slots are idle
         self.warm = WarmTrainer.start(backend, self.python)
 
     # ---- what is going on ----------------------------------------------------------------------

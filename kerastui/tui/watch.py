@@ -37,9 +37,20 @@ class WatchApp(KerasTUI):
 
     def on_mount(self) -> None:
         # KerasTUI.on_mount runs too (Textual calls each class's handler): data and size check.
-        from kerastui.tui.screens.monitor import RunMonitor
+        self.call_after_refresh(self._open_monitor)
 
-        self.call_after_refresh(self.push_screen, RunMonitor(self.watch_dir, closable=True, quiet_after=self.quiet_after))
+    def _open_monitor(self) -> None:
+        from kerastui.tui.screens.monitor import RunMonitor
+        from kerastui.tui.screens.runs import RunsScreen
+
+        if any(isinstance(screen, RunMonitor) for screen in self.screen_stack):
+            return
+        if not isinstance(self.screen, RunsScreen):
+            # On a real terminal the runs mode may not be installed yet at the first refresh; a
+            # monitor pushed before it would be replaced by it.
+            self.set_timer(0.05, self._open_monitor)
+            return
+        self.push_screen(RunMonitor(self.watch_dir, closable=True, quiet_after=self.quiet_after))
 
 
 def watch_in_app(run_dir: Path, runs_root: Path | None = None, quiet_after: float = DEFAULT_QUIET_AFTER) -> int:

@@ -176,7 +176,7 @@ async def test_follow_view_fills_the_charts_live_and_opens_the_evaluation(tmp_pa
         screen = RunMonitor(run_dir, closable=True, quiet_after=30)
         await app.push_screen(screen)
         await wait_until(pilot, lambda: len(screen.loss_chart.series("loss")) == 1, what="first epoch on the chart")
-        assert screen.phase == "training" and screen.is_active
+        assert screen.phase == "training" and screen.is_live
         assert "Training" in str(screen.status_text())
         resume.set()
         await wait_until(pilot, lambda: screen.phase == "finished", what="run finished")

@@ -55,7 +55,7 @@ async def test_chart_gets_the_runs_metrics_and_progress_reaches_100(tmp_path):
         run_dir = screen.run_dir
         assert (run_dir / "metrics.jsonl").exists()
         assert (run_dir / "status").read_text().strip() == "finished"
-        assert not screen.is_active
+        assert not screen.is_live
 
 
 async def test_batches_move_the_curve_within_the_epoch(tmp_path):
@@ -71,7 +71,7 @@ async def test_batches_move_the_curve_within_the_epoch(tmp_path):
         await pilot.pause(0.2)
         assert 0.49 < screen.query_one(TrainingProgress).run_percentage < 0.51  # 1.5 of 3 epochs
         fake.resume.set()
-        await wait_until(pilot, lambda: not screen.is_active, what="run to end")
+        await wait_until(pilot, lambda: not screen.is_live, what="run to end")
 
 
 async def test_stop_mid_training_keeps_finished_epochs_and_marks_run_stopped(tmp_path):
@@ -80,11 +80,11 @@ async def test_stop_mid_training_keeps_finished_epochs_and_marks_run_stopped(tmp
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await start_training(app, pilot)
         await wait_until(pilot, fake.paused.is_set, what="fake to pause")
-        assert screen.is_active and app.is_training
+        assert screen.is_live and app.is_training
         await pilot.press("s")
         assert screen.phase == "stopping"
         assert "Stopping" in str(screen.query_one("#train-status").render())
-        assert screen.is_active  # until the trainer reaches its next batch
+        assert screen.is_live  # until the trainer reaches its next batch
         fake.resume.set()
         await wait_until(pilot, lambda: screen.phase == "stopped", what="run to stop")
         await pilot.pause(0.2)
@@ -106,7 +106,7 @@ async def test_keys_get_answers_while_training_runs(tmp_path):
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await start_training(app, pilot)
         await wait_until(pilot, fake.paused.is_set, what="fake to pause")
-        assert screen.is_active
+        assert screen.is_live
         await pilot.press("l")
         assert screen.loss_chart.log_scale is True
         await pilot.press("e")  # evaluation is not ready yet: the screen says so and stays
@@ -119,7 +119,7 @@ async def test_keys_get_answers_while_training_runs(tmp_path):
         await wait_until(pilot, lambda: type(app.screen).__name__ == "QuitWhileTrainingScreen", what="quit question")
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is screen, what="question dismissed")
-        assert screen.is_active and app.is_running
+        assert screen.is_live and app.is_running
         fake.resume.set()
         await wait_until(pilot, lambda: screen.phase == "finished", what="run to finish")
 
@@ -158,7 +158,7 @@ async def test_nan_failure_shows_reason_and_keeps_finished_epochs(tmp_path):
     app = make_app(fake, tmp_path, epochs=4)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await start_training(app, pilot)
-        await wait_until(pilot, lambda: screen.phase == "failed" and not screen.is_active and screen.ended is not None, what="failure")
+        await wait_until(pilot, lambda: screen.phase == "failed" and not screen.is_live and screen.ended is not None, what="failure")
         await pilot.pause(0.2)
         status = screen.query_one("#train-status")
         assert "FAILED" in str(status.render()) and "NaN" in str(status.render())

@@ -155,7 +155,9 @@ class RunMonitor(Screen):
         self._composed = True
         self.set_interval(REDRAW_INTERVAL, self.redraw)
         if self._pending_run is not None:
-            self.watch_run(self._pending_run)
+            # After the first paint: filling widgets inside on_mount left a pushed screen unpainted
+            # on a real terminal until the next key (Pilot never showed it).
+            self.call_after_refresh(self.watch_run, self._pending_run)
         self.redraw()
 
     def on_unmount(self) -> None:
@@ -220,7 +222,8 @@ class RunMonitor(Screen):
             self.refresh_bindings()  # s, e and c apply in some phases only
 
     @property
-    def is_active(self) -> bool:
+    def is_live(self) -> bool:
+        """The run is queued, starting, training or finishing (not Screen.is_active: visible)."""
         return self.phase in ACTIVE_PHASES
 
     @property
@@ -320,7 +323,7 @@ class RunMonitor(Screen):
 
     def action_stop(self) -> None:
         if self.run_dir is None or self.phase not in ("queued", "waiting", "training"):
-            self.notify("Nothing is training here." if not self.is_active else "Already stopping.")
+            self.notify("Nothing is training here." if not self.is_live else "Already stopping.")
             return
         result = self.app.launcher.stop(self.run_dir)
         if result == "cancelled":
@@ -345,7 +348,7 @@ class RunMonitor(Screen):
     def action_evaluate(self) -> None:
         record = self.record
         if record is None or record.evaluation is None:
-            if self.is_active and self.phase != "evaluating":
+            if self.is_live and self.phase != "evaluating":
                 self.notify("The evaluation comes when the run has finished.")
             elif self.phase == "evaluating":
                 self.notify("The run finished; waiting for it to write evaluation.json…")
@@ -415,7 +418,7 @@ class RunMonitor(Screen):
         if force_charts or now >= self._next_chart_draw:
             if self.loss_chart.replot(force_charts) | self.accuracy_chart.replot(force_charts):
                 cost = self.loss_chart.render_seconds + self.accuracy_chart.render_seconds
-                self._next_chart_draw = now + max(CHART_INTERVAL if self.is_active else 0.0, cost / CHART_DRAW_BUDGET)
+                self._next_chart_draw = now + max(CHART_INTERVAL if self.is_live else 0.0, cost / CHART_DRAW_BUDGET)
         if self._progress_dirty:
             self._progress_dirty = False
             self.query_one(TrainingProgress).show(self.progress_state)
@@ -452,7 +455,7 @@ class RunMonitor(Screen):
                     text.append(f" ({state.reason})")
         else:
             host = self.record.info.get("host", "") if self.record is not None else ""
-            alive = writer_alive(self.run_dir) if self.is_active else None
+            alive = writer_alive(self.run_dir) if self.is_live else None
             text.append(f"  │  local{f' on {host}' if host else ''}", style="dim")
             if alive:
                 text.append("  (own process: keeps training if you quit)", style="dim")
