@@ -219,6 +219,10 @@ class KerasTUI(App):
     @work(thread=True, group="warm-up", exit_on_error=False)
     def _load_keras(self) -> None:
         """Import Keras off the UI thread (seconds), for the build screen's summary only."""
+        # The run monitor's charting libraries too, so the first ctrl+r does not import them on
+        # the event loop while the run starts.
+        import kerastui.tui.screens.monitor  # noqa: F401
+
         try:
             keras = self.keras_loader()
         except Exception as error:  # a broken install must not take the app down

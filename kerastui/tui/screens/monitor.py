@@ -50,7 +50,7 @@ from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgre
 # Progress and status redraw at most this often; the charts at most once a second (or less
 # often when drawing them costs more than CHART_DRAW_BUDGET of the time). Each redraw is bytes
 # on an SSH link: at 10 Hz the app wrote about 110 KiB/s while training.
-REDRAW_INTERVAL = 0.25
+REDRAW_INTERVAL = 0.5
 CHART_INTERVAL = 1.0
 CHART_DRAW_BUDGET = 0.05
 ACTIVE_PHASES = ("queued", "waiting", "training", "stopping", "evaluating")
