@@ -79,6 +79,57 @@ def test_help_and_core_imports_do_not_import_tensorflow():
     assert "HEAVY []" in result.stdout
 
 
+def test_following_a_run_never_imports_keras(tmp_path):
+    """A watcher on a login node stays small: `kerastui watch` (plain and in the app) follows a run to
+    its end, evaluation included, without TensorFlow or Keras."""
+    run = RUN_FOR_WATCH.format(root=str(tmp_path / "runs"))
+    code = (
+        "import sys, asyncio, io, contextlib\n"
+        f"{run}\n"
+        "from kerastui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    code = main(['watch', str(path), '--plain'])\n"
+        "assert code == 0 and 'test accuracy' in out.getvalue(), out.getvalue()\n"
+        "from kerastui.tui.watch import WatchApp\n"
+        "async def follow():\n"
+        "    app = WatchApp(path)\n"
+        "    async with app.run_test(size=(120, 40)) as pilot:\n"
+        "        for _ in range(200):\n"
+        "            await pilot.pause(0.05)\n"
+        "            if getattr(app.screen, 'phase', '') == 'finished': break\n"
+        "        assert app.screen.phase == 'finished', app.screen.phase\n"
+        "asyncio.run(follow())\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'jax', 'torch') if m in sys.modules]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    env = dict(os.environ, KERASTUI_WARM_TRAINER="0")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120, env=env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "HEAVY []" in result.stdout
+
+
+# A finished run written from scripted events (no training), for the watcher test above.
+RUN_FOR_WATCH = """
+from pathlib import Path
+from kerastui.core.spec import Experiment
+from kerastui.core.runs import RunWriter
+from kerastui.core.events import TrainingStarted, EpochEnded, TrainingFinished
+from kerastui.core.data import load_dataset
+from kerastui.core.evaluate import evaluation_from_predictions
+import numpy as np
+writer = RunWriter.create(Experiment(), root=Path({root!r}), name='watched')
+for event in (TrainingStarted(epochs=1, steps_per_epoch=1, train_samples=8, validation_samples=2, batch_size=8),
+              EpochEnded(epoch=0, epochs=1, metrics={{'loss': 1.0, 'accuracy': 0.5}}, seconds=0.1),
+              TrainingFinished(epochs_done=1)):
+    writer(event)
+data = load_dataset('digits')
+probabilities = np.eye(10)[data.y_test]
+writer.save_evaluation(evaluation_from_predictions(data.y_test, probabilities, tuple(data.class_names), 0.1, 1.0))
+writer.close()
+path = writer.path
+"""
+
+
 def test_every_subcommand_is_listed_in_help(capsys):
     assert main(["--help"]) == 0
     text = capsys.readouterr().out

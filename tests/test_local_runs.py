@@ -111,7 +111,9 @@ def test_warm_trainer_takes_the_run_and_the_backend_chosen_reaches_it(tmp_path):
         wait_for(lambda: read_status(run_dir) in ("finished", "failed"), 120, "the run", launcher)
         info = read_info(run_dir)
         assert info["keras_backend"] == "jax", log_of(run_dir)
-        assert launcher.warm is not None and launcher.warm.process.pid != warm  # the next one waits already
+        assert launcher.warm is None, "no trainer imports Keras beside a training run"
+        wait_for(lambda: not launcher.active, 60, "the run's process to end", launcher)
+        assert launcher.warm is not None and launcher.warm.process.pid != warm  # the next one waits now
     finally:
         launcher.shutdown()
     assert launcher.warm is None

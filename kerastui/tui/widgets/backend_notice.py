@@ -9,7 +9,8 @@ from kerastui.core.backend import installed_backends
 
 
 def backend_text(current: str = "", wanted: str = "", installed: dict[str, bool] | None = None) -> Text:
-    """One or two lines: installed backends (✓/✗), the one this UI runs, what a change requires.
+    """One or two lines: installed backends (✓/✗), the one the app's model summary uses, and that
+    each run gets the backend its experiment names.
 
     `current` is the backend this process loaded ("" while Keras is still loading); `wanted`
     is the experiment's backend field.
@@ -20,19 +21,13 @@ def backend_text(current: str = "", wanted: str = "", installed: dict[str, bool]
         text.append(f"{name} {'✓' if present else '✗'}", style="green" if present else "dim")
         text.append("  ")
     if current:
-        text.append(f"│ this UI runs {current}", style="bold")
-    if wanted and wanted != current and current:
-        if not installed.get(wanted, False):
-            text.append(f"\nThe experiment asks for {wanted}, which is not installed: pip install 'kerastui[{wanted}]'.",
-                        style="yellow")
-        else:
-            text.append(
-                f"\nThe experiment asks for {wanted}: it applies to headless and Slurm runs (KERAS_BACKEND={wanted}); "
-                f"to train it here, restart with KERAS_BACKEND={wanted} kerastui.",
-                style="yellow",
-            )
+        text.append(f"│ the model summary uses {current}", style="bold")
+    if wanted and not installed.get(wanted, False):
+        text.append(f"\nThe experiment asks for {wanted}, which is not installed: pip install 'kerastui[{wanted}]'.",
+                    style="yellow")
     else:
-        text.append("\nA different backend applies to headless/Slurm runs, or here after a restart with KERAS_BACKEND=…",
+        # Every run is a process of its own, started with the experiment's backend.
+        text.append("\nEach run trains in its own process with the experiment's backend (Training tab, or --backend).",
                     style="dim")
     return text
 
