@@ -1,6 +1,6 @@
 """What following a run costs, measured as a user meets it: the real `kerastui` in a pseudo-terminal.
 
-    python benchmarks/ui_overhead.py [--samples 8000] [--epochs 4] [--batch-size 32]
+    python benchmarks/ui_overhead.py [--samples 8000] [--epochs 12] [--batch-size 32]
                                      [--backend tensorflow] [--sizes 120x40,80x24]
 
 Makes MNIST-shaped data (random 28x28 images, 10 classes: digits trains in a second and hides
@@ -220,6 +220,24 @@ class CpuSampler:
         return inside[-1] - inside[0] if len(inside) > 1 else float("nan")
 
 
+def wait_for_run(runs: Path, timeout: float = 60.0) -> Path:
+    deadline = time.monotonic() + timeout
+    while not (runs.is_dir() and any(runs.iterdir())):
+        if time.monotonic() > deadline:
+            raise TimeoutError("no run directory")
+        time.sleep(0.05)
+    return only_run(runs)
+
+
+def wait_for_first_epoch(run_dir: Path, gave_up) -> None:
+    """Until the run has finished an epoch (keys are pressed mid-fit), or `gave_up()`."""
+    metrics = run_dir / "metrics.jsonl"
+    while not (metrics.exists() and b'"epoch_end"' in metrics.read_bytes()):
+        if gave_up():
+            return
+        time.sleep(0.05)
+
+
 def key_latencies(term: Terminal, run_dir: Path, presses: int = 3) -> list[float]:
     """Press l (log-scale toggle) mid-fit; time until its notification is drawn."""
     from kerastui.core.runs import read_status
@@ -238,6 +256,22 @@ def key_latencies(term: Terminal, run_dir: Path, presses: int = 3) -> list[float
             break
         time.sleep(0.7)
     return latencies
+
+
+def figures(term: Terminal, sampler: CpuSampler, run_dir: Path, latencies: list[float], pressed: float | None) -> dict:
+    """One row of the table: what the UI cost over the fit (its start to its final event)."""
+    start, end = fit_window(run_dir)
+    fit = end - start
+    return {
+        "fit": fit,
+        "start_delay": start - pressed if pressed is not None else float("nan"),
+        "bytes_per_s": term.bytes_between(start, end) / fit,
+        "steady_bytes_per_s": term.bytes_between(start + 1.0, end) / max(fit - 1.0, 1e-9),
+        "cpu_per_s": sampler.between(start, end) / fit,
+        "latency": statistics.median(latencies) if latencies else float("nan"),
+        "peak_rss": peak_rss_mb(term.pid),
+        "trainer_rss": 0.0,
+    }
 
 
 # ---- the measured cases ------------------------------------------------------------------------------
@@ -259,38 +293,22 @@ def app_case(config: Path, work: Path, size: tuple[int, int], warm: bool) -> dic
         sampler = CpuSampler(term.pid)
         pressed = time.time()
         term.press(b"\x12")  # ctrl+r
-        deadline = time.monotonic() + 60
-        while not (runs.is_dir() and any(runs.iterdir())):
-            if time.monotonic() > deadline:
-                raise TimeoutError("no run directory")
-            time.sleep(0.05)
-        run_dir = only_run(runs)
-        while read_status(run_dir) in ("queued", "unknown"):
-            time.sleep(0.05)
-        while not (run_dir / "metrics.jsonl").exists() or b'"epoch_end"' not in (run_dir / "metrics.jsonl").read_bytes():
-            if read_status(run_dir) not in ("running", "queued"):
-                break
-            time.sleep(0.05)
+        run_dir = wait_for_run(runs)
+        wait_for_first_epoch(run_dir, lambda: read_status(run_dir) not in ("running", "queued", "unknown"))
         latencies = key_latencies(term, run_dir)
         while read_status(run_dir) == "running":
             time.sleep(0.1)
         time.sleep(0.5)
-        start, end = fit_window(run_dir)
-        fit = end - start
         trainer_pid = json.loads((run_dir / "info.json").read_text())["pid"]
-        result = {
-            "fit": fit,
-            "start_delay": start - pressed,
-            "bytes_per_s": term.bytes_between(start, end) / fit,
-            "steady_bytes_per_s": term.bytes_between(start + 1.0, end) / max(fit - 1.0, 1e-9),
-            "cpu_per_s": sampler.between(start, end) / fit,
-            "latency": statistics.median(latencies) if latencies else float("nan"),
-            "peak_rss": peak_rss_mb(term.pid),
-            "trainer_rss": 0.0,
-        }
+        result = figures(term, sampler, run_dir, latencies, pressed)
         sampler.stop.set()
-        time.sleep(2.0)  # a new warm trainer for the next run is starting
-        result["trainer_rss"] = sum(rss_mb(c) for c in children(term.pid) if c != trainer_pid)
+        if warm:  # the next run's trainer starts once this one has ended: its size once it waits
+            deadline = time.monotonic() + 60
+            while not [c for c in children(term.pid) if c != trainer_pid] and time.monotonic() < deadline:
+                time.sleep(0.2)
+            for child in children(term.pid):
+                wait_until_idle(child)
+            result["trainer_rss"] = sum(rss_mb(c) for c in children(term.pid) if c != trainer_pid)
         return result
     finally:
         term.press(b"\x11")  # ctrl+q
@@ -303,34 +321,15 @@ def watch_case(config: Path, work: Path, size: tuple[int, int]) -> dict:
     runs.mkdir()
     trainer = subprocess.Popen([sys.executable, "-m", "kerastui", "train", str(config), "--plain", "--runs-dir", str(runs)],
                                stdout=subprocess.DEVNULL, env=env_for(runs))
-    deadline = time.monotonic() + 60
-    while not (runs.is_dir() and any(runs.iterdir())):
-        if time.monotonic() > deadline:
-            raise TimeoutError("no run directory")
-        time.sleep(0.05)
-    run_dir = only_run(runs)
+    run_dir = wait_for_run(runs)
     term = Terminal([sys.executable, "-m", "kerastui", "watch", str(run_dir)], size, env_for(runs))
     try:
         sampler = CpuSampler(term.pid)
-        while not (run_dir / "metrics.jsonl").exists() or b'"epoch_end"' not in (run_dir / "metrics.jsonl").read_bytes():
-            if trainer.poll() is not None:
-                break
-            time.sleep(0.05)
+        wait_for_first_epoch(run_dir, lambda: trainer.poll() is not None)
         latencies = key_latencies(term, run_dir)
         trainer.wait()
         time.sleep(0.5)
-        start, end = fit_window(run_dir)
-        fit = end - start
-        return {
-            "fit": fit,
-            "start_delay": float("nan"),
-            "bytes_per_s": term.bytes_between(start, end) / fit,
-            "steady_bytes_per_s": term.bytes_between(start + 1.0, end) / max(fit - 1.0, 1e-9),
-            "cpu_per_s": sampler.between(start, end) / fit,
-            "latency": statistics.median(latencies) if latencies else float("nan"),
-            "peak_rss": peak_rss_mb(term.pid),
-            "trainer_rss": 0.0,
-        }
+        return figures(term, sampler, run_dir, latencies, pressed=None)
     finally:
         term.press(b"\x11")
         time.sleep(0.3)
@@ -340,7 +339,8 @@ def watch_case(config: Path, work: Path, size: tuple[int, int]) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--samples", type=int, default=8000)
-    parser.add_argument("--epochs", type=int, default=4)
+    # 12: at 4 epochs the fit is 2.5 s here, too short for the figures to settle.
+    parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--backend", default="tensorflow")
     parser.add_argument("--sizes", default="120x40,80x24")
