@@ -170,7 +170,7 @@ def test_python_m_kerastui_train_preset_in_subprocess(tmp_path):
     run_dir = tmp_path / _run_dir_from(result.stdout)
     assert run_dir.parent == tmp_path / "tmp" and run_dir.name.endswith("-mlp")
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        "config.toml", "evaluation.json", "info.json", "metrics.jsonl", "model.keras", "status",
+        ".writer.lock", "config.toml", "evaluation.json", "info.json", "metrics.jsonl", "model.keras", "status",
     ]
     assert (run_dir / "status").read_text().strip() == "finished"
     experiment = spec.load(run_dir / "config.toml")

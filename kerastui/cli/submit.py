@@ -58,6 +58,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where run directories go (default: $KERASTUI_RUNS_DIR or ./runs)")
 
 
+def _refuse_submitted(run_dir: Path) -> None:
+    """One job per run directory: a second would train into the same files as the first."""
+    from kerastui.core.runs import read_info, read_status
+
+    job = read_info(run_dir).get("slurm_job_id")
+    status = read_status(run_dir)
+    if job or status != "prepared":
+        what = f"job {job}" if job else f"status {status}"
+        raise UsageError(f"{run_dir} is not a prepared run waiting for submission ({what}); "
+                         "submit its config.toml as a new run instead: kerastui submit "
+                         f"{shlex.quote(str(run_dir / 'config.toml'))}")
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here so `kerastui --help` stays instant.
     from kerastui.core import slurm, spec
@@ -68,6 +81,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.prepared:
             run_dir = resolve_run(args.prepared, args.runs_dir).resolve()
+            _refuse_submitted(run_dir)
         else:
             run_dir = slurm.prepare_submission(
                 _experiment(args), _settings(args), runs_root=args.runs_dir, run_name=args.name

@@ -68,6 +68,8 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
             experiment = spec.load(args.config)
         except spec.SpecError as error:
             raise UsageError(*(_config_problem(args.config, p) for p in error.problems)) from None
+    if args.dataset is not None and not args.dataset.strip():
+        raise UsageError("--dataset is empty: give a name (digits, mnist, ...) or the path of a data file")
     dataset = args.dataset or (experiment.dataset if experiment else "digits")
     if args.dataset and builtin_name(args.dataset) is None and Path(args.dataset).expanduser().exists():
         # A file's absolute path keeps the config valid when re-run from elsewhere (a Slurm job).
@@ -125,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.backend import BackendError, select_backend
     from kerastui.core.distribute import is_chief
     from kerastui.core.pipeline import RunInterrupted, run_experiment
+    from kerastui.core.runs import RunClaimError
     from kerastui.core.train import StopRequest
 
     plain = _plain(args)
@@ -156,8 +159,11 @@ def run(args: argparse.Namespace) -> int:
                 run_dir=run_dir,
                 listeners=[display],
                 stop_event=stop_event,
-                batch_event_interval=1.0 if plain else 0.1,
+                # Followers (the app's monitor, watch) move the charts within an epoch from these.
+                batch_event_interval=0.5 if plain else 0.1,
             )
+    except RunClaimError as error:  # another process writes it, or it has ended: nothing was touched
+        raise UsageError(str(error)) from None
     except RunInterrupted as interrupted:
         print(
             f"kerastui: interrupted after {interrupted.epochs_done} epoch(s); run marked stopped in {interrupted.run_dir}",

@@ -143,6 +143,17 @@ class RunFollower:
             if not events:
                 stop.wait(poll_interval)
 
+    def follow_job_to_its_end(self, stop: threading.Event | None = None) -> Iterator[JobStateChanged]:
+        """After RunEnded: a Slurm job may still be finishing (epilog, COMPLETING); its changes
+        until it has ended, so a monitor shows COMPLETED (or how it ended) rather than RUNNING."""
+        stop = stop or threading.Event()
+        info = read_info(self.run_dir)
+        if not (info.get("slurm_job_id") or self.job_id) or self.job_state is None:
+            return
+        while not stop.is_set() and (self.job is None or not self.job.finished):
+            yield from self._poll_job(self.clock(), info)
+            stop.wait(max(0.05, self.job_poll_interval))
+
     # ---- reading -------------------------------------------------------------------------------
 
     def _read_new_events(self) -> Iterator[TrainingEvent]:
@@ -203,7 +214,9 @@ class RunFollower:
             if idle >= min(1.0, self.quiet_after):
                 yield from self._end(status, _reason(info))
             return
-        if idle >= self.liveness_every and now - self._last_liveness >= self.liveness_every:
+        # Prepared or submitted runs have no writer yet (their job's state says how they are).
+        writer_expected = status in ("running", "queued", "unknown")
+        if writer_expected and idle >= self.liveness_every and now - self._last_liveness >= self.liveness_every:
             self._last_liveness = now
             if writer_alive(self.run_dir, info) is False and not self._more_arrived():
                 status = mark_interrupted(self.run_dir, "the training process ended without recording its end")

@@ -71,9 +71,10 @@ def run_experiment(
         from kerastui.core.evaluate import evaluate_model as evaluator
 
     if run_dir is not None:
-        writer = RunWriter.open(run_dir, experiment)
+        writer = RunWriter.open(run_dir, experiment)  # claims it: RunClaimError for a second writer
     else:
         writer = RunWriter.create(experiment, runs_root, run_name)
+        writer.claim()
     trainer = None
     try:
         try:

@@ -53,6 +53,11 @@ EVALUATION_FILE = "evaluation.json"
 STATUS_FILE = "status"
 INFO_FILE = "info.json"
 RUN_FILES = (CONFIG_FILE, METRICS_FILE, MODEL_FILE, EVALUATION_FILE, STATUS_FILE, INFO_FILE)
+# Held (flock, exclusive) by the one process that trains into the run; the kernel drops it when
+# that process dies, however it dies, so it also tells followers whether the writer still lives.
+LOCK_FILE = ".writer.lock"
+# A run in one of these states is never trained into again (resuming one is a separate, explicit act).
+ENDED_STATUSES = ("finished", "stopped", "failed", "interrupted", "cancelled")
 
 STATUSES = ("running", "finished", "stopped", "failed")
 # A local run waiting for a free slot in the app's run queue (kerastui.core.launcher).
@@ -74,6 +79,10 @@ def _safe_name(name: str) -> str:
     """A directory-name-safe version of a run name (letters, digits, . _ -)."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
     return cleaned[:60] or "run"
+
+
+class RunClaimError(RuntimeError):
+    """The run directory cannot be trained into: another process writes it, or it has ended."""
 
 
 def _json_default(value: Any) -> Any:
@@ -104,6 +113,7 @@ class RunWriter:
         self.experiment = experiment
         self._lock = threading.Lock()
         self._metrics = None  # opened on the first event, append mode
+        self._claim: Any = None  # the lock file, while this writer holds the run (claim)
         self.epochs_done = 0
         self.final_event: TrainingEvent | None = None
         self._info: dict[str, Any] = _read_json(self.path / INFO_FILE) or {}
@@ -130,15 +140,50 @@ class RunWriter:
     def open(cls, path: Path, experiment: Experiment | None = None) -> RunWriter:
         """Write into an existing (or prepared) directory, e.g. one `kerastui submit` made for a job.
 
-        Keeps what info.json already holds (the job id recorded at submission); with an
-        experiment, (re)writes config.toml and marks the run as running.
+        Keeps what info.json already holds (the job id recorded at submission). With an
+        experiment this is the run's trainer: it claims the directory (RunClaimError when another
+        process holds it or the run has already ended), then (re)writes config.toml and marks the
+        run as running.
         """
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         writer = cls(path, experiment)
         if experiment is not None:
+            writer.claim()
+            status = read_status(path)
+            if status in ENDED_STATUSES:
+                writer.close()
+                raise RunClaimError(
+                    f"{path} has already {'been ' if status in ('interrupted', 'cancelled') else ''}{status}; "
+                    "its files are kept as they are. Train a new run instead (or copy its config.toml)."
+                )
             writer._start(experiment, writer._info.get("created_time") or time.time())
         return writer
+
+    def claim(self) -> None:
+        """Become the run's one writer (an exclusive flock on its lock file, held until close or
+        exit); RunClaimError naming the holder when another process has it."""
+        import fcntl
+
+        if self._claim is not None:
+            return
+        handle = open(self.path / LOCK_FILE, "a+b")
+        deadline = time.monotonic() + 0.5  # a follower's liveness probe holds it for microseconds
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.02)
+                    continue
+                handle.close()
+                info = read_info(self.path)
+                holder = f"pid {info.get('pid', '?')} on {info.get('host', '?')}"
+                raise RunClaimError(f"{self.path} is being written by another process ({holder}); not writing into it") from None
+            except OSError:
+                break  # a filesystem without locks (some NFS mounts): carry on without one
+        self._claim = handle
 
     def _start(self, experiment: Experiment, created: float) -> None:
         from kerastui import __version__
@@ -218,6 +263,9 @@ class RunWriter:
             if self._metrics is not None:
                 self._metrics.close()
                 self._metrics = None
+            if self._claim is not None:
+                self._claim.close()  # releases the flock
+                self._claim = None
 
     def __enter__(self) -> RunWriter:
         return self
@@ -316,7 +364,10 @@ class RunRecord:
             return float(self.info["created_time"])
         match = re.match(r"(\d{8}-\d{6})", self.path.name)
         if match:
-            return time.mktime(time.strptime(match.group(1), "%Y%m%d-%H%M%S"))
+            try:
+                return time.mktime(time.strptime(match.group(1), "%Y%m%d-%H%M%S"))
+            except ValueError:
+                pass  # a name that looks like a time but is none (month 13): its mtime instead
         try:
             return self.path.stat().st_mtime
         except OSError:
@@ -482,8 +533,32 @@ def process_alive_here(info: dict[str, Any]) -> bool | None:
 
 
 def writer_alive(run_dir: Path, info: dict[str, Any] | None = None) -> bool | None:
-    """Whether the process writing `run_dir` still runs (see process_alive_here)."""
+    """Whether the process writing `run_dir` still runs: its lock held (any host whose filesystem
+    has locks), else its pid on this host (process_alive_here); None when nothing can tell."""
+    held = writer_lock_held(run_dir)
+    if held is not None:
+        return held
     return process_alive_here(info if info is not None else read_info(run_dir))
+
+
+def writer_lock_held(run_dir: Path) -> bool | None:
+    """True while a writer holds the run's lock, False when it was released (its writer ended or
+    died), None when there is no lock file or the filesystem cannot say."""
+    import fcntl
+
+    try:
+        handle = open(Path(run_dir) / LOCK_FILE, "rb")
+    except OSError:
+        return None
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return None
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
 
 
 def read_info(run_dir: Path) -> dict[str, Any]:

@@ -414,4 +414,7 @@ def load(path: str | Path) -> Experiment:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise SpecError([Problem("file", str(path), f"cannot be read: {error.strerror or error}")], str(path)) from None
+    except UnicodeDecodeError as error:
+        where = f"byte {error.start}"
+        raise SpecError([Problem("file", str(path), f"is not UTF-8 text ({where}); TOML files are UTF-8")], str(path)) from None
     return loads(text, str(path))

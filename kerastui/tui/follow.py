@@ -45,4 +45,6 @@ def follow_into(target: MessagePump, follower: RunFollower, stop: threading.Even
     run it in a thread worker); returns how the run ended, or None when stopped first."""
     for event in follower.follow(stop):
         target.post_message(message_for_follow_event(event))
+    for event in follower.follow_job_to_its_end(stop):
+        target.post_message(message_for_follow_event(event))
     return follower.ended

@@ -47,12 +47,10 @@ from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.metric_chart import MetricChart
 from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgress
 
-# Progress and status redraw at most this often; the charts at most once a second (or less
-# often when drawing them costs more than CHART_DRAW_BUDGET of the time). Each redraw is bytes
-# on an SSH link: at 10 Hz the app wrote about 110 KiB/s while training.
+# Progress and status redraw at most this often, the charts once a second. Each redraw is bytes
+# on an SSH link: at 10 Hz the app wrote about 110 KiB/s while training (benchmarks/ui_overhead.py).
 REDRAW_INTERVAL = 0.5
 CHART_INTERVAL = 1.0
-CHART_DRAW_BUDGET = 0.05
 ACTIVE_PHASES = ("queued", "waiting", "training", "stopping", "evaluating")
 
 JOB_STATE_STYLES = {
@@ -417,8 +415,9 @@ class RunMonitor(Screen):
         now = time.monotonic()
         if force_charts or now >= self._next_chart_draw:
             if self.loss_chart.replot(force_charts) | self.accuracy_chart.replot(force_charts):
-                cost = self.loss_chart.render_seconds + self.accuracy_chart.render_seconds
-                self._next_chart_draw = now + max(CHART_INTERVAL if self.is_live else 0.0, cost / CHART_DRAW_BUDGET)
+                # Once a second at most while the run is live: the curves still move within an
+                # epoch, and a chart's bytes (its colours, cell by cell) stay few on an SSH link.
+                self._next_chart_draw = now + (CHART_INTERVAL if self.is_live else 0.0)
         if self._progress_dirty:
             self._progress_dirty = False
             self.query_one(TrainingProgress).show(self.progress_state)

@@ -9,7 +9,6 @@ throttled timer) redraws at most once per change, so drawing never paces trainin
 from __future__ import annotations
 
 import math
-import time
 
 from textual_plotext import PlotextPlot
 
@@ -29,10 +28,6 @@ class MetricChart(PlotextPlot):
         self._in_epoch_point: tuple[float, float] | None = None
         self._dirty = True
         self.replots = 0  # how many times the plot was rebuilt (tests check throttling)
-        # What drawing the last replot cost (plotext build, ANSI parsing, strips): the train screen
-        # paces redraws by it. Summed over render_lines calls, since one replot may need several.
-        self.render_seconds = 0.0
-        self._drawing_seconds = 0.0
 
     # ---- data (cheap; UI thread) ----------------------------------------------------------------
 
@@ -88,20 +83,12 @@ class MetricChart(PlotextPlot):
             self._dirty = True
             return Text(f"{self.title}: redrawing…", style="dim")
 
-    def render_lines(self, crop):
-        started = time.perf_counter()
-        lines = super().render_lines(crop)
-        self._drawing_seconds += time.perf_counter() - started
-        return lines
-
     def replot(self, force: bool = False) -> bool:
         """Rebuild the plot if the data changed; returns whether it did."""
         if not (self._dirty or force):
             return False
         self._dirty = False
         self.replots += 1
-        if self._drawing_seconds:
-            self.render_seconds, self._drawing_seconds = self._drawing_seconds, 0.0
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
