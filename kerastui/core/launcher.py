@@ -145,6 +145,11 @@ class LocalLauncher:
         self.pump()
         return run_dir
 
+    def enqueue(self, run_dir: Path) -> None:
+        """Queue a run directory prepared elsewhere (a sweep's trial), status `queued`."""
+        self.queued.append(Path(run_dir).resolve())
+        self.pump()
+
     def pump(self) -> list[Path]:
         """Reap ended children, start queued runs in free slots; returns the runs started now."""
         for run_dir, process in list(self.running.items()):

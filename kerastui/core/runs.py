@@ -56,6 +56,8 @@ RUN_FILES = (CONFIG_FILE, METRICS_FILE, MODEL_FILE, EVALUATION_FILE, STATUS_FILE
 # Held (flock, exclusive) by the one process that trains into the run; the kernel drops it when
 # that process dies, however it dies, so it also tells followers whether the writer still lives.
 LOCK_FILE = ".writer.lock"
+# A sweep's directory holds this file and one run directory per trial (kerastui.core.sweep_runs).
+SWEEP_DEFINITION = "sweep.toml"
 # A run in one of these states is never trained into again (resuming one is a separate, explicit act).
 ENDED_STATUSES = ("finished", "stopped", "failed", "interrupted", "cancelled")
 
@@ -374,6 +376,11 @@ class RunRecord:
             return 0.0
 
     @property
+    def sweep(self) -> str | None:
+        """The sweep this run is a trial of (its directory's name), or None."""
+        return str(self.info["sweep"]) if self.info.get("sweep") else None
+
+    @property
     def slurm_job_id(self) -> str | None:
         job = self.info.get("slurm_job_id")
         return str(job) if job else None
@@ -600,7 +607,13 @@ def list_runs(root: Path | None = None) -> list[RunRecord]:
     if not root.is_dir():
         return []
     records = []
+    children = []
     for child in root.iterdir():
+        if (child / SWEEP_DEFINITION).is_file():  # a sweep (kerastui.core.sweep_runs): its trials are runs
+            children.extend(sorted(child.iterdir()))
+        else:
+            children.append(child)
+    for child in children:
         if child.name.startswith(".") or not is_run_dir(child):
             continue
         try:

@@ -1,0 +1,135 @@
+"""A sweep on disk: a directory holding its definition and one ordinary run directory per trial.
+
+    <runs>/<time>-sweep-<name>/
+        sweep.toml        the base experiment and its [sweep] table, as run
+        trials.json       each trial: its index, the values it varies, its run directory's name
+        trial-000/ ...    ordinary run directories (config.toml, metrics.jsonl, model, evaluation)
+
+Trials run on the local run queue (kerastui.core.launcher), N at a time. A sweep interrupted
+and continued runs only the trials that have not finished; a trial that stopped, failed or was
+interrupted runs again in a fresh directory (trial-003-r2), its earlier one kept.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kerastui.core.atomic import write_text_atomic
+from kerastui.core.runs import QUEUED, RunRecord, RunWriter, default_runs_root, load_run, read_status
+from kerastui.core.spec import Experiment
+from kerastui.core.sweep import SWEEP_FILE, Sweep, Trial, dumps_sweep, load_sweep, trials
+
+TRIALS_FILE = "trials.json"
+
+
+def is_sweep_dir(path: Path) -> bool:
+    return (Path(path) / SWEEP_FILE).is_file()
+
+
+def create_sweep_dir(base: Experiment, sweep: Sweep, root: Path | None = None) -> Path:
+    root = Path(root) if root is not None else default_runs_root()
+    root.mkdir(parents=True, exist_ok=True)
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-sweep-{base.name}"
+    path, suffix = root / stem, 2
+    while True:
+        try:
+            path.mkdir()
+            break
+        except FileExistsError:
+            path, suffix = root / f"{stem}-{suffix}", suffix + 1
+    write_text_atomic(path / SWEEP_FILE, dumps_sweep(base, sweep))
+    _write_trials(path, {t.index: {"index": t.index, "params": t.params, "run": t.name} for t in trials(base, sweep)})
+    return path.resolve()
+
+
+def _write_trials(path: Path, table: dict[int, dict[str, Any]]) -> None:
+    write_text_atomic(path / TRIALS_FILE, json.dumps([table[i] for i in sorted(table)], indent=2) + "\n")
+
+
+def read_trials(path: Path) -> dict[int, dict[str, Any]]:
+    try:
+        return {int(row["index"]): row for row in json.loads((Path(path) / TRIALS_FILE).read_text(encoding="utf-8"))}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
+def prepare_pending_trials(sweep_dir: Path) -> list[Path]:
+    """Run directories, marked queued, for every trial that has not finished yet (all of them the
+    first time). Finished trials are left exactly as they are."""
+    sweep_dir = Path(sweep_dir)
+    base, sweep = load_sweep(sweep_dir / SWEEP_FILE)
+    table = read_trials(sweep_dir)
+    prepared = []
+    for trial in trials(base, sweep):
+        row = table.setdefault(trial.index, {"index": trial.index, "params": trial.params, "run": trial.name})
+        run_dir = sweep_dir / row["run"]
+        status = read_status(run_dir) if run_dir.exists() else None
+        if status == "finished":
+            continue
+        if status is not None:  # ran before and did not finish: a fresh directory, the old one kept
+            attempt = 2
+            while (sweep_dir / f"{trial.name}-r{attempt}").exists():
+                attempt += 1
+            row["run"] = f"{trial.name}-r{attempt}"
+            run_dir = sweep_dir / row["run"]
+        prepared.append(_prepare_trial(run_dir, trial, sweep_dir))
+    _write_trials(sweep_dir, table)
+    return prepared
+
+
+def _prepare_trial(run_dir: Path, trial: Trial, sweep_dir: Path) -> Path:
+    writer = RunWriter.open(run_dir, trial.experiment)
+    try:
+        writer.set_status(QUEUED)
+        writer.update_info(launcher="local", sweep=sweep_dir.name, trial=trial.index, trial_params=trial.params)
+    finally:
+        writer.close()
+    return run_dir.resolve()
+
+
+@dataclass
+class LeaderboardRow:
+    trial: int
+    params: dict[str, Any]
+    record: RunRecord | None
+    objective: float | None  # the best epoch's value of the sweep's objective
+
+    @property
+    def status(self) -> str:
+        return self.record.status if self.record is not None else "not started"
+
+
+def leaderboard(sweep_dir: Path) -> tuple[Sweep, list[LeaderboardRow]]:
+    """Every trial, best first by the objective (trials without a value last)."""
+    sweep_dir = Path(sweep_dir)
+    _, sweep = load_sweep(sweep_dir / SWEEP_FILE)
+    rows = []
+    for index, row in sorted(read_trials(sweep_dir).items()):
+        run_dir = sweep_dir / row["run"]
+        record = load_run(run_dir) if run_dir.exists() else None
+        values = [v for v in (record.metrics_history.get(sweep.objective, []) if record else []) if v == v]
+        best = (max(values) if sweep.direction == "max" else min(values)) if values else None
+        rows.append(LeaderboardRow(index, dict(row.get("params", {})), record, best))
+    sign = -1 if sweep.direction == "max" else 1
+    rows.sort(key=lambda r: (r.objective is None, sign * (r.objective or 0.0), r.trial))
+    return sweep, rows
+
+
+def mean_objective_by_value(sweep: Sweep, rows: list[LeaderboardRow]) -> dict[str, list[tuple[Any, float, int]]]:
+    """For each varied field: (value, mean objective, trials) over the trials that have one."""
+    out: dict[str, list[tuple[Any, float, int]]] = {}
+    for path in sweep.paths:
+        groups: dict[str, list[float]] = {}
+        shown: dict[str, Any] = {}
+        for row in rows:
+            if row.objective is None or path not in row.params:
+                continue
+            key = repr(row.params[path])
+            shown[key] = row.params[path]
+            groups.setdefault(key, []).append(row.objective)
+        out[path] = [(shown[k], sum(v) / len(v), len(v)) for k, v in groups.items()]
+    return out
