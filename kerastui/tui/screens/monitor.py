@@ -457,7 +457,7 @@ class RunMonitor(Screen):
             alive = writer_alive(self.run_dir) if self.is_live else None
             text.append(f"  │  local{f' on {host}' if host else ''}", style="dim")
             if alive:
-                text.append("  (own process: keeps training if you quit)", style="dim")
+                text.append(", its own process", style="dim")
         where.update(text)
 
     def status_text(self) -> Text:

@@ -212,6 +212,9 @@ class RunsScreen(Screen):
             text.append(f"{c.optimizer} lr {c.learning_rate:g}, batch {f.batch_size}, {f.epochs} epochs, "
                         f"validation {f.validation_split:g}, seed {experiment.seed}, {experiment.strategy} strategy, "
                         f"{experiment.backend} backend\n", style="dim")
+        if record.sweep:
+            varied = ", ".join(f"{k} = {v}" for k, v in (record.info.get("trial_params") or {}).items())
+            text.append(f"trial {record.info.get('trial', '?')} of sweep {record.sweep}: {varied}\n", style="cyan")
         text.append(f"status {record.status}")
         if record.reason:
             text.append(f" ({record.reason})")
