@@ -135,3 +135,28 @@ def test_an_interrupted_sweep_continues_with_only_the_trials_not_finished(tmp_pa
     table = read_trials(sweep_dir)
     assert all(read_status(sweep_dir / row["run"]) == "finished" for row in table.values())
     assert json.loads((sweep_dir / "trials.json").read_text())[0]["params"]
+
+
+@pytest.mark.slurm
+@pytest.mark.slow
+@pytest.mark.timeout(400)
+def test_the_example_runs_as_one_slurm_job_array_and_every_trial_finishes(tmp_path):
+    process = run_sweep([str(EXAMPLE), "--slurm", "--parallel", "2", "--time", "00:10:00", "--cpus", "1",
+                         "--mem", "2G", "--runs-dir", str(tmp_path / "runs")], tmp_path)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err[-2000:]
+    (sweep_dir,) = list((tmp_path / "runs").iterdir())
+    script = (sweep_dir / "job.sbatch").read_text()
+    assert "#SBATCH --array=0-3%2" in script and "SLURM_ARRAY_TASK_ID" in script
+    job_id = out.split("job array ")[1].split()[0]
+    table = read_trials(sweep_dir)
+    assert [row["slurm_job_id"] for row in table.values()] == [f"{job_id}_{i}" for i in range(4)]
+    deadline = time.monotonic() + 300
+    runs = [sweep_dir / row["run"] for row in table.values()]
+    while not all((r / "evaluation.json").exists() for r in runs):
+        assert time.monotonic() < deadline, [read_status(r) for r in runs]
+        time.sleep(1)
+    assert all(load_run(r).status == "finished" and load_run(r).epochs_done == 2 for r in runs)
+    assert len(list(sweep_dir.glob("slurm-*_*.out"))) == 4  # one output per array task
+    _, rows = leaderboard(sweep_dir)
+    assert [r.status for r in rows] == ["finished"] * 4 and rows[0].objective >= rows[-1].objective

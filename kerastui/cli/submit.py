@@ -43,6 +43,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "SBATCH_ACCOUNT, SBATCH_TIMELIMIT, SBATCH_MEM_PER_NODE, SBATCH_GPUS."
     )
     add_experiment_options(parser)
+    add_slurm_options(parser)
+    parser.add_argument("--dry-run", action="store_true", help="only write the run directory and its job.sbatch")
+    parser.add_argument("--prepared", metavar="RUN_DIR", help="submit a run directory prepared earlier with --dry-run")
+    parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where run directories go (default: $KERASTUI_RUNS_DIR or ./runs)")
+
+
+def add_slurm_options(parser: argparse.ArgumentParser) -> None:
+    """The Slurm job's options: shared by `submit` and `sweep --slurm`."""
     job = parser.add_argument_group("Slurm job")
     job.add_argument("--partition", help="partition (queue)")
     job.add_argument("--time", help="time limit, HH:MM:SS or D-HH:MM:SS")
@@ -53,9 +61,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     job.add_argument("--account", help="account to charge")
     job.add_argument("--sbatch-option", action="append", dest="sbatch_options", metavar="OPT",
                      help="extra sbatch option, whole, e.g. --sbatch-option=--qos=short (repeatable)")
-    parser.add_argument("--dry-run", action="store_true", help="only write the run directory and its job.sbatch")
-    parser.add_argument("--prepared", metavar="RUN_DIR", help="submit a run directory prepared earlier with --dry-run")
-    parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where run directories go (default: $KERASTUI_RUNS_DIR or ./runs)")
 
 
 def _refuse_submitted(run_dir: Path) -> None:
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
             _refuse_submitted(run_dir)
         else:
             run_dir = slurm.prepare_submission(
-                _experiment(args), _settings(args), runs_root=args.runs_dir, run_name=args.name
+                _experiment(args), slurm_settings_from(args), runs_root=args.runs_dir, run_name=args.name
             )
         print(f"run directory: {run_dir}")
         print(f"batch script:  {run_dir / SCRIPT_NAME}")
@@ -108,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _settings(args: argparse.Namespace) -> SlurmSettings:
+def slurm_settings_from(args: argparse.Namespace) -> SlurmSettings:
+    """The job's settings: the options given, over the user config and SBATCH_* defaults."""
     from kerastui.core import slurm
 
     overrides = {field: getattr(args, flag) for flag, field in SLURM_FLAGS.items()}

@@ -2,6 +2,8 @@
 
     kerastui sweep examples/sweep.toml --parallel 2
     kerastui sweep --continue runs/20261201-093000-sweep-mlp    # after Ctrl+C: only the rest
+    kerastui sweep examples/sweep.toml --slurm --parallel 2 --time 00:10:00   # one job array
+    kerastui sweep --show runs/20261201-093000-sweep-mlp        # the leaderboard, now
 
 Each trial is an ordinary run directory inside the sweep's directory; a leaderboard sorted by
 the objective is printed at the end, with the mean objective for each value of each varied field.
@@ -29,6 +31,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--continue", dest="resume", metavar="SWEEP_DIR", help="run the trials of this sweep that have not finished")
     parser.add_argument("--parallel", type=int, default=1, metavar="N", help="trials at a time (default 1)")
     parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where the sweep's directory goes (default $KERASTUI_RUNS_DIR or ./runs)")
+    parser.add_argument("--show", metavar="SWEEP_DIR", help="print this sweep's leaderboard and exit")
+    parser.add_argument("--slurm", action="store_true",
+                        help="submit the trials as one Slurm job array (sbatch --array=0-N%%K, K = --parallel)")
+    from kerastui.cli.submit import add_slurm_options
+
+    add_slurm_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,6 +45,11 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.sweep import SWEEP_FILE, load_sweep
     from kerastui.core.sweep_runs import create_sweep_dir, is_sweep_dir, prepare_pending_trials, read_trials
 
+    if args.show is not None:
+        if not is_sweep_dir(Path(args.show)):
+            raise UsageError(f"{args.show} is not a sweep directory (no {SWEEP_FILE} in it)")
+        _print_leaderboard(Path(args.show))
+        return EXIT_OK
     if (args.config is None) == (args.resume is None):
         raise UsageError("give either CONFIG.toml (a new sweep) or --continue SWEEP_DIR")
     if args.parallel < 1:
@@ -51,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     _check_dataset(base.dataset)
 
     sweep_dir = Path(args.resume).resolve() if args.resume else create_sweep_dir(base, sweep, args.runs_dir)
+    if args.slurm:
+        return _submit_array(args, sweep_dir)
     pending = prepare_pending_trials(sweep_dir)
     total = len(read_trials(sweep_dir))
     print(f"sweep {sweep_dir}: {total} trials ({sweep.method}), {len(pending)} to run, {args.parallel} at a time", flush=True)
@@ -66,6 +81,29 @@ def run(args: argparse.Namespace) -> int:
 
     _, rows = leaderboard(sweep_dir)
     return EXIT_OK if all(r.status == "finished" for r in rows) else EXIT_FAILED
+
+
+def _submit_array(args: argparse.Namespace, sweep_dir: Path) -> int:
+    import shlex
+
+    from kerastui.cli.submit import slurm_settings_from
+    from kerastui.core import slurm
+    from kerastui.core.spec import SpecError
+    from kerastui.core.sweep_runs import submit_array
+
+    try:
+        job_id, runs = submit_array(sweep_dir, slurm_settings_from(args), parallel=args.parallel if args.parallel > 1 else 0)
+    except SpecError as error:
+        raise UsageError(*_bounded(str(p) for p in error.problems)) from None
+    except (slurm.SlurmError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    if not job_id:
+        print(f"sweep {sweep_dir}: every trial has finished; nothing to submit")
+        return EXIT_OK
+    print(f"sweep {sweep_dir}: {len(runs)} trials as job array {job_id} (tasks {job_id}_0 to {job_id}_{len(runs) - 1})")
+    print(f"follow a trial:  kerastui watch {shlex.quote(str(runs[0]))}")
+    print(f"the leaderboard: kerastui sweep --show {shlex.quote(str(sweep_dir))}")
+    return EXIT_OK
 
 
 def _bounded(lines: Any) -> list[str]:

@@ -77,7 +77,7 @@ def default_runs_root() -> Path:
     return Path(configured).expanduser() if configured else Path("runs")
 
 
-def _safe_name(name: str) -> str:
+def safe_name(name: str) -> str:
     """A directory-name-safe version of a run name (letters, digits, . _ -)."""
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-")
     return cleaned[:60] or "run"
@@ -98,7 +98,7 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _iso(timestamp: float) -> str:
+def iso_time(timestamp: float) -> str:
     """The one time format of info.json: ISO 8601, local time, seconds, offset with a colon
     ("2025-01-31T14:05:09+01:00"); every writer (runs, slurm) uses it."""
     return datetime.fromtimestamp(timestamp).astimezone().isoformat(timespec="seconds")
@@ -126,7 +126,7 @@ class RunWriter:
         root = Path(root) if root is not None else default_runs_root()
         root.mkdir(parents=True, exist_ok=True)
         created = time.time()
-        base = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(created))}-{_safe_name(name or experiment.name)}"
+        base = f"{time.strftime('%Y%m%d-%H%M%S', time.localtime(created))}-{safe_name(name or experiment.name)}"
         path, suffix = root / base, 2
         while True:
             try:
@@ -193,7 +193,7 @@ class RunWriter:
         spec.save(experiment, self.path / CONFIG_FILE)
         self.set_status("running")
         info: dict[str, Any] = {
-            "created": _iso(created),
+            "created": iso_time(created),
             "created_time": created,
             "host": socket.gethostname(),
             "pid": os.getpid(),
@@ -218,7 +218,7 @@ class RunWriter:
             if isinstance(event, (EpochEnded, TrainingStarted)) or final_status(event):
                 os.fsync(self._metrics.fileno())
         if isinstance(event, TrainingStarted):
-            self.update_info(started=_iso(event.time), started_time=event.time)
+            self.update_info(started=iso_time(event.time), started_time=event.time)
         elif isinstance(event, EpochEnded):
             self.epochs_done = event.epoch + 1
         elif (status := final_status(event)) is not None:
@@ -227,7 +227,7 @@ class RunWriter:
             ended = event.time
             # From the start of training, so time spent queued (a Slurm job) does not count.
             began = self._info.get("started_time", self._info.get("created_time", ended))
-            self.update_info(ended=_iso(ended), ended_time=ended, duration=round(ended - began, 3), reason=event.reason)
+            self.update_info(ended=iso_time(ended), ended_time=ended, duration=round(ended - began, 3), reason=event.reason)
 
     # Files ------------------------------------------------------------------------------
     def save_model(self, model: Any) -> Path:
@@ -591,7 +591,7 @@ def mark_interrupted(run_dir: Path, reason: str) -> str:
     try:
         writer.set_status(INTERRUPTED)
         ended = time.time()
-        writer.update_info(ended=_iso(ended), ended_time=ended, reason=reason)
+        writer.update_info(ended=iso_time(ended), ended_time=ended, reason=reason)
     except OSError:
         return INTERRUPTED  # someone else's read-only run: report it without writing it
     return INTERRUPTED

@@ -28,7 +28,7 @@ from typing import Any
 
 import kerastui
 from kerastui.core.atomic import write_text_atomic
-from kerastui.core.runs import STATUS_FILE, RunRecord, RunWriter, _iso, _safe_name, load_run
+from kerastui.core.runs import STATUS_FILE, RunRecord, RunWriter, iso_time, safe_name, load_run
 from kerastui.core.slurm_script import SCRIPT_NAME, JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import ENV_VARIABLES, SlurmSettings, slurm_settings
 from kerastui.core.spec import Experiment
@@ -124,9 +124,9 @@ def prepare_submission(
         python=python or sys.executable,
         workdir=(workdir or Path.cwd()).resolve(),
         # squeue shows the run's name (--name), reduced to safe characters like the directory's.
-        job_name=f"kerastui-{_safe_name(run_name or experiment.name)}",
+        job_name=f"kerastui-{safe_name(run_name or experiment.name)}",
         backend=experiment.backend,
-        pythonpath=_source_checkout(),
+        pythonpath=source_checkout(),
         strategy=experiment.strategy,
     )
     try:
@@ -139,7 +139,7 @@ def prepare_submission(
     return run_dir
 
 
-def _source_checkout() -> Path | None:
+def source_checkout() -> Path | None:
     """The checkout root when kerastui runs from source (editable install or none), else None.
 
     Put on the job's PYTHONPATH so the job imports the same kerastui even where the install
@@ -147,6 +147,22 @@ def _source_checkout() -> Path | None:
     """
     root = Path(kerastui.__file__).resolve().parent.parent
     return root if (root / "pyproject.toml").exists() else None
+
+
+def sbatch(script: Path, *, runner: Runner = subprocess.run, environ: Mapping[str, str] | None = None) -> str:
+    """`sbatch --parsable SCRIPT` from the script's directory; the job id (SlurmError otherwise)."""
+    env = dict(os.environ if environ is None else environ)
+    # The script is the record of what was asked for; sbatch would let these override it.
+    for variable in ENV_VARIABLES.values():
+        env.pop(variable, None)
+    result = _run(runner, ["sbatch", "--parsable", str(script)], cwd=Path(script).parent, env=env)
+    if result.returncode != 0:
+        raise SlurmError(f"sbatch refused {script}: {_message(result)}")
+    # --parsable prints "jobid" or "jobid;cluster".
+    job_id = result.stdout.strip().splitlines()[-1].split(";")[0].strip() if result.stdout.strip() else ""
+    if not job_id.isdigit():
+        raise SlurmError(f"sbatch printed no job id for {script}: {result.stdout.strip()!r}")
+    return job_id
 
 
 def submit(
@@ -160,19 +176,9 @@ def submit(
     script = run_dir / SCRIPT_NAME
     if not script.is_file():
         raise SlurmError(f"{script} does not exist; prepare the run first (kerastui submit --dry-run)")
-    env = dict(os.environ if environ is None else environ)
-    # The script is the record of what was asked for; sbatch would let these override it.
-    for variable in ENV_VARIABLES.values():
-        env.pop(variable, None)
-    result = _run(runner, ["sbatch", "--parsable", str(script)], cwd=run_dir, env=env)
-    if result.returncode != 0:
-        raise SlurmError(f"sbatch refused {script}: {_message(result)}")
-    # --parsable prints "jobid" or "jobid;cluster".
-    job_id = result.stdout.strip().splitlines()[-1].split(";")[0].strip() if result.stdout.strip() else ""
-    if not job_id.isdigit():
-        raise SlurmError(f"sbatch printed no job id for {script}: {result.stdout.strip()!r}")
+    job_id = sbatch(script, runner=runner, environ=environ)
     writer = RunWriter(run_dir)
-    writer.update_info(slurm_job_id=job_id, submitted=_iso(time.time()))
+    writer.update_info(slurm_job_id=job_id, submitted=iso_time(time.time()))
     if _status(run_dir) == PREPARED:  # the job may already have started and said "running"
         writer.set_status(SUBMITTED)
     return job_id

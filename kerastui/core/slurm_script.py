@@ -18,6 +18,7 @@ from kerastui.core.spec import Problem, SpecError
 SCRIPT_NAME = "job.sbatch"
 CONFIG_NAME = "config.toml"
 OUTPUT_PATTERN = "slurm-%j.out"
+ARRAY_OUTPUT_PATTERN = "slurm-%A_%a.out"  # a job array's task: the array's id, the task's index
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,10 @@ class JobScript:
     backend: str = "tensorflow"
     pythonpath: Path | None = None   # a source checkout's root, when kerastui is not installed
     strategy: str = "default"        # "multiworker" with settings.tasks > 1: one srun task per worker
+    # A job array (a sweep): run_dir is the sweep's directory, these its trials' run directories
+    # (one per array task, by SLURM_ARRAY_TASK_ID), at most array_parallel at a time (0: no limit).
+    array_runs: tuple[str, ...] = ()
+    array_parallel: int = 0
 
     @property
     def config_path(self) -> Path:
@@ -39,20 +44,38 @@ class JobScript:
     def train_command(self) -> list[str]:
         return [self.python, "-m", "kerastui", "train", str(self.config_path), "--run-dir", str(self.run_dir), "--plain"]
 
+    def exec_line(self) -> list[str]:
+        """The shell lines that start training: one run, or the array task's run."""
+        q = shlex.quote
+        if not self.array_runs:
+            # exec: Slurm's signals (scancel, the time limit) then reach kerastui, not a waiting shell.
+            return ["exec " + " ".join(q(part) for part in self.train_command())]
+        runs = " ".join(q(name) for name in self.array_runs)
+        return [
+            "# One trial per array task: its run directory inside the sweep's directory.",
+            f"RUNS=({runs})",
+            f'RUN={q(str(self.run_dir))}/"${{RUNS[$SLURM_ARRAY_TASK_ID]}}"',
+            f'exec {q(self.python)} -m kerastui train "$RUN/config.toml" --run-dir "$RUN" --plain',
+        ]
+
 
 def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
     settings.validated()
     _reject_control_characters(job)
+    if job.array_runs and settings.tasks > 1:
+        raise SpecError([Problem("slurm.tasks", settings.tasks, "a sweep's job array runs one task per trial; use 1 task")])
     if settings.tasks > 1 and job.strategy != "multiworker":
         # Without a multi-worker strategy each task would train its own copy into the same run.
         raise SpecError([Problem("slurm.tasks", settings.tasks,
                                  f"more than one task needs strategy 'multiworker' (this experiment's is {job.strategy!r}); "
                                  "set the strategy to multiworker or use 1 task")])
     q = shlex.quote
+    limit = f"%{job.array_parallel}" if job.array_parallel else ""
     directives = [
         f"--job-name={job.job_name}",
+        f"--array=0-{len(job.array_runs) - 1}{limit}" if job.array_runs else "",
         # '%' starts a Slurm file-name pattern; '%%' is a literal percent sign.
-        f"--output={str(job.run_dir).replace('%', '%%')}/{OUTPUT_PATTERN}",
+        f"--output={str(job.run_dir).replace('%', '%%')}/{ARRAY_OUTPUT_PATTERN if job.array_runs else OUTPUT_PATTERN}",
         f"--time={settings.time_limit}" if settings.time_limit else "",
         f"--ntasks={settings.tasks}" if settings.tasks > 1 else "",
         f"--cpus-per-task={settings.cpus}",
@@ -91,8 +114,7 @@ def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
             "",
         ]
     else:
-        # exec: Slurm's signals (scancel, the time limit) then reach kerastui, not a waiting shell.
-        lines += ["exec " + " ".join(q(part) for part in job.train_command()), ""]
+        lines += [*job.exec_line(), ""]
     return "\n".join(lines)
 
 

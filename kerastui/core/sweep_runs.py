@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kerastui.core.atomic import write_text_atomic
-from kerastui.core.runs import QUEUED, RunRecord, RunWriter, default_runs_root, load_run, read_status
+from kerastui.core.runs import QUEUED, RunRecord, RunWriter, default_runs_root, load_run, read_status, safe_name
 from kerastui.core.spec import Experiment
 from kerastui.core.sweep import SWEEP_FILE, Sweep, Trial, dumps_sweep, load_sweep, trials
 
@@ -57,9 +57,10 @@ def read_trials(path: Path) -> dict[int, dict[str, Any]]:
         return {}
 
 
-def prepare_pending_trials(sweep_dir: Path) -> list[Path]:
-    """Run directories, marked queued, for every trial that has not finished yet (all of them the
-    first time). Finished trials are left exactly as they are."""
+def prepare_pending_trials(sweep_dir: Path, status: str = QUEUED) -> list[Path]:
+    """Run directories, marked `status` (queued for the local queue, prepared for a job array),
+    for every trial that has not finished yet (all of them the first time). Finished trials are
+    left exactly as they are."""
     sweep_dir = Path(sweep_dir)
     base, sweep = load_sweep(sweep_dir / SWEEP_FILE)
     table = read_trials(sweep_dir)
@@ -67,28 +68,66 @@ def prepare_pending_trials(sweep_dir: Path) -> list[Path]:
     for trial in trials(base, sweep):
         row = table.setdefault(trial.index, {"index": trial.index, "params": trial.params, "run": trial.name})
         run_dir = sweep_dir / row["run"]
-        status = read_status(run_dir) if run_dir.exists() else None
-        if status == "finished":
+        before = read_status(run_dir) if run_dir.exists() else None
+        if before == "finished":
             continue
-        if status is not None:  # ran before and did not finish: a fresh directory, the old one kept
+        if before is not None:  # ran before and did not finish: a fresh directory, the old one kept
             attempt = 2
             while (sweep_dir / f"{trial.name}-r{attempt}").exists():
                 attempt += 1
             row["run"] = f"{trial.name}-r{attempt}"
             run_dir = sweep_dir / row["run"]
-        prepared.append(_prepare_trial(run_dir, trial, sweep_dir))
+        prepared.append(_prepare_trial(run_dir, trial, sweep_dir, status))
     _write_trials(sweep_dir, table)
     return prepared
 
 
-def _prepare_trial(run_dir: Path, trial: Trial, sweep_dir: Path) -> Path:
+def _prepare_trial(run_dir: Path, trial: Trial, sweep_dir: Path, status: str) -> Path:
     writer = RunWriter.open(run_dir, trial.experiment)
     try:
-        writer.set_status(QUEUED)
+        writer.set_status(status)
         writer.update_info(launcher="local", sweep=sweep_dir.name, trial=trial.index, trial_params=trial.params)
     finally:
         writer.close()
     return run_dir.resolve()
+
+
+def submit_array(sweep_dir: Path, settings: Any, parallel: int = 0, workdir: Path | None = None) -> tuple[str, list[Path]]:
+    """Submit the sweep's unfinished trials as ONE Slurm job array (one task per trial, at most
+    `parallel` at a time); returns the job id and the trials' run directories."""
+    import sys
+
+    from kerastui.core import slurm
+    from kerastui.core.slurm_script import SCRIPT_NAME, JobScript, render_sbatch_script
+
+    sweep_dir = Path(sweep_dir).resolve()
+    base, _ = load_sweep(sweep_dir / SWEEP_FILE)
+    slurm.check_dataset_offline(base.dataset)
+    runs = prepare_pending_trials(sweep_dir, status=slurm.PREPARED)
+    if not runs:
+        return "", []
+    job = JobScript(
+        run_dir=sweep_dir,
+        python=sys.executable,
+        workdir=(workdir or Path.cwd()).resolve(),
+        job_name=f"kerastui-sweep-{safe_name(base.name)}",
+        backend=base.backend,
+        pythonpath=slurm.source_checkout(),
+        array_runs=tuple(run.name for run in runs),
+        array_parallel=parallel,
+    )
+    write_text_atomic(sweep_dir / SCRIPT_NAME, render_sbatch_script(settings, job))
+    job_id = slurm.sbatch(sweep_dir / SCRIPT_NAME)
+    table = read_trials(sweep_dir)
+    by_run = {row["run"]: index for index, row in table.items()}
+    for task, run in enumerate(runs):
+        writer = RunWriter(run)
+        writer.update_info(slurm_job_id=f"{job_id}_{task}", submitted_time=time.time())
+        if read_status(run) == slurm.PREPARED:
+            writer.set_status(slurm.SUBMITTED)
+        table[by_run[run.name]]["slurm_job_id"] = f"{job_id}_{task}"
+    _write_trials(sweep_dir, table)
+    return job_id, runs
 
 
 @dataclass

@@ -26,7 +26,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from kerastui.core.runs import _safe_name
+from kerastui.core.runs import safe_name
 from kerastui.core.slurm_script import JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import SlurmSettings
 from kerastui.core.spec import Experiment, SpecError
@@ -98,14 +98,14 @@ def preview_script(experiment: Experiment, settings: SlurmSettings, root: Path) 
     """The job.sbatch `prepare_submission` would write now (the run directory's time stamp may differ)."""
     from kerastui.core import slurm
 
-    run_dir = root.resolve() / f"{time.strftime('%Y%m%d-%H%M%S')}-{_safe_name(experiment.name)}"
+    run_dir = root.resolve() / f"{time.strftime('%Y%m%d-%H%M%S')}-{safe_name(experiment.name)}"
     job = JobScript(
         run_dir=run_dir,
         python=sys.executable,
         workdir=Path.cwd().resolve(),
         job_name=f"kerastui-{experiment.name}",
         backend=experiment.backend,
-        pythonpath=slurm._source_checkout(),
+        pythonpath=slurm.source_checkout(),
     )
     return render_sbatch_script(settings, job)
 
