@@ -42,8 +42,9 @@ def describe_event(event: TrainingEvent, batches: bool = False) -> str | None:
         if event.replicas > 1 or event.workers > 1:
             workers = f" on {event.workers} workers" if event.workers > 1 else ""
             spread = f" ({event.batch_size // event.replicas} per replica x {event.replicas} replicas{workers})"
+        resumed = f"resumed at epoch {event.initial_epoch + 1} of {event.epochs}; " if event.initial_epoch else ""
         return (
-            f"training: {event.epochs} epochs x {event.steps_per_epoch} steps, batch {event.batch_size}{spread}, "
+            f"{resumed}training: {event.epochs} epochs x {event.steps_per_epoch} steps, batch {event.batch_size}{spread}, "
             f"{event.train_samples} training / {event.validation_samples} validation samples"
         )
     if isinstance(event, BatchEnded):
@@ -122,7 +123,7 @@ class RichProgress:
             self.console.print(describe_event(event))
             self.progress.start()
             self._started = True
-            self._epochs = self.progress.add_task("epochs", total=event.epochs, metrics="")
+            self._epochs = self.progress.add_task("epochs", total=event.epochs, completed=event.initial_epoch, metrics="")
             self._batches = self.progress.add_task("epoch 1", total=event.steps_per_epoch, metrics="")
         elif isinstance(event, BatchEnded) and self._started:
             self.progress.update(

@@ -36,6 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where run directories go (default $KERASTUI_RUNS_DIR or ./runs)")
     parser.add_argument("--run-dir", type=Path, metavar="DIR", help="write into this existing run directory (Slurm jobs)")
     parser.add_argument("--plain", action="store_true", help="one line per epoch instead of progress bars")
+    parser.add_argument("--resume", metavar="RUN", help="continue a stopped or interrupted run from its last saved epoch, in its directory")
 
 
 def add_experiment_options(parser: argparse.ArgumentParser) -> None:
@@ -112,6 +113,23 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     return experiment, info
 
 
+def _resumed(args: argparse.Namespace) -> tuple[Any, Path]:
+    """The run to resume and its own experiment (options that would change it are refused)."""
+    from kerastui.cli.common import resolve_run
+    from kerastui.core import spec
+
+    given = [flag for flag in ("config", "preset", "dataset", "epochs", "batch_size", "learning_rate", "optimizer",
+                               "validation_split", "seed", "patience", "backend", "strategy", "run_dir")
+             if getattr(args, flag, None) is not None]
+    if given:
+        raise UsageError(f"--resume continues the run's own experiment; drop {', '.join('--' + g.replace('_', '-') for g in given)}")
+    run_dir = resolve_run(args.resume, args.runs_dir).resolve()
+    try:
+        return spec.load(run_dir / "config.toml"), run_dir
+    except spec.SpecError as error:
+        raise UsageError(*(_config_problem(str(run_dir / "config.toml"), p) for p in error.problems)) from None
+
+
 def _config_problem(path: str, problem: Any) -> str:
     if problem.field in ("file", "toml"):  # about the file itself: its name is the value already
         return f"{path}: {problem.message}"
@@ -131,7 +149,10 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.train import StopRequest
 
     plain = _plain(args)
-    experiment, _info = build_experiment(args)
+    if args.resume:
+        experiment, args.run_dir = _resumed(args)
+    else:
+        experiment, _info = build_experiment(args)
     try:
         select_backend(experiment.backend)  # before anything imports keras
     except BackendError as error:
@@ -159,6 +180,7 @@ def run(args: argparse.Namespace) -> int:
                 run_dir=run_dir,
                 listeners=[display],
                 stop_event=stop_event,
+                resume=bool(args.resume),
                 # Followers (the app's monitor, watch) move the charts within an epoch from these.
                 batch_event_interval=0.5 if plain else 0.1,
             )

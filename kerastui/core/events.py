@@ -26,6 +26,7 @@ class TrainingStarted:
     time: float = field(default_factory=_now)
     replicas: int = 1  # model copies kept in sync (devices x workers) under a distribution strategy
     workers: int = 1  # processes training together (a multi-worker job's tasks)
+    initial_epoch: int = 0  # > 0: a resumed run, continuing from its saved state at this (0-based) epoch
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from kerastui.core.events import EVENT_NAMES, TrainingEvent, event_from_dict, final_status
+from kerastui.core.events import EVENT_NAMES, TrainingEvent, TrainingStarted, event_from_dict, final_status
 from kerastui.core.runs import (
     EVALUATION_FILE,
     METRICS_FILE,
@@ -187,8 +187,10 @@ class RunFollower:
                 yield event
             if final_status(event):
                 self.final_event = event
-                self._final_seen_at = self.clock()
-                return
+            elif isinstance(event, TrainingStarted):
+                self.final_event = None  # a resumed run: it goes on after its earlier end
+        if self.final_event is not None:
+            self._final_seen_at = self.clock()
 
     # ---- lifecycle -----------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ config.toml, metrics.jsonl, status, info.json, then model.keras and evaluation.j
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from kerastui.core.events import Listener, TrainingFailed, TrainingFinished, TrainingStopped
-from kerastui.core.runs import RunWriter
+from kerastui.core.runs import BACKUP_DIR, RunWriter
 
 if TYPE_CHECKING:
     from kerastui.core.data import Dataset
@@ -55,6 +56,7 @@ def run_experiment(
     run_name: str | None = None,
     run_dir: Path | None = None,
     evaluator: Callable[[Any, Dataset], Evaluation] | None = None,
+    resume: bool = False,
 ) -> RunOutcome:
     """Train `experiment` on `dataset` into a new run directory, then save and evaluate the model.
 
@@ -70,7 +72,9 @@ def run_experiment(
     if evaluator is None:
         from kerastui.core.evaluate import evaluate_model as evaluator
 
-    if run_dir is not None:
+    if resume and run_dir is not None:
+        writer = RunWriter.resume(run_dir)  # RunClaimError: finished, edited, nothing saved, held
+    elif run_dir is not None:
         writer = RunWriter.open(run_dir, experiment)  # claims it: RunClaimError for a second writer
     else:
         writer = RunWriter.create(experiment, runs_root, run_name)
@@ -84,6 +88,7 @@ def run_experiment(
                 listeners=[writer, *listeners],
                 batch_event_interval=batch_event_interval,
                 stop_event=stop_event,
+                backup_dir=writer.path / BACKUP_DIR,
             )
             result = trainer.run()
         except KeyboardInterrupt:
@@ -102,6 +107,8 @@ def run_experiment(
             # A trainer that returned without a final event would leave followers waiting.
             _emit(_final_event(status, result.epochs_done, reason), writer, listeners)
 
+        if status == "finished":
+            shutil.rmtree(writer.path / BACKUP_DIR, ignore_errors=True)  # nothing left to resume
         evaluation = None
         notes: list[str] = []
         if status in ("finished", "stopped") and result.model is not None:

@@ -56,6 +56,10 @@ RUN_FILES = (CONFIG_FILE, METRICS_FILE, MODEL_FILE, EVALUATION_FILE, STATUS_FILE
 # Held (flock, exclusive) by the one process that trains into the run; the kernel drops it when
 # that process dies, however it dies, so it also tells followers whether the writer still lives.
 LOCK_FILE = ".writer.lock"
+# The training state (weights, optimizer, epoch) saved after every finished epoch, to resume from;
+# removed once the run has finished.
+BACKUP_DIR = "backup"
+RESUMABLE_STATUSES = ("stopped", "interrupted", "failed")
 # A sweep's directory holds this file and one run directory per trial (kerastui.core.sweep_runs).
 SWEEP_DEFINITION = "sweep.toml"
 # A run in one of these states is never trained into again (resuming one is a separate, explicit act).
@@ -85,6 +89,15 @@ def safe_name(name: str) -> str:
 
 class RunClaimError(RuntimeError):
     """The run directory cannot be trained into: another process writes it, or it has ended."""
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def _json_default(value: Any) -> Any:
@@ -162,6 +175,39 @@ class RunWriter:
             writer._start(experiment, writer._info.get("created_time") or time.time())
         return writer
 
+    @classmethod
+    def resume(cls, path: Path) -> RunWriter:
+        """Claim a stopped, interrupted or failed run to continue it from its saved state.
+
+        RunClaimError when it finished, when another process writes it, when its config.toml was
+        edited since it started (that would be a different experiment), or when nothing was saved.
+        """
+        path = Path(path)
+        writer = cls(path)
+        writer.claim()
+        try:
+            status = read_status(path)
+            if status == "finished":
+                raise RunClaimError(f"{path} has already finished; there is nothing to resume")
+            if status not in RESUMABLE_STATUSES:
+                raise RunClaimError(f"{path} is {status}; only a stopped, interrupted or failed run can be resumed")
+            recorded = writer._info.get("config_sha256")
+            if recorded and recorded != _file_sha256(path / CONFIG_FILE):
+                raise RunClaimError(f"{path / CONFIG_FILE} was edited since the run started; resuming would "
+                                    "mix two experiments. Train the edited file as a new run instead")
+            if not (path / BACKUP_DIR / "training_metadata.json").exists():
+                raise RunClaimError(f"{path} has no saved training state to resume from "
+                                    "(it ended before its first epoch finished)")
+            writer.experiment = spec.load(path / CONFIG_FILE)
+        except (RunClaimError, spec.SpecError):
+            writer.close()
+            raise
+        writer.set_status("running")
+        now = time.time()
+        writer.update_info(resumed=iso_time(now), resumed_time=now, host=socket.gethostname(), pid=os.getpid(),
+                           reason="", ended=None, ended_time=None)
+        return writer
+
     def claim(self) -> None:
         """Become the run's one writer (an exclusive flock on its lock file, held until close or
         exit); RunClaimError naming the holder when another process has it."""
@@ -192,6 +238,7 @@ class RunWriter:
 
         spec.save(experiment, self.path / CONFIG_FILE)
         self.set_status("running")
+        self.update_info(config_sha256=_file_sha256(self.path / CONFIG_FILE))
         info: dict[str, Any] = {
             "created": iso_time(created),
             "created_time": created,

@@ -20,6 +20,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
@@ -100,7 +101,11 @@ class Trainer:
         listeners: Iterable[Listener] = (),
         batch_event_interval: float = 0.0,
         stop_event: threading.Event | None = None,
+        backup_dir: Path | None = None,
     ):
+        # backup_dir: the training state (weights, optimizer, epoch) is saved there after every
+        # finished epoch, and a run started again with the same directory continues from it.
+        self.backup_dir = Path(backup_dir) if backup_dir is not None else None
         self.experiment = experiment
         self.dataset = dataset
         self.batch_event_interval = max(0.0, float(batch_event_interval))
@@ -203,6 +208,10 @@ class Trainer:
         event_callback = _event_callback(keras)(self, progress, train_samples, validation_samples, batch_size)
         event_callback.replicas, event_callback.workers = replicas(experiment), workers(experiment)
         callbacks = [event_callback]
+        if self.backup_dir is not None:
+            # First: the state is on disk before the epoch's event says it is done, so a run
+            # killed in between repeats no epoch when resumed.
+            callbacks.insert(0, _backup_callback(keras)(str(self.backup_dir), progress))
         early = None
         if fit.early_stopping_patience > 0:
             early = keras.callbacks.EarlyStopping(
@@ -233,6 +242,39 @@ def error_text(error: BaseException, limit: int = 400) -> str:
 
 
 _CALLBACK_CLASSES: dict[int, type] = {}
+_BACKUP_CLASSES: dict[int, type] = {}
+
+
+def _backup_callback(keras: Any) -> type:
+    """Keras's BackupAndRestore, saving only epochs that really finished.
+
+    Keras also calls on_epoch_end for an epoch cut short by a stop or a NaN; its backup would
+    then claim that epoch done, and a resumed run would skip the rest of it.
+    """
+    key = id(keras)
+    if key not in _BACKUP_CLASSES:
+
+        class FinishedEpochBackup(keras.callbacks.BackupAndRestore):
+            def __init__(self, backup_dir: str, progress: _Progress):
+                # Kept after a stop or a crash (to resume from); the pipeline removes it once finished.
+                super().__init__(backup_dir=backup_dir, save_freq="epoch", delete_checkpoint=False)
+                self.progress = progress
+                self.steps_done = 0
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.steps_done = 0
+
+            def on_train_batch_end(self, batch, logs=None):
+                self.steps_done = int(batch) + 1
+                super().on_train_batch_end(batch, logs)
+
+            def on_epoch_end(self, epoch, logs=None):
+                if self.progress.failure or self.steps_done < self.progress.steps:
+                    return
+                super().on_epoch_end(epoch, logs)
+
+        _BACKUP_CLASSES[key] = FinishedEpochBackup
+    return _BACKUP_CLASSES[key]
 
 
 def _event_callback(keras: Any) -> type:
@@ -260,21 +302,27 @@ def _event_callback(keras: Any) -> type:
             def on_train_begin(self, logs=None):
                 steps = (self.params or {}).get("steps") or self.progress.steps
                 self.progress.steps = int(steps)
-                # Throttling counts from the start, so a long interval means one batch event per epoch.
-                self.last_batch_event = time.monotonic()
-                self.trainer.emit(
-                    TrainingStarted(
-                        epochs=self.progress.epochs,
-                        steps_per_epoch=self.progress.steps,
-                        train_samples=self.train_samples,
-                        validation_samples=self.validation_samples,
-                        batch_size=self.batch_size,
-                        replicas=self.replicas,
-                        workers=self.workers,
-                    )
-                )
+                self.started = False
 
             def on_epoch_begin(self, epoch, logs=None):
+                if not self.started:
+                    # Announced at the first epoch: a resumed fit (BackupAndRestore) starts later.
+                    self.started = True
+                    self.progress.epochs_done = int(epoch)
+                    # Throttling counts from the start, so a long interval means one batch event per epoch.
+                    self.last_batch_event = time.monotonic()
+                    self.trainer.emit(
+                        TrainingStarted(
+                            epochs=self.progress.epochs,
+                            steps_per_epoch=self.progress.steps,
+                            train_samples=self.train_samples,
+                            validation_samples=self.validation_samples,
+                            batch_size=self.batch_size,
+                            replicas=self.replicas,
+                            workers=self.workers,
+                            initial_epoch=int(epoch),
+                        )
+                    )
                 self.epoch = int(epoch)
                 self.last_step = 0
                 self.epoch_started = time.monotonic()

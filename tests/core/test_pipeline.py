@@ -41,7 +41,7 @@ class FakeTrainer:
 
     script: dict = {}
 
-    def __init__(self, experiment, dataset, listeners=(), batch_event_interval=0.0, stop_event=None):
+    def __init__(self, experiment, dataset, listeners=(), batch_event_interval=0.0, stop_event=None, backup_dir=None):
         self.experiment = experiment
         self.listeners = list(listeners)
         self.stop_event = stop_event or threading.Event()

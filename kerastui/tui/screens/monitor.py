@@ -263,9 +263,13 @@ class RunMonitor(Screen):
         event = message.event
         if isinstance(event, TrainingStarted):
             self.progress_state.on_started(event)
-            self.loss_chart.reset(event.epochs)
-            self.accuracy_chart.reset(event.epochs)
-            if self.phase in ("queued", "waiting"):
+            if event.initial_epoch == 0:
+                self.loss_chart.reset(event.epochs)
+                self.accuracy_chart.reset(event.epochs)
+            else:  # resumed: one curve over the global epoch, the earlier part kept
+                self.epoch_lines.append(f"resumed at epoch {event.initial_epoch + 1}")
+            self.final_event = None
+            if self.phase in ("queued", "waiting", "evaluating", "stopped", "failed"):
                 self.phase = "training"
             self._show_where()
         elif isinstance(event, EpochEnded):

@@ -39,8 +39,9 @@ class ProgressState:
 
     def on_started(self, event: TrainingStarted) -> None:
         self.epochs, self.steps, self.train_samples = event.epochs, event.steps_per_epoch, event.train_samples
-        self.epoch, self.step = 0, 0
+        self.epoch, self.step = event.initial_epoch, 0  # a resumed run continues at its saved epoch
         self.started_at = self.last_at = event.time
+        self.ended = False
 
     def on_batch(self, event: BatchEnded) -> None:
         self.epoch = event.epoch
