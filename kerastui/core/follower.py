@@ -157,8 +157,6 @@ class RunFollower:
     # ---- reading -------------------------------------------------------------------------------
 
     def _read_new_events(self) -> Iterator[TrainingEvent]:
-        if self.final_event is not None:
-            return
         try:
             handle = open(self.metrics_path, "rb")
         except OSError:
@@ -265,6 +263,13 @@ class RunFollower:
             yield from self._end(status, reason)
 
     def _after_final(self, now: float) -> Iterator[LifecycleEvent]:
+        status_now = read_status(self.run_dir)
+        if status_now in ("queued", "running"):
+            # Being resumed (or its writer is just writing its status): more is coming, unless
+            # the writer died meanwhile.
+            if status_now == "running" and writer_alive(self.run_dir) is False and not self._more_arrived():
+                yield from self._end(mark_interrupted(self.run_dir, "the training process ended without recording its end"), "")
+            return
         status = final_status(self.final_event) or "finished"
         reason = getattr(self.final_event, "reason", "")
         has_evaluation = (self.run_dir / EVALUATION_FILE).exists()

@@ -53,8 +53,11 @@ def default_slots() -> int:
         return 1
 
 
-def train_argv(run_dir: Path) -> list[str]:
-    """The `kerastui` arguments that train a prepared run directory (as a Slurm job's script does)."""
+def train_argv(run_dir: Path, resume: bool = False) -> list[str]:
+    """The `kerastui` arguments that train a prepared run directory (as a Slurm job's script does),
+    or continue a stopped one from its saved state."""
+    if resume:
+        return ["train", "--resume", str(run_dir), "--plain"]
     return ["train", str(run_dir / CONFIG_FILE), "--run-dir", str(run_dir), "--plain"]
 
 
@@ -100,9 +103,9 @@ class WarmTrainer:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def hand_over(self, run_dir: Path) -> subprocess.Popen:
+    def hand_over(self, run_dir: Path, resume: bool = False) -> subprocess.Popen:
         """Give it `run_dir` to train; it is no longer warm afterwards."""
-        request = json.dumps({"argv": train_argv(run_dir), "log": str(run_dir / LOG_FILE)}) + "\n"
+        request = json.dumps({"argv": train_argv(run_dir, resume), "log": str(run_dir / LOG_FILE)}) + "\n"
         assert self.process.stdin is not None
         self.process.stdin.write(request.encode())
         self.process.stdin.close()
@@ -133,6 +136,7 @@ class LocalLauncher:
     queued: deque[Path] = field(default_factory=deque)
     running: dict[Path, subprocess.Popen] = field(default_factory=dict)
     warm: WarmTrainer | None = None
+    resuming: set[Path] = field(default_factory=set)  # queued runs that continue from their saved state
     backend: str = "tensorflow"  # of the next run, and so of the warm trainer
 
     # ---- the queue -----------------------------------------------------------------------------
@@ -144,6 +148,18 @@ class LocalLauncher:
         self.queued.append(run_dir)
         self.pump()
         return run_dir
+
+    def resume(self, run_dir: Path) -> None:
+        """Queue a stopped, interrupted or failed run to continue from its last saved epoch
+        (`kerastui train --resume`, which refuses, in the run's train.log, what cannot be resumed)."""
+        run_dir = Path(run_dir).resolve()
+        writer = RunWriter(run_dir)
+        # Queued on disk too, so that whoever follows it waits for its continuation.
+        writer.update_info(resume_from=read_status(run_dir))
+        writer.set_status(QUEUED)
+        self.resuming.add(run_dir)
+        self.queued.append(run_dir)
+        self.pump()
 
     def enqueue(self, run_dir: Path) -> None:
         """Queue a run directory prepared elsewhere (a sweep's trial), status `queued`."""
@@ -158,7 +174,7 @@ class LocalLauncher:
         started = []
         while self.queued and len(self.running) < self.slots:
             run_dir = self.queued.popleft()
-            if read_status(run_dir) != QUEUED:
+            if read_status(run_dir) != QUEUED and run_dir not in self.resuming:
                 continue  # cancelled meanwhile (or deleted)
             self.running[run_dir] = self._start(run_dir)
             started.append(run_dir)
@@ -169,20 +185,22 @@ class LocalLauncher:
         return started
 
     def _start(self, run_dir: Path) -> subprocess.Popen:
+        resume = run_dir in self.resuming
+        self.resuming.discard(run_dir)
         backend = _run_backend(run_dir, self.backend)
         warm, self.warm = self.warm, None
         if warm is not None and warm.alive and warm.backend == backend:
             # Its pid first, so a follower never sees a queued run without a live owner.
             RunWriter(run_dir).update_info(pid=warm.process.pid)
             try:
-                return warm.hand_over(run_dir)
+                return warm.hand_over(run_dir, resume)
             except OSError:
                 pass  # it died just now: start one cold
         elif warm is not None:
             warm.dismiss()
         with open(run_dir / LOG_FILE, "ab") as log:
             process = subprocess.Popen(
-                [self.python, "-m", "kerastui", *train_argv(run_dir)],
+                [self.python, "-m", "kerastui", *train_argv(run_dir, resume)],
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -229,7 +247,11 @@ class LocalLauncher:
         run_dir = Path(run_dir).resolve()
         if run_dir in self.queued:
             self.queued.remove(run_dir)
-            _cancel_queued(run_dir)
+            if run_dir in self.resuming:
+                self.resuming.discard(run_dir)  # back as it was: stopped, resumable later
+                RunWriter(run_dir).set_status(read_info(run_dir).get("resume_from") or "stopped")
+            else:
+                _cancel_queued(run_dir)
             return CANCELLED
         process = self.running.get(run_dir)
         pid = process.pid if process is not None and process.poll() is None else None
@@ -254,8 +276,8 @@ class LocalLauncher:
         if self.warm is not None:
             self.warm.dismiss()
             self.warm = None
-        while self.queued:
-            _cancel_queued(self.queued.popleft())
+        for run_dir in list(self.queued):
+            self.stop(run_dir)  # cancelled; a run queued for resuming goes back to how it was
         if not keep_running:
             for run_dir in list(self.running):
                 self.stop(run_dir)

@@ -189,6 +189,8 @@ class RunWriter:
             status = read_status(path)
             if status == "finished":
                 raise RunClaimError(f"{path} has already finished; there is nothing to resume")
+            if status == QUEUED and writer._info.get("resume_from") in RESUMABLE_STATUSES:
+                status = writer._info["resume_from"]  # queued for resuming by the app's launcher
             if status not in RESUMABLE_STATUSES:
                 raise RunClaimError(f"{path} is {status}; only a stopped, interrupted or failed run can be resumed")
             recorded = writer._info.get("config_sha256")
@@ -205,7 +207,7 @@ class RunWriter:
         writer.set_status("running")
         now = time.time()
         writer.update_info(resumed=iso_time(now), resumed_time=now, host=socket.gethostname(), pid=os.getpid(),
-                           reason="", ended=None, ended_time=None)
+                           reason="", ended=None, ended_time=None, resume_from=None)
         return writer
 
     def claim(self) -> None:

@@ -290,13 +290,17 @@ def test_follow_stops_when_stop_event_set(tmp_path):
     assert [type(e).__name__ for e in received] == ["TrainingStarted"]
 
 
-def test_follow_skips_corrupt_lines_and_stops_at_final_event(tmp_path):
+def test_follow_skips_corrupt_lines_and_reads_on_through_a_resume(tmp_path):
+    from dataclasses import replace as replace_event
+
     events = _events(1)
+    resumed = [replace_event(events[0], initial_epoch=1), *events[1:]]  # the same run, continued
     lines = [json.dumps(event_to_dict(e)) for e in events]
     lines.insert(1, "{corrupt")
-    lines.append(json.dumps(event_to_dict(events[0])))  # after the final event: never read
+    lines += [json.dumps(event_to_dict(e)) for e in resumed]
     (tmp_path / "metrics.jsonl").write_text("\n".join(lines) + "\n")
-    assert list(_training(RunFollower(tmp_path, evaluation_wait=0).follow(poll_interval=0.01))) == events
+    (tmp_path / "status").write_text("finished\n")
+    assert list(_training(RunFollower(tmp_path, evaluation_wait=0).follow(poll_interval=0.01))) == events + resumed
 
 
 def _training(iterator):

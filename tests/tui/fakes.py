@@ -246,6 +246,9 @@ class FakeLauncher:
     def pump(self) -> list[Path]:
         return []
 
+    def resume(self, run_dir: Path) -> None:
+        raise NotImplementedError("the scripted trainer cannot resume; use the real LocalLauncher")
+
     def stop(self, run_dir: Path) -> str:
         stop = self.stops.get(Path(run_dir))
         if stop is None or not self.threads[Path(run_dir)].is_alive():

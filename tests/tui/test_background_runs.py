@@ -56,3 +56,38 @@ async def test_quit_keeping_the_run_then_a_new_app_reattaches_to_it_live(tmp_pat
         assert len(on_disk) == 60
         assert monitor.loss_chart.series("loss") == [e.metrics["loss"] for e in on_disk]  # every epoch, once
         assert monitor.has_evaluation
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+async def test_u_on_the_runs_screen_resumes_a_stopped_run_to_one_continuous_curve(tmp_path):
+    from kerastui.core.data import load_dataset
+    from kerastui.core.pipeline import run_experiment
+    from kerastui.core.train import StopRequest
+
+    runs_root = tmp_path / "runs"
+    # The test process's own backend (TensorFlow): it trains the first part in-process, and Keras
+    # keeps one backend per process.
+    experiment = tiny_experiment(epochs=4)
+    stop = StopRequest()
+
+    def after_second_epoch(event) -> None:
+        if isinstance(event, EpochEnded) and event.epoch == 1:
+            stop.request("stopped for the test")
+
+    outcome = run_experiment(experiment, load_dataset("digits", seed=experiment.seed), runs_root=runs_root,
+                             listeners=[after_second_epoch], stop_event=stop)
+    assert outcome.status == "stopped"
+    app = KerasTUI(experiment=experiment, runs_root=runs_root, keras_loader=fake_keras_loader)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs")
+        await pilot.press("u")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.run_dir == outcome.run_dir,
+                         what="the monitor of the resumed run")
+        monitor = app.screen
+        await wait_until(pilot, lambda: monitor.phase == "finished", timeout=180, what="the resumed run to finish")
+        epochs = [e.epoch for e in load_run(outcome.run_dir).events if isinstance(e, EpochEnded)]
+        assert epochs == [0, 1, 2, 3]
+        assert len(monitor.loss_chart.series("loss")) == 4  # one curve over the global epoch
+        assert any(line.startswith("resumed at epoch 3") for line in monitor.epoch_lines)

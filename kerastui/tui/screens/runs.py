@@ -52,6 +52,7 @@ class RunsScreen(Screen):
         Binding("c", "compare", "Compare"),
         Binding("m", "cycle_smoothing", "Smoothing"),
         Binding("l", "clone", "Clone to build"),
+        Binding("u", "resume", "Resume", tooltip="Continue a stopped or interrupted run from its last saved epoch"),
         Binding("d,delete", "delete", "Delete"),
         Binding("r", "refresh", "Refresh"),
         Binding("s", "cycle_sort", "Sort"),
@@ -331,6 +332,27 @@ class RunsScreen(Screen):
             return
         # Live or ended, local or Slurm: the same monitor re-attaches to it.
         self.app.push_screen(RunMonitor(record.path, closable=True))
+
+    def action_resume(self) -> None:
+        from kerastui.core.runs import BACKUP_DIR, RESUMABLE_STATUSES
+
+        record = self.table.current_record
+        if record is None:
+            return
+        if record.status == "finished":
+            self.notify(f"{record.name} has finished; there is nothing to resume.", severity="warning")
+            return
+        if record.status not in RESUMABLE_STATUSES or record.slurm_job_id:
+            self.notify(f"{record.name} is {record.status} ({record.location}); only a stopped, interrupted or failed "
+                        "local run can be resumed here.", severity="warning")
+            return
+        if not (record.path / BACKUP_DIR).is_dir():
+            self.notify(f"{record.name} has no saved training state (it ended before its first epoch finished).",
+                        severity="warning")
+            return
+        self.app.launcher.resume(record.path)
+        self.notify(f"Resuming {record.name} from epoch {record.epochs_done + 1}.", title="Resume")
+        self.app.follow_run(record.path)
 
     def action_clone(self) -> None:
         record = self.table.current_record
