@@ -44,6 +44,7 @@ from kerastui.tui.run_actions import (
     slurm_client,
 )
 from kerastui.tui.screens.confirm import ConfirmScreen
+from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS
 from kerastui.tui.widgets.metric_chart import MetricChart
 from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgress
 
@@ -51,6 +52,7 @@ from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgre
 # on an SSH link: at 10 Hz the app wrote about 110 KiB/s while training (benchmarks/ui_overhead.py).
 REDRAW_INTERVAL = 0.5
 CHART_INTERVAL = 1.0
+ZOOM_WINDOWS = (0, 10, 5)  # z cycles: the whole run, the last 10 epochs, the last 5
 ACTIVE_PHASES = ("queued", "waiting", "training", "stopping", "evaluating")
 
 JOB_STATE_STYLES = {
@@ -101,6 +103,8 @@ class RunMonitor(Screen):
         Binding("enter", "evaluate", "Evaluate", show=False),
         Binding("c", "cancel_job", "Cancel job", tooltip="scancel the run's Slurm job (asks first)"),
         Binding("l", "toggle_log_scale", "Log scale", tooltip="Toggle a logarithmic loss axis"),
+        Binding("m", "cycle_smoothing", "Smoothing", tooltip="Smooth the curves (off, 0.6, 0.9); the raw ones stay faint"),
+        Binding("z", "cycle_zoom", "Zoom", tooltip="Show the last 10, then 5 epochs, then the whole run"),
         Binding("escape", "close", "Back"),
         # When check_action hides stop/evaluate, these (never in the footer) still say why the key does nothing.
         Binding("s", "explain_stop", show=False),
@@ -311,7 +315,8 @@ class RunMonitor(Screen):
                 self.notify("Evaluation ready: press e to see it.", timeout=5)
         self._status_dirty = True
         self._show_where()
-        self.redraw()  # rare and meaningful: shown at once, not at the next tick
+        # Rare and meaningful: shown at once, not at the next tick (the charts too, once it ended).
+        self.redraw(force_charts=isinstance(event, RunEnded))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker is not self._worker or event.state != WorkerState.ERROR:
@@ -379,6 +384,22 @@ class RunMonitor(Screen):
         self.loss_chart.set_log_scale(not self.loss_chart.log_scale)
         self.redraw(force_charts=True)
         self.notify(f"loss axis: {'logarithmic' if self.loss_chart.log_scale else 'linear'}", timeout=2)
+
+    def action_cycle_smoothing(self) -> None:
+        levels = SMOOTHING_LEVELS
+        weight = levels[(levels.index(self.loss_chart.smoothing) + 1) % len(levels)] if self.loss_chart.smoothing in levels else 0.0
+        for chart in (self.loss_chart, self.accuracy_chart):
+            chart.set_smoothing(weight)
+        self.redraw(force_charts=True)
+        self.notify(f"smoothing: {weight:g}" if weight else "smoothing: off", timeout=2)
+
+    def action_cycle_zoom(self) -> None:
+        window = ZOOM_WINDOWS[(ZOOM_WINDOWS.index(self.loss_chart.zoom_epochs) + 1) % len(ZOOM_WINDOWS)] \
+            if self.loss_chart.zoom_epochs in ZOOM_WINDOWS else 0
+        for chart in (self.loss_chart, self.accuracy_chart):
+            chart.set_zoom(window)
+        self.redraw(force_charts=True)
+        self.notify(f"showing the last {window} epochs" if window else "showing the whole run", timeout=2)
 
     def action_close(self) -> None:
         if self.closable:

@@ -12,6 +12,8 @@ import math
 
 from textual_plotext import PlotextPlot
 
+from kerastui.tui.widgets.chart_scale import nice_ticks, smooth, tick_labels, whole_ticks
+
 
 class MetricChart(PlotextPlot):
     """Chart of `metric` (e.g. "loss") and `val_<metric>` against epochs."""
@@ -27,7 +29,14 @@ class MetricChart(PlotextPlot):
         self._epoch_points: dict[str, list[tuple[float, float]]] = {self.metric: [], self.val_metric: []}
         self._in_epoch_point: tuple[float, float] | None = None
         self._dirty = True
-        self.replots = 0  # how many times the plot was rebuilt (tests check throttling)
+        self.replots = 0  # how many times the plot was rebuilt (the monitor paces it)
+        self.smoothing = 0.0  # exponential smoothing weight of the drawn curves (0: raw)
+        self.zoom_epochs = 0  # 0: the whole run; N: only the last N epochs
+        # What the last replot drew (read by tests and the monitor's status).
+        self.best: tuple[float, float] | None = None
+        self.x_ticks: list[int] = []
+        self.y_ticks: list[float] = []
+        self.title_text = self.title
 
     # ---- data (cheap; UI thread) ----------------------------------------------------------------
 
@@ -92,22 +101,83 @@ class MetricChart(PlotextPlot):
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        plt.title(self.title)
         plt.xlabel("epoch")
         train = list(self._epoch_points[self.metric])
         if self._in_epoch_point is not None:
             train.append(self._in_epoch_point)
-        val = self._epoch_points[self.val_metric]
+        val = list(self._epoch_points[self.val_metric])
+        # The x range: the whole planned run (so curves do not jump as epochs arrive), or the
+        # zoomed window of the last epochs; the y range follows what is shown.
+        last = max([x for x, _ in train + val], default=0.0)
+        if self.zoom_epochs:
+            x_low = max(0.0, math.floor(last) - self.zoom_epochs)
+            x_high = max(last, x_low + 1)
+        else:
+            x_low, x_high = 0.0, float(self.epochs_planned)
+        train = [(x, y) for x, y in train if x >= x_low]
+        val = [(x, y) for x, y in val if x >= x_low]
+        self.best = self._best(val)
         log = self.log_scale and all(v > 0 for _, v in train + val)
         plt.yscale("log" if log else "linear")
-        if train:
-            plt.plot([x for x, _ in train], [y for _, y in train], label=self.metric, marker="braille", color="cyan")
-        if val:
-            plt.plot([x for x, _ in val], [y for _, y in val], label=self.val_metric, marker="braille", color="orange")
-        # A fixed x range for the whole run keeps the curve from jumping as epochs arrive.
-        plt.xlim(0, self.epochs_planned)
-        if not train and not val:
-            plt.text("waiting for the first batch…", x=self.epochs_planned / 2, y=0.5, alignment="center")
+        shown: list[float] = []
+        # Training as a fine braille line, validation as dots: told apart without colour (NO_COLOR).
+        for points, color, marker in ((train, "cyan", "braille"), (val, "orange", "dot")):
+            if not points:
+                continue
+            xs, ys = [x for x, _ in points], [y for _, y in points]
+            drawn = smooth(ys, self.smoothing)
+            if self.smoothing:
+                plt.plot(xs, ys, marker="braille", color="gray")  # the raw curve, kept faint
+            plt.plot(xs, drawn, marker=marker if len(points) > 1 else "dot", color=color)
+            shown += ys + drawn
+        if self.best is not None:
+            plt.scatter([self.best[0]], [self.best[1]], marker="o", color="green")
+        self.title_text = self._title(train, val)
+        plt.title(self.title_text)
+        plt.xlim(x_low, x_high)
+        self.x_ticks = whole_ticks(int(math.ceil(x_low)), int(math.floor(x_high)), most=7)
+        plt.xticks(self.x_ticks, [str(t) for t in self.x_ticks])
+        self.y_ticks = []
+        if not shown:
+            plt.text("waiting for the first batch…", x=(x_low + x_high) / 2, y=0.5, alignment="center")
             plt.ylim(0, 1)
+        elif not log:
+            self.y_ticks = nice_ticks(min(shown), max(shown), most=6)
+            plt.ylim(self.y_ticks[0], self.y_ticks[-1])
+            plt.yticks(self.y_ticks, tick_labels(self.y_ticks))
         self.refresh()
         return True
+
+    def _best(self, val: list[tuple[float, float]]) -> tuple[float, float] | None:
+        """(epoch, value) of the best validation epoch: where early stopping or a checkpoint picks."""
+        if not val:
+            return None
+        pick = min if "loss" in self.metric else max
+        return pick(val, key=lambda point: point[1])
+
+    def _title(self, train: list[tuple[float, float]], val: list[tuple[float, float]]) -> str:
+        """The legend, in the title line so it never covers a curve: latest values and the best
+        validation epoch (marked o on the chart); short enough for a 40-column chart."""
+        parts = [self.title]
+        if train:
+            parts.append(f"{train[-1][1]:.3g}")
+        if val:
+            parts.append(f"• val {val[-1][1]:.3g}")
+        if self.best is not None:
+            parts.append(f"o best {self.best[1]:.3g}@{int(self.best[0])}")
+        flags = [f"smooth {self.smoothing:g}" if self.smoothing else "", f"last {self.zoom_epochs}" if self.zoom_epochs else ""]
+        text = "  ".join(parts)
+        extra = ", ".join(flag for flag in flags if flag)
+        return f"{text}  ({extra})" if extra else text
+
+    # ---- view options (keys on the monitor) -----------------------------------------------------
+
+    def set_smoothing(self, weight: float) -> None:
+        smooth([], weight)  # validates
+        self.smoothing = weight
+        self._dirty = True
+
+    def set_zoom(self, last_epochs: int) -> None:
+        """Show only the last `last_epochs` epochs (0: the whole run)."""
+        self.zoom_epochs = max(0, int(last_epochs))
+        self._dirty = True

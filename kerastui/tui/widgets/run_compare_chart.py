@@ -12,29 +12,12 @@ from dataclasses import dataclass
 from textual_plotext import PlotextPlot
 
 from kerastui.core.runs import RunRecord
+from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS, epoch_ticks, smooth
 
-# Cycled by the smoothing key: off, light, strong.
-SMOOTHING_LEVELS = (0.0, 0.6, 0.9)
+__all__ = ["SMOOTHING_LEVELS", "Curve", "RunCompareChart", "epoch_ticks", "smooth"]
+
 # Distinct plotext colours, in the order runs are selected.
 RUN_COLORS = ("cyan", "orange", "green", "magenta", "red", "blue", "yellow", "white")
-
-
-def smooth(values: list[float], weight: float) -> list[float]:
-    """Debiased exponential moving average; weight 0 returns the values unchanged."""
-    if not 0.0 <= weight < 1.0:
-        raise ValueError(f"smoothing weight must be in [0, 1), not {weight}")
-    if weight == 0.0:
-        return list(values)
-    smoothed: list[float] = []
-    average, count = 0.0, 0
-    for value in values:
-        if not math.isfinite(value):
-            smoothed.append(value)  # a NaN stays visible as a gap instead of poisoning the average
-            continue
-        count += 1
-        average = average * weight + (1.0 - weight) * value
-        smoothed.append(average / (1.0 - weight**count))
-    return smoothed
 
 
 @dataclass(frozen=True)
@@ -103,21 +86,6 @@ class RunCompareChart(PlotextPlot):
             plt.xlim(0, 1)
             plt.ylim(0, 1)
         self.refresh()
-
-
-def epoch_ticks(longest: int, most: int = 6) -> list[int]:
-    """Whole epoch numbers for the x axis: 1, then multiples of a round step (1, 2, 5, 10, 20, 25, 50...)."""
-    if longest <= 1:
-        return [1]
-    step = 1
-    for magnitude in (1, 10, 100, 1_000, 10_000, 100_000):
-        step = next((m * magnitude for m in (1, 2, 2.5, 5) if longest / (m * magnitude) <= most - 1
-                     and float(m * magnitude).is_integer()), 0)
-        if step:
-            break
-    step = int(step) or max(1, longest // (most - 1))
-    ticks = [1, *range(step, longest + 1, step)]
-    return sorted(set(ticks))
 
 
 def _short(name: str, width: int = 28) -> str:

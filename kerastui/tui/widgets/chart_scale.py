@@ -1,0 +1,89 @@
+"""The numbers a chart shows, shared by the live charts and the runs compare view: whole-epoch x
+ticks, round ("nice") y ticks, and exponential smoothing. Plain functions, no drawing."""
+
+from __future__ import annotations
+
+import math
+
+NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+# Cycled by the smoothing key of the live charts and the compare view: off, light, strong.
+SMOOTHING_LEVELS = (0.0, 0.6, 0.9)
+
+
+def nice_step(span: float, most: int) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 times a power of ten) giving at most `most` ticks."""
+    if span <= 0 or not math.isfinite(span):
+        return 1.0
+    rough = span / max(1, most - 1)
+    magnitude = 10 ** math.floor(math.log10(rough))
+    for factor in NICE_STEPS:
+        if factor * magnitude >= rough:
+            return factor * magnitude
+    return 10 * magnitude
+
+
+def nice_ticks(low: float, high: float, most: int = 6) -> list[float]:
+    """Round values covering [low, high]: e.g. 0.71..1.04 -> 0.7, 0.8, 0.9, 1.0, 1.1."""
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return []
+    if high <= low:
+        pad = abs(low) * 0.05 or 0.05
+        low, high = low - pad, high + pad
+    step = nice_step(high - low, most)
+    first = math.floor(low / step + 1e-9) * step
+    ticks, value = [], first
+    while value < high + step * 0.999:
+        ticks.append(round(value, 12))
+        value += step
+    return ticks
+
+
+def tick_labels(ticks: list[float]) -> list[str]:
+    """Labels with the same, fewest decimals that tell the ticks apart (0.70, 0.75, 0.80)."""
+    if not ticks:
+        return []
+    for decimals in range(0, 7):
+        labels = [f"{t:.{decimals}f}" for t in ticks]
+        if len(set(labels)) == len(labels) and all(abs(float(label) - t) < 1e-9 * max(1.0, abs(t)) for label, t in zip(labels, ticks)):
+            return labels
+    return [f"{t:.3g}" for t in ticks]
+
+
+def epoch_ticks(longest: int, most: int = 6) -> list[int]:
+    """Whole epoch numbers for the x axis of 1..longest: 1, then multiples of a round step
+    (1, 2, 5, 10, 20, 25, 50...); plotext's own ticks read 0.8, 22.2, 43.5."""
+    return whole_ticks(1, longest, most)
+
+
+def whole_ticks(start: int, end: int, most: int = 6) -> list[int]:
+    """Whole numbers for an x axis from `start` to `end`: `start`, then multiples of a round step."""
+    span = end - start
+    if span <= 0:
+        return [start]
+    step = 1
+    for magnitude in (1, 10, 100, 1_000, 10_000, 100_000):
+        step = next((m * magnitude for m in (1, 2, 2.5, 5) if span / (m * magnitude) <= most - 1
+                     and float(m * magnitude).is_integer()), 0)
+        if step:
+            break
+    step = int(step) or max(1, span // (most - 1))
+    first_multiple = -(-start // step) * step
+    return sorted({start, *range(first_multiple, end + 1, step)})
+
+
+def smooth(values: list[float], weight: float) -> list[float]:
+    """Exponential moving average with debiasing (TensorBoard's smoothing); weight 0 is the data."""
+    if not 0.0 <= weight < 1.0:
+        raise ValueError(f"smoothing weight must be in [0, 1), not {weight}")
+    if weight == 0.0:
+        return list(values)
+    smoothed: list[float] = []
+    average, count = 0.0, 0
+    for value in values:
+        if not math.isfinite(value):
+            smoothed.append(value)  # a NaN stays visible as a gap instead of poisoning the average
+            continue
+        count += 1
+        average = weight * average + (1.0 - weight) * value
+        smoothed.append(average / (1.0 - weight**count))
+    return smoothed
