@@ -43,7 +43,12 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.launcher import LocalLauncher
     from kerastui.core.spec import SpecError
     from kerastui.core.sweep import SWEEP_FILE, load_sweep
-    from kerastui.core.sweep_runs import create_sweep_dir, is_sweep_dir, prepare_pending_trials, read_trials
+    from kerastui.core.sweep_runs import (
+        create_sweep_dir,
+        is_sweep_dir,
+        prepare_pending_trials,
+        read_trials,
+    )
 
     if args.show is not None:
         if not is_sweep_dir(Path(args.show)):

@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
-from kerastui.core.events import EVENT_NAMES, TrainingEvent, TrainingStarted, event_from_dict, final_status
+from kerastui.core.events import (
+    EVENT_NAMES,
+    TrainingEvent,
+    TrainingStarted,
+    event_from_dict,
+    final_status,
+)
 from kerastui.core.runs import (
     EVALUATION_FILE,
     METRICS_FILE,

@@ -28,7 +28,7 @@ from typing import Any
 
 import kerastui
 from kerastui.core.atomic import write_text_atomic
-from kerastui.core.runs import STATUS_FILE, RunRecord, RunWriter, iso_time, safe_name, load_run
+from kerastui.core.runs import STATUS_FILE, RunRecord, RunWriter, iso_time, load_run, safe_name
 from kerastui.core.slurm_script import SCRIPT_NAME, JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import ENV_VARIABLES, SlurmSettings, slurm_settings
 from kerastui.core.spec import Experiment

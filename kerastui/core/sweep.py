@@ -31,12 +31,13 @@ from typing import Any
 import tomli_w
 
 from kerastui.core import spec
+from kerastui.core.runs import SWEEP_DEFINITION
 from kerastui.core.spec import Experiment, Problem, SpecError
 
 METHODS = ("grid", "random")
 GOALS = ("max", "min")
 MAX_TRIALS = 1000  # a grid larger than this is a mistake on a workstation or a login node
-from kerastui.core.runs import SWEEP_DEFINITION as SWEEP_FILE  # noqa: E402  (one name for it)
+SWEEP_FILE = SWEEP_DEFINITION  # one name for it, kept in runs (which lists a sweep's trials)
 _LAYER_PATH = re.compile(r"^layers\[(\d+)\]\.(\w+)$")
 _TOP_FIELDS = {"seed": int}
 _SECTION_FIELDS = {"compile": spec.CompileSettings, "fit": spec.FitSettings}

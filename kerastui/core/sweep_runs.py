@@ -19,7 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from kerastui.core.atomic import write_text_atomic
-from kerastui.core.runs import QUEUED, RunRecord, RunWriter, default_runs_root, load_run, read_status, safe_name
+from kerastui.core.runs import (
+    QUEUED,
+    RunRecord,
+    RunWriter,
+    default_runs_root,
+    load_run,
+    read_status,
+    safe_name,
+)
 from kerastui.core.spec import Experiment
 from kerastui.core.sweep import SWEEP_FILE, Sweep, Trial, dumps_sweep, load_sweep, trials
 

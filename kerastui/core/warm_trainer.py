@@ -37,12 +37,12 @@ def main() -> int:
         # Backends start their devices on first use (JAX: ~2 s); do it now, not after ctrl+r.
         keras.ops.convert_to_numpy(keras.ops.ones((2, 2)) @ keras.ops.ones((2, 2)))
         # What every run needs next, so the first batch comes soon after the request.
-        import kerastui.cli.train
-        import kerastui.core.build
-        import kerastui.core.data
-        import kerastui.core.evaluate
-        import kerastui.core.pipeline
-        import kerastui.core.train
+        import kerastui.cli.train  # noqa: F401  (imported now: the run needs it)
+        import kerastui.core.build  # noqa: F401  (imported now: the run needs it)
+        import kerastui.core.data  # noqa: F401  (imported now: the run needs it)
+        import kerastui.core.evaluate  # noqa: F401  (imported now: the run needs it)
+        import kerastui.core.pipeline  # noqa: F401  (imported now: the run needs it)
+        import kerastui.core.train  # noqa: F401  (imported now: the run needs it)
     except Exception:
         pass  # the run itself will report the broken install, in its own run directory
     line = sys.stdin.readline()

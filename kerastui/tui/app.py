@@ -223,7 +223,7 @@ class KerasTUI(App):
         """Import Keras off the UI thread (seconds), for the build screen's summary only."""
         # The run monitor's charting libraries too, so the first ctrl+r does not import them on
         # the event loop while the run starts.
-        import kerastui.tui.screens.monitor
+        import kerastui.tui.screens.monitor  # noqa: F401
 
         try:
             keras = self.keras_loader()

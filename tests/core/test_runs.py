@@ -18,8 +18,8 @@ from kerastui.core.events import (
     TrainingStarted,
     event_to_dict,
 )
-from kerastui.core.presets import preset_experiment
 from kerastui.core.follower import RunFollower, RunQuiet, is_training_event
+from kerastui.core.presets import preset_experiment
 from kerastui.core.runs import (
     RUNS_DIR_ENV,
     RunWriter,

@@ -11,7 +11,7 @@ from textual.widgets import Input, Static, TabbedContent
 from kerastui.core import spec
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.screens.build import BuildScreen
-from kerastui.tui.screens.confirm import ConfirmScreen, QuitWhileTrainingScreen
+from kerastui.tui.screens.confirm import QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
 from kerastui.tui.screens.path_dialog import PathDialog
 from kerastui.tui.screens.too_small import TooSmallScreen

@@ -11,7 +11,14 @@ from run_dirs import SlowWriter, make_run, scripted_events
 
 from kerastui.core.data import load_dataset
 from kerastui.core.events import EpochEnded, TrainingFinished
-from kerastui.core.follower import JobStateChanged, RunEnded, RunFollower, RunQuiet, WriterGone, is_training_event
+from kerastui.core.follower import (
+    JobStateChanged,
+    RunEnded,
+    RunFollower,
+    RunQuiet,
+    WriterGone,
+    is_training_event,
+)
 from kerastui.core.runs import RunWriter
 from kerastui.core.slurm import JobState
 from kerastui.tui.app import KerasTUI

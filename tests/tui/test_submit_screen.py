@@ -18,7 +18,6 @@ from kerastui.tui.run_actions import SlurmClient
 from kerastui.tui.screens.evaluate import EvaluateScreen
 from kerastui.tui.screens.monitor import RunMonitor
 from kerastui.tui.screens.submit import LoginNodeQuestion, SubmitScreen, settings_from_fields
-from kerastui.tui.screens.monitor import RunMonitor
 
 HOSTILE = "$(touch INJECTED) `touch INJECTED`; touch INJECTED"
 
