@@ -101,10 +101,10 @@ def test_warm_trainer_takes_the_run_and_the_backend_chosen_reaches_it(tmp_path):
         assert warm != tensorflow_trainer
         run_dir = launcher.launch(tiny(epochs=1, backend="jax"))
         assert read_info(run_dir)["pid"] == warm  # handed to the waiting process
+        assert launcher.warm is None, "no trainer imports Keras beside a training run"
         wait_for(lambda: read_status(run_dir) in ("finished", "failed"), 120, "the run", launcher)
         info = read_info(run_dir)
         assert info["keras_backend"] == "jax", log_of(run_dir)
-        assert launcher.warm is None, "no trainer imports Keras beside a training run"
         wait_for(lambda: not launcher.active, 60, "the run's process to end", launcher)
         assert launcher.warm is not None and launcher.warm.process.pid != warm  # the next one waits now
     finally:
@@ -127,7 +127,9 @@ def test_sighup_of_the_app_does_not_stop_its_run(tmp_path):
         os.write(fd, b"\x12")  # ctrl+r
         wait_for(lambda: runs.is_dir() and any(runs.iterdir()), 30, "the run directory")
         run_dir = next(runs.iterdir())
-        wait_for(lambda: read_status(run_dir) == "running", 120, "training to start")
+        # Training has begun in the run's own process (its first epoch is on disk), not just queued.
+        wait_for(lambda: len(epochs_on_disk(run_dir)) >= 1, 120, "the first epoch")
+        assert read_info(run_dir)["pid"] != pid
         os.kill(pid, signal.SIGHUP)
         _, status = os.waitpid(pid, 0)
         pid = 0

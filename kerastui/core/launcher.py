@@ -64,8 +64,7 @@ def train_argv(run_dir: Path, resume: bool = False) -> list[str]:
 def prepare_local_run(experiment: Experiment, runs_root: Path | None = None, name: str | None = None) -> Path:
     """A new run directory holding the experiment, marked `queued` until its process starts."""
     experiment.validated()
-    writer = RunWriter.create(experiment, root=runs_root, name=name)
-    writer.set_status(QUEUED)
+    writer = RunWriter.create(experiment, root=runs_root, name=name, status=QUEUED)
     # Until its trainer starts, the queue's owner (this process) is the run's life: if it dies
     # with the run still queued, followers settle the run instead of waiting for ever.
     writer.update_info(launcher="local", queued_by=os.getpid())

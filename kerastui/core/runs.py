@@ -134,7 +134,8 @@ class RunWriter:
         self._info: dict[str, Any] = _read_json(self.path / INFO_FILE) or {}
 
     @classmethod
-    def create(cls, experiment: Experiment, root: Path | None = None, name: str | None = None) -> RunWriter:
+    def create(cls, experiment: Experiment, root: Path | None = None, name: str | None = None,
+               status: str = "running") -> RunWriter:
         """A new directory `<root>/<YYYYmmdd-HHMMSS>-<name>` (with -2, -3... if taken)."""
         root = Path(root) if root is not None else default_runs_root()
         root.mkdir(parents=True, exist_ok=True)
@@ -148,7 +149,7 @@ class RunWriter:
             except FileExistsError:
                 path, suffix = root / f"{base}-{suffix}", suffix + 1
         writer = cls(path, experiment)
-        writer._start(experiment, created)
+        writer._start(experiment, created, status)
         return writer
 
     @classmethod
@@ -235,11 +236,12 @@ class RunWriter:
                 break  # a filesystem without locks (some NFS mounts): carry on without one
         self._claim = handle
 
-    def _start(self, experiment: Experiment, created: float) -> None:
+    def _start(self, experiment: Experiment, created: float, status: str = "running") -> None:
         from kerastui import __version__
 
         spec.save(experiment, self.path / CONFIG_FILE)
-        self.set_status("running")
+        # A run made to wait (queued, prepared) never says "running" before it does.
+        self.set_status(status)
         self.update_info(config_sha256=_file_sha256(self.path / CONFIG_FILE))
         info: dict[str, Any] = {
             "created": iso_time(created),

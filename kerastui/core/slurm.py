@@ -117,7 +117,7 @@ def prepare_submission(
     experiment.validated()
     settings.validated()
     check_dataset(experiment.dataset)
-    writer = RunWriter.create(experiment, root=runs_root, name=run_name)
+    writer = RunWriter.create(experiment, root=runs_root, name=run_name, status=PREPARED)
     run_dir = writer.path.resolve()
     job = JobScript(
         run_dir=run_dir,
