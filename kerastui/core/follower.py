@@ -37,6 +37,7 @@ from kerastui.core.events import (
     final_status,
 )
 from kerastui.core.runs import (
+    ENDED_STATUSES,
     EVALUATION_FILE,
     METRICS_FILE,
     mark_interrupted,
@@ -45,7 +46,6 @@ from kerastui.core.runs import (
     writer_alive,
 )
 
-ENDED_STATUSES = ("finished", "stopped", "failed", "interrupted", "cancelled")
 # A local run waiting for a slot in the app's queue: its quiet is waiting, not trouble. (A Slurm
 # job's wait is known from its PENDING state.)
 WAITING_STATUSES = ("queued",)
@@ -153,11 +153,10 @@ class RunFollower:
         """After RunEnded: a Slurm job may still be finishing (epilog, COMPLETING); its changes
         until it has ended, so a monitor shows COMPLETED (or how it ended) rather than RUNNING."""
         stop = stop or threading.Event()
-        info = read_info(self.run_dir)
-        if not (info.get("slurm_job_id") or self.job_id) or self.job_state is None:
+        if self.job_state is None or not (self.job_id or read_info(self.run_dir).get("slurm_job_id")):
             return
         while not stop.is_set() and (self.job is None or not self.job.finished):
-            yield from self._poll_job(self.clock(), info)
+            yield from self._poll_job(self.clock())
             stop.wait(max(0.05, self.job_poll_interval))
 
     # ---- reading -------------------------------------------------------------------------------
@@ -208,12 +207,14 @@ class RunFollower:
         if self.final_event is not None:
             yield from self._after_final(now)
             return
-        info = read_info(self.run_dir)
-        yield from self._job(now, info)
+        yield from self._job(now)
         if self.ended is not None:
             return
-        status = read_status(self.run_dir)
         idle = now - self._last_activity
+        if idle < min(1.0, self.quiet_after, self.liveness_every):
+            return  # lines are arriving: nothing below can apply yet, so no file is read for it
+        info = read_info(self.run_dir)
+        status = read_status(self.run_dir)
         if status in ENDED_STATUSES:
             # Ended without a final event in the file (killed, then settled by someone else; or a
             # half-written last line that will never be finished): nothing more will come.
@@ -239,9 +240,11 @@ class RunFollower:
         except OSError:
             return False
 
-    def _poll_job(self, now: float, info: dict[str, Any]) -> Iterator[JobStateChanged]:
-        job_id = info.get("slurm_job_id") or self.job_id
-        if not job_id or self.job_state is None or now - self._last_job_poll < self.job_poll_interval:
+    def _poll_job(self, now: float) -> Iterator[JobStateChanged]:
+        if self.job_state is None or now - self._last_job_poll < self.job_poll_interval:
+            return
+        job_id = read_info(self.run_dir).get("slurm_job_id") or self.job_id
+        if not job_id:
             return
         self._last_job_poll = now
         from kerastui.core.slurm import JobState, SlurmError
@@ -254,9 +257,9 @@ class RunFollower:
             self.job = state
             yield JobStateChanged(state)
 
-    def _job(self, now: float, info: dict[str, Any]) -> Iterator[LifecycleEvent]:
+    def _job(self, now: float) -> Iterator[LifecycleEvent]:
         polled_before = self._last_job_poll
-        yield from self._poll_job(now, info)
+        yield from self._poll_job(now)
         state = self.job
         if state is None or self._last_job_poll == polled_before:
             return
@@ -280,11 +283,10 @@ class RunFollower:
         reason = getattr(self.final_event, "reason", "")
         has_evaluation = (self.run_dir / EVALUATION_FILE).exists()
         waited = now - (self._final_seen_at or now)
-        info = read_info(self.run_dir)
         job_open = False
-        if (info.get("slurm_job_id") or self.job_id) and self.job_state is not None:
+        if self.job_state is not None and (self.job_id or read_info(self.run_dir).get("slurm_job_id")):
             # A Slurm run has ended when its job has: follow the job to COMPLETED (or its end).
-            yield from self._poll_job(now, info)
+            yield from self._poll_job(now)
             job_open = self.job is None or not self.job.finished
         if waited >= self.evaluation_wait or ((status == "failed" or has_evaluation) and not job_open):
             yield from self._end(status, reason)

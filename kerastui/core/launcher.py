@@ -232,9 +232,6 @@ class LocalLauncher:
         self.pump()
         return [*self.running, *self.queued]
 
-    def is_queued(self, run_dir: Path) -> bool:
-        return Path(run_dir).resolve() in self.queued
-
     # ---- stopping ------------------------------------------------------------------------------
 
     def stop(self, run_dir: Path) -> str:
@@ -298,12 +295,3 @@ def _run_backend(run_dir: Path, default: str) -> str:
         return spec.load(run_dir / CONFIG_FILE).backend
     except (spec.SpecError, OSError):
         return default
-
-
-def read_log_tail(run_dir: Path, lines: int = 8) -> list[str]:
-    """The last lines of a local run's train.log (what it printed before dying, say)."""
-    try:
-        text = (Path(run_dir) / LOG_FILE).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return []
-    return text.splitlines()[-lines:]

@@ -242,8 +242,8 @@ class RunWriter:
         spec.save(experiment, self.path / CONFIG_FILE)
         # A run made to wait (queued, prepared) never says "running" before it does.
         self.set_status(status)
-        self.update_info(config_sha256=_file_sha256(self.path / CONFIG_FILE))
         info: dict[str, Any] = {
+            "config_sha256": _file_sha256(self.path / CONFIG_FILE),  # a resume refuses an edited config
             "created": iso_time(created),
             "created_time": created,
             "host": socket.gethostname(),

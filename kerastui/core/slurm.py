@@ -28,7 +28,15 @@ from typing import Any
 
 import kerastui
 from kerastui.core.atomic import write_text_atomic
-from kerastui.core.runs import STATUS_FILE, RunRecord, RunWriter, iso_time, load_run, safe_name
+from kerastui.core.runs import (
+    CANCELLED,
+    RunRecord,
+    RunWriter,
+    iso_time,
+    load_run,
+    read_status,
+    safe_name,
+)
 from kerastui.core.slurm_script import SCRIPT_NAME, JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import ENV_VARIABLES, SlurmSettings, slurm_settings
 from kerastui.core.spec import Experiment
@@ -40,7 +48,6 @@ Runner = Callable[..., subprocess.CompletedProcess]
 # (the job's own RunWriter then writes "running").
 PREPARED = "prepared"
 SUBMITTED = "submitted"
-CANCELLED = "cancelled"
 # Run statuses a job can still change; a run in one of them whose job is over never recorded its end.
 OPEN_STATUSES = (PREPARED, SUBMITTED, "running")
 # How long `refresh_slurm_runs` waits for a Slurm command: a listing must not hang on a dead controller.
@@ -179,7 +186,7 @@ def submit(
     job_id = sbatch(script, runner=runner, environ=environ)
     writer = RunWriter(run_dir)
     writer.update_info(slurm_job_id=job_id, submitted=iso_time(time.time()))
-    if _status(run_dir) == PREPARED:  # the job may already have started and said "running"
+    if read_status(run_dir) == PREPARED:  # the job may already have started and said "running"
         writer.set_status(SUBMITTED)
     return job_id
 
@@ -270,7 +277,7 @@ def cancel(job_id: str, run_dir: Path | None = None, *, runner: Runner = subproc
     result = _run(runner, ["scancel", str(job_id)])
     if result.returncode != 0:
         raise SlurmError(f"scancel {job_id} failed: {_message(result)}")
-    if run_dir is not None and _status(Path(run_dir)) in (PREPARED, SUBMITTED):
+    if run_dir is not None and read_status(Path(run_dir)) in (PREPARED, SUBMITTED):
         RunWriter(Path(run_dir)).set_status(CANCELLED)
 
 
@@ -281,7 +288,7 @@ def sync_run_status(run_dir: Path, state: JobState) -> str:
     its run would say "running" (or "submitted") for ever. Runs that recorded an end keep it.
     """
     run_dir = Path(run_dir)
-    status = _status(run_dir)
+    status = read_status(run_dir)
     if not state.finished or status not in OPEN_STATUSES:
         return status
     status = _ended_status(state)
@@ -324,13 +331,6 @@ def refresh_slurm_runs(
         except OSError:  # someone else's read-only run: show the truth without writing it
             record.status = _ended_status(state)
     return [settled.get(r.path, r) for r in records]
-
-
-def _status(run_dir: Path) -> str:
-    try:
-        return (run_dir / STATUS_FILE).read_text(encoding="utf-8").strip()
-    except OSError:
-        return ""
 
 
 def wait_for_job(

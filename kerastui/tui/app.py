@@ -36,6 +36,7 @@ from kerastui.core.presets import (
     preset_experiment,
     preset_layers,
 )
+from kerastui.core.run_summary import plural
 from kerastui.core.spec import Experiment
 from kerastui.tui.screens.build import BuildScreen
 from kerastui.tui.screens.confirm import ConfirmScreen, QuitWhileTrainingScreen
@@ -70,10 +71,6 @@ class RunLauncher(Protocol):
     def warm_up(self, backend: str) -> None: ...
 
     def shutdown(self, keep_running: bool = True) -> None: ...
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def load_dataset(name_or_path: str, **options: Any) -> Dataset:

@@ -34,6 +34,7 @@ from kerastui.core.events import (
     TrainingStopped,
 )
 from kerastui.core.follower import JobStateChanged, RunEnded, RunFollower, RunQuiet, WriterGone
+from kerastui.core.run_summary import plural
 from kerastui.core.runs import RunRecord, load_run, read_status, writer_alive
 from kerastui.tui.follow import DEFAULT_QUIET_AFTER, RunLifecycle, follow_into
 from kerastui.tui.messages import TrainingBatch, TrainingUpdate
@@ -79,10 +80,6 @@ def format_epoch_line(event: EpochEnded) -> str:
         parts.append(f"{name.replace('accuracy', 'acc')} {value:.4f}")
     parts.append(f"{event.seconds:.1f}s")
     return "  ".join(parts)
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 class RunEvaluated(Message):
