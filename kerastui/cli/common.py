@@ -15,11 +15,15 @@ EXIT_INTERRUPTED = 130  # Ctrl+C, as shells report SIGINT
 
 
 class UsageError(Exception):
-    """Bad input; each line is printed as one error line and the command exits 2."""
+    """Bad input; each line is printed as one error line and the command exits 2. However many
+    problems there are, the first 20 are printed and the rest counted."""
 
     def __init__(self, *lines: str):
-        super().__init__("; ".join(lines))
-        self.lines = lines
+        from kerastui.core.spec import bounded
+
+        shown = bounded(lines)
+        super().__init__("; ".join(shown))
+        self.lines = tuple(shown)
 
 
 def print_error(message: str, stream: TextIO | None = None) -> None:
@@ -59,6 +63,13 @@ def resolve_run(run: str, runs_root: Path | None) -> Path:
     raise UsageError(f"no run {run!r}: not a directory, and no run in {root} has that name")
 
 
+def check_runs_dir(runs_dir: Path | None) -> None:
+    """A --runs-dir (or $KERASTUI_RUNS_DIR) that exists but is no directory is bad input, said up front."""
+    from kerastui.core.runs import default_runs_root
+
+    path = Path(runs_dir) if runs_dir is not None else default_runs_root()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"the runs directory {path} is a file, not a directory; give another --runs-dir")
 
 
 def load_experiment_data(experiment: Any) -> Any:

@@ -27,7 +27,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from kerastui.core.backend import BackendError, import_keras
     from kerastui.core.evaluate import evaluate_model
-    from kerastui.core.runs import MODEL_FILE, RunWriter, load_run
+    from kerastui.core.model_file import ModelFileError, load_model_file
+    from kerastui.core.runs import EVALUATION_FILE, MODEL_FILE, RunWriter, load_run, write_failure
 
     if args.batch_size < 1:
         raise UsageError(f"--batch-size {args.batch_size}: must be at least 1")
@@ -44,17 +45,22 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     dataset = load_experiment_data(experiment)
     try:
-        model = keras.saving.load_model(record.model_path)
-    except Exception as error:  # a corrupt or incompatible file: say which and why, no traceback
-        print_error(f"{record.model_path}: cannot be loaded: {type(error).__name__}: {error}")
+        model = load_model_file(record.model_path, keras)
+    except ModelFileError as error:  # a corrupt or incompatible file: say which and why, no traceback
+        print_error(str(error))
         return EXIT_FAILED
     evaluation = evaluate_model(model, dataset, batch_size=args.batch_size)
-    RunWriter(path).save_evaluation(evaluation)
+    try:
+        RunWriter(path).save_evaluation(evaluation)
+    except OSError as error:
+        print_summary(evaluation, path, saved=False)
+        print_error(write_failure(path / EVALUATION_FILE, error) + "; the evaluation above is not saved")
+        return EXIT_FAILED
     print_summary(evaluation, path)
     return EXIT_OK
 
 
-def print_summary(evaluation, path: Path) -> None:
+def print_summary(evaluation, path: Path, saved: bool = True) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -74,4 +80,5 @@ def print_summary(evaluation, path: Path) -> None:
             f"#{m.index} {names[m.true]}->{names[m.predicted]} ({m.confidence:.2f})" for m in mistakes
         )
         console.print(f"{len(evaluation.misclassified)} misclassified; most confident: {listed}")
-    console.print(f"wrote {path / 'evaluation.json'}")
+    if saved:
+        console.print(f"wrote {path / 'evaluation.json'}")

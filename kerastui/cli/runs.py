@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from kerastui.cli.common import EXIT_OK
+from kerastui.cli.common import EXIT_OK, check_runs_dir
 from kerastui.core.run_summary import STATUS_STYLES, format_duration
 
 HELP = "list runs as a table"
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.runs import default_runs_root, list_runs
     from kerastui.core.slurm import refresh_slurm_runs
 
+    check_runs_dir(args.runs_dir)
     root = args.runs_dir if args.runs_dir is not None else default_runs_root()
     console = Console(width=None if Console().is_terminal else 200)
     # A Slurm job that was cancelled or died never wrote its run's end: ask Slurm (one query).

@@ -16,7 +16,7 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kerastui.cli.common import EXIT_OK, EXIT_USAGE, UsageError, print_error, resolve_run
+from kerastui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, check_runs_dir, print_error, resolve_run
 from kerastui.cli.train import add_experiment_options
 
 if TYPE_CHECKING:
@@ -83,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.slurm_script import SCRIPT_NAME
     from kerastui.core.user_config import UserConfigError
 
+    check_runs_dir(args.runs_dir)
     try:
         if args.prepared:
             run_dir = resolve_run(args.prepared, args.runs_dir).resolve()
@@ -102,12 +103,15 @@ def run(args: argparse.Namespace) -> int:
             print_error(f"submit: {line}")
         return EXIT_USAGE
     except spec.SpecError as error:  # every problem on its own line, as `kerastui train` prints them
-        for problem in error.problems:
-            print_error(f"submit: {problem}")
+        for line in spec.bounded(str(p) for p in error.problems):
+            print_error(f"submit: {line}")
         return EXIT_USAGE
     except (slurm.SlurmError, UserConfigError, DatasetError, ValueError) as error:
         print_error(f"submit: {error}")
         return EXIT_USAGE
+    except OSError as error:  # the run directory or its script could not be written
+        print_error(f"submit: cannot write {error.filename or 'the run directory'}: {error.strerror or error}")
+        return EXIT_FAILED
     print(f"job id:        {job_id}")
     print(f"follow it with: kerastui watch {shlex.quote(str(run_dir))}")
     return EXIT_OK

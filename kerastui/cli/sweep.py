@@ -20,10 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError
+from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError, check_runs_dir
 
 HELP = "run an experiment's [sweep] of trials locally, N at a time, and print the leaderboard"
-MAX_PROBLEMS_SHOWN = 20
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +54,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.show} is not a sweep directory (no {SWEEP_FILE} in it)")
         _print_leaderboard(Path(args.show))
         return EXIT_OK
+    check_runs_dir(args.runs_dir)
     if (args.config is None) == (args.resume is None):
         raise UsageError("give either CONFIG.toml (a new sweep) or --continue SWEEP_DIR")
     if args.parallel < 1:
@@ -65,10 +65,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         base, sweep = load_sweep(source)
     except SpecError as error:
-        raise UsageError(*_bounded(f"{source}: {p}" for p in error.problems)) from None
+        raise UsageError(*(f"{source}: {p}" for p in error.problems)) from None
     _check_dataset(base.dataset)
 
-    sweep_dir = Path(args.resume).resolve() if args.resume else create_sweep_dir(base, sweep, args.runs_dir)
+    try:
+        sweep_dir = Path(args.resume).resolve() if args.resume else create_sweep_dir(base, sweep, args.runs_dir)
+    except OSError as error:
+        print(f"kerastui: error: cannot write the sweep in {args.runs_dir or 'the runs directory'}: "
+              f"{error.strerror or error}", file=sys.stderr, flush=True)
+        return EXIT_FAILED
     if args.slurm:
         return _submit_array(args, sweep_dir)
     pending = prepare_pending_trials(sweep_dir)
@@ -99,7 +104,7 @@ def _submit_array(args: argparse.Namespace, sweep_dir: Path) -> int:
     try:
         job_id, runs = submit_array(sweep_dir, slurm_settings_from(args), parallel=args.parallel if args.parallel > 1 else 0)
     except SpecError as error:
-        raise UsageError(*_bounded(str(p) for p in error.problems)) from None
+        raise UsageError(*(str(p) for p in error.problems)) from None
     except (slurm.SlurmError, ValueError) as error:
         raise UsageError(str(error)) from None
     if not job_id:
@@ -109,13 +114,6 @@ def _submit_array(args: argparse.Namespace, sweep_dir: Path) -> int:
     print(f"follow a trial:  kerastui watch {shlex.quote(str(runs[0]))}")
     print(f"the leaderboard: kerastui sweep --show {shlex.quote(str(sweep_dir))}")
     return EXIT_OK
-
-
-def _bounded(lines: Any) -> list[str]:
-    lines = list(lines)
-    if len(lines) > MAX_PROBLEMS_SHOWN:
-        return [*lines[:MAX_PROBLEMS_SHOWN], f"... and {len(lines) - MAX_PROBLEMS_SHOWN} more problems"]
-    return lines
 
 
 def _check_dataset(name: str) -> None:

@@ -1,7 +1,9 @@
 """Train an experiment headless: from a config file or a preset, with options overriding either.
 
-Exit status: 0 finished, 1 training failed, 2 bad input (every problem is printed), 130 stopped
-with Ctrl+C (the run directory keeps the finished epochs and the model).
+Exit status: 0 finished, 1 training failed (a NaN loss, a crash, a write that failed: a full disk,
+a read-only file system, the run directory removed), 2 bad input (every problem is printed), 130
+stopped with Ctrl+C (the run directory keeps the finished epochs and the model, or says it could
+not).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 import contextlib
 import io
 import os
+import shlex
 import shutil
 import signal
 import sys
@@ -24,7 +27,9 @@ from kerastui.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_OK,
     UsageError,
+    check_runs_dir,
     load_experiment_data,
+    print_error,
 )
 from kerastui.core.presets import PRESETS
 
@@ -75,12 +80,18 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     if args.dataset and builtin_name(args.dataset) is None and Path(args.dataset).expanduser().exists():
         # A file's absolute path keeps the config valid when re-run from elsewhere (a Slurm job).
         dataset = str(Path(args.dataset).expanduser().resolve())
+    dataset_problem = ""
     try:
         info = dataset_info(dataset)
+        if not info.available:
+            dataset_problem = f"dataset {dataset!r} is not available: {info.unavailable_reason}"
     except DatasetError as error:
-        raise UsageError(str(error)) from None
-    if not info.available:
-        raise UsageError(f"dataset {dataset!r} is not available: {info.unavailable_reason}")
+        dataset_problem = str(error)
+    if dataset_problem:
+        # The other fields are still checked, so every problem is known at once.
+        base = experiment or spec.Experiment(name=args.preset or "mlp", dataset=dataset)
+        others = [str(p) for p in _with_options(replace(base, dataset=dataset), args).problems()]
+        raise UsageError(dataset_problem, *others)
 
     try:
         if experiment is None:
@@ -92,8 +103,15 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
             experiment = fit_output_to_classes(experiment, info.num_classes)
     except PresetError as error:
         raise UsageError(str(error)) from None
-    experiment = replace(experiment, dataset=dataset)
+    experiment = _with_options(replace(experiment, dataset=dataset), args)
+    problems = experiment.problems(tuple(info.input_shape), info.num_classes)
+    if problems:
+        raise UsageError(*(str(p) for p in problems))
+    return experiment, info
 
+
+def _with_options(experiment: Any, args: argparse.Namespace) -> Any:
+    """The experiment with the command line's options over it."""
     compile_changes = _given(optimizer=args.optimizer, learning_rate=args.learning_rate)
     fit_changes = _given(
         epochs=args.epochs,
@@ -101,16 +119,12 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
         validation_split=args.validation_split,
         early_stopping_patience=args.patience,
     )
-    experiment = replace(
+    return replace(
         experiment,
         compile=replace(experiment.compile, **compile_changes),
         fit=replace(experiment.fit, **fit_changes),
         **_given(seed=args.seed, backend=args.backend, strategy=args.strategy),
     )
-    problems = experiment.problems(tuple(info.input_shape), info.num_classes)
-    if problems:
-        raise UsageError(*(str(p) for p in problems))
-    return experiment, info
 
 
 def _resumed(args: argparse.Namespace) -> tuple[Any, Path]:
@@ -144,11 +158,12 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.cli.progress import make_progress
     from kerastui.core.backend import BackendError, select_backend
     from kerastui.core.distribute import is_chief
-    from kerastui.core.pipeline import RunInterrupted, run_experiment
-    from kerastui.core.runs import RunClaimError
+    from kerastui.core.pipeline import RunInterrupted, RunNotCreated, run_experiment
+    from kerastui.core.runs import BACKUP_DIR, RunClaimError, read_status
     from kerastui.core.train import StopRequest
 
     plain = _plain(args)
+    check_runs_dir(args.runs_dir)
     if args.resume:
         experiment, args.run_dir = _resumed(args)
     else:
@@ -186,12 +201,11 @@ def run(args: argparse.Namespace) -> int:
             )
     except RunClaimError as error:  # another process writes it, or it has ended: nothing was touched
         raise UsageError(str(error)) from None
+    except RunNotCreated as error:
+        print_error(str(error))
+        return EXIT_FAILED
     except RunInterrupted as interrupted:
-        print(
-            f"kerastui: interrupted after {interrupted.epochs_done} epoch(s); run marked stopped in {interrupted.run_dir}",
-            file=sys.stderr,
-            flush=True,
-        )
+        _report_interrupt(interrupted)
         return EXIT_INTERRUPTED
     finally:
         if scratch is not None:
@@ -208,12 +222,32 @@ def run(args: argparse.Namespace) -> int:
     elif outcome.status != "failed" and outcome.reason:
         print(f"kerastui: warning: {outcome.reason}", file=sys.stderr, flush=True)  # e.g. evaluation failed
     print(f"run directory: {outcome.run_dir}", flush=True)
+    if not outcome.recorded:
+        print_error(f"the run's end could not be recorded ({outcome.reason}); "
+                    f"its status file still says {read_status(outcome.run_dir)}, but it {outcome.status}")
+        return EXIT_FAILED
     if outcome.status == "failed":
         print(f"kerastui: training failed: {outcome.reason}", file=sys.stderr, flush=True)
+        if outcome.write_failed and (outcome.run_dir / BACKUP_DIR / "training_metadata.json").exists():
+            print(f"kerastui: its finished epochs are saved; to go on once the cause is fixed: "
+                  f"kerastui train --resume {shlex.quote(str(outcome.run_dir))}", file=sys.stderr, flush=True)
         return EXIT_FAILED
     if outcome.status == "stopped":
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _report_interrupt(interrupted: Any) -> None:
+    from kerastui.core.runs import MODEL_FILE
+
+    if interrupted.model_saved:
+        kept = f"the model trained so far is saved as {interrupted.run_dir / MODEL_FILE}"
+    elif interrupted.model_saved is False:
+        kept = f"the model was NOT saved ({interrupted.note}); the finished epochs are in its metrics"
+    else:
+        kept = "no epoch had finished, so there was no model to save"
+    print(f"kerastui: interrupted after {interrupted.epochs_done} epoch(s); run marked stopped in "
+          f"{interrupted.run_dir}; {kept}", file=sys.stderr, flush=True)
 
 
 def _plain(args: argparse.Namespace) -> bool:
@@ -245,8 +279,15 @@ def _ctrl_c_stops(stop_event: threading.Event, note: Callable[[str], None]) -> I
         yield  # signal handlers can only be installed from the main thread
         return
 
+    quitting = False
+
     def handler(signum: int, frame: Any) -> None:
+        nonlocal quitting
+        if quitting:
+            raise KeyboardInterrupt  # a third: out now, the model save abandoned (and said so)
         if stop_event.is_set():
+            quitting = True
+            note("quitting now; saving the model trained so far (Ctrl+C again to quit without it)")
             raise KeyboardInterrupt
         reason, line = _stop_reason(signum)
         if hasattr(stop_event, "request"):

@@ -55,9 +55,17 @@ def builtin_name(name_or_path: str) -> str | None:
 
 
 def unknown_dataset(name_or_path: str) -> DatasetError:
+    path = Path(name_or_path).expanduser()
+    if path.is_symlink():
+        try:
+            target = path.resolve(strict=True)
+        except (OSError, RuntimeError):  # RuntimeError: pathlib's word for a symlink loop
+            return DatasetError(f"{path}: a symbolic link that leads nowhere (a loop, or a missing target); "
+                                f"give the path of the data file itself")
+        return DatasetError(f"{path}: points to {target}, which cannot be read")
     return DatasetError(
         f"unknown dataset {name_or_path!r}: not a built-in ({', '.join(BUILTIN_DATASETS)}) "
-        f"and no such file or directory {Path(name_or_path).expanduser().resolve()}; "
+        f"and no such file or directory {path.absolute()}; "
         f"give a built-in name or the path of {FILE_KINDS}"
     )
 

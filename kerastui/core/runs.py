@@ -16,6 +16,7 @@ so a reader or a crash never sees half a file.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -25,10 +26,10 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from kerastui.core import spec
-from kerastui.core.atomic import write_text_atomic
+from kerastui.core.atomic import write_bytes_atomic, write_text_atomic
 from kerastui.core.events import (
     EpochEnded,
     TrainingEvent,
@@ -91,6 +92,30 @@ class RunClaimError(RuntimeError):
     """The run directory cannot be trained into: another process writes it, or it has ended."""
 
 
+class StatusNotRecorded(OSError):
+    """The run's status file could not be written (full disk, read-only, directory removed)."""
+
+
+# The status file is written padded to this many bytes, so that on a disk too full for a new file
+# the final word can still overwrite the old one in place (readers strip the padding).
+STATUS_BYTES = 16
+
+
+def write_failure(path: Path, error: OSError) -> str:
+    """One line for a failed write: which file, and why in words a user acts on."""
+    import errno
+
+    why = {
+        errno.ENOSPC: "the disk is full",
+        errno.EDQUOT: "the disk quota is exceeded",
+        errno.EROFS: "the file system is read-only",
+        errno.ENOENT: "the run directory was removed",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+    }.get(error.errno or 0, error.strerror or str(error))
+    return f"{Path(path).name} could not be written in {Path(path).parent}: {why}"
+
+
 def _file_sha256(path: Path) -> str:
     import hashlib
 
@@ -132,6 +157,12 @@ class RunWriter:
         self.epochs_done = 0
         self.final_event: TrainingEvent | None = None
         self._info: dict[str, Any] = _read_json(self.path / INFO_FILE) or {}
+        # The first write that failed (write_failure's line), and who to tell at once: the
+        # pipeline stops the training, since nothing more it does could be kept.
+        self.write_error = ""
+        self.status_recorded = True  # False once the status file could not be written
+        self.on_write_error: Callable[[str], None] | None = None
+        self._metrics_broken = False  # after a failed append, no later line may land after half a line
 
     @classmethod
     def create(cls, experiment: Experiment, root: Path | None = None, name: str | None = None,
@@ -258,32 +289,83 @@ class RunWriter:
 
     # Listener ---------------------------------------------------------------------------
     def __call__(self, event: TrainingEvent) -> None:
-        line = json.dumps(event_to_dict(event), default=_json_default) + "\n"
-        with self._lock:
-            if self._metrics is None:
-                self._metrics = open(self.path / METRICS_FILE, "a", encoding="utf-8")
-            self._metrics.write(line)
-            # Flush every line so a follower sees it at once; fsync (slow on network
-            # filesystems) only where losing it would lose an epoch or the outcome.
-            self._metrics.flush()
-            if isinstance(event, (EpochEnded, TrainingStarted)) or final_status(event):
-                os.fsync(self._metrics.fileno())
-        if isinstance(event, TrainingStarted):
-            self.update_info(started=iso_time(event.time), started_time=event.time)
-        elif isinstance(event, EpochEnded):
-            self.epochs_done = event.epoch + 1
-        elif (status := final_status(event)) is not None:
+        """Record one event. Never raises for a failed write (the trainer would only log it and go
+        on): the failure is kept in `write_error` and reported through `on_write_error`."""
+        self._append_event(event)
+        try:
+            if isinstance(event, TrainingStarted):
+                self.update_info(started=iso_time(event.time), started_time=event.time)
+            elif isinstance(event, EpochEnded):
+                self.epochs_done = event.epoch + 1
+        except OSError as error:
+            self.failed_write(self.path / INFO_FILE, error)
+        if (status := final_status(event)) is not None:
             self.final_event = event
-            self.set_status(status)
+            try:
+                self.set_status(status)
+            except StatusNotRecorded as error:
+                self.status_recorded = False
+                self.failed_write(self.path / STATUS_FILE, error)
+                return
             ended = event.time
             # From the start of training, so time spent queued (a Slurm job) does not count.
             began = self._info.get("started_time", self._info.get("created_time", ended))
-            self.update_info(ended=iso_time(ended), ended_time=ended, duration=round(ended - began, 3), reason=event.reason)
+            try:
+                self.update_info(ended=iso_time(ended), ended_time=ended, duration=round(ended - began, 3), reason=event.reason)
+            except OSError as error:
+                self.failed_write(self.path / INFO_FILE, error)
+
+    def _append_event(self, event: TrainingEvent) -> None:
+        line = json.dumps(event_to_dict(event), default=_json_default) + "\n"
+        with self._lock:
+            if self._metrics_broken:
+                return
+            try:
+                if self._metrics is None:
+                    self._metrics = open(self.path / METRICS_FILE, "a", encoding="utf-8")
+                if os.fstat(self._metrics.fileno()).st_nlink == 0:
+                    # Appending to a deleted file succeeds and keeps nothing: say so instead.
+                    raise FileNotFoundError(errno.ENOENT, "removed", str(self.path / METRICS_FILE))
+                self._metrics.write(line)
+                # Flush every line so a follower sees it at once; fsync (slow on network
+                # filesystems) only where losing it would lose an epoch or the outcome.
+                self._metrics.flush()
+                if isinstance(event, (EpochEnded, TrainingStarted)) or final_status(event):
+                    os.fsync(self._metrics.fileno())
+                return
+            except OSError as error:
+                failure = error
+                self._metrics_broken = True
+                self._discard_metrics_handle()
+        self.failed_write(self.path / METRICS_FILE, failure)
+
+    def _discard_metrics_handle(self) -> None:
+        if self._metrics is not None:
+            try:
+                self._metrics.close()  # closes the file even when flushing what is left fails
+            except OSError:
+                pass
+            self._metrics = None
+
+    def failed_write(self, path: Path, error: OSError) -> None:
+        """Note that writing `path` failed (the first failure is the one reported)."""
+        self.fail(write_failure(path, error))
+
+    def fail(self, reason: str) -> None:
+        """Something the run must keep could not be kept: the run will end as failed, for `reason`."""
+        if self.write_error:
+            return
+        self.write_error = reason
+        if self.on_write_error is not None:
+            self.on_write_error(reason)
 
     # Files ------------------------------------------------------------------------------
     def save_model(self, model: Any) -> Path:
         """model.keras, atomically: Keras writes a temporary .keras beside it, then it is renamed."""
+        from kerastui.core.disk_space import check_free_space, state_bytes
+
         target = self.path / MODEL_FILE
+        check_free_space(self.path, state_bytes(model), MODEL_FILE)
         # Keras insists on the .keras suffix, so the temporary name ends with it too.
         temp = self.path / f".{MODEL_FILE}.{os.getpid()}.{threading.get_ident()}.tmp.keras"
         try:
@@ -299,7 +381,24 @@ class RunWriter:
         return write_text_atomic(self.path / EVALUATION_FILE, text + "\n")
 
     def set_status(self, status: str) -> None:
-        write_text_atomic(self.path / STATUS_FILE, status + "\n")
+        """Atomically; on a disk too full for a new file, over the old word in place. Raises
+        StatusNotRecorded when neither works."""
+        text = (status + "\n").ljust(STATUS_BYTES).encode("utf-8")
+        target = self.path / STATUS_FILE
+        try:
+            write_bytes_atomic(target, text)
+            return
+        except OSError as error:
+            first = error
+        try:
+            with open(target, "r+b") as handle:  # no new blocks: the padded old word's are reused
+                if os.fstat(handle.fileno()).st_size < len(text):
+                    raise first
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        except OSError:
+            raise StatusNotRecorded(first.errno, write_failure(target, first)) from first
 
     def update_info(self, **values: Any) -> None:
         with self._lock:
@@ -313,9 +412,7 @@ class RunWriter:
 
     def close(self) -> None:
         with self._lock:
-            if self._metrics is not None:
-                self._metrics.close()
-                self._metrics = None
+            self._discard_metrics_handle()
             if self._claim is not None:
                 self._claim.close()  # releases the flock
                 self._claim = None

@@ -11,7 +11,7 @@ import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import tomli_w
 
@@ -94,6 +94,19 @@ class Problem:
         return f"{self.field} = {self.value!r}: {self.message}"
 
 
+# Problems shown at once: a file with 700,000 unknown keys gets these and a count, not a flood.
+MAX_PROBLEMS_SHOWN = 20
+
+
+def bounded(lines: Iterable[str], limit: int = MAX_PROBLEMS_SHOWN) -> list[str]:
+    """The first `limit` problem lines, then one line counting the rest."""
+    lines = list(lines)
+    if len(lines) <= limit:
+        return lines
+    more = len(lines) - limit
+    return [*lines[:limit], f"... and {more} more problem{'s' if more != 1 else ''}"]
+
+
 class SpecError(ValueError):
     """An experiment (or its TOML file) is invalid; carries every problem at once."""
 
@@ -101,7 +114,7 @@ class SpecError(ValueError):
         self.problems = problems
         self.source = source
         where = f"{source}: " if source else ""
-        super().__init__(where + "; ".join(str(p) for p in problems))
+        super().__init__(where + "; ".join(bounded(str(p) for p in problems)))
 
 
 @dataclass(frozen=True)
@@ -222,6 +235,11 @@ class Experiment:
             found.append(Problem("fit.validation_split", f.validation_split, "must be at least 0 and less than 1"))
         if f.monitor not in MONITORS:
             found.append(Problem("fit.monitor", f.monitor, f"allowed: {', '.join(MONITORS)}"))
+        elif (f.early_stopping_patience and f.monitor.startswith("val_") and f.validation_split == 0
+              and not isinstance(f.early_stopping_patience, bool)):
+            found.append(Problem("fit.validation_split", f.validation_split,
+                                 f"early stopping watches {f.monitor}, which needs a validation split; "
+                                 "set one above 0, or monitor 'loss'"))
         found.extend(_whole_number_problems("seed", self.seed, minimum=0))
         if self.strategy not in STRATEGIES:
             found.append(Problem("strategy", self.strategy, f"allowed: {', '.join(STRATEGIES)}"))
@@ -405,7 +423,9 @@ def save(experiment: Experiment, path: str | Path) -> Path:
     """Write the experiment as TOML atomically (temp file, then rename)."""
     from kerastui.core.atomic import write_text_atomic
 
-    return write_text_atomic(Path(path), dumps(experiment))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_text_atomic(path, dumps(experiment))
 
 
 def load(path: str | Path) -> Experiment:

@@ -25,6 +25,7 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from kerastui.core.disk_space import check_free_space, files_bytes, state_bytes
 from kerastui.core.events import (
     BatchEnded,
     EpochEnded,
@@ -189,11 +190,9 @@ class Trainer:
 
         experiment, data = self.experiment, self.dataset
         fit = experiment.fit
-        if fit.early_stopping_patience > 0 and fit.monitor.startswith("val_") and fit.validation_split <= 0:
-            raise ValueError(
-                f"early stopping watches {fit.monitor} but validation_split is 0; "
-                "set a validation split or monitor 'loss'"
-            )
+        problems = experiment.problems()  # the CLI and the app checked already; this is the net
+        if problems:
+            raise ValueError("; ".join(str(p) for p in problems))
         keras = import_keras(experiment.backend)
         model = self._model = build_model(experiment, tuple(data.input_shape))
         problem = output_problem(tuple(model.output_shape), int(data.num_classes))
@@ -271,6 +270,10 @@ def _backup_callback(keras: Any) -> type:
             def on_epoch_end(self, epoch, logs=None):
                 if self.progress.failure or self.steps_done < self.progress.steps:
                     return
+                # h5py meets a full disk with a crash (a segfault as it cleans up), not an error:
+                # make sure the state fits before Keras starts writing it.
+                check_free_space(Path(self.backup_dir), state_bytes(self.model), "the training state backup",
+                                 reclaimed=files_bytes(Path(self.backup_dir)))  # overwritten in place
                 super().on_epoch_end(epoch, logs)
 
         _BACKUP_CLASSES[key] = FinishedEpochBackup

@@ -12,6 +12,7 @@ on first use, and the other screens are imported when their mode is first opened
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -84,6 +85,10 @@ def default_experiment() -> Experiment:
     """The classic Keras MNIST MLP on the embedded digits: trainable offline in seconds."""
     # The MLP preset starts with Flatten, so the digits' shape (8, 8, 1) only matters for its 10 outputs.
     return preset_experiment("mlp", "digits", (8, 8, 1), 10)
+
+
+# A dialog has room for a few problems; the count says how many more there are.
+MAX_PROBLEMS_IN_DIALOG = 6
 
 
 class KerasTUI(App):
@@ -396,9 +401,8 @@ class KerasTUI(App):
         else:
             problems = self.experiment.problems()
         if problems:
-            listed = "\n".join(f"• {p}" for p in problems[:6])
-            more = f"\n… and {len(problems) - 6} more" if len(problems) > 6 else ""
-            self.notify(listed + more, title="Cannot train yet", severity="error", timeout=15)
+            listed = "\n".join(f"• {line}" for line in spec.bounded((str(p) for p in problems), MAX_PROBLEMS_IN_DIALOG))
+            self.notify(listed, title="Cannot train yet", severity="error", timeout=15)
             return
         if self.preview_error:
             self.notify(self.preview_error, title="The layers do not fit together", severity="error", timeout=15)
@@ -421,7 +425,8 @@ class KerasTUI(App):
         try:
             run_dir = self.launcher.launch(self.experiment)
         except (OSError, ValueError) as error:
-            self.notify(f"Cannot create the run directory: {error}", title="Cannot train", severity="error", timeout=15)
+            why = f"{error.strerror} ({error.filename})" if isinstance(error, OSError) and error.strerror else str(error)
+            self.notify(f"Cannot create the run directory: {why}", title="Cannot train", severity="error", timeout=15)
             return
         if busy:
             self.notify(f"{run_dir.name} is queued behind {plural(busy, 'run')}; it starts when a slot is free.",
@@ -470,7 +475,7 @@ class KerasTUI(App):
 
     @staticmethod
     def _refused_message(refused: list[str]) -> str:
-        listed = "\n".join(f"• {field}" for field in refused[:6])
+        listed = "\n".join(f"• {field}" for field in spec.bounded(refused, MAX_PROBLEMS_IN_DIALOG))
         return f"Fix the fields marked ✗ on the build screen first (the experiment still has their last valid values):\n{listed}"
 
     # ---- experiment files ----------------------------------------------------------------------
@@ -505,19 +510,15 @@ class KerasTUI(App):
         self.notify(f"Saved {target}", title="Experiment")
         return None
 
-    def load_experiment_from(self, path: str) -> str | None:
-        """Load an experiment; the reason it cannot be used, or None."""
+    async def load_experiment_from(self, path: str) -> str | None:
+        """Load an experiment; the reason it cannot be used, or None. The file is read and checked
+        in a thread: a huge or slow file must not freeze the app."""
         if not path.strip():
             return "enter the path of an experiment .toml file"
         target = Path(path).expanduser()
-        try:
-            experiment = spec.load(target)
-        except spec.SpecError as error:
-            return "; ".join(str(p) for p in error.problems)
-        # Shape problems are fine (the summary explains them); bad values are not.
-        problems = experiment.problems()
+        experiment, problems = await asyncio.to_thread(_read_experiment, target)
         if problems:
-            return f"{target}: " + "; ".join(str(p) for p in problems)
+            return "\n".join(spec.bounded(problems, limit=MAX_PROBLEMS_IN_DIALOG))
         self.experiment_path = target
         if experiment.dataset != self.experiment.dataset:
             self.dataset_info = None
@@ -587,6 +588,16 @@ class KerasTUI(App):
             screen, self._too_small = self._too_small, None
             if screen in self.screen_stack:
                 screen.dismiss()
+
+
+def _read_experiment(target: Path) -> tuple[spec.Experiment | None, list[str]]:
+    """The experiment in a TOML file, or the problems that make it unusable (shape problems are
+    fine: the summary explains them; bad values are not)."""
+    try:
+        experiment = spec.load(target)
+    except spec.SpecError as error:
+        return None, [str(p) if p.field not in ("file", "toml") else f"{target}: {p.message}" for p in error.problems]
+    return experiment, [f"{target}: {p}" for p in experiment.problems()]
 
 
 def run_app(experiment_path: str | None = None) -> int:

@@ -192,8 +192,10 @@ def test_early_stopping_ends_as_finished_with_the_epoch_and_restores_the_best_we
 def test_early_stopping_on_validation_needs_a_validation_split(small):
     experiment = tiny(small, patience=2)
     experiment = replace(experiment, fit=replace(experiment.fit, validation_split=0.0))
-    result = Trainer(experiment, small).run()
-    assert result.status == "failed" and "validation_split is 0" in result.reason
+    assert any(p.field == "fit.validation_split" and "needs a validation split" in p.message
+               for p in experiment.problems())  # bad input, known before training
+    result = Trainer(experiment, small).run()  # and the trainer, called directly, refuses it too
+    assert result.status == "failed" and "needs a validation split" in result.reason
 
 
 def test_same_seed_gives_identical_metrics_and_another_seed_differs(small):

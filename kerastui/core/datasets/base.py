@@ -15,6 +15,8 @@ import numpy as np
 
 IMAGE = "image"
 TABULAR = "tabular"
+# A label this much (or the number of classes, if more) above the next one is taken for a mistake.
+FAR_LABEL_GAP = 10
 
 
 class DatasetError(Exception):
@@ -178,8 +180,23 @@ def with_channel_axis(x: np.ndarray) -> np.ndarray:
 def class_names_for(
     labels: tuple[np.ndarray, ...], names: tuple[str, ...] | None, origin: str
 ) -> tuple[str, ...]:
-    """The given names (checked against the labels) or "0".."K-1" for K = largest label + 1."""
-    largest = max(int(y.max()) for y in labels if y.size)
+    """The given names (checked against the labels) or "0".."K-1" for K = largest label + 1.
+
+    The labels present decide: one class alone, or (without names) a label far above the rest,
+    which would silently make a wide output layer of classes never seen, is bad input.
+    """
+    present = np.unique(np.concatenate([y for y in labels if y.size]))
+    if present.size < 2:
+        raise DatasetError(
+            f"{origin}: every label is {int(present[0])}: a classifier needs at least two classes"
+        )
+    largest = int(present[-1])
+    if names is None and largest - int(present[-2]) > max(present.size, FAR_LABEL_GAP):
+        raise DatasetError(
+            f"{origin}: label {largest} is far outside the others ({int(present[0])} to {int(present[-2])}): "
+            f"it would make {largest + 1} classes, {largest + 1 - present.size} of them never seen; "
+            f"number the classes 0 to {present.size - 1}"
+        )
     if names is None:
         return tuple(str(i) for i in range(largest + 1))
     if largest >= len(names):

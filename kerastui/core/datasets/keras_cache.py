@@ -147,6 +147,11 @@ def lookup(name: str) -> CacheLookup:
 def not_cached_reason(name: str, found: CacheLookup) -> str:
     """One line naming the exact file(s) to place and where; kerastui does not download."""
     prefix = f"{name} is not cached and offline (kerastui never downloads)"
+    for folder in (keras_home(), cache_dir()):
+        if folder.exists() and not folder.is_dir():
+            where = "KERAS_HOME" if folder == keras_home() and "KERAS_HOME" in os.environ else "the Keras cache"
+            return (f"{prefix}, and {where} ({folder}) is a file, not a directory: point KERAS_HOME at a "
+                    f"directory; Keras keeps its datasets in <KERAS_HOME>/datasets")
     if name == "mnist":
         return f"{prefix}: place mnist.npz at {found.location} (download: {KERAS_ORIGIN}mnist.npz)"
     if name == "fashion_mnist":

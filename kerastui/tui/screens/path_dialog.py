@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import inspect
+from collections.abc import Awaitable, Callable
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,7 +18,8 @@ class PathDialog(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, path: str, action: Callable[[str], str | None], verb: str = "OK") -> None:
+    def __init__(self, title: str, path: str, action: Callable[[str], str | None | Awaitable[str | None]],
+                 verb: str = "OK") -> None:
         super().__init__()
         self.title_text = title
         self.initial_path = path
@@ -34,9 +36,12 @@ class PathDialog(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#path-input", Input).focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         error = self.action_callback(event.value)
+        if inspect.isawaitable(error):  # e.g. a file read in a thread
+            self.query_one("#path-error", Static).update(Text("reading…"))
+            error = await error
         if error is None:
             self.dismiss(event.value)
             return

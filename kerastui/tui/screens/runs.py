@@ -180,7 +180,10 @@ class RunsScreen(Screen):
         root = runs_root(self.app)
         shown, total = len(self.table.records), len(self.all_records)
         text = Text()
-        if total == 0:
+        if total == 0 and root.exists() and not root.is_dir():
+            text.append(f"The runs directory {root} is a file, not a directory: set KERASTUI_RUNS_DIR to a directory.",
+                        style="bold red")
+        elif total == 0:
             text.append(f"No runs in {root} yet: train one on the build screen (b, then ctrl+r) or with `kerastui train`.")
         else:
             noun = "run" if total == 1 else "runs"
