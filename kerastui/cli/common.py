@@ -46,6 +46,7 @@ def resolve_run(run: str, runs_root: Path | None) -> Path:
     path = Path(run).expanduser()
     if path.is_dir():
         return path
+    check_runs_dir(runs_root)
     root = Path(runs_root) if runs_root is not None else default_runs_root()
     if run == "latest":
         records = list_runs(root)

@@ -16,7 +16,15 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kerastui.cli.common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError, check_runs_dir, print_error, resolve_run
+from kerastui.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    UsageError,
+    check_runs_dir,
+    print_error,
+    resolve_run,
+)
 from kerastui.cli.train import add_experiment_options
 
 if TYPE_CHECKING:

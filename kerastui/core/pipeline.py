@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-from kerastui.core.events import Listener, TrainingFailed, TrainingFinished, TrainingStopped, final_status
+from kerastui.core.events import (
+    Listener,
+    TrainingFailed,
+    TrainingFinished,
+    TrainingStopped,
+    final_status,
+)
 from kerastui.core.runs import (
     BACKUP_DIR,
     EVALUATION_FILE,

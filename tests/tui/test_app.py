@@ -216,11 +216,12 @@ async def test_save_then_open_round_trips_through_the_dialogs(make_app, tmp_path
         field.value = ""
         await pilot.press(*str(tmp_path / "missing.toml"))
         await pilot.press("enter")
-        assert "cannot be read" in str(app.screen.query_one("#path-error", Static).render())
+        await wait_until(pilot, lambda: "cannot be read" in str(app.screen.query_one("#path-error", Static).render()),
+                         what="the error")  # the file is read in a thread
         field.value = ""
         await pilot.press(*str(path))
         await pilot.press("enter")
-        assert not isinstance(app.screen, PathDialog)
+        await wait_until(pilot, lambda: not isinstance(app.screen, PathDialog), what="the dialog to close")
         assert app.experiment == original
 
 
@@ -233,6 +234,8 @@ async def test_open_refuses_a_file_with_bad_values(make_app, tmp_path):
         await pilot.press("ctrl+o")
         app.screen.query_one("#path-input", Input).value = str(bad)
         await pilot.press("enter")
+        await wait_until(pilot, lambda: "layers[0]" in str(app.screen.query_one("#path-error", Static).render()),
+                         what="the error")
         error = str(app.screen.query_one("#path-error", Static).render())
         assert "layers[0].units" in error and "must be at least 1" in error
         assert app.experiment == before

@@ -321,7 +321,7 @@ async def test_refused_field_values_block_training_and_saving_until_fixed(make_a
         await pilot.press("ctrl+o")
         await type_into(pilot, app.screen.query_one("#path-input", Input), str(saved))
         await pilot.press("enter")
-        await pilot.pause()
+        await wait_until(pilot, lambda: not isinstance(app.screen, PathDialog), what="the file opened")
         assert form.fields["fit.epochs"].value == "10" and not form.fields["fit.epochs"].has_class("-invalid")
         assert app.screen.invalid_fields() == []
         await pilot.press("ctrl+r")
