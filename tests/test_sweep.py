@@ -58,7 +58,7 @@ def test_bad_sweeps_are_refused_with_every_problem_at_once(tmp_path):
     assert any("layers[9]" in m and "no layer 9" in m for m in messages)
     assert any("lbfgs" in m and "optimizer" in m for m in messages)
     assert any("20,000 combinations" in m and "more than 1000" in m for m in messages)  # too large to mean it
-    from test_one_writer import run_cli
+    from test_faults import run_cli
 
     result = run_cli(["sweep", str(config), "--runs-dir", str(tmp_path / "runs")], tmp_path)
     assert result["code"] == 2 and "lbfgs" in result["err"] and "learnin_rate" in result["err"]

@@ -64,6 +64,13 @@ def resolve_run(run: str, runs_root: Path | None) -> Path:
     raise UsageError(f"no run {run!r}: not a directory, and no run in {root} has that name")
 
 
+def config_problem(path: Any, problem: Any) -> str:
+    """One error line for a problem in a TOML file (a spec.Problem), naming the file once."""
+    if problem.field in ("file", "toml"):  # about the file itself: its name is the value already
+        return f"{path}: {problem.message}"
+    return f"{path}: {problem}"
+
+
 def check_runs_dir(runs_dir: Path | None) -> None:
     """A --runs-dir (or $KERASTUI_RUNS_DIR) that exists but is no directory is bad input, said up front."""
     from kerastui.core.runs import default_runs_root

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError, check_runs_dir
+from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError, check_runs_dir, config_problem
 
 HELP = "run an experiment's [sweep] of trials locally, N at a time, and print the leaderboard"
 
@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         base, sweep = load_sweep(source)
     except SpecError as error:
-        raise UsageError(*(f"{source}: {p}" for p in error.problems)) from None
+        raise UsageError(*(config_problem(source, p) for p in error.problems)) from None
     _check_dataset(base.dataset)
 
     try:

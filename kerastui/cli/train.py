@@ -28,6 +28,7 @@ from kerastui.cli.common import (
     EXIT_OK,
     UsageError,
     check_runs_dir,
+    config_problem,
     load_experiment_data,
     print_error,
 )
@@ -73,7 +74,7 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
         try:
             experiment = spec.load(args.config)
         except spec.SpecError as error:
-            raise UsageError(*(_config_problem(args.config, p) for p in error.problems)) from None
+            raise UsageError(*(config_problem(args.config, p) for p in error.problems)) from None
     if args.dataset is not None and not args.dataset.strip():
         raise UsageError("--dataset is empty: give a name (digits, mnist, ...) or the path of a data file")
     dataset = args.dataset or (experiment.dataset if experiment else "digits")
@@ -141,13 +142,7 @@ def _resumed(args: argparse.Namespace) -> tuple[Any, Path]:
     try:
         return spec.load(run_dir / "config.toml"), run_dir
     except spec.SpecError as error:
-        raise UsageError(*(_config_problem(str(run_dir / "config.toml"), p) for p in error.problems)) from None
-
-
-def _config_problem(path: str, problem: Any) -> str:
-    if problem.field in ("file", "toml"):  # about the file itself: its name is the value already
-        return f"{path}: {problem.message}"
-    return f"{path}: {problem}"
+        raise UsageError(*(config_problem(str(run_dir / "config.toml"), p) for p in error.problems)) from None
 
 
 def _given(**values: Any) -> dict[str, Any]:

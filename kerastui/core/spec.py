@@ -431,10 +431,18 @@ def save(experiment: Experiment, path: str | Path) -> Path:
 def load(path: str | Path) -> Experiment:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError([Problem("file", str(path), f"cannot be read: {error.strerror or error}")], str(path)) from None
-    except UnicodeDecodeError as error:
-        where = f"byte {error.start}"
-        raise SpecError([Problem("file", str(path), f"is not UTF-8 text ({where}); TOML files are UTF-8")], str(path)) from None
+        text = read_toml_text(path)
+    except ValueError as error:
+        raise SpecError([Problem("file", str(path), str(error))], str(path)) from None
     return loads(text, str(path))
+
+
+def read_toml_text(path: Path) -> str:
+    """A TOML file's text; ValueError saying why not (unreadable, not UTF-8), for a message that
+    names the file. Every TOML the project reads (experiments, sweeps, the user config) comes here."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"cannot be read: {error.strerror or error}") from None
+    except UnicodeDecodeError as error:
+        raise ValueError(f"is not UTF-8 text (byte {error.start}); TOML files are UTF-8") from None

@@ -170,11 +170,9 @@ def loads_sweep(text: str, source: str | None = None) -> tuple[Experiment, Sweep
 def load_sweep(path: str | Path) -> tuple[Experiment, Sweep]:
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SpecError([Problem("file", str(path), f"cannot be read: {error.strerror or error}")], str(path)) from None
-    except UnicodeDecodeError:
-        raise SpecError([Problem("file", str(path), "is not UTF-8 text; TOML files are UTF-8")], str(path)) from None
+        text = spec.read_toml_text(path)
+    except ValueError as error:
+        raise SpecError([Problem("file", str(path), str(error))], str(path)) from None
     return loads_sweep(text, str(path))
 
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kerastui.core.spec import read_toml_text
+
 CONFIG_ENV = "KERASTUI_CONFIG"
 # About a minute or two of an MLP on a login-node core; MNIST for 10 epochs is well above it.
 DEFAULT_MAX_LOCAL_SAMPLES = 200_000
@@ -65,12 +67,12 @@ def config_path(environ: Mapping[str, str] | None = None) -> Path:
 def load_user_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> UserConfig:
     """Read the config file; a missing file gives the defaults, a broken one raises UserConfigError."""
     path = config_path(environ) if path is None else Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    if not path.exists() and not path.is_symlink():
         return UserConfig(path=None)
-    except OSError as error:
-        raise UserConfigError(f"{path}: cannot be read: {error.strerror or error}") from None
+    try:
+        text = read_toml_text(path)
+    except ValueError as error:
+        raise UserConfigError(f"{path}: {error}") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
