@@ -521,3 +521,24 @@ def test_sigterm_from_slurm_stops_gracefully_like_ctrl_c(monkeypatch, capsys, tm
     out = capsys.readouterr().out
     assert "job 4711 got SIGTERM" in out and "Ctrl+C" not in out
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_runs_shows_peak_memory_and_cpu_efficiency(trained, capsys):
+    assert main(["runs", "--runs-dir", str(trained["root"])]) == 0
+    out = capsys.readouterr().out
+    assert "peak mem" in out and "CPU eff" in out and "MiB" in out
+
+
+@pytest.mark.gpu
+def test_a_short_run_on_a_gpu_records_real_gpu_figures(tmp_path):
+    from kerastui.core.resources import Nvml, read_resources
+
+    if not Nvml().gpus():
+        pytest.skip("no NVIDIA GPU with a driver here")
+    result = subprocess.run([sys.executable, "-m", "kerastui", "train", "--epochs", "2", "--plain",
+                             "--runs-dir", str(tmp_path / "runs")], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    log = read_resources(_run_dir_from(result.stdout))
+    gpus = log.latest["gpus"]
+    assert gpus and all(0 <= g["util"] <= 100 and 0 < g["mem_used"] <= g["mem_total"] for g in gpus)
+    assert "mean GPU utilisation" in result.stdout

@@ -74,6 +74,11 @@ def test_submitted_experiment_runs_to_completion_and_fills_its_run_dir(tmp_path)
     output = job_output(run_dir)
     assert f"kerastui job {job_id}" in output
     assert "\r" not in output  # plain, line-per-epoch output: no progress bars in the .out file
+    # What seff would print, from the job's own samples: 1 CPU and the 2G asked for.
+    used = record.resources
+    assert used["cpus"] == 1 and used["memory_limit_bytes"] == 2 * 2**30 and 0 < used["peak_rss_bytes"] < 2 * 2**30
+    assert 0 < used["cpu_efficiency"] <= 1
+    assert "resources: CPU efficiency" in output and "of 1 cores" in output and "of 2.0 GiB requested" in output
     assert not (tmp_path / "INJECTED").exists()
     assert not list(tmp_path.rglob("INJECTED"))
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from kerastui.cli.common import EXIT_OK, check_runs_dir
-from kerastui.core.run_summary import STATUS_STYLES, format_duration
+from kerastui.core.run_summary import STATUS_STYLES, format_duration, peak_memory_text, percent_text
 
 HELP = "list runs as a table"
 
@@ -25,12 +25,13 @@ def _number(value: float | None) -> str:
 # compact: light box and short headers; architecture/dataset: None hides the column, a number caps
 # its width (the cell ends in an ellipsis; config.toml has the whole experiment).
 _LAYOUTS = (
-    {"compact": False, "architecture": 0, "dataset": 0, "duration": True},
-    {"compact": False, "architecture": 24, "dataset": 0, "duration": True},
-    {"compact": True, "architecture": 20, "dataset": 12, "duration": True},
-    {"compact": True, "architecture": None, "dataset": 12, "duration": True},
-    {"compact": True, "architecture": None, "dataset": 8, "duration": False},
-    {"compact": True, "architecture": None, "dataset": None, "duration": False},
+    {"compact": False, "architecture": 0, "dataset": 0, "duration": True, "resources": True},
+    {"compact": False, "architecture": 24, "dataset": 0, "duration": True, "resources": True},
+    {"compact": True, "architecture": 20, "dataset": 12, "duration": True, "resources": True},
+    {"compact": True, "architecture": 20, "dataset": 12, "duration": True, "resources": False},
+    {"compact": True, "architecture": None, "dataset": 12, "duration": True, "resources": False},
+    {"compact": True, "architecture": None, "dataset": 8, "duration": False, "resources": False},
+    {"compact": True, "architecture": None, "dataset": None, "duration": False, "resources": False},
 )
 
 
@@ -48,7 +49,8 @@ def runs_table(records: list, width: int | None = None) -> "rich.table.Table":  
     return table
 
 
-def _table(records: list, *, compact: bool, architecture: int | None, dataset: int | None, duration: bool):
+def _table(records: list, *, compact: bool, architecture: int | None, dataset: int | None, duration: bool,
+           resources: bool):
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -65,6 +67,10 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
         ("best val_acc", "val_acc", "right", None, lambda r: cell(_number(r.best_val_accuracy))),
         ("test acc", "test", "right", None, lambda r: cell(_number(r.test_accuracy))),
         ("duration", "time", "right", 0 if duration else None, lambda r: cell(format_duration(r.duration))),
+        ("peak mem", "mem", "right", 0 if resources else None, lambda r: cell(peak_memory_text(r.resources))),
+        ("CPU eff", "cpu", "right", 0 if resources else None, lambda r: cell(percent_text(r.resources.get("cpu_efficiency")))),
+        ("GPU", "gpu", "right", 0 if resources and _any_gpu(records) else None,
+         lambda r: cell(percent_text(r.resources.get("mean_gpu_util"), of_one=False))),
         ("where", "where", "left", None, lambda r: cell(r.location)),
     ]
     shown = [c for c in columns if c[3] is not None or c[0] in ("run", "status", "epochs", "best val_acc", "test acc", "where")]
@@ -76,6 +82,10 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
     for record in records:
         table.add_row(*(make(record) for *_, make in shown))
     return table
+
+
+def _any_gpu(records: list) -> bool:
+    return any(r.resources.get("mean_gpu_util") is not None for r in records)
 
 
 def _epochs(record) -> str:

@@ -20,7 +20,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, UsageError, check_runs_dir, config_problem
+from kerastui.cli.common import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    UsageError,
+    check_runs_dir,
+    config_problem,
+)
 
 HELP = "run an experiment's [sweep] of trials locally, N at a time, and print the leaderboard"
 

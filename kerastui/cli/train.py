@@ -154,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.backend import BackendError, select_backend
     from kerastui.core.distribute import is_chief
     from kerastui.core.pipeline import RunInterrupted, RunNotCreated, run_experiment
+    from kerastui.core.resources import efficiency_line
     from kerastui.core.runs import BACKUP_DIR, RunClaimError, read_status
     from kerastui.core.train import StopRequest
 
@@ -217,6 +218,8 @@ def run(args: argparse.Namespace) -> int:
     elif outcome.status != "failed" and outcome.reason:
         print(f"kerastui: warning: {outcome.reason}", file=sys.stderr, flush=True)  # e.g. evaluation failed
     print(f"run directory: {outcome.run_dir}", flush=True)
+    if efficiency_line(outcome.resources):  # what seff would print, in the job's output too
+        print(f"resources: {efficiency_line(outcome.resources)}", flush=True)
     if not outcome.recorded:
         print_error(f"the run's end could not be recorded ({outcome.reason}); "
                     f"its status file still says {read_status(outcome.run_dir)}, but it {outcome.status}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
@@ -20,6 +20,7 @@ from kerastui.core.events import (
     TrainingStopped,
     final_status,
 )
+from kerastui.core.resources import ResourceSampler, read_resources
 from kerastui.core.runs import (
     BACKUP_DIR,
     EVALUATION_FILE,
@@ -47,6 +48,7 @@ class RunOutcome:
     # the directory still says what it said before, so the caller must say what really happened.
     recorded: bool = True
     write_failed: bool = False  # it failed because a file could not be written (full disk, ...)
+    resources: dict = field(default_factory=dict)  # what it used (kerastui.core.resources' summary)
 
 
 class RunInterrupted(KeyboardInterrupt):
@@ -101,6 +103,7 @@ def run_experiment(
         from kerastui.core.evaluate import evaluate_model as evaluator
 
     writer = _claim_run_dir(experiment, runs_root, run_name, run_dir, resume)
+    sampler = ResourceSampler(writer.path).start()  # CPU, memory, GPUs beside the curves
     stop = stop_event if stop_event is not None else threading.Event()
     writer.on_write_error = lambda reason: stop.set()  # nothing more it trained could be kept
     held = _HeldFinal()
@@ -123,10 +126,11 @@ def run_experiment(
             _emit(TrainingFailed(epochs_done=writer.epochs_done, reason=reason), writer, listeners)
             return RunOutcome(writer.path, "failed", None, None, reason, recorded=writer.status_recorded)
         try:
-            return _settle(writer, result, held.event, dataset, evaluator, listeners)
+            return _settle(writer, result, held.event, dataset, evaluator, listeners, sampler)
         except KeyboardInterrupt:  # a second Ctrl+C while saving or evaluating
             raise _record_interrupt(writer, trainer, held.event, listeners) from None
     finally:
+        sampler.stop()
         writer.close()
 
 
@@ -147,9 +151,12 @@ def _claim_run_dir(experiment: Experiment, runs_root: Path | None, run_name: str
 
 
 def _settle(writer: RunWriter, result: TrainResult, final: Any, dataset: Any,
-            evaluator: Callable[[Any, Any], Evaluation], listeners: Iterable[Listener]) -> RunOutcome:
+            evaluator: Callable[[Any, Any], Evaluation], listeners: Iterable[Listener],
+            sampler: ResourceSampler) -> RunOutcome:
     """After training: save the model and its evaluation, then say how the run ended."""
     status, reason = result.status, result.reason
+    sampler.stop()  # what it used, summed up in info.json (seff's figures) before the run ends
+    summary = read_resources(writer.path).summary()
     keras = sys.modules.get("keras")
     if keras is not None and not writer.write_error:  # the backend that really trained (a launcher's child, a Slurm job)
         try:
@@ -173,6 +180,11 @@ def _settle(writer: RunWriter, result: TrainResult, final: Any, dataset: Any,
         final = TrainingFailed(epochs_done=writer.epochs_done, reason=reason)
     elif final is None:  # a trainer that returned without a final event would leave followers waiting
         final = _final_event(status, result.epochs_done, reason)
+    if not writer.write_error:
+        try:
+            writer.update_info(resources=summary)
+        except OSError as error:
+            writer.failed_write(writer.path / INFO_FILE, error)
     if notes:
         try:
             writer.update_info(notes=notes)
@@ -185,7 +197,7 @@ def _settle(writer: RunWriter, result: TrainResult, final: Any, dataset: Any,
     if writer.write_error and status != "failed":
         status, reason = "failed", writer.write_error  # the final event itself could not be recorded
     return RunOutcome(writer.path, status, result, evaluation, reason, recorded=writer.status_recorded,
-                      write_failed=bool(writer.write_error))
+                      write_failed=bool(writer.write_error), resources=summary)
 
 
 def _evaluate(writer: RunWriter, model: Any, dataset: Any,

@@ -32,3 +32,21 @@ def format_duration(seconds: float | None) -> str:
 def plural(count: int, word: str) -> str:
     """'1 epoch', '3 epochs'."""
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def peak_memory_text(resources: dict) -> str:
+    """'1.2 GiB' (and '/ 8.0 GiB' when the job asked for a limit), or '-'."""
+    from kerastui.core.resources import format_bytes
+
+    peak = resources.get("peak_rss_bytes")
+    if not peak:
+        return "-"
+    limit = resources.get("memory_limit_bytes")
+    return f"{format_bytes(peak)} / {format_bytes(limit)}" if limit else format_bytes(peak)
+
+
+def percent_text(value: float | None, of_one: bool = True) -> str:
+    """A fraction (0.84) or a percentage (84.0) as '84%', or '-'."""
+    if value is None:
+        return "-"
+    return f"{value * 100:.0f}%" if of_one else f"{value:.0f}%"

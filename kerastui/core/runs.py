@@ -8,7 +8,9 @@ A run directory holds everything about one training run, so it can be read by an
     model.keras       the trained model
     evaluation.json   Evaluation.to_dict() on the test set
     status            running | finished | stopped | failed (one word)
-    info.json         created/ended time, duration, host, pid, kerastui version, backend, Slurm job id
+    info.json         created/ended time, duration, host, pid, kerastui version, backend, Slurm job id,
+                      and at the end what it used (resources: CPU efficiency, peak memory, GPU)
+    resources.jsonl   CPU, memory and GPU samples every few seconds (kerastui.core.resources)
 
 Everything except the append-only metrics file is written atomically (temp file, then rename),
 so a reader or a crash never sees half a file.
@@ -25,6 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -445,6 +448,7 @@ class RunRecord:
 
     def absorb(self, events: list[TrainingEvent]) -> None:
         """Append training events read since (by kerastui.core.follower); the status follows them."""
+        self.__dict__.pop("resources", None)  # its samples moved on too
         for event in events:
             self.events.append(event)
             if isinstance(event, TrainingStarted):
@@ -522,6 +526,19 @@ class RunRecord:
             return self.path.stat().st_mtime
         except OSError:
             return 0.0
+
+    @cached_property
+    def resources(self) -> dict[str, Any]:
+        """What the run used (kerastui.core.resources' summary): from info.json once it ended, else
+        summed from its samples so far (read again after `absorb`)."""
+        summary = self.info.get("resources")
+        if isinstance(summary, dict):
+            return summary
+        from kerastui.core.resources import RESOURCES_FILE, read_resources
+
+        if not (self.path / RESOURCES_FILE).exists():
+            return {}
+        return read_resources(self.path).summary()
 
     @property
     def sweep(self) -> str | None:

@@ -201,3 +201,14 @@ def test_real_trainer_on_digits_writes_loadable_run(tmp_path):
     reloaded = import_keras().saving.load_model(outcome.run_dir / "model.keras")
     assert reloaded.count_params() == outcome.result.model.count_params()
     assert not [p.name for p in outcome.run_dir.iterdir() if "tmp" in p.name]
+
+
+def test_a_run_records_what_it_used_in_its_directory(tmp_path):
+    from kerastui.core.resources import RESOURCES_FILE, read_resources
+
+    outcome = _run(tmp_path, scripted())
+    log = read_resources(outcome.run_dir)
+    assert (outcome.run_dir / RESOURCES_FILE).exists() and log.samples  # a short run still gets its last sample
+    summary = load_run(outcome.run_dir).info["resources"]
+    assert summary == outcome.resources and summary["peak_rss_bytes"] > 10 * 2**20 and summary["cpus"] >= 1
+    assert load_run(outcome.run_dir).resources == summary  # the runs table reads it from info.json

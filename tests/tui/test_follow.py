@@ -320,3 +320,28 @@ async def test_escape_on_an_evaluation_opened_from_the_follow_view_goes_back_to_
         await wait_until(pilot, lambda: app.screen is view, what="back on the follow view")
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen), what="runs screen under it")
+
+
+async def test_the_monitor_shows_what_the_run_uses_beside_its_curves(tmp_path):
+    """The run's own samples (resources.jsonl, here with a GPU through a fake NVML) on one line."""
+    import json
+
+    from kerastui.core.resources import RESOURCES_FILE
+    from kerastui.tui.widgets.resource_bar import ResourceBar
+
+    run_dir = make_run(tmp_path / "runs", "measured", epochs=2)
+    samples = [{"machine": {"cpus": 4, "memory_limit_bytes": 8 * 2**30, "time": 0.0, "cpu_seconds": 0.0}}]
+    samples += [{"time": float(t), "cpu": 3.0, "cpu_seconds": 3.0 * t, "rss_bytes": int(7.6 * 2**30),
+                 "gpus": [{"index": 0, "util": 55.0, "mem_used": 3 * 2**30, "mem_total": 80 * 2**30}]} for t in (5, 10)]
+    (run_dir / RESOURCES_FILE).write_text("".join(json.dumps(s) + "\n" for s in samples))
+    app = make_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = RunMonitor(run_dir, closable=True)
+        await app.push_screen(screen)
+        bar = screen.query_one(ResourceBar)
+        await wait_until(pilot, lambda: "CPU" in str(bar.render()), what="the resource line")
+        text = str(bar.render())
+        assert "3.0 of 4 cores" in text and "(75% used)" in text
+        assert "7.6 GiB (peak 7.6 GiB of 8.0 GiB)" in text
+        assert "GPU0" in text and "55% 3.0 GiB/80.0 GiB" in text
+        assert "95% of the job's limit" in text and bar.has_class("-warning")

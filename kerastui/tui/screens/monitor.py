@@ -34,6 +34,7 @@ from kerastui.core.events import (
     TrainingStopped,
 )
 from kerastui.core.follower import JobStateChanged, RunEnded, RunFollower, RunQuiet, WriterGone
+from kerastui.core.resources import ResourceTail
 from kerastui.core.run_summary import plural
 from kerastui.core.runs import RunRecord, load_run, read_status, writer_alive
 from kerastui.tui.follow import DEFAULT_QUIET_AFTER, RunLifecycle, follow_into
@@ -47,6 +48,7 @@ from kerastui.tui.run_actions import (
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS
 from kerastui.tui.widgets.metric_chart import MetricChart
+from kerastui.tui.widgets.resource_bar import ResourceBar
 from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgress
 
 # Progress and status redraw at most this often, the charts once a second. Each redraw is bytes
@@ -88,6 +90,10 @@ class RunEvaluated(Message):
     def __init__(self, outcome: Any) -> None:
         super().__init__()
         self.outcome = outcome
+
+
+# Seconds between reads of the run's resources.jsonl (it samples every 5 s).
+RESOURCE_READ_INTERVAL = 2.0
 
 
 class RunMonitor(Screen):
@@ -133,6 +139,10 @@ class RunMonitor(Screen):
         self._next_chart_draw = 0.0
         self.loss_chart = MetricChart("loss", "loss", id="loss-chart")
         self.accuracy_chart = MetricChart("accuracy", "accuracy", id="accuracy-chart")
+        self.resource_bar = ResourceBar(id="resources")
+        self.resources: ResourceTail | None = None
+        self._next_resource_read = 0.0
+        self._resources_shown = False
         self._pending_run = Path(run_dir) if run_dir is not None else None
         self._composed = False
 
@@ -143,6 +153,7 @@ class RunMonitor(Screen):
 
         yield Static(id="train-status")
         yield Static(id="follow-where")
+        yield self.resource_bar
         with Horizontal(id="charts"):
             yield self.loss_chart
             yield self.accuracy_chart
@@ -188,6 +199,8 @@ class RunMonitor(Screen):
         self.accuracy_chart.reset(epochs)
         self.query_one("#epoch-log", Log).clear()
         self._status_dirty = self._progress_dirty = True
+        self.resources, self._next_resource_read = ResourceTail(self.run_dir), 0.0
+        self._resources_shown = False
         client = slurm_client(self.app)
         follower = RunFollower(
             self.run_dir,
@@ -307,6 +320,7 @@ class RunMonitor(Screen):
             self.progress_state.on_ended()
             self.record = load_run(self.run_dir) if self.run_dir is not None and self.run_dir.exists() else self.record
             self.phase = event.status
+            self._next_resource_read = 0.0  # its last sample, and its summary, once more
             if event.has_evaluation and self.record is not None:
                 self.post_message(RunEvaluated(outcome_from_record(self.record)))
                 self.notify("Evaluation ready: press e to see it.", timeout=5)
@@ -440,6 +454,12 @@ class RunMonitor(Screen):
                 # Once a second at most while the run is live: the curves still move within an
                 # epoch, and a chart's bytes (its colours, cell by cell) stay few on an SSH link.
                 self._next_chart_draw = now + (CHART_INTERVAL if self.is_live else 0.0)
+        if self.resources is not None and now >= self._next_resource_read:
+            # The run samples every few seconds; reading its file more often finds nothing new.
+            self._next_resource_read = now + (RESOURCE_READ_INTERVAL if self.is_live else float("inf"))
+            if self.resources.poll() or not self._resources_shown:
+                self._resources_shown = True
+                self.resource_bar.show(self.resources.log, training=self.phase == "training")
         if self._progress_dirty:
             self._progress_dirty = False
             self.query_one(TrainingProgress).show(self.progress_state)

@@ -118,10 +118,11 @@ def filter_records(records: list[RunRecord], text: str) -> list[RunRecord]:
 
 # Column keys, then the short headers shown: every column, results included, must stay on a
 # 120-column screen with a 7-digit Slurm job id (the full titles made the table 124-135 wide).
-COLUMN_TITLES = ("", "run", "status", "dataset", "architecture", "epochs", "best val_acc", "test acc", "duration", "where")
-COLUMN_HEADERS = ("", "run", "status", "dataset", "architecture", "epochs", "val_acc", "test", "time", "where")
+COLUMN_TITLES = ("", "run", "status", "dataset", "architecture", "epochs", "best val_acc", "test acc", "duration",
+                 "peak mem / GPU", "where")
+COLUMN_HEADERS = ("", "run", "status", "dataset", "architecture", "epochs", "val_acc", "test", "time", "mem/gpu", "where")
 # Long cells are capped (ending in an ellipsis); the details pane below the table shows them whole.
-COLUMN_WIDTHS = {"run": 24, "dataset": 10, "architecture": 18}
+COLUMN_WIDTHS = {"run": 22, "dataset": 8, "architecture": 12, "peak mem / GPU": 8}
 
 
 def run_cell_text(record: RunRecord) -> str:
@@ -148,8 +149,19 @@ def row_cells(record: RunRecord, selected: bool) -> tuple[Any, ...]:
         Text(_number(record.best_val_accuracy), justify="right"),
         Text(_number(record.test_accuracy), justify="right"),
         Text(format_duration(record.duration), justify="right"),
+        Text(usage_cell_text(record.resources), justify="right", no_wrap=True),
         record.location,
     )
+
+
+def usage_cell_text(resources: dict[str, Any]) -> str:
+    """'7.6G 63%': peak memory, then the mean GPU utilisation where there were GPUs; '-' unknown."""
+    peak = resources.get("peak_rss_bytes")
+    if not peak:
+        return "-"
+    memory = f"{peak / 2**30:.1f}G" if peak >= 2**30 else f"{peak / 2**20:.0f}M"
+    gpu = resources.get("mean_gpu_util")
+    return f"{memory} {gpu:.0f}%" if gpu is not None else memory
 
 
 class RunsTable(DataTable):
