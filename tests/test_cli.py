@@ -170,7 +170,7 @@ def test_python_m_kerastui_train_preset_in_subprocess(tmp_path):
     run_dir = tmp_path / _run_dir_from(result.stdout)
     assert run_dir.parent == tmp_path / "tmp" and run_dir.name.endswith("-mlp")
     assert sorted(p.name for p in run_dir.iterdir()) == [
-        ".writer.lock", "config.toml", "evaluation.json", "info.json", "metrics.jsonl", "model.keras", "status",
+        ".writer.lock", "config.toml", "evaluation.json", "info.json", "metrics.jsonl", "model.keras", "resources.jsonl", "status",
     ]
     assert (run_dir / "status").read_text().strip() == "finished"
     experiment = spec.load(run_dir / "config.toml")
@@ -336,7 +336,7 @@ def _written_run(root: Path, name: str, experiment: spec.Experiment, job_id: str
     return writer.path
 
 
-@pytest.mark.parametrize("width", [80, 100, 120, 200])
+@pytest.mark.parametrize("width", [80, 100, 120, 200, 240])
 def test_runs_table_keeps_one_line_per_run_and_whole_names_at_any_width(tmp_path, width):
     from rich.console import Console
 
@@ -356,7 +356,7 @@ def test_runs_table_keeps_one_line_per_run_and_whole_names_at_any_width(tmp_path
     assert all(len(line) <= width for line in lines)
     row = next(line for line in lines if paths[1].name in line)
     assert "1/400" in row and "0.9583" in row and "slurm 123456" in row
-    if width >= 200:
+    if width >= 240:  # with the resource columns (peak mem, CPU eff) beside it
         assert "Conv32 MaxPool2 Conv64 MaxPool2 Flatten Dense128 Dense10" in text
 
 

@@ -110,7 +110,7 @@ def test_finished_run_writes_complete_directory(tmp_path):
     assert outcome.run_dir.parent == tmp_path and outcome.run_dir.name.endswith("-named")
     files = sorted(p.name for p in outcome.run_dir.iterdir())
     # .writer.lock: its trainer's claim (kerastui.core.runs.LOCK_FILE), released when it ended.
-    assert files == [".writer.lock", "config.toml", "evaluation.json", "info.json", "metrics.jsonl", "model.keras", "status"]
+    assert files == [".writer.lock", "config.toml", "evaluation.json", "info.json", "metrics.jsonl", "model.keras", "resources.jsonl", "status"]
     assert json.loads((outcome.run_dir / "evaluation.json").read_text())["test_accuracy"] == 0.75
     record = load_run(outcome.run_dir)
     assert record.status == "finished" and record.epochs_done == 3 and record.experiment == EXPERIMENT

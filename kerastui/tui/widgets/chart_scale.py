@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
 # Cycled by the smoothing key of the live charts and the compare view: off, light, strong.
 SMOOTHING_LEVELS = (0.0, 0.6, 0.9)
@@ -87,3 +89,30 @@ def smooth(values: list[float], weight: float) -> list[float]:
         average = weight * average + (1.0 - weight) * value
         smoothed.append(average / (1.0 - weight**count))
     return smoothed
+
+
+def decimate(xs: list[float], ys: list[float], buckets: int) -> tuple[list[float], list[float]]:
+    """At most two points per bucket of equal x width: each bucket's lowest and highest, in x order.
+
+    A chart `buckets` cells wide cannot show more (braille has two dots per cell), so drawing
+    costs the same for 10 epochs as for 500 with batch curves; the minima and maxima survive, so
+    a spike is never smoothed away by the decimation itself; the first and the latest point are
+    always kept. Points must be in x order (each bucket is then one run of them); vectorised, so
+    thinning 100,000 points takes about a millisecond.
+    """
+    count = len(xs)
+    if buckets < 1 or count <= 2 * buckets:
+        return list(xs), list(ys)
+    x = np.asarray(xs, dtype=float)
+    y = np.asarray(ys, dtype=float)
+    span = (x[-1] - x[0]) or 1.0
+    bucket = np.minimum(((x - x[0]) / span * buckets).astype(np.int64), buckets - 1)
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    sizes = np.diff(np.r_[starts, count])
+    from_end = count - np.arange(count)  # the first index holding a bucket's extreme wins
+    picks = [np.array([0, count - 1])]
+    for extreme in (np.minimum, np.maximum):
+        at_extreme = y == np.repeat(extreme.reduceat(y, starts), sizes)
+        picks.append(count - np.maximum.reduceat(np.where(at_extreme, from_end, 0), starts))
+    keep = np.unique(np.concatenate(picks))
+    return x[keep].tolist(), y[keep].tolist()

@@ -3,16 +3,22 @@
 Epoch-end values are drawn at x = epoch + 1 (the end of that epoch); while an epoch runs, the
 training curve is extended to x = epoch + step/steps with the running batch value, so the line
 moves within the epoch. Data changes only mark the chart dirty; `replot()` (called by a
-throttled timer) redraws at most once per change, so drawing never paces training.
+throttled timer) redraws at most once per change, so drawing never paces training. Each series
+is decimated to the chart's width before plotting, so a long run draws as fast as a short one.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
+from operator import itemgetter
 
 from textual_plotext import PlotextPlot
 
-from kerastui.tui.widgets.chart_scale import nice_ticks, smooth, tick_labels, whole_ticks
+from kerastui.tui.widgets.chart_scale import decimate, nice_ticks, smooth, tick_labels, whole_ticks
+
+
+first = itemgetter(0)
 
 
 class MetricChart(PlotextPlot):
@@ -114,22 +120,26 @@ class MetricChart(PlotextPlot):
             x_high = max(last, x_low + 1)
         else:
             x_low, x_high = 0.0, float(self.epochs_planned)
-        train = [(x, y) for x, y in train if x >= x_low]
-        val = [(x, y) for x, y in val if x >= x_low]
+        train = train[bisect_left(train, x_low, key=first):]  # x is in order: no scan of the run
+        val = val[bisect_left(val, x_low, key=first):]
         self.best = self._best(val)
         log = self.log_scale and all(v > 0 for _, v in train + val)
         plt.yscale("log" if log else "linear")
         shown: list[float] = []
         # Training as a fine braille line, validation as dots: told apart without colour (NO_COLOR).
+        buckets = self.decimation_buckets()
         for points, color, marker in ((train, "cyan", "braille"), (val, "orange", "dot")):
             if not points:
                 continue
-            xs, ys = [x for x, _ in points], [y for _, y in points]
-            drawn = smooth(ys, self.smoothing)
+            xs, ys = (list(column) for column in zip(*points))
+            drawn = smooth(ys, self.smoothing)  # over every point; only what is drawn is thinned
             if self.smoothing:
-                plt.plot(xs, ys, marker="braille", color="gray")  # the raw curve, kept faint
-            plt.plot(xs, drawn, marker=marker if len(points) > 1 else "dot", color=color)
-            shown += ys + drawn
+                faint = decimate(xs, ys, buckets)
+                plt.plot(*faint, marker="braille", color="gray")  # the raw curve, kept faint
+                shown += faint[1]
+            curve = decimate(xs, drawn, buckets)
+            plt.plot(*curve, marker=marker if len(points) > 1 else "dot", color=color)
+            shown += curve[1]  # decimation keeps each bucket's extremes: the y range is the same
         if self.best is not None:
             plt.scatter([self.best[0]], [self.best[1]], marker="o", color="green")
         self.title_text = self._title(train, val)
@@ -147,6 +157,10 @@ class MetricChart(PlotextPlot):
             plt.yticks(self.y_ticks, tick_labels(self.y_ticks))
         self.refresh()
         return True
+
+    def decimation_buckets(self) -> int:
+        """Points per series worth drawing: two per cell of plot width (braille's resolution)."""
+        return max(16, self.size.width or 80)
 
     def _best(self, val: list[tuple[float, float]]) -> tuple[float, float] | None:
         """(epoch, value) of the best validation epoch: where early stopping or a checkpoint picks."""

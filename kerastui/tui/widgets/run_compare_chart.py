@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from textual_plotext import PlotextPlot
 
 from kerastui.core.runs import RunRecord
-from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS, epoch_ticks, smooth
+from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS, decimate, epoch_ticks, smooth
 
 __all__ = ["SMOOTHING_LEVELS", "Curve", "RunCompareChart", "epoch_ticks", "smooth"]
 
@@ -75,6 +75,7 @@ class RunCompareChart(PlotextPlot):
             if not ys:
                 continue
             # A one-epoch run is a single point: draw it as a visible marker, not an invisible line.
+            xs, ys = decimate(xs, ys, max(16, self.size.width or 80))  # no more than the width shows
             plt.plot(xs, ys, label=_short(curve.label), marker="braille" if len(ys) > 1 else "dot",
                      color=RUN_COLORS[index % len(RUN_COLORS)])
         if longest:
