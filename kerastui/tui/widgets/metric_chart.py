@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from operator import itemgetter
 
 from textual_plotext import PlotextPlot
 
 from kerastui.tui.widgets.chart_scale import decimate, nice_ticks, smooth, tick_labels, whole_ticks
 
 
-first = itemgetter(0)
+def _from(xs: list[float], ys: list[float], x_low: float) -> tuple[list[float], list[float]]:
+    """The points from x_low on (xs in order)."""
+    cut = bisect_left(xs, x_low)
+    return (xs[cut:], ys[cut:]) if cut else (xs, ys)
 
 
 class MetricChart(PlotextPlot):
@@ -31,8 +33,9 @@ class MetricChart(PlotextPlot):
         self.title = title or metric
         self.epochs_planned = 1
         self.log_scale = False
-        # name -> [(x, value)] at epoch ends; only finite values are kept.
-        self._epoch_points: dict[str, list[tuple[float, float]]] = {self.metric: [], self.val_metric: []}
+        # name -> x (epoch ends) and values, as two lists (drawing takes them so); finite values only.
+        self._xs: dict[str, list[float]] = {self.metric: [], self.val_metric: []}
+        self._ys: dict[str, list[float]] = {self.metric: [], self.val_metric: []}
         self._in_epoch_point: tuple[float, float] | None = None
         self._dirty = True
         self.replots = 0  # how many times the plot was rebuilt (the monitor paces it)
@@ -48,16 +51,17 @@ class MetricChart(PlotextPlot):
 
     def reset(self, epochs_planned: int) -> None:
         self.epochs_planned = max(1, epochs_planned)
-        for points in self._epoch_points.values():
-            points.clear()
+        for column in (*self._xs.values(), *self._ys.values()):
+            column.clear()
         self._in_epoch_point = None
         self._dirty = True
 
     def add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
-        for name, points in self._epoch_points.items():
+        for name in self._xs:
             value = metrics.get(name)
             if value is not None and math.isfinite(value):
-                points.append((epoch + 1.0, float(value)))
+                self._xs[name].append(epoch + 1.0)
+                self._ys[name].append(float(value))
         self._in_epoch_point = None
         self._dirty = True
 
@@ -74,7 +78,7 @@ class MetricChart(PlotextPlot):
 
     def series(self, name: str) -> list[float]:
         """Epoch-end values of `name` (the metric or its val_ twin), in epoch order."""
-        return [value for _, value in self._epoch_points.get(name, [])]
+        return list(self._ys.get(name, []))
 
     @property
     def running_point(self) -> tuple[float, float] | None:
@@ -108,37 +112,35 @@ class MetricChart(PlotextPlot):
         plt.clear_data()
         plt.clear_figure()
         plt.xlabel("epoch")
-        train = list(self._epoch_points[self.metric])
+        train = (self._xs[self.metric], self._ys[self.metric])
         if self._in_epoch_point is not None:
-            train.append(self._in_epoch_point)
-        val = list(self._epoch_points[self.val_metric])
+            train = (train[0] + [self._in_epoch_point[0]], train[1] + [self._in_epoch_point[1]])
+        val = (self._xs[self.val_metric], self._ys[self.val_metric])
         # The x range: the whole planned run (so curves do not jump as epochs arrive), or the
         # zoomed window of the last epochs; the y range follows what is shown.
-        last = max([x for x, _ in train + val], default=0.0)
+        last = max((xs[-1] for xs, _ in (train, val) if xs), default=0.0)
         if self.zoom_epochs:
             x_low = max(0.0, math.floor(last) - self.zoom_epochs)
             x_high = max(last, x_low + 1)
         else:
             x_low, x_high = 0.0, float(self.epochs_planned)
-        train = train[bisect_left(train, x_low, key=first):]  # x is in order: no scan of the run
-        val = val[bisect_left(val, x_low, key=first):]
-        self.best = self._best(val)
-        log = self.log_scale and all(v > 0 for _, v in train + val)
+        train, val = (_from(xs, ys, x_low) for xs, ys in (train, val))  # x is in order: no scan
+        self.best = self._best(*val)
+        log = self.log_scale and all(min(ys) > 0 for _, ys in (train, val) if ys)
         plt.yscale("log" if log else "linear")
         shown: list[float] = []
         # Training as a fine braille line, validation as dots: told apart without colour (NO_COLOR).
         buckets = self.decimation_buckets()
-        for points, color, marker in ((train, "cyan", "braille"), (val, "orange", "dot")):
-            if not points:
+        for (xs, ys), color, marker in ((train, "cyan", "braille"), (val, "orange", "dot")):
+            if not xs:
                 continue
-            xs, ys = (list(column) for column in zip(*points))
             drawn = smooth(ys, self.smoothing)  # over every point; only what is drawn is thinned
             if self.smoothing:
                 faint = decimate(xs, ys, buckets)
                 plt.plot(*faint, marker="braille", color="gray")  # the raw curve, kept faint
                 shown += faint[1]
             curve = decimate(xs, drawn, buckets)
-            plt.plot(*curve, marker=marker if len(points) > 1 else "dot", color=color)
+            plt.plot(*curve, marker=marker if len(xs) > 1 else "dot", color=color)
             shown += curve[1]  # decimation keeps each bucket's extremes: the y range is the same
         if self.best is not None:
             plt.scatter([self.best[0]], [self.best[1]], marker="o", color="green")
@@ -162,21 +164,21 @@ class MetricChart(PlotextPlot):
         """Points per series worth drawing: two per cell of plot width (braille's resolution)."""
         return max(16, self.size.width or 80)
 
-    def _best(self, val: list[tuple[float, float]]) -> tuple[float, float] | None:
+    def _best(self, xs: list[float], ys: list[float]) -> tuple[float, float] | None:
         """(epoch, value) of the best validation epoch: where early stopping or a checkpoint picks."""
-        if not val:
+        if not ys:
             return None
-        pick = min if "loss" in self.metric else max
-        return pick(val, key=lambda point: point[1])
+        value = min(ys) if "loss" in self.metric else max(ys)
+        return xs[ys.index(value)], value
 
-    def _title(self, train: list[tuple[float, float]], val: list[tuple[float, float]]) -> str:
+    def _title(self, train: tuple[list[float], list[float]], val: tuple[list[float], list[float]]) -> str:
         """The legend, in the title line so it never covers a curve: latest values and the best
         validation epoch (marked o on the chart); short enough for a 40-column chart."""
         parts = [self.title]
-        if train:
-            parts.append(f"{train[-1][1]:.3g}")
-        if val:
-            parts.append(f"• val {val[-1][1]:.3g}")
+        if train[1]:
+            parts.append(f"{train[1][-1]:.3g}")
+        if val[1]:
+            parts.append(f"• val {val[1][-1]:.3g}")
         if self.best is not None:
             parts.append(f"o best {self.best[1]:.3g}@{int(self.best[0])}")
         flags = [f"smooth {self.smoothing:g}" if self.smoothing else "", f"last {self.zoom_epochs}" if self.zoom_epochs else ""]
