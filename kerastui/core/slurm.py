@@ -126,8 +126,22 @@ def prepare_submission(
     check_dataset(experiment.dataset)
     writer = RunWriter.create(experiment, root=runs_root, name=run_name, status=PREPARED)
     run_dir = writer.path.resolve()
+    try:
+        write_text_atomic(run_dir / SCRIPT_NAME, job_script(experiment, settings, run_dir, run_name, python, workdir))
+    except BaseException:
+        shutil.rmtree(run_dir, ignore_errors=True)  # no half-prepared run left behind
+        raise
+    writer.set_status(PREPARED)
+    writer.update_info(slurm=asdict(settings), slurm_script=SCRIPT_NAME)
+    return run_dir
+
+
+def job_script(experiment: Experiment, settings: SlurmSettings, run_dir: Path, run_name: str | None = None,
+               python: str | None = None, workdir: Path | None = None) -> str:
+    """The job.sbatch for this experiment, these settings and this run directory: what
+    `kerastui submit` writes, and what the app's Slurm form previews and writes (one place)."""
     job = JobScript(
-        run_dir=run_dir,
+        run_dir=Path(run_dir),
         python=python or sys.executable,
         workdir=(workdir or Path.cwd()).resolve(),
         # squeue shows the run's name (--name), reduced to safe characters like the directory's.
@@ -136,14 +150,7 @@ def prepare_submission(
         pythonpath=source_checkout(),
         strategy=experiment.strategy,
     )
-    try:
-        write_text_atomic(run_dir / SCRIPT_NAME, render_sbatch_script(settings, job))
-    except BaseException:
-        shutil.rmtree(run_dir, ignore_errors=True)  # no half-prepared run left behind
-        raise
-    writer.set_status(PREPARED)
-    writer.update_info(slurm=asdict(settings), slurm_script=SCRIPT_NAME)
-    return run_dir
+    return render_sbatch_script(settings, job)
 
 
 def source_checkout() -> Path | None:

@@ -65,14 +65,14 @@ async def set_field(pilot, screen: SubmitScreen, name: str, value: str) -> None:
 
 
 def test_settings_from_fields_flags_each_bad_value():
-    settings, errors = settings_from_fields({"cpus": "two", "gpus": "0", "time_limit": "soon", "memory": "4x",
+    settings, errors = settings_from_fields({"cpus": "two", "tasks": "1", "gpus": "0", "time_limit": "soon", "memory": "4x",
                                              "extra_options": "--qos='short"})
     assert settings is None
     assert set(errors) == {"cpus", "extra_options"}     # numbers and splitting are checked first
-    settings, errors = settings_from_fields({"cpus": "2", "gpus": "0", "time_limit": "soon", "memory": "4x",
+    settings, errors = settings_from_fields({"cpus": "2", "tasks": "1", "gpus": "0", "time_limit": "soon", "memory": "4x",
                                              "extra_options": "qos"})
     assert settings is None and set(errors) == {"time_limit", "memory", "extra_options"}
-    settings, errors = settings_from_fields({"cpus": "2", "gpus": "1", "time_limit": "1-00:00:00", "memory": "4g",
+    settings, errors = settings_from_fields({"cpus": "2", "tasks": "1", "gpus": "1", "time_limit": "1-00:00:00", "memory": "4g",
                                              "partition": "gpu", "extra_options": "--qos=short --comment='a b'"})
     assert errors == {} and settings.memory == "4G" and settings.extra_options == ("--qos=short", "--comment=a b")
 
@@ -243,3 +243,91 @@ async def test_real_cluster_submit_follow_to_completed_then_cancel_another(tmp_p
         await wait_until(pilot, lambda: second.phase == "cancelled", timeout=30, what="follow ends")
         assert load_run(second.run_dir).status == slurm.CANCELLED
     assert not list(tmp_path.rglob("INJECTED"))
+
+
+@pytest.mark.parametrize("fields, strategy, name", [
+    ({"tasks": "1"}, "default", "tiny"),
+    ({"tasks": "4", "cpus": "2"}, "multiworker", "tiny"),
+    ({"tasks": "2", "gpus": "1", "memory": "8g", "partition": "gpu", "extra_options": "--qos=short"}, "multiworker",
+     "an experiment/with odd name"),
+    ({"gpus": "2", "tasks": "1"}, "mirrored", "tiny"),
+])
+async def test_the_form_writes_exactly_the_job_script_kerastui_submit_writes(tmp_path, monkeypatch, fields, strategy, name):
+    """The app's job.sbatch and the CLI's, byte for byte (their run directories aside), and the
+    preview is the script written: tasks and strategy included, the job name sanitised alike."""
+    from dataclasses import replace
+
+    from kerastui.cli import main
+    from kerastui.core import spec
+
+    monkeypatch.chdir(tmp_path)
+    experiment = replace(tiny_experiment(epochs=2), strategy=strategy, name=name)
+    config = tmp_path / "experiment.toml"
+    spec.save(experiment, config)
+    app = make_app(tmp_path, SlurmClient(refresh_runs=lambda records: records))
+    app.experiment = experiment
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen), what="submit dialog")
+        dialog = app.screen
+        for field, value in {"time_limit": "00:30:00", **fields}.items():
+            await set_field(pilot, dialog, field, value)
+        assert dialog.errors == {}
+        preview = dialog.script_text
+        await pilot.press("ctrl+w")  # prepare only: the real prepare_submission, no sbatch
+        await wait_until(pilot, lambda: not isinstance(app.screen, SubmitScreen) or "✗" in _errors(dialog),
+                         what="prepared")
+        assert not isinstance(app.screen, SubmitScreen), _errors(dialog)
+    (app_run,) = [p for p in (tmp_path / "runs").iterdir() if p.is_dir()]
+
+    flags = {"tasks": "--tasks", "cpus": "--cpus", "gpus": "--gpus", "memory": "--mem", "partition": "--partition"}
+    argv = ["submit", str(config), "--dry-run", "--runs-dir", str(tmp_path / "cli-runs"), "--time", "00:30:00"]
+    for field, value in fields.items():
+        argv += [f"--sbatch-option={value}"] if field == "extra_options" else [flags[field], value]
+    assert main(argv) == 0
+    (cli_run,) = [p for p in (tmp_path / "cli-runs").iterdir() if p.is_dir()]
+
+    def unplaced(script: str, run_dir: Path) -> str:
+        return script.replace(str(run_dir.resolve()), "<RUN>")
+
+    app_script = unplaced((app_run / "job.sbatch").read_text(), app_run)
+    assert app_script == unplaced((cli_run / "job.sbatch").read_text(), cli_run)
+    assert app_script == preview.replace(preview.split("--output=")[1].split("/slurm-")[0], "<RUN>")
+    if fields["tasks"] != "1":
+        assert f"#SBATCH --ntasks={fields['tasks']}" in app_script
+    assert "an experiment/with" not in app_script  # the job name is sanitised like the CLI's
+
+
+def _errors(dialog: SubmitScreen) -> str:
+    return str(dialog.query_one("#submit-errors").render())
+
+
+async def test_tasks_that_do_not_fit_the_strategy_are_marked_at_once(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    monkeypatch.chdir(tmp_path)
+    app = make_app(tmp_path, SlurmClient(refresh_runs=lambda records: records))
+    app.experiment = replace(tiny_experiment(epochs=2), strategy="mirrored")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        await pilot.press("ctrl+b")
+        await wait_until(pilot, lambda: isinstance(app.screen, SubmitScreen), what="submit dialog")
+        dialog = app.screen
+        await set_field(pilot, dialog, "tasks", "4")
+        assert "tasks" in dialog.errors and "needs strategy 'multiworker'" in dialog.errors["tasks"]
+        assert dialog.query_one("#slurm-tasks").has_class("-invalid") and dialog.script_text == ""
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SubmitScreen) and not (tmp_path / "runs").exists()  # refused
+
+
+def test_the_form_round_trips_every_setting_tasks_included():
+    # Before: the form had no tasks field, so `[slurm] tasks = 4` in the user config became 1.
+    from kerastui.core.slurm_settings import SlurmSettings
+    from kerastui.tui.screens.submit import field_texts
+
+    settings = SlurmSettings(partition="gpu", time_limit="02:00:00", cpus=8, tasks=4, gpus=2, memory="16G",
+                             account="proj", extra_options=("--qos=short",))
+    again, errors = settings_from_fields(field_texts(settings))
+    assert errors == {} and again == settings

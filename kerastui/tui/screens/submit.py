@@ -10,7 +10,6 @@ directory and job id; the app then opens the follow view of that run.
 from __future__ import annotations
 
 import shlex
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from kerastui.core.runs import safe_name
-from kerastui.core.slurm_script import JobScript, render_sbatch_script
 from kerastui.core.slurm_settings import SlurmSettings
 from kerastui.core.spec import Experiment, SpecError
 from kerastui.tui.run_actions import SlurmClient, runs_root, slurm_client
@@ -38,6 +36,7 @@ FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("partition", "Partition", "partition", "empty: the site's default"),
     ("time_limit", "Time limit", "time_limit", "HH:MM:SS or D-HH:MM:SS"),
     ("cpus", "CPUs", "cpus", "per task"),
+    ("tasks", "Tasks", "tasks", "workers of a multiworker run"),
     ("gpus", "GPUs", "gpus", "0 for CPU only"),
     ("memory", "Memory", "memory", "e.g. 4G; empty: default"),
     ("account", "Account", "account", "empty: your default"),
@@ -55,7 +54,7 @@ def settings_from_fields(values: dict[str, str]) -> tuple[SlurmSettings | None, 
     """SlurmSettings from the dialog's texts, or None and {field: what is wrong}."""
     errors: dict[str, str] = {}
     numbers: dict[str, int] = {}
-    for name in ("cpus", "gpus"):
+    for name in ("cpus", "tasks", "gpus"):
         text = values.get(name, "").strip()
         if not text.isdigit():
             errors[name] = "a whole number"
@@ -72,6 +71,7 @@ def settings_from_fields(values: dict[str, str]) -> tuple[SlurmSettings | None, 
         partition=values.get("partition", "").strip(),
         time_limit=values.get("time_limit", "").strip(),
         cpus=numbers["cpus"],
+        tasks=numbers["tasks"],
         gpus=numbers["gpus"],
         memory=values.get("memory", "").strip().upper(),
         account=values.get("account", "").strip(),
@@ -87,6 +87,7 @@ def field_texts(settings: SlurmSettings) -> dict[str, str]:
         "partition": settings.partition,
         "time_limit": settings.time_limit,
         "cpus": str(settings.cpus),
+        "tasks": str(settings.tasks),
         "gpus": str(settings.gpus),
         "memory": settings.memory,
         "account": settings.account,
@@ -95,19 +96,12 @@ def field_texts(settings: SlurmSettings) -> dict[str, str]:
 
 
 def preview_script(experiment: Experiment, settings: SlurmSettings, root: Path) -> str:
-    """The job.sbatch `prepare_submission` would write now (the run directory's time stamp may differ)."""
+    """The job.sbatch `prepare_submission` would write now: the core's own script (only the run
+    directory's time stamp may differ)."""
     from kerastui.core import slurm
 
     run_dir = root.resolve() / f"{time.strftime('%Y%m%d-%H%M%S')}-{safe_name(experiment.name)}"
-    job = JobScript(
-        run_dir=run_dir,
-        python=sys.executable,
-        workdir=Path.cwd().resolve(),
-        job_name=f"kerastui-{experiment.name}",
-        backend=experiment.backend,
-        pythonpath=slurm.source_checkout(),
-    )
-    return render_sbatch_script(settings, job)
+    return slurm.job_script(experiment, settings, run_dir)
 
 
 class SubmitScreen(ModalScreen[SubmitResult | None]):
@@ -180,6 +174,13 @@ class SubmitScreen(ModalScreen[SubmitResult | None]):
 
     def _check(self) -> None:
         self.settings, self.errors = settings_from_fields(self.field_values())
+        self.script_text, problem = "", ""
+        if self.settings is not None:
+            try:
+                self.script_text = preview_script(self.experiment, self.settings, self.root)
+            except SpecError as error:  # settings that do not fit this experiment (tasks vs strategy)
+                self.errors = {p.field.removeprefix("slurm."): p.message for p in error.problems}
+                self.settings, problem = None, str(error)
         for name, *_ in FIELDS:
             self.query_one(f"#slurm-{name}", Input).set_class(name in self.errors, "-invalid")
         errors = self.query_one("#submit-errors", Static)
@@ -190,14 +191,7 @@ class SubmitScreen(ModalScreen[SubmitResult | None]):
             errors.update("")
         preview = self.query_one("#submit-preview", Static)
         if self.settings is None:
-            preview.update(Text("(fix the fields above to see the script)", style="dim"))
-            self.script_text = ""
-            return
-        try:
-            self.script_text = preview_script(self.experiment, self.settings, self.root)
-        except SpecError as error:
-            self.script_text = ""
-            preview.update(Text(str(error), style="red"))
+            preview.update(Text(problem or "(fix the fields above to see the script)", style="red" if problem else "dim"))
             return
         preview.update(Text(self.script_text))
 
