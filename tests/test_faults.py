@@ -18,7 +18,6 @@ tests/tui/test_app_faults.py.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import subprocess

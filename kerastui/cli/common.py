@@ -19,7 +19,7 @@ class UsageError(Exception):
     problems there are, the first 20 are printed and the rest counted."""
 
     def __init__(self, *lines: str):
-        from kerastui.core.spec import bounded
+        from kerastui.core.problems import bounded
 
         shown = bounded(lines)
         super().__init__("; ".join(shown))

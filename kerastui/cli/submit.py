@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here so `kerastui --help` stays instant.
     from kerastui.core import slurm, spec
     from kerastui.core.data import DatasetError
+    from kerastui.core.problems import bounded
     from kerastui.core.slurm_script import SCRIPT_NAME
     from kerastui.core.user_config import UserConfigError
 
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
             print_error(f"submit: {line}")
         return EXIT_USAGE
     except spec.SpecError as error:  # every problem on its own line, as `kerastui train` prints them
-        for line in spec.bounded(str(p) for p in error.problems):
+        for line in bounded(str(p) for p in error.problems):
             print_error(f"submit: {line}")
         return EXIT_USAGE
     except (slurm.SlurmError, UserConfigError, DatasetError, ValueError) as error:

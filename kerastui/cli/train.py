@@ -67,7 +67,8 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     """The Experiment the options describe, validated, and the DatasetInfo it was checked against."""
     from kerastui.core import spec
     from kerastui.core.data import DatasetError, builtin_name, dataset_info
-    from kerastui.core.presets import PresetError, fit_output_to_classes, preset_layers
+    from kerastui.core.presets import PresetError, preset_layers
+    from kerastui.core.spec import fit_output_to_classes
 
     experiment = None
     if args.config:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kerastui.core.backend import import_keras
+from kerastui.core.layers import LAYERS, output_mismatch
 from kerastui.core.spec import Experiment, LayerSpec, Problem, SpecError, shape_problems
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -64,33 +65,10 @@ OPTIMIZER_CLASSES = {
 
 def keras_layer(keras_module: Any, spec: LayerSpec, index: int) -> "keras.layers.Layer":
     """One Keras layer for `spec`, with a stable name so previews do not drift (dense_3, dense_17...)."""
-    layers = keras_module.layers
-    name = f"{_snake(spec.type)}_{index}"
-    p = spec.param
-    if spec.type == "Dense":
-        return layers.Dense(p("units"), activation=p("activation"), name=name)
-    if spec.type == "Conv2D":
-        return layers.Conv2D(
-            p("filters"),
-            p("kernel_size"),
-            strides=p("strides"),
-            padding=p("padding"),
-            activation=p("activation"),
-            name=name,
-        )
-    if spec.type == "MaxPooling2D":
-        return layers.MaxPooling2D(p("pool_size"), name=name)
-    if spec.type == "AveragePooling2D":
-        return layers.AveragePooling2D(p("pool_size"), name=name)
-    if spec.type == "Flatten":
-        return layers.Flatten(name=name)
-    if spec.type == "Dropout":
-        return layers.Dropout(p("rate"), name=name)
-    if spec.type == "BatchNormalization":
-        return layers.BatchNormalization(name=name)
-    if spec.type == "GlobalAveragePooling2D":
-        return layers.GlobalAveragePooling2D(name=name)
-    raise ModelBuildError(f"layer {index}: unknown layer type {spec.type!r}", index)
+    layer_type = LAYERS.get(spec.type)
+    if layer_type is None:
+        raise ModelBuildError(f"layer {index}: unknown layer type {spec.type!r}", index)
+    return layer_type.build(keras_module, spec.param, name=f"{_snake(spec.type)}_{index}")
 
 
 def _snake(name: str) -> str:
@@ -199,18 +177,9 @@ def preview_model(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], b
 
 
 def output_problem(output_shape: tuple, num_classes: int) -> str | None:
-    """Why a model with `output_shape` cannot classify `num_classes` classes, or None when it can."""
-    if len(output_shape) != 2:
-        return (
-            f"the model outputs shape {_format_shape(tuple(output_shape))} but needs (None, {num_classes}): "
-            "add Flatten or GlobalAveragePooling2D before the last Dense layer"
-        )
-    if output_shape[-1] != num_classes:
-        return (
-            f"the last layer outputs {output_shape[-1]} values but the dataset has {num_classes} classes: "
-            f"set the last Dense layer to {num_classes} units"
-        )
-    return None
+    """Why a model whose Keras output shape (batch first) cannot classify `num_classes` classes,
+    or None: the spec's own rule (kerastui.core.layers.output_mismatch), on Keras' shape."""
+    return output_mismatch(tuple(output_shape)[1:], num_classes)
 
 
 def build_model(experiment: Experiment, input_shape: tuple[int, ...]) -> "keras.Model":

@@ -1,10 +1,9 @@
-"""Named starting architectures, adapted to the dataset they will train on."""
+"""Named starting architectures, adapted to the dataset they will train on (layers only: the
+experiments built from them are kerastui.core.spec's preset_experiment)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from kerastui.core.spec import Experiment, LayerSpec, shape_problems
+from kerastui.core.layers import LayerSpec, shape_problems
 
 PRESETS = ("mlp", "cnn")
 PRESET_DESCRIPTIONS = {
@@ -51,23 +50,3 @@ def _cnn(padding: str, num_classes: int) -> tuple[LayerSpec, ...]:
         LayerSpec("Dense", {"units": 128, "activation": "relu"}),
         LayerSpec("Dense", {"units": num_classes, "activation": "softmax"}),
     )
-
-
-def preset_experiment(
-    name: str, dataset: str, input_shape: tuple[int, ...], num_classes: int, **changes
-) -> Experiment:
-    """A complete experiment: preset layers on `dataset` with the classic defaults."""
-    return replace(
-        Experiment(name=name, dataset=dataset, layers=preset_layers(name, input_shape, num_classes)),
-        **changes,
-    )
-
-
-def fit_output_to_classes(experiment: Experiment, num_classes: int) -> Experiment:
-    """Make the last Dense layer emit one unit per class (after the dataset changed)."""
-    layers = list(experiment.layers)
-    for index in range(len(layers) - 1, -1, -1):
-        if layers[index].type == "Dense":
-            layers[index] = layers[index].with_params(units=num_classes)
-            break
-    return replace(experiment, layers=tuple(layers))

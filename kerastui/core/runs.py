@@ -44,6 +44,7 @@ from kerastui.core.events import (
     event_to_dict,
     final_status,
 )
+from kerastui.core.layers import LAYERS
 
 if TYPE_CHECKING:  # only for type hints: evaluate.py may pull in scikit-learn
     from kerastui.core.evaluate import Evaluation
@@ -569,31 +570,10 @@ class RunRecord:
         return path if path.exists() else None
 
 
-_SHORT_NAMES = {
-    "MaxPooling2D": "MaxPool",
-    "AveragePooling2D": "AvgPool",
-    "GlobalAveragePooling2D": "GAP",
-    "BatchNormalization": "BN",
-}
-
-
 def architecture_summary(layers: tuple[spec.LayerSpec, ...]) -> str:
     """Compact one-line architecture for tables, e.g. 'Conv32 MaxPool2 Flatten Dense128 Dense10'."""
-    parts = []
-    for layer in layers:
-        if layer.type not in spec.LAYER_TYPES:
-            parts.append(layer.type)
-        elif layer.type == "Dense":
-            parts.append(f"Dense{layer.param('units')}")
-        elif layer.type == "Conv2D":
-            parts.append(f"Conv{layer.param('filters')}")
-        elif layer.type in ("MaxPooling2D", "AveragePooling2D"):
-            parts.append(f"{_SHORT_NAMES[layer.type]}{layer.param('pool_size')}")
-        elif layer.type == "Dropout":
-            parts.append(f"Drop{layer.param('rate'):g}")
-        else:
-            parts.append(_SHORT_NAMES.get(layer.type, layer.type))
-    return " ".join(parts)
+    return " ".join(LAYERS[layer.type].abbreviation(layer.param) if layer.type in LAYERS else layer.type
+                    for layer in layers)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

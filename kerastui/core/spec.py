@@ -11,163 +11,19 @@ import re
 import tomllib
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import tomli_w
 
+from kerastui.core.layers import LayerSpec, output_problems, shape_problems
+from kerastui.core.presets import preset_layers
+from kerastui.core.problems import Problem, SpecError
+
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam")
 LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "elu", "gelu", "selu", "swish", "linear")
-PADDINGS = ("valid", "same")
 STRATEGIES = ("default", "mirrored", "multiworker")
 BACKENDS = ("tensorflow", "jax", "torch")
 MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
-
-
-@dataclass(frozen=True)
-class ParamRule:
-    """What one layer parameter accepts: its type, default and allowed range or choices."""
-
-    kind: type
-    default: Any
-    minimum: float | None = None
-    maximum: float | None = None
-    choices: tuple[str, ...] = ()
-    exclusive_maximum: bool = False
-
-    def problem(self, value: Any) -> str | None:
-        """Return why `value` is not allowed, or None when it is."""
-        if self.kind is int and (not isinstance(value, int) or isinstance(value, bool)):
-            return "must be a whole number"
-        if self.kind is float and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            return "must be a number"
-        if self.kind is float and not math.isfinite(value):
-            return "must be a finite number"
-        if self.kind is str and not isinstance(value, str):
-            return "must be text"
-        if self.choices and value not in self.choices:
-            return f"must be one of {', '.join(self.choices)}"
-        if self.minimum is not None and value < self.minimum:
-            return f"must be at least {self.minimum:g}"
-        if self.maximum is not None:
-            if self.exclusive_maximum and value >= self.maximum:
-                return f"must be less than {self.maximum:g}"
-            if not self.exclusive_maximum and value > self.maximum:
-                return f"must be at most {self.maximum:g}"
-        return None
-
-
-# The layer types kerastui can build, with the parameters each takes. Names are Keras class names.
-LAYER_TYPES: dict[str, dict[str, ParamRule]] = {
-    "Dense": {
-        "units": ParamRule(int, 64, minimum=1, maximum=1_000_000),
-        "activation": ParamRule(str, "relu", choices=ACTIVATIONS),
-    },
-    "Conv2D": {
-        "filters": ParamRule(int, 32, minimum=1, maximum=100_000),
-        "kernel_size": ParamRule(int, 3, minimum=1, maximum=1_000),
-        "strides": ParamRule(int, 1, minimum=1, maximum=1_000),
-        "padding": ParamRule(str, "valid", choices=PADDINGS),
-        "activation": ParamRule(str, "relu", choices=ACTIVATIONS),
-    },
-    "MaxPooling2D": {"pool_size": ParamRule(int, 2, minimum=1, maximum=1_000)},
-    "AveragePooling2D": {"pool_size": ParamRule(int, 2, minimum=1, maximum=1_000)},
-    "Flatten": {},
-    "Dropout": {"rate": ParamRule(float, 0.5, minimum=0.0, maximum=1.0, exclusive_maximum=True)},
-    "BatchNormalization": {},
-    "GlobalAveragePooling2D": {},
-}
-
-# Layers that need an image-shaped input (height, width, channels).
-SPATIAL_LAYERS = ("Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an experiment: where, what value, and what is allowed."""
-
-    field: str
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.field} = {self.value!r}: {self.message}"
-
-
-# Problems shown at once: a file with 700,000 unknown keys gets these and a count, not a flood.
-MAX_PROBLEMS_SHOWN = 20
-
-
-def bounded(lines: Iterable[str], limit: int = MAX_PROBLEMS_SHOWN) -> list[str]:
-    """The first `limit` problem lines, then one line counting the rest."""
-    lines = list(lines)
-    if len(lines) <= limit:
-        return lines
-    more = len(lines) - limit
-    return [*lines[:limit], f"... and {more} more problem{'s' if more != 1 else ''}"]
-
-
-class SpecError(ValueError):
-    """An experiment (or its TOML file) is invalid; carries every problem at once."""
-
-    def __init__(self, problems: list[Problem], source: str | None = None):
-        self.problems = problems
-        self.source = source
-        where = f"{source}: " if source else ""
-        super().__init__(where + "; ".join(bounded(str(p) for p in problems)))
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One layer: a Keras layer type and its parameters (missing parameters take defaults)."""
-
-    type: str
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def param(self, name: str) -> Any:
-        """The parameter's value, or the type's default for it."""
-        if name in self.params:
-            return self.params[name]
-        return LAYER_TYPES[self.type][name].default
-
-    def with_params(self, **changes: Any) -> LayerSpec:
-        return replace(self, params={**self.params, **changes})
-
-    def describe(self) -> str:
-        """Short human label, e.g. 'Conv2D 32 3x3 relu'."""
-        if self.type not in LAYER_TYPES:
-            return self.type
-        if self.type == "Dense":
-            return f"Dense {self.param('units')} {self.param('activation')}"
-        if self.type == "Conv2D":
-            k = self.param("kernel_size")
-            text = f"Conv2D {self.param('filters')} {k}x{k} {self.param('activation')}"
-            if self.param("padding") == "same":
-                text += " same"
-            if self.param("strides") != 1:
-                text += f" /{self.param('strides')}"
-            return text
-        if self.type in ("MaxPooling2D", "AveragePooling2D"):
-            p = self.param("pool_size")
-            return f"{self.type} {p}x{p}"
-        if self.type == "Dropout":
-            return f"Dropout {self.param('rate'):g}"
-        return self.type
-
-    def problems(self, index: int) -> list[Problem]:
-        where = f"layers[{index}]"
-        rules = LAYER_TYPES.get(self.type)
-        if rules is None:
-            return [Problem(f"{where}.type", self.type, f"unknown layer type; allowed: {', '.join(LAYER_TYPES)}")]
-        found = []
-        for name, value in self.params.items():
-            rule = rules.get(name)
-            if rule is None:
-                allowed = ", ".join(rules) or "no parameters"
-                found.append(Problem(f"{where}.{name}", value, f"{self.type} takes {allowed}"))
-            elif (why := rule.problem(value)) is not None:
-                found.append(Problem(f"{where}.{name}", value, why))
-        return found
 
 
 @dataclass(frozen=True)
@@ -269,9 +125,27 @@ class Experiment:
 
 
 def _classic_mlp() -> tuple[LayerSpec, ...]:
-    from kerastui.core.presets import preset_layers  # presets builds on this module
-
     return preset_layers("mlp", (8, 8, 1), 10)
+
+
+def preset_experiment(
+    name: str, dataset: str, input_shape: tuple[int, ...], num_classes: int, **changes: Any
+) -> Experiment:
+    """A complete experiment: preset layers on `dataset` with the classic defaults."""
+    return replace(
+        Experiment(name=name, dataset=dataset, layers=preset_layers(name, input_shape, num_classes)),
+        **changes,
+    )
+
+
+def fit_output_to_classes(experiment: Experiment, num_classes: int) -> Experiment:
+    """Make the last Dense layer emit one unit per class (after the dataset changed)."""
+    layers = list(experiment.layers)
+    for index in range(len(layers) - 1, -1, -1):
+        if layers[index].type == "Dense":
+            layers[index] = layers[index].with_params(units=num_classes)
+            break
+    return replace(experiment, layers=tuple(layers))
 
 
 def _whole_number_problems(name: str, value: Any, minimum: int) -> list[Problem]:
@@ -286,78 +160,6 @@ def _layer_index(field_name: str) -> int:
     """0 for 'layers' itself, 3 for 'layers[3].units'."""
     match = re.match(r"layers\[(\d+)\]", field_name)
     return int(match.group(1)) if match else 0
-
-
-def output_problems(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], num_classes: int) -> list[Problem]:
-    """The last layer must give one value per class: (num_classes,), not an image or the wrong count.
-
-    Found before a run directory is made or a job submitted, where otherwise training would fail
-    at its first step (on a compute node, after the queue).
-    """
-    shape = _output_shape(layers, input_shape)
-    if shape is None or not layers:
-        return []
-    where = f"layers[{len(layers) - 1}]"
-    last = layers[-1]
-    if len(shape) != 1:
-        return [Problem(f"{where}.type", last.type,
-                        f"the model outputs shape {shape} per sample but needs ({num_classes},): "
-                        "add Flatten or GlobalAveragePooling2D before the last Dense layer")]
-    if shape[0] != num_classes:
-        field_name = f"{where}.units" if last.type == "Dense" else f"{where}.type"
-        value = last.param("units") if last.type == "Dense" else last.type
-        return [Problem(field_name, value,
-                        f"the model outputs {shape[0]} values but the dataset has {num_classes} classes: "
-                        f"make the last layer Dense with {num_classes} units")]
-    return []
-
-
-def shape_problems(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> list[Problem]:
-    """Follow height/width through the layers and report where a window no longer fits.
-
-    A cheap early check for the editor; the Keras-computed preview in `build` stays the authority.
-    """
-    problems, _ = _follow_shapes(layers, input_shape)
-    return problems
-
-
-def _output_shape(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
-    problems, shape = _follow_shapes(layers, input_shape)
-    return None if problems else shape
-
-
-def _follow_shapes(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> tuple[list[Problem], tuple[int, ...]]:
-    shape = tuple(input_shape)
-    for index, layer in enumerate(layers):
-        where = f"layers[{index}]"
-        if layer.type in SPATIAL_LAYERS and len(shape) != 3:
-            return [Problem(f"{where}.type", layer.type, f"needs image input (height, width, channels), but receives shape {shape}")], shape
-        if layer.type == "Conv2D":
-            k, s = layer.param("kernel_size"), layer.param("strides")
-            if layer.param("padding") == "valid" and (k > shape[0] or k > shape[1]):
-                return [Problem(f"{where}.kernel_size", k, f"kernel {k}x{k} is larger than its input {shape[0]}x{shape[1]}; use a smaller kernel or padding 'same'")], shape
-            shape = (_out(shape[0], k, s, layer.param("padding")), _out(shape[1], k, s, layer.param("padding")), layer.param("filters"))
-        elif layer.type in ("MaxPooling2D", "AveragePooling2D"):
-            p = layer.param("pool_size")
-            if p > shape[0] or p > shape[1]:
-                return [Problem(f"{where}.pool_size", p, f"pool {p}x{p} is larger than its input {shape[0]}x{shape[1]}")], shape
-            shape = (shape[0] // p, shape[1] // p, shape[2])
-        elif layer.type == "GlobalAveragePooling2D":
-            shape = (shape[2],)
-        elif layer.type == "Flatten":
-            shape = (math.prod(shape),)
-        elif layer.type == "Dense":
-            shape = (*shape[:-1], layer.param("units"))
-    return [], shape
-
-
-def _out(size: int, kernel: int, stride: int, padding: str) -> int:
-    if padding == "same":
-        return -(-size // stride)
-    return (size - kernel) // stride + 1
-
-
-# ---- TOML ----------------------------------------------------------------------------------
 
 
 def to_dict(experiment: Experiment) -> dict[str, Any]:

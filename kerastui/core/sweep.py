@@ -31,6 +31,7 @@ from typing import Any
 import tomli_w
 
 from kerastui.core import spec
+from kerastui.core.layers import LAYERS
 from kerastui.core.runs import SWEEP_DEFINITION
 from kerastui.core.spec import Experiment, Problem, SpecError
 
@@ -130,8 +131,9 @@ def apply(experiment: Experiment, path: str, value: Any) -> Experiment:
         if index >= len(experiment.layers):
             raise KeyError(f"there is no layer {index} (the experiment has {len(experiment.layers)})")
         layer = experiment.layers[index]
-        if param not in spec.LAYER_TYPES.get(layer.type, {}):
-            allowed = ", ".join(spec.LAYER_TYPES.get(layer.type, {})) or "none"
+        rules = LAYERS[layer.type].params if layer.type in LAYERS else {}
+        if param not in rules:
+            allowed = ", ".join(rules) or "none"
             raise KeyError(f"layer {index} ({layer.type}) has no parameter {param!r}; it has: {allowed}")
         layers = list(experiment.layers)
         layers[index] = layer.with_params(**{param: value})

@@ -30,15 +30,10 @@ from textual.worker import get_current_worker
 from kerastui.core import spec
 from kerastui.core.backend import import_keras
 from kerastui.core.native_stderr import divert_native_stderr_on_terminal
-from kerastui.core.presets import (
-    PRESETS,
-    PresetError,
-    fit_output_to_classes,
-    preset_experiment,
-    preset_layers,
-)
+from kerastui.core.presets import PRESETS, PresetError, preset_layers
+from kerastui.core.problems import bounded
 from kerastui.core.run_summary import plural
-from kerastui.core.spec import Experiment
+from kerastui.core.spec import Experiment, fit_output_to_classes, preset_experiment
 from kerastui.tui.screens.build import BuildScreen
 from kerastui.tui.screens.confirm import ConfirmScreen, QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
@@ -401,7 +396,7 @@ class KerasTUI(App):
         else:
             problems = self.experiment.problems()
         if problems:
-            listed = "\n".join(f"• {line}" for line in spec.bounded((str(p) for p in problems), MAX_PROBLEMS_IN_DIALOG))
+            listed = "\n".join(f"• {line}" for line in bounded((str(p) for p in problems), MAX_PROBLEMS_IN_DIALOG))
             self.notify(listed, title="Cannot train yet", severity="error", timeout=15)
             return
         if self.preview_error:
@@ -475,7 +470,7 @@ class KerasTUI(App):
 
     @staticmethod
     def _refused_message(refused: list[str]) -> str:
-        listed = "\n".join(f"• {field}" for field in spec.bounded(refused, MAX_PROBLEMS_IN_DIALOG))
+        listed = "\n".join(f"• {field}" for field in bounded(refused, MAX_PROBLEMS_IN_DIALOG))
         return f"Fix the fields marked ✗ on the build screen first (the experiment still has their last valid values):\n{listed}"
 
     # ---- experiment files ----------------------------------------------------------------------
@@ -518,7 +513,7 @@ class KerasTUI(App):
         target = Path(path).expanduser()
         experiment, problems = await asyncio.to_thread(_read_experiment, target)
         if problems:
-            return "\n".join(spec.bounded(problems, limit=MAX_PROBLEMS_IN_DIALOG))
+            return "\n".join(bounded(problems, limit=MAX_PROBLEMS_IN_DIALOG))
         self.experiment_path = target
         if experiment.dataset != self.experiment.dataset:
             self.dataset_info = None

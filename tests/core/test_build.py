@@ -14,8 +14,8 @@ from kerastui.core.build import (
     plain_keras_message,
     preview_model,
 )
-from kerastui.core.presets import _cnn, preset_experiment, preset_layers
-from kerastui.core.spec import CompileSettings, Experiment, LayerSpec, SpecError
+from kerastui.core.presets import _cnn, preset_layers
+from kerastui.core.spec import CompileSettings, Experiment, LayerSpec, SpecError, preset_experiment
 
 pytestmark = pytest.mark.slow  # imports Keras
 

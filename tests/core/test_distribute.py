@@ -46,7 +46,7 @@ def test_is_chief_follows_slurm_and_tf_config(monkeypatch, env, chief):
 @pytest.mark.slow
 def test_mirrored_strategy_builds_and_trains_on_cpu():
     from kerastui.core.data import load_dataset
-    from kerastui.core.presets import preset_experiment
+    from kerastui.core.spec import preset_experiment
     from kerastui.core.train import Trainer
 
     full = load_dataset("digits")

@@ -104,7 +104,7 @@ def test_wrong_probability_shape_is_a_clear_error():
 def test_evaluate_model_uses_kerases_loss_and_its_predictions():
     from kerastui.core.build import build_model
     from kerastui.core.data import load_dataset
-    from kerastui.core.presets import preset_experiment
+    from kerastui.core.spec import preset_experiment
 
     digits = load_dataset("digits")
     data = replace(digits, x_train=digits.x_train[:300], y_train=digits.y_train[:300])

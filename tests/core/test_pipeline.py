@@ -18,8 +18,8 @@ from kerastui.core.events import (
     TrainingStopped,
 )
 from kerastui.core.pipeline import RunInterrupted, RunOutcome, run_experiment
-from kerastui.core.presets import preset_experiment
 from kerastui.core.runs import load_run
+from kerastui.core.spec import preset_experiment
 
 
 @dataclass

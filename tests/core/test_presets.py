@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kerastui.core.presets import (
-    PresetError,
-    fit_output_to_classes,
-    preset_experiment,
-    preset_layers,
-)
+from kerastui.core.presets import PresetError, preset_layers
+from kerastui.core.spec import fit_output_to_classes, preset_experiment
 
 
 def test_mlp_matches_the_classic_architecture():

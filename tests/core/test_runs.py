@@ -19,7 +19,6 @@ from kerastui.core.events import (
     event_to_dict,
 )
 from kerastui.core.follower import RunFollower, RunQuiet, is_training_event
-from kerastui.core.presets import preset_experiment
 from kerastui.core.runs import (
     RUNS_DIR_ENV,
     RunWriter,
@@ -28,6 +27,7 @@ from kerastui.core.runs import (
     list_runs,
     load_run,
 )
+from kerastui.core.spec import preset_experiment
 
 pytestmark = pytest.mark.timeout(30)
 

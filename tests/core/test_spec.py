@@ -7,8 +7,15 @@ from dataclasses import replace
 import pytest
 
 from kerastui.core import spec
-from kerastui.core.presets import PRESETS, preset_experiment
-from kerastui.core.spec import CompileSettings, Experiment, FitSettings, LayerSpec, SpecError
+from kerastui.core.presets import PRESETS
+from kerastui.core.spec import (
+    CompileSettings,
+    Experiment,
+    FitSettings,
+    LayerSpec,
+    SpecError,
+    preset_experiment,
+)
 
 SHAPES = {"digits": (8, 8, 1), "mnist": (28, 28, 1), "cifar10": (32, 32, 3), "iris": (4,)}
 

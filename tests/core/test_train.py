@@ -19,8 +19,7 @@ from kerastui.core.events import (
     TrainingStarted,
     TrainingStopped,
 )
-from kerastui.core.presets import preset_experiment
-from kerastui.core.spec import CompileSettings, FitSettings, LayerSpec
+from kerastui.core.spec import CompileSettings, FitSettings, LayerSpec, preset_experiment
 from kerastui.core.train import Trainer, split_sizes
 
 pytestmark = pytest.mark.slow  # trains tiny real models

@@ -73,8 +73,8 @@ async def test_the_runs_screen_says_when_the_runs_directory_is_a_file(make_app, 
 
 
 async def test_the_runs_screen_shows_a_broken_run_beside_the_good_ones(make_app, tmp_path):
-    from kerastui.core.runs import RunWriter
     from kerastui.core.events import TrainingFinished, TrainingStarted
+    from kerastui.core.runs import RunWriter
 
     root = tmp_path / "runs"
     good = RunWriter.create(spec.Experiment(), root=root, name="good")

@@ -8,8 +8,9 @@ moment after the last edit (so typing "128" builds one model, not three).
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rich.text import Text
 from textual import on, work
@@ -30,7 +31,6 @@ from kerastui.tui.widgets.sample_images import SampleImages
 
 if TYPE_CHECKING:  # pragma: no cover
     from kerastui.core.data import Dataset, DatasetInfo
-    from kerastui.tui.app import KerasTUI
 
 PREVIEW_DELAY = 0.25  # seconds of quiet after an edit before Keras rebuilds the summary
 TABS = ("tab-data", "tab-model", "tab-training")
@@ -53,6 +53,30 @@ def compute_preview(layers: tuple, input_shape: tuple[int, ...], num_classes: in
     return preview, output_problem(preview.output_shape, num_classes), None
 
 
+class BuildHost(Protocol):
+    """What the build screen reads from, and asks of, the app it runs in (kerastui.tui.app's
+    KerasTUI): named here, so the screen needs no import of the app (no import circle)."""
+
+    experiment: Experiment
+    dataset_info: DatasetInfo | None
+    dataset_error: str
+    keras_ready: bool
+    keras_error: str
+    preview_error: str
+
+    @property
+    def training_pending(self) -> bool: ...
+
+    @property
+    def can_preview(self) -> bool: ...
+
+    def choose_dataset(self, info: DatasetInfo) -> None: ...
+
+    def start_training(self, guard: bool = True) -> None: ...
+
+    def request_preset(self, name: str, then: Callable[[], None] | None = None) -> None: ...
+
+
 class BuildScreen(Screen):
     """Choose data, design layers, set hyperparameters; ctrl+r trains."""
 
@@ -66,7 +90,7 @@ class BuildScreen(Screen):
         Binding("f4,3", "show_tab('tab-training')", "Training tab", show=False),
     ]
 
-    app: KerasTUI
+    app: BuildHost  # typing only: the app it runs in (KerasTUI), seen through what it uses
 
     def __init__(self) -> None:
         super().__init__()

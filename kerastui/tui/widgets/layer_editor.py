@@ -17,7 +17,8 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import DataTable, Input, Label, Select, Static
 
-from kerastui.core.spec import LAYER_TYPES, LayerSpec, ParamRule, shape_problems
+from kerastui.core.layers import LAYERS, ParamRule
+from kerastui.core.spec import LayerSpec, shape_problems
 
 NEW_LAYER = LayerSpec("Dense", {"units": 64, "activation": "relu"})
 
@@ -43,7 +44,7 @@ def parse_param(rule: ParamRule, text: str) -> tuple[Any, str | None]:
 
 def retyped(layer: LayerSpec, new_type: str) -> LayerSpec:
     """`layer` as `new_type`, keeping the parameters both types share (e.g. activation)."""
-    rules = LAYER_TYPES[new_type]
+    rules = LAYERS[new_type].params
     kept = {name: value for name, value in layer.params.items() if name in rules and rules[name].problem(value) is None}
     return LayerSpec(new_type, kept)
 
@@ -125,15 +126,15 @@ class LayerForm(VerticalScroll):
         index, _, _ = self.key
         layer = self.editor.layer_specs[index]
         yield Static(Text(f"Layer {index}: {layer.describe()}", style="bold"), classes="form-title")
-        types = [(name, name) for name in LAYER_TYPES]
+        types = [(name, name) for name in LAYERS]
         yield from self._row("type", ParamSelect(types, layer.type, "type", classes="layer-type"))
-        for name, rule in LAYER_TYPES[layer.type].items():
+        for name, rule in LAYERS[layer.type].params.items():
             if rule.choices:
                 field: Input | Select = ParamSelect([(c, c) for c in rule.choices], layer.param(name), name)
             else:
                 field = ParamInput(f"{layer.param(name):g}" if rule.kind is float else str(layer.param(name)), name, compact=True)
             yield from self._row(name, field)
-        if not LAYER_TYPES[layer.type]:
+        if not LAYERS[layer.type].params:
             yield Static(Text("(no parameters)", style="dim"))
 
     def _row(self, name: str, field: Input | Select) -> ComposeResult:
@@ -202,7 +203,7 @@ class LayerForm(VerticalScroll):
             return
         event.stop()
         index, layer_type, _ = self.key
-        rule = LAYER_TYPES[layer_type][event.input.param_name]
+        rule = LAYERS[layer_type].params[event.input.param_name]
         value, problem = parse_param(rule, event.value)
         self.set_error(event.input.param_name, problem)
         # Filling the form also sends Changed; only a different value is an edit.
