@@ -175,6 +175,12 @@ LAYERS: dict[str, LayerType] = {
             short=lambda p: f"Drop{p('rate'):g}",
         ),
         LayerType("BatchNormalization", "normalises each feature over the batch", short=lambda p: "BN"),
+        LayerType(
+            "LayerNormalization", "normalises each sample's features on their own (no batch statistics)",
+            {"epsilon": ParamRule(float, 0.001, minimum=0.0, maximum=1.0, exclusive_minimum=True)},
+            label=lambda p: f"LayerNormalization eps {p('epsilon'):g}",
+            short=lambda p: "LN",
+        ),
         LayerType("GlobalAveragePooling2D", "the mean of each channel over the whole image",
                   short=lambda p: "GAP", needs_image=True, output_shape=lambda p, shape: (shape[2],)),
     )
