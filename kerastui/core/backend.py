@@ -53,6 +53,3 @@ def import_keras(backend: str | None = None) -> ModuleType:
 
     return keras
 
-
-def keras_loaded() -> bool:
-    return "keras" in sys.modules

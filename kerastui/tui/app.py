@@ -27,9 +27,9 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
+from kerastui.cli.native_stderr import divert_native_stderr_on_terminal
 from kerastui.core import spec
 from kerastui.core.backend import import_keras
-from kerastui.core.native_stderr import divert_native_stderr_on_terminal
 from kerastui.core.presets import PRESETS, PresetError, preset_layers
 from kerastui.core.problems import bounded
 from kerastui.core.run_summary import plural

@@ -38,7 +38,6 @@ class MetricChart(PlotextPlot):
         self._ys: dict[str, list[float]] = {self.metric: [], self.val_metric: []}
         self._in_epoch_point: tuple[float, float] | None = None
         self._dirty = True
-        self.replots = 0  # how many times the plot was rebuilt (the monitor paces it)
         self.smoothing = 0.0  # exponential smoothing weight of the drawn curves (0: raw)
         self.zoom_epochs = 0  # 0: the whole run; N: only the last N epochs
         # What the last replot drew (read by tests and the monitor's status).
@@ -107,7 +106,6 @@ class MetricChart(PlotextPlot):
         if not (self._dirty or force):
             return False
         self._dirty = False
-        self.replots += 1
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()

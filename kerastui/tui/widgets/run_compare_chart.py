@@ -51,11 +51,6 @@ class RunCompareChart(PlotextPlot):
         self.curves = curves_for(records, self.metric)
         self.replot()
 
-    def set_smoothing(self, weight: float) -> None:
-        smooth([], weight)  # validates
-        self.smoothing = weight
-        self.replot()
-
     def drawn(self, curve: Curve) -> list[float]:
         """The values as drawn (smoothed when smoothing is on)."""
         return smooth(list(curve.values), self.smoothing)
