@@ -12,9 +12,8 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 
-from textual_plotext import PlotextPlot
-
 from kerastui.tui.widgets.chart_scale import decimate, nice_ticks, smooth, tick_labels, whole_ticks
+from kerastui.tui.widgets.plotext_chart import PlotextChart, axis_ticks, line
 
 
 def _from(xs: list[float], ys: list[float], x_low: float) -> tuple[list[float], list[float]]:
@@ -23,7 +22,7 @@ def _from(xs: list[float], ys: list[float], x_low: float) -> tuple[list[float], 
     return (xs[cut:], ys[cut:]) if cut else (xs, ys)
 
 
-class MetricChart(PlotextPlot):
+class MetricChart(PlotextChart):
     """Chart of `metric` (e.g. "loss") and `val_<metric>` against epochs."""
 
     def __init__(self, metric: str, title: str | None = None, *, id: str | None = None, classes: str | None = None) -> None:
@@ -89,27 +88,11 @@ class MetricChart(PlotextPlot):
 
     # ---- drawing --------------------------------------------------------------------------------
 
-    def render(self):
-        try:
-            return super().render()
-        except (IndexError, ValueError, ZeroDivisionError):
-            # plotext 5.3 fails now and then while building its legend (an IndexError in
-            # _build.build_plot, seen mid-run after the log-scale toggle). A chart must never take
-            # the app down: say so for this frame, and build it afresh at the next redraw.
-            from rich.text import Text
-
-            self._dirty = True
-            return Text(f"{self.title}: redrawing…", style="dim")
-
     def replot(self, force: bool = False) -> bool:
         """Rebuild the plot if the data changed; returns whether it did."""
         if not (self._dirty or force):
             return False
         self._dirty = False
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
-        plt.xlabel("epoch")
         train = (self._xs[self.metric], self._ys[self.metric])
         if self._in_epoch_point is not None:
             train = (train[0] + [self._in_epoch_point[0]], train[1] + [self._in_epoch_point[1]])
@@ -125,37 +108,43 @@ class MetricChart(PlotextPlot):
         train, val = (_from(xs, ys, x_low) for xs, ys in (train, val))  # x is in order: no scan
         self.best = self._best(*val)
         log = self.log_scale and all(min(ys) > 0 for _, ys in (train, val) if ys)
-        plt.yscale("log" if log else "linear")
         shown: list[float] = []
         # Training as a fine braille line, validation as dots: told apart without colour (NO_COLOR).
+        series: list[tuple[list[float], list[float], str, str, bool]] = []
         buckets = self.decimation_buckets()
-        for (xs, ys), color, marker in ((train, "cyan", "braille"), (val, "orange", "dot")):
+        for (xs, ys), color, marker, connect in ((train, "cyan", "braille", True), (val, "orange", "•", False)):
             if not xs:
                 continue
             drawn = smooth(ys, self.smoothing)  # over every point; only what is drawn is thinned
             if self.smoothing:
                 faint = decimate(xs, ys, buckets)
-                plt.plot(*faint, marker="braille", color="gray")  # the raw curve, kept faint
+                series.append((*faint, "gray", "braille", True))  # the raw curve, kept faint
                 shown += faint[1]
             curve = decimate(xs, drawn, buckets)
-            plt.plot(*curve, marker=marker if len(xs) > 1 else "dot", color=color)
+            series.append((*curve, color, marker if len(xs) > 1 else "•", connect))
             shown += curve[1]  # decimation keeps each bucket's extremes: the y range is the same
         if self.best is not None:
-            plt.scatter([self.best[0]], [self.best[1]], marker="o", color="green")
+            series.append(([self.best[0]], [self.best[1]], "green", "o", False))
         self.title_text = self._title(train, val)
-        plt.title(self.title_text)
-        plt.xlim(x_low, x_high)
         self.x_ticks = whole_ticks(int(math.ceil(x_low)), int(math.floor(x_high)), most=7)
-        plt.xticks(self.x_ticks, [str(t) for t in self.x_ticks])
-        self.y_ticks = []
-        if not shown:
-            plt.text("waiting for the first batch…", x=(x_low + x_high) / 2, y=0.5, alignment="center")
-            plt.ylim(0, 1)
-        elif not log:
-            self.y_ticks = nice_ticks(min(shown), max(shown), most=6)
-            plt.ylim(self.y_ticks[0], self.y_ticks[-1])
-            plt.yticks(self.y_ticks, tick_labels(self.y_ticks))
-        self.refresh()
+        self.y_ticks = nice_ticks(min(shown), max(shown), most=6) if shown and not log else []
+        title, x_ticks, y_ticks = self.title_text, list(self.x_ticks), list(self.y_ticks)
+
+        def draw(figure) -> None:
+            figure.title(title)
+            figure.label("epoch", axis="x")
+            for xs, ys, color, marker, connect in series:
+                line(figure, xs, ys, color, marker, connect=connect)
+            axis_ticks(figure, "x", x_low, x_high, x_ticks, [str(t) for t in x_ticks])
+            if not shown:
+                figure.draw(figure.text((x_low + x_high) / 2, 0.5, "waiting for the first batch…", alignment="center"))
+                figure.ruler("y").lim(0, 1)
+            elif log:
+                figure.ruler("y").scale("log")
+            else:
+                axis_ticks(figure, "y", y_ticks[0], y_ticks[-1], y_ticks, tick_labels(y_ticks))
+
+        self.plot(draw)
         return True
 
     def decimation_buckets(self) -> int:
@@ -180,9 +169,14 @@ class MetricChart(PlotextPlot):
         if self.best is not None:
             parts.append(f"o best {self.best[1]:.3g}@{int(self.best[0])}")
         flags = [f"smooth {self.smoothing:g}" if self.smoothing else "", f"last {self.zoom_epochs}" if self.zoom_epochs else ""]
-        text = "  ".join(parts)
         extra = ", ".join(flag for flag in flags if flag)
-        return f"{text}  ({extra})" if extra else text
+        room = (self.size.width or 80) - 2
+        # Narrow (two charts at 80 columns): the least needed parts go first, then the gaps.
+        for keep, gap in ((len(parts), "  "), (len(parts), " "), (3, " "), (2, " ")):
+            text = gap.join(parts[:keep]) + (f" ({extra})" if extra else "")
+            if len(text) <= room:
+                return text
+        return text
 
     # ---- view options (keys on the monitor) -----------------------------------------------------
 

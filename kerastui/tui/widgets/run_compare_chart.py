@@ -9,10 +9,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from textual_plotext import PlotextPlot
-
 from kerastui.core.runs import RunRecord
 from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS, decimate, epoch_ticks, smooth
+from kerastui.tui.widgets.plotext_chart import PlotextChart, axis_ticks, line
 
 __all__ = ["SMOOTHING_LEVELS", "Curve", "RunCompareChart", "epoch_ticks", "smooth"]
 
@@ -36,7 +35,7 @@ def curves_for(records: list[RunRecord], metric: str) -> list[Curve]:
     return found
 
 
-class RunCompareChart(PlotextPlot):
+class RunCompareChart(PlotextChart):
     """Overlay of `metric` for several runs; x = epoch (1-based), one colour per run."""
 
     def __init__(self, metric: str, *, id: str | None = None, classes: str | None = None) -> None:
@@ -56,32 +55,35 @@ class RunCompareChart(PlotextPlot):
         return smooth(list(curve.values), self.smoothing)
 
     def replot(self) -> None:
-        plt = self.plt
-        plt.clear_data()
-        plt.clear_figure()
         title = self.metric if not self.smoothing else f"{self.metric} (smoothed {self.smoothing:g})"
-        plt.title(title)
-        plt.xlabel("epoch")
         longest = max((len(c.values) for c in self.curves), default=0)
+        series = []
         for index, curve in enumerate(self.curves):
             values = self.drawn(curve)
             xs = [i + 1 for i, v in enumerate(values) if math.isfinite(v)]
             ys = [v for v in values if math.isfinite(v)]
             if not ys:
                 continue
-            # A one-epoch run is a single point: draw it as a visible marker, not an invisible line.
             xs, ys = decimate(xs, ys, max(16, self.size.width or 80))  # no more than the width shows
-            plt.plot(xs, ys, label=_short(curve.label), marker="braille" if len(ys) > 1 else "dot",
-                     color=RUN_COLORS[index % len(RUN_COLORS)])
-        if longest:
-            plt.xlim(0.8, max(longest, 1) + 0.2)
-            ticks = epoch_ticks(longest)
-            plt.xticks(ticks, [str(t) for t in ticks])  # plotext's own ticks read 0.8, 22.2, 43.5...
-        else:
-            plt.text(f"no run logged {self.metric}", x=0.5, y=0.5, alignment="center")
-            plt.xlim(0, 1)
-            plt.ylim(0, 1)
-        self.refresh()
+            # A one-epoch run is a single point: draw it as a visible marker, not an invisible line.
+            series.append((xs, ys, RUN_COLORS[index % len(RUN_COLORS)], "braille" if len(ys) > 1 else "•",
+                           _short(curve.label)))
+        metric = self.metric
+
+        def draw(figure) -> None:
+            figure.title(title)
+            figure.label("epoch", axis="x")
+            for xs, ys, color, marker, label in series:
+                line(figure, xs, ys, color, marker, label=label)
+            if longest:
+                ticks = epoch_ticks(longest)  # plotext's own ticks over 0.8..n+0.2 read 0.8, 22.2, 43.5...
+                axis_ticks(figure, "x", 0.8, max(longest, 1) + 0.2, ticks, [str(t) for t in ticks])
+            else:
+                figure.draw(figure.text(0.5, 0.5, f"no run logged {metric}", alignment="center"))
+                figure.ruler("x").lim(0, 1)
+                figure.ruler("y").lim(0, 1)
+
+        self.plot(draw)
 
 
 def _short(name: str, width: int = 28) -> str:
