@@ -10,7 +10,9 @@ with a second (CNN) run beside the first. Runs go to a temporary folder, not ./r
 from __future__ import annotations
 
 import asyncio
+import html
 import os
+import re
 import sys
 import tempfile
 import time
@@ -105,7 +107,40 @@ def to_png(names: list[str]) -> None:
         print("cairosvg is not installed: SVGs only (pip install -e '.[screenshots]' for PNGs)")
         return
     for name in names:
-        cairosvg.svg2png(url=str(HERE / f"{name}.svg"), write_to=str(HERE / f"{name}.png"))
+        svg = one_cell_per_glyph((HERE / f"{name}.svg").read_text(encoding="utf-8"))
+        cairosvg.svg2png(bytestring=svg.encode("utf-8"), write_to=str(HERE / f"{name}.png"))
+
+
+TEXT_RUN = re.compile(r'<text ([^>]*?)x="([\d.]+)"([^>]*?)textLength="([\d.]+)"([^>]*)>([^<]*)</text>')
+
+
+def one_cell_per_glyph(svg: str) -> str:
+    """Each word of a text run placed at its own cell, and each braille or box-drawing glyph in its
+    own cell, as a terminal places them.
+
+    cairosvg ignores the runs' textLength, and the fonts here are proportional (braille comes from
+    a fallback font): a chart's right border drifted into its curves and its tick labels bunched up.
+    """
+    def split(match: re.Match) -> str:
+        before, x, middle, length, after, content = match.groups()
+        text = html.unescape(content).replace("\u00a0", " ")
+        if len(text) < 2:
+            return match.group(0)
+        cell = float(length) / len(text)
+        pieces = []
+        for word in re.finditer(r"\S+", text):
+            glyphs = [word.group()] if not GRID_GLYPHS.search(word.group()) else list(word.group())
+            start = word.start()
+            for glyph in glyphs:
+                pieces.append(f'<text {before}x="{float(x) + start * cell:.1f}"{middle}'
+                              f'textLength="{len(glyph) * cell:.1f}"{after}>{html.escape(glyph)}</text>')
+                start += len(glyph)
+        return "".join(pieces)
+
+    return TEXT_RUN.sub(split, svg)
+
+
+GRID_GLYPHS = re.compile("[\u2500-\u259f\u2800-\u28ff]")  # box drawing, blocks, braille
 
 
 def main() -> int:

@@ -23,6 +23,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from kerastui.core.follower import RunEnded, RunFollower, is_training_event
+from kerastui.core.resources import efficiency_line
 from kerastui.core.run_summary import format_duration
 from kerastui.core.runs import RunRecord, list_runs, load_run
 from kerastui.tui.run_actions import clone_experiment, runs_root, slurm_client
@@ -226,6 +227,9 @@ class RunsScreen(Screen):
         host = record.info.get("host")
         if host:
             text.append(f" on {host}")
+        used = efficiency_line(record.resources)
+        if used:
+            text.append(f"\nresources: {used}", style="dim")
         for error in record.errors:
             text.append(f"\n! {error}", style="yellow")
         details.update(text)
