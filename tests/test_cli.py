@@ -523,6 +523,43 @@ def test_sigterm_from_slurm_stops_gracefully_like_ctrl_c(monkeypatch, capsys, tm
     assert signal.getsignal(signal.SIGTERM) is before
 
 
+def test_slurms_time_limit_warning_stops_keeps_the_state_and_requeues_the_job(monkeypatch, capsys, tmp_path):
+    """sbatch --signal=B:USR1@N: the run stops after its batch, with no model or evaluation (the
+    time left is short; the state saved each epoch is what a resume needs), says requeued, and
+    the job requeues itself (the real cluster test follows it through the restart)."""
+    from kerastui.core import slurm, train
+    from kerastui.core.runs import read_status
+
+    class WarnedTrainer:
+        def __init__(self, experiment, dataset, listeners=(), stop_event=None, backup_dir=None, **kwargs):
+            self.listeners, self.stop_event, self.model = list(listeners), stop_event, object()
+
+        def run(self):
+            for listener in self.listeners:
+                listener(TrainingStarted(epochs=5, steps_per_epoch=1, train_samples=8, validation_samples=2, batch_size=8))
+            os.kill(os.getpid(), signal.SIGUSR1)
+            time.sleep(0.05)
+            assert self.stop_event.is_set() and self.stop_event.requeue
+            from kerastui.core.events import TrainingStopped
+
+            for listener in self.listeners:
+                listener(TrainingStopped(epochs_done=0, reason=self.stop_event.reason))
+            return train.TrainResult("stopped", self.model, {}, 0, self.stop_event.reason)
+
+    requeued = []
+    monkeypatch.setattr(train, "Trainer", WarnedTrainer)
+    monkeypatch.setattr(slurm, "requeue_this_job", lambda: requeued.append(True) or "4711")
+    monkeypatch.setenv("SLURM_JOB_ID", "4711")
+    before = signal.getsignal(signal.SIGUSR1)
+    assert main(["train", "--epochs", "5", "--plain", "--runs-dir", str(tmp_path / "runs")]) == 0
+    (run_dir,) = list((tmp_path / "runs").iterdir())
+    assert requeued == [True] and read_status(run_dir) == "requeued"
+    assert not (run_dir / "model.keras").exists() and not (run_dir / "evaluation.json").exists()
+    out = capsys.readouterr().out
+    assert "time-limit warning from Slurm" in out and "requeued job 4711" in out
+    assert signal.getsignal(signal.SIGUSR1) is before
+
+
 def test_runs_shows_peak_memory_and_cpu_efficiency(trained, capsys):
     assert main(["runs", "--runs-dir", str(trained["root"])]) == 0
     out = capsys.readouterr().out

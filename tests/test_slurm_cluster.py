@@ -164,3 +164,72 @@ def test_sbatch_errors_come_back_as_slurm_errors(tmp_path, monkeypatch):
         slurm.submit(run_dir)
     assert "slurm_job_id" not in json.loads((run_dir / "info.json").read_text())
     assert os.environ.get("SLURM_JOB_ID") is None
+
+
+def test_a_job_warned_of_its_time_limit_saves_requeues_itself_and_resumes(tmp_path):
+    """sbatch --signal=B:USR1@N --requeue: at the warning (sent here at once with scancel
+    --signal=USR1 --batch, instead of waiting for a real time limit) the run stops after its
+    batch, says requeued, and requeues its job; Slurm starts the job again and the run resumes
+    from its last saved epoch to the end. Every epoch is in metrics.jsonl once, and a follower
+    goes on across the requeue to the run's real end."""
+    import threading
+    import time
+
+    from kerastui.core.events import TrainingStarted
+    from kerastui.core.follower import RunEnded
+    from kerastui.core.runs import read_status
+
+    config = tiny_config(tmp_path, epochs=150)
+    runs_root = tmp_path / "runs"
+    result = subprocess.run(
+        [sys.executable, "-m", "kerastui", "submit", str(config), "--runs-dir", str(runs_root),
+         "--time", "00:10:00", "--cpus", "1", "--requeue-warning", "120"],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (run_dir,) = [path for path in runs_root.iterdir() if path.is_dir()]
+    script = (run_dir / "job.sbatch").read_text()
+    assert "#SBATCH --signal=B:USR1@120" in script and "#SBATCH --requeue" in script
+    job_id = json.loads((run_dir / "info.json").read_text())["slurm_job_id"]
+
+    followed: list = []
+    follower = RunFollower(run_dir, quiet_after=600, job_state=slurm.job_state, settle_job=slurm.sync_run_status,
+                           job_poll_interval=1.0)
+    stop = threading.Event()
+    watcher = threading.Thread(target=lambda: followed.extend(follower.follow(stop, poll_interval=0.2)), daemon=True)
+    watcher.start()
+    try:
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while sum(isinstance(e, EpochEnded) for e in load_run(run_dir).events) < 3:
+            assert time.monotonic() < deadline, job_output(run_dir)
+            assert slurm.job_state(job_id).state in ("PENDING", "RUNNING"), job_output(run_dir)
+            time.sleep(0.2)
+        warned = subprocess.run(["scancel", "--signal=USR1", "--batch", job_id], capture_output=True, text=True)
+        assert warned.returncode == 0, warned.stderr
+        while read_status(run_dir) != "requeued":
+            assert time.monotonic() < deadline, job_output(run_dir)
+            time.sleep(0.2)
+        epochs_before = len({e.epoch for e in load_run(run_dir).events if isinstance(e, EpochEnded)})
+        # A requeued job waits out Slurm's own delay (about two minutes): start it now instead.
+        for _ in range(50):
+            if slurm.job_state(job_id).state == "PENDING":
+                break
+            time.sleep(0.2)
+        subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], capture_output=True, text=True)
+        state = slurm.wait_for_job(job_id, timeout=JOB_TIMEOUT, poll_interval=1.0)
+        assert state.state == "COMPLETED", f"job {job_id} ended {state}:\n{job_output(run_dir)}"
+        watcher.join(60)
+    finally:
+        stop.set()
+
+    record = load_run(run_dir)
+    assert record.status == "finished", job_output(run_dir)
+    epochs = [e.epoch for e in record.events if isinstance(e, EpochEnded)]
+    assert sorted(epochs) == list(range(150)) and len(epochs) == 150  # each epoch once, none lost
+    starts = [e for e in record.events if isinstance(e, TrainingStarted)]
+    assert len(starts) == 2 and starts[1].initial_epoch == epochs_before > 0
+    output = job_output(run_dir)
+    assert output.count(f"kerastui job {job_id}") == 2 and "requeued job" in output
+    assert record.evaluation is not None and "requeued" in record.info
+    assert isinstance(followed[-1], RunEnded) and followed[-1].status == "finished"  # followed across the requeue
+    assert sum(isinstance(e, EpochEnded) for e in followed) == 150

@@ -39,6 +39,7 @@ SLURM_FLAGS = {  # CLI flag -> SlurmSettings field
     "gpus": "gpus",
     "mem": "memory",
     "account": "account",
+    "requeue_warning": "requeue_warning",
 }
 
 
@@ -67,6 +68,9 @@ def add_slurm_options(parser: argparse.ArgumentParser) -> None:
     job.add_argument("--gpus", type=int, help="GPUs (as --gres=gpu:N)")
     job.add_argument("--mem", help="memory, e.g. 16G")
     job.add_argument("--account", help="account to charge")
+    job.add_argument("--requeue-warning", type=int, metavar="SECONDS",
+                     help="warn the job this long before its time limit: it saves its state, requeues itself and "
+                          "resumes when it starts again (default 300; 0: no warning, no requeue)")
     job.add_argument("--sbatch-option", action="append", dest="sbatch_options", metavar="OPT",
                      help="extra sbatch option, whole, e.g. --sbatch-option=--qos=short (repeatable)")
 

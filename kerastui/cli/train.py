@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -156,13 +157,18 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.distribute import is_chief
     from kerastui.core.pipeline import RunInterrupted, RunNotCreated, run_experiment
     from kerastui.core.resources import efficiency_line
-    from kerastui.core.runs import BACKUP_DIR, RunClaimError, read_status
+    from kerastui.core.runs import BACKUP_DIR, REQUEUED, RunClaimError, read_status
     from kerastui.core.train import StopRequest
 
     plain = _plain(args)
     check_runs_dir(args.runs_dir)
+    restarted = _restarted_by_slurm(args.run_dir) if args.run_dir is not None and not args.resume else None
+    resume = bool(args.resume)
     if args.resume:
         experiment, args.run_dir = _resumed(args)
+    elif restarted is not None:
+        # Slurm started the job again after a requeue: go on from the saved state, if any.
+        experiment, resume = restarted
     else:
         experiment, _info = build_experiment(args)
     try:
@@ -192,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
                 run_dir=run_dir,
                 listeners=[display],
                 stop_event=stop_event,
-                resume=bool(args.resume),
+                resume=resume,
                 # Followers (the app's monitor, watch) move the charts within an epoch from these.
                 batch_event_interval=0.5 if plain else 0.1,
             )
@@ -208,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
+    if outcome.status == REQUEUED:
+        return _requeue(outcome, chief, display.note)
     if not chief:
         if outcome.status == "failed":
             print(f"kerastui: worker training failed: {outcome.reason}", file=sys.stderr, flush=True)
@@ -236,6 +244,60 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _restarted_by_slurm(run_dir: Path) -> tuple[Any, bool] | None:
+    """(the run's own experiment, whether there is a saved state to resume) when this is the
+    run's Slurm job started again: requeued at its time-limit warning, or requeued by Slurm
+    itself (preemption, a node failure; SLURM_RESTART_COUNT says so). None otherwise."""
+    from kerastui.core import spec
+    from kerastui.core.runs import (
+        BACKUP_DIR,
+        CONFIG_FILE,
+        REQUEUED,
+        RESUMABLE_STATUSES,
+        read_info,
+        read_status,
+    )
+
+    status = read_status(run_dir)
+    restarts = os.environ.get("SLURM_RESTART_COUNT", "0")
+    again = restarts.isdigit() and int(restarts) > 0 and status in (*RESUMABLE_STATUSES, "running")
+    same_job = str(read_info(run_dir).get("slurm_job_id", "")) == os.environ.get("SLURM_JOB_ID", "-")
+    if not (status == REQUEUED or (again and same_job)):
+        return None
+    if status == "running":  # killed without a word (a node failure): settled first, then resumed
+        from kerastui.core.runs import mark_interrupted
+
+        mark_interrupted(run_dir, "its Slurm job was requeued while the run trained")
+    try:
+        experiment = spec.load(Path(run_dir) / CONFIG_FILE)
+    except spec.SpecError as error:
+        raise UsageError(*(config_problem(str(Path(run_dir) / CONFIG_FILE), p) for p in error.problems)) from None
+    return experiment, (Path(run_dir) / BACKUP_DIR / "training_metadata.json").exists()
+
+
+def _requeue(outcome: Any, chief: bool, note: Callable[[str], None]) -> int:
+    """After Slurm's time-limit warning: requeue this job (the chief does), which resumes the run."""
+    from kerastui.core import slurm
+    from kerastui.core.runs import RunWriter, iso_time
+
+    if not chief:
+        return EXIT_OK
+    done = outcome.result.epochs_done if outcome.result is not None else 0
+    writer = RunWriter(outcome.run_dir)
+    writer.update_info(requeued=iso_time(time.time()))
+    # Said first: Slurm ends this process the moment the requeue is accepted.
+    note(f"requeued job {os.environ.get('SLURM_JOB_ID', '?')} at its time-limit warning after {done} epoch(s): "
+         f"it resumes from there when Slurm starts it again")
+    try:
+        slurm.requeue_this_job()
+    except slurm.SlurmError as error:
+        writer.set_status("stopped")  # resumable by hand instead
+        print_error(f"{error}; the run is stopped after {done} epoch(s), its state saved: "
+                    f"kerastui train --resume {shlex.quote(str(outcome.run_dir))}")
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
 def _report_interrupt(interrupted: Any) -> None:
     from kerastui.core.runs import MODEL_FILE
 
@@ -259,6 +321,9 @@ def _stop_reason(signum: int) -> tuple[str, str]:
     """(the run's recorded reason, the line shown now) for a first SIGINT or SIGTERM."""
     if signum == signal.SIGINT:
         return "stopped with Ctrl+C", "stopping after this batch (Ctrl+C again to quit now)"
+    if signum == signal.SIGUSR1:
+        why = f"Slurm's time-limit warning to job {os.environ.get('SLURM_JOB_ID', '?')}: state saved, job requeued"
+        return why, "time-limit warning from Slurm: stopping after this batch to requeue the job"
     if os.environ.get("SLURM_JOB_ID"):
         why = f"stopped by Slurm: job {os.environ['SLURM_JOB_ID']} got SIGTERM (scancel, its time limit or preemption)"
     else:
@@ -290,12 +355,15 @@ def _ctrl_c_stops(stop_event: threading.Event, note: Callable[[str], None]) -> I
             raise KeyboardInterrupt
         reason, line = _stop_reason(signum)
         if hasattr(stop_event, "request"):
-            stop_event.request(reason)
+            stop_event.request(reason, requeue=signum == signal.SIGUSR1)
         else:
             stop_event.set()
         note(line)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signals = [signal.SIGINT, signal.SIGTERM]
+    if os.environ.get("SLURM_JOB_ID"):
+        signals.append(signal.SIGUSR1)  # sbatch --signal=B:USR1@N: the time limit is N seconds away
+    previous = {sig: signal.signal(sig, handler) for sig in signals}
     try:
         yield
     finally:

@@ -40,6 +40,7 @@ from kerastui.core.runs import (
     ENDED_STATUSES,
     EVALUATION_FILE,
     METRICS_FILE,
+    REQUEUED,
     mark_interrupted,
     read_info,
     read_status,
@@ -48,7 +49,7 @@ from kerastui.core.runs import (
 
 # A local run waiting for a slot in the app's queue: its quiet is waiting, not trouble. (A Slurm
 # job's wait is known from its PENDING state.)
-WAITING_STATUSES = ("queued",)
+WAITING_STATUSES = ("queued", REQUEUED)
 
 
 @dataclass(frozen=True)
@@ -273,6 +274,10 @@ class RunFollower:
 
     def _after_final(self, now: float) -> Iterator[LifecycleEvent]:
         status_now = read_status(self.run_dir)
+        if status_now == REQUEUED:
+            # Its job waits in the queue to start again and resume; unless the job ends first.
+            yield from self._job(now)
+            return
         if status_now in ("queued", "running"):
             # Being resumed (or its writer is just writing its status): more is coming, unless
             # the writer died meanwhile.

@@ -26,6 +26,7 @@ from kerastui.core.runs import (
     EVALUATION_FILE,
     INFO_FILE,
     MODEL_FILE,
+    REQUEUED,
     RunWriter,
     default_runs_root,
 )
@@ -126,6 +127,8 @@ def run_experiment(
             _emit(TrainingFailed(epochs_done=writer.epochs_done, reason=reason), writer, listeners)
             return RunOutcome(writer.path, "failed", None, None, reason, recorded=writer.status_recorded)
         try:
+            if result.status == "stopped" and getattr(stop, "requeue", False):
+                return _requeued(writer, result, held.event, listeners, sampler)
             return _settle(writer, result, held.event, dataset, evaluator, listeners, sampler)
         except KeyboardInterrupt:  # a second Ctrl+C while saving or evaluating
             raise _record_interrupt(writer, trainer, held.event, listeners) from None
@@ -198,6 +201,19 @@ def _settle(writer: RunWriter, result: TrainResult, final: Any, dataset: Any,
         status, reason = "failed", writer.write_error  # the final event itself could not be recorded
     return RunOutcome(writer.path, status, result, evaluation, reason, recorded=writer.status_recorded,
                       write_failed=bool(writer.write_error), resources=summary)
+
+
+def _requeued(writer: RunWriter, result: TrainResult, final: Any, listeners: Iterable[Listener],
+              sampler: ResourceSampler) -> RunOutcome:
+    """Slurm's time-limit warning: the training state (saved each epoch) is all that is kept, no
+    model or evaluation (the time left is short), and the run says requeued, not stopped."""
+    sampler.stop()
+    writer.end_status = REQUEUED  # written with the final event: no follower sees "stopped" first
+    final = final or _final_event("stopped", result.epochs_done, result.reason)
+    _emit(final, writer, listeners)
+    status = "failed" if writer.write_error else REQUEUED
+    return RunOutcome(writer.path, status, result, None, writer.write_error or result.reason,
+                      recorded=writer.status_recorded, write_failed=bool(writer.write_error))
 
 
 def _evaluate(writer: RunWriter, model: Any, dataset: Any,

@@ -8,6 +8,7 @@ STATUS_STYLES = {
     "running": "cyan",
     "prepared": "blue",
     "submitted": "blue",
+    "requeued": "blue",
     "stopped": "yellow",
     "failed": "red",
     "interrupted": "magenta",

@@ -73,6 +73,9 @@ ENDED_STATUSES = ("finished", "stopped", "failed", "interrupted", "cancelled")
 STATUSES = ("running", "finished", "stopped", "failed")
 # A local run waiting for a free slot in the app's run queue (kerastui.core.launcher).
 QUEUED = "queued"
+# A Slurm run that saved its state at its time-limit warning and requeued its job: when Slurm
+# starts the job again, it resumes where it stopped (kerastui.cli.train).
+REQUEUED = "requeued"
 CANCELLED = "cancelled"
 # Status shown for a run whose file says "running" but whose process on this host is gone
 # (killed with SIGKILL, machine rebooted): it will never finish.
@@ -165,6 +168,7 @@ class RunWriter:
         # pipeline stops the training, since nothing more it does could be kept.
         self.write_error = ""
         self.status_recorded = True  # False once the status file could not be written
+        self.end_status: str | None = None  # recorded with the final event instead of its own (REQUEUED)
         self.on_write_error: Callable[[str], None] | None = None
         self._metrics_broken = False  # after a failed append, no later line may land after half a line
 
@@ -227,7 +231,7 @@ class RunWriter:
                 raise RunClaimError(f"{path} has already finished; there is nothing to resume")
             if status == QUEUED and writer._info.get("resume_from") in RESUMABLE_STATUSES:
                 status = writer._info["resume_from"]  # queued for resuming by the app's launcher
-            if status not in RESUMABLE_STATUSES:
+            if status not in (*RESUMABLE_STATUSES, REQUEUED):
                 raise RunClaimError(f"{path} is {status}; only a stopped, interrupted or failed run can be resumed")
             recorded = writer._info.get("config_sha256")
             if recorded and recorded != _file_sha256(path / CONFIG_FILE):
@@ -304,6 +308,7 @@ class RunWriter:
         except OSError as error:
             self.failed_write(self.path / INFO_FILE, error)
         if (status := final_status(event)) is not None:
+            status = self.end_status or status
             self.final_event = event
             try:
                 self.set_status(status)

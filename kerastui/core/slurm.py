@@ -30,6 +30,7 @@ import kerastui
 from kerastui.core.atomic import write_text_atomic
 from kerastui.core.runs import (
     CANCELLED,
+    REQUEUED,
     RunRecord,
     RunWriter,
     iso_time,
@@ -49,7 +50,7 @@ Runner = Callable[..., subprocess.CompletedProcess]
 PREPARED = "prepared"
 SUBMITTED = "submitted"
 # Run statuses a job can still change; a run in one of them whose job is over never recorded its end.
-OPEN_STATUSES = (PREPARED, SUBMITTED, "running")
+OPEN_STATUSES = (PREPARED, SUBMITTED, "running", REQUEUED)
 # How long `refresh_slurm_runs` waits for a Slurm command: a listing must not hang on a dead controller.
 REFRESH_TIMEOUT = 10.0
 
@@ -286,6 +287,24 @@ def cancel(job_id: str, run_dir: Path | None = None, *, runner: Runner = subproc
         raise SlurmError(f"scancel {job_id} failed: {_message(result)}")
     if run_dir is not None and read_status(Path(run_dir)) in (PREPARED, SUBMITTED):
         RunWriter(Path(run_dir)).set_status(CANCELLED)
+
+
+def requeue_this_job(environ: Mapping[str, str] | None = None, *, runner: Runner = subprocess.run) -> str:
+    """`scontrol requeue` the job this process runs in (an array task: that task); its id.
+
+    Slurm puts it back in the queue with the same id and starts its batch script again (after
+    a short delay of its own), which resumes the run (kerastui.cli.train).
+    """
+    env = os.environ if environ is None else environ
+    job_id = env.get("SLURM_JOB_ID", "")
+    if env.get("SLURM_ARRAY_JOB_ID") and env.get("SLURM_ARRAY_TASK_ID"):
+        job_id = f"{env['SLURM_ARRAY_JOB_ID']}_{env['SLURM_ARRAY_TASK_ID']}"
+    if not job_id:
+        raise SlurmError("not inside a Slurm job (no SLURM_JOB_ID): nothing to requeue")
+    result = _run(runner, ["scontrol", "requeue", job_id])
+    if result.returncode != 0:
+        raise SlurmError(f"scontrol requeue {job_id} failed: {_message(result)}")
+    return job_id
 
 
 def sync_run_status(run_dir: Path, state: JobState) -> str:

@@ -42,6 +42,9 @@ class SlurmSettings:
     memory: str = ""                    # --mem, e.g. 4G; Slurm reads a bare number as megabytes
     account: str = ""
     extra_options: tuple[str, ...] = ()  # whole sbatch options, one per item: "--qos=short"
+    # Seconds before the time limit Slurm warns the job (SIGUSR1): the run saves its state and
+    # requeues its job, which resumes it when it starts again. 0: no warning, no requeue.
+    requeue_warning: int = 300
 
     def problems(self) -> list[Problem]:
         found: list[Problem] = []
@@ -54,7 +57,7 @@ class SlurmSettings:
             found.append(Problem("slurm.time_limit", self.time_limit, "use HH:MM:SS or D-HH:MM:SS, e.g. 02:00:00 or 1-12:00:00"))
         if self.memory and not _MEMORY.match(self.memory):
             found.append(Problem("slurm.memory", self.memory, "use a whole number with an optional unit K, M, G or T, e.g. 4G"))
-        for name, minimum in (("cpus", 1), ("tasks", 1), ("gpus", 0)):
+        for name, minimum in (("cpus", 1), ("tasks", 1), ("gpus", 0), ("requeue_warning", 0)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
                 found.append(Problem(f"slurm.{name}", value, f"must be a whole number of at least {minimum}"))

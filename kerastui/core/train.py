@@ -83,12 +83,15 @@ def floats(logs: dict[str, Any] | None) -> dict[str, float]:
 
 
 class StopRequest(threading.Event):
-    """A stop flag that also says why, for the run's final event (e.g. a SIGTERM from Slurm)."""
+    """A stop flag that also says why, for the run's final event (e.g. a SIGTERM from Slurm), and
+    whether the run is to be requeued (Slurm's time-limit warning) rather than ended."""
 
     reason: str = ""
+    requeue: bool = False
 
-    def request(self, reason: str) -> None:
+    def request(self, reason: str, requeue: bool = False) -> None:
         self.reason = reason
+        self.requeue = requeue
         self.set()
 
 

@@ -124,7 +124,9 @@ def test_script_has_directives_and_exact_train_command(tmp_path):
     directives = [line.removeprefix("#SBATCH ") for line in text.splitlines() if line.startswith("#SBATCH ")]
     assert directives == [
         "--job-name=kerastui-tiny", f"--output={run_dir}/slurm-%j.out", "--time=02:00:00", "--cpus-per-task=4",
-        "--gres=gpu:1", "--mem=16G", "--partition=gpu", "--account=proj", "--qos=short",
+        "--gres=gpu:1", "--mem=16G", "--partition=gpu", "--account=proj",
+        # Warned 300 s (the default) before the time limit, the run saves and requeues itself.
+        "--signal=B:USR1@300", "--requeue", "--open-mode=append", "--qos=short",
     ]
     assert f"exec /usr/bin/python3 -m kerastui train {run_dir}/config.toml --run-dir {run_dir} --plain" in text.splitlines()
     assert text.startswith("#!/bin/bash\n")
@@ -405,3 +407,26 @@ def test_unusable_script_value_leaves_no_run_behind(tmp_path):
     with pytest.raises(SpecError, match="python"):
         slurm.prepare_submission(tiny_experiment(), SlurmSettings(), runs_root=tmp_path / "runs", python="py\nthon")
     assert list((tmp_path / "runs").iterdir()) == []
+
+
+def test_no_requeue_warning_means_no_signal_and_no_requeue(tmp_path):
+    settings = SlurmSettings(requeue_warning=0)
+    text = render_sbatch_script(settings, job_for(tmp_path / "run", "/usr/bin/python3", tmp_path))
+    assert "--signal" not in text and "--requeue" not in text and "--open-mode" not in text
+    assert [p.field for p in SlurmSettings(requeue_warning=-5).problems()] == ["slurm.requeue_warning"]
+
+
+def test_requeueing_names_this_job_or_this_array_task():
+    from kerastui.core.slurm import SlurmError, requeue_this_job
+
+    calls = []
+
+    def runner(argv, **kwargs):
+        calls.append(argv)
+        return subprocess.CompletedProcess(argv, 0, "", "")
+
+    assert requeue_this_job({"SLURM_JOB_ID": "77"}, runner=runner) == "77"
+    assert requeue_this_job({"SLURM_JOB_ID": "80", "SLURM_ARRAY_JOB_ID": "70", "SLURM_ARRAY_TASK_ID": "3"}, runner=runner) == "70_3"
+    assert calls == [["scontrol", "requeue", "77"], ["scontrol", "requeue", "70_3"]]
+    with pytest.raises(SlurmError, match="not inside a Slurm job"):
+        requeue_this_job({}, runner=runner)

@@ -65,14 +65,14 @@ async def set_field(pilot, screen: SubmitScreen, name: str, value: str) -> None:
 
 
 def test_settings_from_fields_flags_each_bad_value():
-    settings, errors = settings_from_fields({"cpus": "two", "tasks": "1", "gpus": "0", "time_limit": "soon", "memory": "4x",
+    settings, errors = settings_from_fields({"cpus": "two", "tasks": "1", "requeue_warning": "300", "gpus": "0", "time_limit": "soon", "memory": "4x",
                                              "extra_options": "--qos='short"})
     assert settings is None
     assert set(errors) == {"cpus", "extra_options"}     # numbers and splitting are checked first
-    settings, errors = settings_from_fields({"cpus": "2", "tasks": "1", "gpus": "0", "time_limit": "soon", "memory": "4x",
+    settings, errors = settings_from_fields({"cpus": "2", "tasks": "1", "requeue_warning": "300", "gpus": "0", "time_limit": "soon", "memory": "4x",
                                              "extra_options": "qos"})
     assert settings is None and set(errors) == {"time_limit", "memory", "extra_options"}
-    settings, errors = settings_from_fields({"cpus": "2", "tasks": "1", "gpus": "1", "time_limit": "1-00:00:00", "memory": "4g",
+    settings, errors = settings_from_fields({"cpus": "2", "tasks": "1", "requeue_warning": "300", "gpus": "1", "time_limit": "1-00:00:00", "memory": "4g",
                                              "partition": "gpu", "extra_options": "--qos=short --comment='a b'"})
     assert errors == {} and settings.memory == "4G" and settings.extra_options == ("--qos=short", "--comment=a b")
 

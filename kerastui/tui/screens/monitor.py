@@ -36,7 +36,7 @@ from kerastui.core.events import (
 from kerastui.core.follower import JobStateChanged, RunEnded, RunFollower, RunQuiet, WriterGone
 from kerastui.core.resources import ResourceTail
 from kerastui.core.run_summary import plural
-from kerastui.core.runs import RunRecord, load_run, read_status, writer_alive
+from kerastui.core.runs import REQUEUED, RunRecord, load_run, read_status, writer_alive
 from kerastui.tui.follow import DEFAULT_QUIET_AFTER, RunLifecycle, follow_into
 from kerastui.tui.messages import TrainingBatch, TrainingUpdate
 from kerastui.tui.run_actions import (
@@ -56,7 +56,7 @@ from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgre
 REDRAW_INTERVAL = 0.5
 CHART_INTERVAL = 1.0
 ZOOM_WINDOWS = (0, 10, 5)  # z cycles: the whole run, the last 10 epochs, the last 5
-ACTIVE_PHASES = ("queued", "waiting", "training", "stopping", "evaluating")
+ACTIVE_PHASES = ("queued", "waiting", "training", "stopping", "evaluating", "requeued")
 
 JOB_STATE_STYLES = {
     "PENDING": "yellow",
@@ -283,7 +283,7 @@ class RunMonitor(Screen):
             else:  # resumed: one curve over the global epoch, the earlier part kept
                 self.epoch_lines.append(f"resumed at epoch {event.initial_epoch + 1}")
             self.final_event = None
-            if self.phase in ("queued", "waiting", "evaluating", "stopped", "failed"):
+            if self.phase in ("queued", "waiting", "evaluating", "stopped", "failed", "requeued"):
                 self.phase = "training"
             self._show_where()
         elif isinstance(event, EpochEnded):
@@ -295,6 +295,8 @@ class RunMonitor(Screen):
             self.final_event = event
             self.progress_state.on_ended()
             self.phase = "failed" if isinstance(event, TrainingFailed) else "evaluating"
+            if self.run_dir is not None and read_status(self.run_dir) == REQUEUED:
+                self.phase = "requeued"  # Slurm's time-limit warning: it resumes when the job starts again
             if isinstance(event, TrainingFailed):
                 self.notify(f"Training failed: {event.reason}", severity="error", timeout=10)
         self._progress_dirty = self._status_dirty = True
@@ -522,6 +524,10 @@ class RunMonitor(Screen):
             state = self.progress_state
             stop = "c cancels the job." if self.job_id else "s stops after the current batch."
             return Text(f"Training {what}: epoch {state.epoch + 1}/{state.epochs}.  {stop}{quiet}")
+        if phase == "requeued":
+            job = f" (job {self.job_id})" if self.job_id else ""
+            return Text(f"{what} was requeued{job} at Slurm's time-limit warning after {plural(done, 'epoch')}, "
+                        "its state saved: it resumes when the job starts again.")
         if phase == "stopping":
             return Text(f"Stopping {what}… (after the current batch; finished epochs are kept)")
         if phase == "evaluating":

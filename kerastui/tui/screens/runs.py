@@ -38,7 +38,7 @@ from kerastui.tui.widgets.runs_table import (
     sort_records,
 )
 
-ACTIVE_STATUSES = ("running", "queued", "prepared", "submitted")
+ACTIVE_STATUSES = ("running", "queued", "prepared", "submitted", "requeued")
 LIVE_REFRESH = 1.0  # seconds between incremental looks at the live runs
 SLURM_REFRESH = 15.0  # seconds between batched squeue calls for live Slurm runs
 

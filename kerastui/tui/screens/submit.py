@@ -40,6 +40,7 @@ FIELDS: tuple[tuple[str, str, str, str], ...] = (
     ("gpus", "GPUs", "gpus", "0 for CPU only"),
     ("memory", "Memory", "memory", "e.g. 4G; empty: default"),
     ("account", "Account", "account", "empty: your default"),
+    ("requeue_warning", "Requeue warning", "requeue_warning", "s before the time limit; 0: off"),
     ("extra_options", "Extra sbatch options", "extra_options", "e.g. --qos=short --constraint=v100"),
 )
 
@@ -54,7 +55,7 @@ def settings_from_fields(values: dict[str, str]) -> tuple[SlurmSettings | None, 
     """SlurmSettings from the dialog's texts, or None and {field: what is wrong}."""
     errors: dict[str, str] = {}
     numbers: dict[str, int] = {}
-    for name in ("cpus", "tasks", "gpus"):
+    for name in ("cpus", "tasks", "gpus", "requeue_warning"):
         text = values.get(name, "").strip()
         if not text.isdigit():
             errors[name] = "a whole number"
@@ -73,6 +74,7 @@ def settings_from_fields(values: dict[str, str]) -> tuple[SlurmSettings | None, 
         cpus=numbers["cpus"],
         tasks=numbers["tasks"],
         gpus=numbers["gpus"],
+        requeue_warning=numbers["requeue_warning"],
         memory=values.get("memory", "").strip().upper(),
         account=values.get("account", "").strip(),
         extra_options=extra,
@@ -89,6 +91,7 @@ def field_texts(settings: SlurmSettings) -> dict[str, str]:
         "cpus": str(settings.cpus),
         "tasks": str(settings.tasks),
         "gpus": str(settings.gpus),
+        "requeue_warning": str(settings.requeue_warning),
         "memory": settings.memory,
         "account": settings.account,
         "extra_options": shlex.join(settings.extra_options),
