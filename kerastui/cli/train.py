@@ -59,6 +59,8 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--validation-split", type=float, metavar="X")
     what.add_argument("--seed", type=int, metavar="N")
     what.add_argument("--patience", type=int, metavar="N", help="early stopping patience in epochs (0: off)")
+    what.add_argument("--backup-every", type=int, metavar="N", dest="backup_every",
+                      help="save the training state every N batches too, not only after each epoch (0: epochs only)")
     what.add_argument("--backend", metavar="NAME", help="Keras backend: tensorflow, jax or torch")
     what.add_argument("--strategy", metavar="NAME", help="default, mirrored or multiworker")
     what.add_argument("--name", help="run name (default: the experiment's name)")
@@ -121,6 +123,7 @@ def _with_options(experiment: Any, args: argparse.Namespace) -> Any:
         batch_size=args.batch_size,
         validation_split=args.validation_split,
         early_stopping_patience=args.patience,
+        backup_every_batches=args.backup_every,
     )
     return replace(
         experiment,
@@ -136,7 +139,7 @@ def _resumed(args: argparse.Namespace) -> tuple[Any, Path]:
     from kerastui.core import spec
 
     given = [flag for flag in ("config", "preset", "dataset", "epochs", "batch_size", "learning_rate", "optimizer",
-                               "validation_split", "seed", "patience", "backend", "strategy", "run_dir")
+                               "validation_split", "seed", "patience", "backup_every", "backend", "strategy", "run_dir")
              if getattr(args, flag, None) is not None]
     if given:
         raise UsageError(f"--resume continues the run's own experiment; drop {', '.join('--' + g.replace('_', '-') for g in given)}")

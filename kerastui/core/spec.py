@@ -42,6 +42,9 @@ class FitSettings:
     # 0 turns early stopping off; otherwise epochs without improvement of `monitor` before stopping.
     early_stopping_patience: int = 0
     monitor: str = "val_loss"
+    # The training state is saved after every epoch, and with N > 0 every N batches too (long
+    # epochs: a requeue or a kill then loses at most N batches).
+    backup_every_batches: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class Experiment:
         found.extend(_whole_number_problems("fit.epochs", f.epochs, minimum=1))
         found.extend(_whole_number_problems("fit.batch_size", f.batch_size, minimum=1))
         found.extend(_whole_number_problems("fit.early_stopping_patience", f.early_stopping_patience, minimum=0))
+        found.extend(_whole_number_problems("fit.backup_every_batches", f.backup_every_batches, minimum=0))
         if isinstance(f.validation_split, bool) or not isinstance(f.validation_split, (int, float)) or not (
             0.0 <= f.validation_split < 1.0
         ):

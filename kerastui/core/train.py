@@ -213,7 +213,7 @@ class Trainer:
         if self.backup_dir is not None:
             # First: the state is on disk before the epoch's event says it is done, so a run
             # killed in between repeats no epoch when resumed.
-            callbacks.insert(0, _backup_callback(keras)(str(self.backup_dir), progress))
+            callbacks.insert(0, _backup_callback(keras)(str(self.backup_dir), progress, fit.backup_every_batches))
         early = None
         if fit.early_stopping_patience > 0:
             early = keras.callbacks.EarlyStopping(
@@ -248,7 +248,9 @@ _BACKUP_CLASSES: dict[int, type] = {}
 
 
 def _backup_callback(keras: Any) -> type:
-    """Keras's BackupAndRestore, saving only epochs that really finished.
+    """Keras's BackupAndRestore, saving only epochs that really finished (and, with
+    fit.backup_every_batches, every N batches within an epoch: Keras records the epochs finished
+    by then, so a resumed run redoes the epoch in progress from those weights, never skips it).
 
     Keras also calls on_epoch_end for an epoch cut short by a stop or a NaN; its backup would
     then claim that epoch done, and a resumed run would skip the rest of it.
@@ -257,27 +259,38 @@ def _backup_callback(keras: Any) -> type:
     if key not in _BACKUP_CLASSES:
 
         class FinishedEpochBackup(keras.callbacks.BackupAndRestore):
-            def __init__(self, backup_dir: str, progress: _Progress):
+            def __init__(self, backup_dir: str, progress: _Progress, every_batches: int = 0):
                 # Kept after a stop or a crash (to resume from); the pipeline removes it once finished.
-                super().__init__(backup_dir=backup_dir, save_freq="epoch", delete_checkpoint=False)
+                super().__init__(backup_dir=backup_dir, save_freq=every_batches or "epoch", delete_checkpoint=False)
                 self.progress = progress
                 self.steps_done = 0
+                self.every_batches = every_batches
+                self._state_bytes: int | None = None
 
             def on_epoch_begin(self, epoch, logs=None):
                 self.steps_done = 0
 
             def on_train_batch_end(self, batch, logs=None):
                 self.steps_done = int(batch) + 1
+                if self.every_batches:
+                    self._check_room()  # a statvfs: microseconds, so every batch is fine
                 super().on_train_batch_end(batch, logs)
 
             def on_epoch_end(self, epoch, logs=None):
                 if self.progress.failure or self.steps_done < self.progress.steps:
                     return
+                self._check_room()
+                super().on_epoch_end(epoch, logs)
+                if self.every_batches:
+                    self._save_model()  # Keras saves every N batches then, not at epoch ends: each finished epoch too
+
+            def _check_room(self) -> None:
                 # h5py meets a full disk with a crash (a segfault as it cleans up), not an error:
                 # make sure the state fits before Keras starts writing it.
-                check_free_space(Path(self.backup_dir), state_bytes(self.model), "the training state backup",
+                if self._state_bytes is None:
+                    self._state_bytes = state_bytes(self.model)
+                check_free_space(Path(self.backup_dir), self._state_bytes, "the training state backup",
                                  reclaimed=files_bytes(Path(self.backup_dir)))  # overwritten in place
-                super().on_epoch_end(epoch, logs)
 
         _BACKUP_CLASSES[key] = FinishedEpochBackup
     return _BACKUP_CLASSES[key]

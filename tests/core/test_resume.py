@@ -83,3 +83,38 @@ def test_an_interrupted_run_resumes_and_an_edited_one_refuses(tmp_path):
 def test_resume_takes_no_options_that_would_change_the_experiment(tmp_path):
     code, _, err = cli("train", "--resume", str(tmp_path), "--epochs", "9")
     assert code == 2 and "--epochs" in err
+
+
+def test_a_backup_every_few_batches_loses_at_most_those_batches(tmp_path):
+    """fit.backup_every_batches: the state is saved within the epoch too; a run stopped mid-epoch
+    resumes that epoch (from the weights saved a few batches before), recording each epoch once."""
+    import json
+
+    experiment = replace(TINY, fit=replace(TINY.fit, epochs=3, batch_size=16, backup_every_batches=5))
+    stop = StopRequest()
+    saved_at_first_epoch_end = []
+
+    def mid_second_epoch(event) -> None:
+        from kerastui.core.events import BatchEnded
+
+        weights = sorted((tmp_path).glob(f"*/{BACKUP_DIR}/*.weights.h5"))
+        if isinstance(event, EpochEnded) and event.epoch == 0:
+            saved_at_first_epoch_end.append(weights[0].stat().st_mtime_ns)
+        if isinstance(event, BatchEnded) and event.epoch == 1 and event.step >= 12:
+            stop.request("stopped mid-epoch for the test")
+
+    dataset = load_dataset("digits", seed=experiment.seed)
+    outcome = run_experiment(experiment, dataset, runs_root=tmp_path, listeners=[mid_second_epoch], stop_event=stop,
+                             batch_event_interval=0.0)
+    assert outcome.status == "stopped" and outcome.result.epochs_done == 1
+    metadata = json.loads((outcome.run_dir / BACKUP_DIR / "training_metadata.json").read_text())
+    assert metadata["epoch"] == 1  # one epoch finished; the weights are from within the second
+    (weights,) = (outcome.run_dir / BACKUP_DIR).glob("*.weights.h5")
+    assert weights.stat().st_mtime_ns > saved_at_first_epoch_end[0]  # saved again at batch 5 and 10
+    code, out, err = cli("train", "--resume", str(outcome.run_dir), "--plain")
+    assert code == 0, err
+    record = load_run(outcome.run_dir)
+    assert [e.epoch for e in record.epoch_events] == [0, 1, 2] and record.status == "finished"
+    assert spec.Experiment().fit.backup_every_batches == 0  # off unless asked: a save costs a write
+    assert [p.field for p in replace(TINY, fit=replace(TINY.fit, backup_every_batches=-1)).problems()] == [
+        "fit.backup_every_batches"]
