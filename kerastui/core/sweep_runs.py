@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +180,109 @@ def mean_objective_by_value(sweep: Sweep, rows: list[LeaderboardRow]) -> dict[st
             groups.setdefault(key, []).append(row.objective)
         out[path] = [(shown[k], sum(v) / len(v), len(v)) for k, v in groups.items()]
     return out
+
+
+def sweep_objective_text(sweep: Sweep) -> str:
+    return f"best {sweep.objective} ({sweep.direction})"
+
+
+@dataclass
+class SweepRecord(RunRecord):
+    """A whole sweep as one row of the runs list: its trials grouped under it.
+
+    Read like a run where that makes sense: `epochs_done` / `epochs_planned` count the trials
+    finished and planned, `best_val_accuracy` is the best trial's objective (whatever metric
+    the sweep optimises), `test_accuracy` the best trial's test accuracy, `duration` their sum.
+    """
+
+    trials: list[RunRecord] = field(default_factory=list)
+    planned: int = 0
+    objective: str = "val_accuracy"
+    best: float | None = None
+    best_trial: RunRecord | None = None
+
+    @property
+    def epochs_done(self) -> int:  # trials finished
+        return sum(t.status == "finished" for t in self.trials)
+
+    @property
+    def epochs_planned(self) -> int | None:
+        return self.planned
+
+    @property
+    def best_val_accuracy(self) -> float | None:
+        return self.best
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.best_trial.test_accuracy if self.best_trial is not None else None
+
+    @property
+    def duration(self) -> float | None:
+        spans = [t.duration for t in self.trials if t.duration is not None]
+        return sum(spans) if spans else None
+
+    @property
+    def location(self) -> str:
+        return "sweep"
+
+    @property
+    def architecture(self) -> str:
+        return f"sweep of {self.planned}: {', '.join(self.varied) or 'no field'}"
+
+    @property
+    def varied(self) -> list[str]:
+        return sorted({name for t in self.trials for name in (t.info.get("trial_params") or {})})
+
+    @property
+    def resources(self) -> dict[str, Any]:
+        return {}
+
+
+# While any trial is in one of these, the sweep is (the order is the precedence).
+_SWEEP_STATES = ("running", "requeued", "queued", "submitted", "prepared")
+
+
+def group_sweeps(records: list[RunRecord]) -> list[RunRecord]:
+    """The runs list with each sweep's trials replaced by one SweepRecord (trials found by
+    list_runs, the sweep's definition read from its directory)."""
+    by_sweep: dict[Path, list[RunRecord]] = {}
+    out: list[RunRecord] = []
+    for record in records:
+        if record.sweep and is_sweep_dir(record.path.parent):
+            by_sweep.setdefault(record.path.parent, []).append(record)
+        else:
+            out.append(record)
+    for sweep_dir, trials_found in by_sweep.items():
+        out.append(sweep_record(sweep_dir, trials_found))
+    out.sort(key=lambda r: (r.created, r.name), reverse=True)
+    return out
+
+
+def sweep_record(sweep_dir: Path, trials_found: list[RunRecord]) -> SweepRecord:
+    errors: list[str] = []
+    base, sweep = None, None
+    try:
+        base, sweep = load_sweep(Path(sweep_dir) / SWEEP_FILE)
+    except Exception as error:  # a damaged sweep.toml must not hide the runs beside it
+        errors.append(f"{SWEEP_FILE}: {error}")
+    planned = len(read_trials(sweep_dir)) if (Path(sweep_dir) / TRIALS_FILE).exists() else len(trials_found)
+    objective = sweep.objective if sweep is not None else "val_accuracy"
+    direction = sweep.direction if sweep is not None else "max"
+    scored = []
+    for trial in trials_found:
+        values = [v for v in trial.metrics_history.get(objective, []) if v == v]
+        if values:
+            scored.append(((max(values) if direction == "max" else min(values)), trial))
+    best_value, best_trial = (max(scored, key=lambda s: s[0]) if direction == "max" else min(scored, key=lambda s: s[0])) \
+        if scored else (None, None)
+    states = {t.status for t in trials_found}
+    status = next((s for s in _SWEEP_STATES if s in states), None)
+    if status is None:
+        status = "finished" if states == {"finished"} and len(trials_found) >= planned else \
+            ("failed" if states == {"failed"} else "stopped" if states else "prepared")
+    created = min((t.created for t in trials_found), default=0.0)
+    record = SweepRecord(Path(sweep_dir), base, status, info={"created_time": created}, errors=errors,
+                         trials=sorted(trials_found, key=lambda t: t.name), planned=planned, objective=objective,
+                         best=best_value, best_trial=best_trial)
+    return record

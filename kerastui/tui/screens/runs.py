@@ -26,6 +26,7 @@ from kerastui.core.follower import RunEnded, RunFollower, is_training_event
 from kerastui.core.resources import efficiency_line
 from kerastui.core.run_summary import format_duration
 from kerastui.core.runs import RunRecord, list_runs, load_run
+from kerastui.core.sweep_runs import SweepRecord, group_sweeps
 from kerastui.tui.run_actions import clone_experiment, runs_root, slurm_client
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.backend_notice import BackendNotice
@@ -109,13 +110,14 @@ class RunsScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="runs-load")
     def _load(self, root: Path) -> None:
         # Off the UI thread: Slurm may take seconds to answer (runs whose job ended unrecorded).
-        records = slurm_client(self.app).refresh_runs(list_runs(root))
+        records = group_sweeps(slurm_client(self.app).refresh_runs(list_runs(root)))  # a sweep is one row
         self.app.call_from_thread(self._loaded, records)
 
     def _loaded(self, records: list[RunRecord]) -> None:
         self.all_records = records
         self.loads += 1
-        live = {r.path for r in records if r.status in ACTIVE_STATUSES}
+        # A sweep's row is read again with the list; its live trials are followed on its leaderboard.
+        live = {r.path for r in records if r.status in ACTIVE_STATUSES and not isinstance(r, SweepRecord)}
         for path in list(self._followers):
             if path not in live:
                 del self._followers[path]
@@ -220,6 +222,12 @@ class RunsScreen(Screen):
         if record.sweep:
             varied = ", ".join(f"{k} = {v}" for k, v in (record.info.get("trial_params") or {}).items())
             text.append(f"trial {record.info.get('trial', '?')} of sweep {record.sweep}: {varied}\n", style="cyan")
+        if isinstance(record, SweepRecord):
+            best = f", best {record.objective} {record.best:.4f} ({record.best_trial.name})" if record.best_trial else ""
+            text.append(f"sweep: {record.epochs_done} of {record.planned} trials finished{best}. "
+                        "enter opens its leaderboard.", style="cyan")
+            details.update(text)
+            return
         text.append(f"status {record.status}")
         if record.reason:
             text.append(f" ({record.reason})")
@@ -316,9 +324,10 @@ class RunsScreen(Screen):
     def action_compare(self) -> None:
         from kerastui.tui.screens.compare import CompareScreen
 
-        records = self.table.selected_records
+        records = [trial for record in self.table.selected_records
+                   for trial in (record.trials if isinstance(record, SweepRecord) else [record])]
         if len(records) < 2:
-            self.notify("Select two or more runs with space, then press c.", severity="warning")
+            self.notify("Select two or more runs (or a sweep) with space, then press c.", severity="warning")
             return
 
         def closed(smoothing: float | None) -> None:
@@ -337,6 +346,11 @@ class RunsScreen(Screen):
         if record is None:
             self.notify("No run to open yet.")
             return
+        if isinstance(record, SweepRecord):
+            from kerastui.tui.screens.sweep import SweepScreen
+
+            self.app.push_screen(SweepScreen(record.path), lambda _: self.refresh_runs())
+            return
         # Live or ended, local or Slurm: the same monitor re-attaches to it.
         self.app.push_screen(RunMonitor(record.path, closable=True))
 
@@ -345,6 +359,10 @@ class RunsScreen(Screen):
 
         record = self.table.current_record
         if record is None:
+            return
+        if isinstance(record, SweepRecord):
+            self.notify(f"{record.name} is a sweep: `kerastui sweep --continue {record.path}` runs the trials "
+                        "it has not finished.", severity="warning")
             return
         if record.status == "finished":
             self.notify(f"{record.name} has finished; there is nothing to resume.", severity="warning")

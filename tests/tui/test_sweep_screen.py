@@ -1,0 +1,90 @@
+"""A sweep in the app: the runs screen shows it as one row; enter opens its leaderboard (best
+trial first by the objective, the varied fields as columns, the mean objective per value); c
+overlays the top trials; enter opens a trial in the run monitor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fakes import fake_keras_loader, tiny_experiment, wait_until
+from run_dirs import epoch_metrics, scripted_events
+from textual.widgets import DataTable
+
+from kerastui.core.events import EpochEnded
+from kerastui.core.runs import RunWriter
+from kerastui.core.sweep import loads_sweep
+from kerastui.core.sweep_runs import SweepRecord, create_sweep_dir, prepare_pending_trials
+from kerastui.tui.app import KerasTUI
+from kerastui.tui.screens.compare import CompareScreen
+from kerastui.tui.screens.monitor import RunMonitor
+from kerastui.tui.screens.runs import RunsScreen
+from kerastui.tui.screens.sweep import SweepScreen
+
+SWEEP = """
+name = "lr-sweep"
+dataset = "digits"
+[[layers]]
+type = "Flatten"
+[[layers]]
+type = "Dense"
+units = 8
+[[layers]]
+type = "Dense"
+units = 10
+activation = "softmax"
+[fit]
+epochs = 2
+[sweep]
+method = "grid"
+[sweep.parameters]
+"compile.learning_rate" = [0.001, 0.01, 0.1]
+"""
+
+
+def swept(root: Path) -> tuple[Path, list[Path]]:
+    """A sweep of three trials: two finished (the 0.01 one best), one still queued."""
+    base, sweep = loads_sweep(SWEEP)
+    sweep_dir = create_sweep_dir(base, sweep, root)
+    trials = prepare_pending_trials(sweep_dir)
+    for run_dir, shift in zip(trials[:2], (0.0, 0.1)):
+        writer = RunWriter.open(run_dir, None)
+        for event in scripted_events(2, shift):
+            if isinstance(event, EpochEnded):
+                event = EpochEnded(event.epoch, event.epochs, epoch_metrics(event.epoch, shift), event.seconds)
+            writer(event)
+        writer.close()
+    return sweep_dir, trials
+
+
+async def test_a_sweep_is_one_row_that_opens_as_its_leaderboard(tmp_path):
+    root = tmp_path / "runs"
+    sweep_dir, trials = swept(root)
+    app = KerasTUI(experiment=tiny_experiment(), runs_root=root, keras_loader=fake_keras_loader)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs")
+        runs = app.screen
+        (row,) = runs.all_records
+        assert isinstance(row, SweepRecord) and row.path == sweep_dir and len(row.trials) == 3
+        assert row.status == "queued" and row.epochs_done == 2 and row.epochs_planned == 3  # trials
+
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen) and app.screen.rows, what="leaderboard")
+        board = app.screen
+        table = board.query_one(DataTable)
+        headers = [str(column.label) for column in table.columns.values()]
+        assert headers[:4] == ["rank", "trial", "status", "compile.learning_rate"] and "val_accuracy" in headers
+        assert [r.params["compile.learning_rate"] for r in board.rows] == [0.01, 0.001, 0.1]  # best first, unstarted last
+        assert board.rows[0].objective > board.rows[1].objective and board.rows[2].objective is None
+        means = str(board.query_one("#sweep-means").render())
+        assert "mean val_accuracy by compile.learning_rate:" in means and "0.01" in means
+
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(app.screen, CompareScreen), what="the overlay")
+        assert {r.path for r in app.screen.records} == {board.rows[0].record.path, board.rows[1].record.path}
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen), what="back to the leaderboard")
+
+        await pilot.press("enter")  # the best trial, like any run
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor), what="the trial's monitor")
+        assert app.screen.run_dir == board.rows[0].record.path
