@@ -160,3 +160,59 @@ def test_the_example_runs_as_one_slurm_job_array_and_every_trial_finishes(tmp_pa
     assert len(list(sweep_dir.glob("slurm-*_*.out"))) == 4  # one output per array task
     _, rows = leaderboard(sweep_dir)
     assert [r.status for r in rows] == ["finished"] * 4 and rows[0].objective >= rows[-1].objective
+
+
+def test_a_clearly_bad_trial_is_stopped_early_and_recorded_as_such(tmp_path, monkeypatch):
+    """stop_bad_after = 2: from its second epoch, a trial whose best val_accuracy is below the
+    median of the other trials' at that epoch stops; it is 'stopped early', not failed, and a
+    continued sweep does not run it again."""
+    from kerastui.cli import main
+    from kerastui.core import train
+    from kerastui.core.events import EpochEnded, TrainingFinished, TrainingStarted, TrainingStopped
+    from kerastui.core.runs import RunWriter, load_run
+    from kerastui.core.sweep import loads_sweep
+    from kerastui.core.sweep_runs import (
+        STOPPED_EARLY,
+        create_sweep_dir,
+        leaderboard,
+        prepare_pending_trials,
+    )
+
+    text = EXAMPLE.read_text().replace("[sweep]\n", "[sweep]\nstop_bad_after = 2\n", 1)
+    base, sweep = loads_sweep(text)
+    assert sweep.stop_bad_after == 2 and loads_sweep(dumps_sweep(base, sweep))[1] == sweep  # round-trips
+    sweep_dir = create_sweep_dir(base, sweep, tmp_path / "runs")
+    runs = prepare_pending_trials(sweep_dir)
+    for run_dir, accuracy in zip(runs[:2], (0.9, 0.8)):  # two good trials already ran their 4 epochs
+        writer = RunWriter.open(run_dir, None)
+        writer(TrainingStarted(epochs=4, steps_per_epoch=1, train_samples=8, validation_samples=2, batch_size=8))
+        for epoch in range(4):
+            writer(EpochEnded(epoch, 4, {"loss": 0.5, "val_accuracy": accuracy}, 0.1))
+        writer(TrainingFinished(4))
+        writer.close()
+
+    class PoorTrainer:  # the third trial: far worse, for as long as it is let run
+        def __init__(self, experiment, dataset, listeners=(), stop_event=None, backup_dir=None, **kwargs):
+            self.listeners, self.stop_event, self.model = list(listeners), stop_event, None
+
+        def run(self):
+            emit = lambda event: [listener(event) for listener in self.listeners]
+            emit(TrainingStarted(epochs=4, steps_per_epoch=1, train_samples=8, validation_samples=2, batch_size=8))
+            for epoch in range(4):
+                if self.stop_event.is_set():
+                    emit(TrainingStopped(epoch, self.stop_event.reason))
+                    return train.TrainResult("stopped", None, {}, epoch, self.stop_event.reason)
+                emit(EpochEnded(epoch, 4, {"loss": 2.0, "val_accuracy": 0.3}, 0.1))
+            emit(TrainingFinished(4))
+            return train.TrainResult("finished", None, {}, 4)
+
+    monkeypatch.setattr(train, "Trainer", PoorTrainer)
+    bad = runs[2]
+    assert main(["train", str(bad / "config.toml"), "--run-dir", str(bad), "--plain"]) == 0  # done, not interrupted
+    record = load_run(bad)
+    assert record.status == "stopped" and record.epochs_done == 2  # stopped at epoch 2, not 4
+    assert "stopped early by the sweep" in record.reason and "below the median 0.8500 of 2 other trials" in record.reason
+    assert record.reason.startswith(STOPPED_EARLY)
+    _, rows = leaderboard(sweep_dir)
+    assert {row.status for row in rows if row.record and row.record.path == bad} == {"stopped early"}
+    assert bad not in prepare_pending_trials(sweep_dir)  # a continued sweep leaves it be

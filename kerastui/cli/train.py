@@ -189,6 +189,13 @@ def run(args: argparse.Namespace) -> int:
         run_dir = scratch / "run"
 
     stop_event = StopRequest()
+    listeners: list[Any] = []
+    if run_dir is not None and chief:
+        from kerastui.core.sweep_runs import bad_trial_stop_for
+
+        rule = bad_trial_stop_for(run_dir, stop_event.request)  # a sweep's trial: stop it if clearly bad
+        if rule is not None:
+            listeners.append(rule)
     # The other workers train in step with the chief: their epoch lines would only repeat its own.
     display = make_progress(plain) if chief else make_progress(True, stream=io.StringIO())
     try:
@@ -199,7 +206,7 @@ def run(args: argparse.Namespace) -> int:
                 runs_root=args.runs_dir,
                 run_name=args.name,
                 run_dir=run_dir,
-                listeners=[display],
+                listeners=[display, *listeners],
                 stop_event=stop_event,
                 resume=resume,
                 # Followers (the app's monitor, watch) move the charts within an epoch from these.
@@ -243,7 +250,11 @@ def run(args: argparse.Namespace) -> int:
                   f"kerastui train --resume {shlex.quote(str(outcome.run_dir))}", file=sys.stderr, flush=True)
         return EXIT_FAILED
     if outcome.status == "stopped":
-        return EXIT_INTERRUPTED
+        from kerastui.core.sweep_runs import STOPPED_EARLY
+
+        # A trial the sweep stopped as clearly bad has done its job: not an interruption (a Slurm
+        # array task would otherwise show FAILED).
+        return EXIT_OK if outcome.reason.startswith(STOPPED_EARLY) else EXIT_INTERRUPTED
     return EXIT_OK
 
 

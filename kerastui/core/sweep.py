@@ -66,6 +66,10 @@ class Sweep:
     seed: int = 0
     objective: str = "val_accuracy"
     goal: str = ""  # "" means: min for a loss, max otherwise
+    # From this many epochs on, a trial whose best objective so far is worse than the median of
+    # the other trials' at the same epoch is stopped (and recorded as stopped early, not failed).
+    # 0: every trial runs to its end.
+    stop_bad_after: int = 0
 
     @property
     def direction(self) -> str:
@@ -185,6 +189,8 @@ def dumps_sweep(base: Experiment, sweep: Sweep) -> str:
         table["goal"] = sweep.goal
     if sweep.method == "random":
         table["trials"], table["seed"] = sweep.trials, sweep.seed
+    if sweep.stop_bad_after:
+        table["stop_bad_after"] = sweep.stop_bad_after
     parameters: dict[str, Any] = {}
     for path, values in sweep.parameters:
         if isinstance(values, Range):
@@ -196,7 +202,7 @@ def dumps_sweep(base: Experiment, sweep: Sweep) -> str:
     return tomli_w.dumps(data)
 
 
-_SWEEP_KEYS = ("method", "trials", "seed", "objective", "goal", "parameters")
+_SWEEP_KEYS = ("method", "trials", "seed", "objective", "goal", "stop_bad_after", "parameters")
 
 
 def _sweep_from_table(table: Any, base: Experiment | None) -> tuple[Sweep, list[Problem]]:
@@ -215,6 +221,11 @@ def _sweep_from_table(table: Any, base: Experiment | None) -> tuple[Sweep, list[
     objective = table.get("objective", "val_accuracy")
     if not isinstance(objective, str) or not objective:
         problems.append(Problem("sweep.objective", objective, "must be a metric name, e.g. val_accuracy or val_loss"))
+    stop_bad_after = table.get("stop_bad_after", 0)
+    if isinstance(stop_bad_after, bool) or not isinstance(stop_bad_after, int) or stop_bad_after < 0:
+        problems.append(Problem("sweep.stop_bad_after", stop_bad_after,
+                                "must be a whole number of epochs (0: never stop a trial early)"))
+        stop_bad_after = 0
     count = table.get("trials")
     seed = table.get("seed", 0)
     if method == "random":
@@ -249,7 +260,8 @@ def _sweep_from_table(table: Any, base: Experiment | None) -> tuple[Sweep, list[
             problems.extend(_value_problems(base, path, where, checks))
     sweep = Sweep(tuple(parameters), method if method in METHODS else "grid",
                   count if isinstance(count, int) else None, seed if isinstance(seed, int) else 0,
-                  objective if isinstance(objective, str) else "val_accuracy", goal if goal in GOALS else "")
+                  objective if isinstance(objective, str) else "val_accuracy", goal if goal in GOALS else "",
+                  stop_bad_after)
     if method == "grid" and parameters and not any(isinstance(v, Range) for _, v in parameters):
         if sweep.size > MAX_TRIALS:
             problems.append(Problem("sweep.parameters", f"{sweep.size:,} combinations",

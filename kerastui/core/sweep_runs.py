@@ -13,6 +13,7 @@ interrupted runs again in a fresh directory (trial-003-r2), its earlier one kept
 from __future__ import annotations
 
 import json
+import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from kerastui.core.runs import (
     RunWriter,
     default_runs_root,
     load_run,
+    read_info,
     read_status,
     safe_name,
 )
@@ -77,8 +79,8 @@ def prepare_pending_trials(sweep_dir: Path, status: str = QUEUED) -> list[Path]:
         row = table.setdefault(trial.index, {"index": trial.index, "params": trial.params, "run": trial.name})
         run_dir = sweep_dir / row["run"]
         before = read_status(run_dir) if run_dir.exists() else None
-        if before == "finished":
-            continue
+        if before == "finished" or (before == "stopped" and stopped_early(load_run(run_dir))):
+            continue  # done: it ended, or the sweep's rule stopped it as clearly bad
         if before is not None:  # ran before and did not finish: a fresh directory, the old one kept
             attempt = 2
             while (sweep_dir / f"{trial.name}-r{attempt}").exists():
@@ -147,7 +149,9 @@ class LeaderboardRow:
 
     @property
     def status(self) -> str:
-        return self.record.status if self.record is not None else "not started"
+        if self.record is None:
+            return "not started"
+        return "stopped early" if stopped_early(self.record) else self.record.status
 
 
 def leaderboard(sweep_dir: Path) -> tuple[Sweep, list[LeaderboardRow]]:
@@ -286,3 +290,79 @@ def sweep_record(sweep_dir: Path, trials_found: list[RunRecord]) -> SweepRecord:
                          trials=sorted(trials_found, key=lambda t: t.name), planned=planned, objective=objective,
                          best=best_value, best_trial=best_trial)
     return record
+
+
+# ---- stopping clearly bad trials --------------------------------------------------------------
+
+# How a trial's final event reason starts when the sweep's rule stopped it (it says so, in its run).
+STOPPED_EARLY = "stopped early by the sweep"
+MIN_TRIALS_COMPARED = 2  # other trials that must have reached the epoch before any is stopped
+
+
+class BadTrialStop:
+    """A Listener for one trial's training: with the sweep's stop_bad_after = N, from epoch N
+    on, the trial stops when its best objective so far is worse than the median of the other
+    trials' best at the same epoch (the median stopping rule). It runs in the trial's own
+    process, so local and Slurm sweeps behave the same. `stop(reason)` is the trainer's stop."""
+
+    def __init__(self, run_dir: Path, sweep: Sweep, stop: Any):
+        self.run_dir = Path(run_dir)
+        self.sweep = sweep
+        self.stop = stop
+        self.values: list[float] = []
+        self.reason = ""
+
+    def __call__(self, event: Any) -> None:
+        from kerastui.core.events import EpochEnded
+
+        if not isinstance(event, EpochEnded) or self.reason:
+            return
+        value = event.metrics.get(self.sweep.objective)
+        if value is not None and value == value:
+            self.values.append(float(value))
+        epochs = event.epoch + 1
+        if not self.values or epochs < self.sweep.stop_bad_after or epochs >= event.epochs:
+            return
+        others = self._others_best_at(epochs)
+        if len(others) < MIN_TRIALS_COMPARED:
+            return
+        median = statistics.median(others)
+        mine = max(self.values) if self.sweep.direction == "max" else min(self.values)
+        worse = mine < median if self.sweep.direction == "max" else mine > median
+        if worse:
+            self.reason = (f"{STOPPED_EARLY}: best {self.sweep.objective} {mine:.4f} after {epochs} epochs is "
+                           f"{'below' if self.sweep.direction == 'max' else 'above'} the median {median:.4f} of "
+                           f"{len(others)} other trials")
+            self.stop(self.reason)
+
+    def _others_best_at(self, epochs: int) -> list[float]:
+        from kerastui.core.runs import METRICS_FILE, read_events
+
+        best = []
+        for row in read_trials(self.run_dir.parent).values():
+            other = self.run_dir.parent / row["run"]
+            if other.resolve() == self.run_dir.resolve():
+                continue
+            values = [e.metrics.get(self.sweep.objective) for e in read_events(other / METRICS_FILE)[0]
+                      if type(e).__name__ == "EpochEnded" and e.epoch < epochs]
+            values = [float(v) for v in values if v is not None and v == v]
+            if len(values) >= epochs:  # it has reached this epoch
+                best.append(max(values) if self.sweep.direction == "max" else min(values))
+        return best
+
+
+def stopped_early(record: RunRecord) -> bool:
+    """Whether the sweep's rule stopped this trial (as clearly bad): not failed, and done."""
+    return record.status == "stopped" and record.reason.startswith(STOPPED_EARLY)
+
+
+def bad_trial_stop_for(run_dir: Path, stop: Any) -> BadTrialStop | None:
+    """The rule for this run, when it is a trial of a sweep that asks to stop bad trials."""
+    run_dir = Path(run_dir)
+    if not is_sweep_dir(run_dir.parent) or "sweep" not in read_info(run_dir):
+        return None
+    try:
+        _, sweep = load_sweep(run_dir.parent / SWEEP_FILE)
+    except Exception:  # a damaged sweep.toml: the trial trains to its end
+        return None
+    return BadTrialStop(run_dir, sweep, stop) if sweep.stop_bad_after else None
