@@ -166,7 +166,7 @@ def loads_sweep(text: str, source: str | None = None) -> tuple[Experiment, Sweep
     if table is None:
         problems.append(Problem("sweep", None, "missing: add a [sweep] table with [sweep.parameters]"))
         raise SpecError(problems, source)
-    sweep, sweep_problems = _sweep_from_table(table, base)
+    sweep, sweep_problems = sweep_from_table(table, base)
     problems.extend(sweep_problems)
     if problems:
         raise SpecError(problems, source)
@@ -205,7 +205,9 @@ def dumps_sweep(base: Experiment, sweep: Sweep) -> str:
 _SWEEP_KEYS = ("method", "trials", "seed", "objective", "goal", "stop_bad_after", "parameters")
 
 
-def _sweep_from_table(table: Any, base: Experiment | None) -> tuple[Sweep, list[Problem]]:
+def sweep_from_table(table: Any, base: Experiment | None) -> tuple[Sweep, list[Problem]]:
+    """A [sweep] table (as TOML reads it, or as the app's sweep form builds it) checked against
+    the base experiment: the sweep, and every problem found."""
     problems: list[Problem] = []
     if not isinstance(table, dict):
         return Sweep(()), [Problem("sweep", table, "must be a table")]

@@ -60,6 +60,8 @@ class RunLauncher(Protocol):
 
     def resume(self, run_dir: Path) -> None: ...
 
+    def enqueue(self, run_dir: Path) -> None: ...
+
     def pump(self) -> Any: ...
 
     def stop(self, run_dir: Path) -> str: ...
@@ -102,6 +104,7 @@ class KerasTUI(App):
         Binding("e", "switch_to('evaluate')", "Evaluate screen", show=False),
         Binding("r", "switch_to('runs')", "Runs screen", show=False),
         Binding("ctrl+b", "submit_to_slurm", "Submit to Slurm"),
+        Binding("ctrl+g", "sweep", "Sweep", tooltip="Vary fields of this experiment over a grid or at random"),
         Binding("ctrl+s", "save_experiment", "Save"),
         Binding("ctrl+o", "load_experiment", "Open"),
     ]
@@ -454,6 +457,25 @@ class KerasTUI(App):
             self._switch_then("evaluate", lambda screen: screen.show(outcome, dataset)),
             group="switch-mode",
         )
+
+    def action_sweep(self) -> None:
+        """The sweep form for the current experiment; once its trials are queued, their leaderboard."""
+        from kerastui.tui.screens.sweep import SweepScreen
+        from kerastui.tui.screens.sweep_form import SweepForm
+
+        refused = self.invalid_fields()
+        if refused:
+            self.notify(self._refused_message(refused), title="Cannot sweep yet", severity="error", timeout=15)
+            return
+
+        def started(sweep_dir: Path | None) -> None:
+            if sweep_dir is not None:
+                self.notify(f"Sweep {sweep_dir.name} queued.", title="Sweep", timeout=6)
+                self.push_screen(SweepScreen(sweep_dir))
+
+        from kerastui.tui.run_actions import runs_root
+
+        self.push_screen(SweepForm(self.experiment, runs_root(self), self.launcher), started)
 
     def action_submit_to_slurm(self) -> None:
         """The submit dialog for the current experiment; on success the follow view of the job."""

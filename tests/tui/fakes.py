@@ -246,6 +246,23 @@ class FakeLauncher:
     def pump(self) -> list[Path]:
         return []
 
+    def enqueue(self, run_dir: Path) -> None:
+        """A prepared run (a sweep's trial), trained at once with its own config.toml."""
+        from kerastui.core import spec
+
+        run_dir = Path(run_dir)
+        experiment = spec.load(run_dir / "config.toml")
+        stop = self.stops[run_dir] = threading.Event()
+
+        def train() -> None:
+            from kerastui.core.data import experiment_dataset
+
+            self.fake_run(experiment, experiment_dataset(experiment), run_dir=run_dir, stop_event=stop)
+
+        thread = self.threads[run_dir] = threading.Thread(target=train, daemon=True)
+        self.launched.append(run_dir)
+        thread.start()
+
     def resume(self, run_dir: Path) -> None:
         raise NotImplementedError("the scripted trainer cannot resume; use the real LocalLauncher")
 

@@ -88,3 +88,40 @@ async def test_a_sweep_is_one_row_that_opens_as_its_leaderboard(tmp_path):
         await pilot.press("enter")  # the best trial, like any run
         await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor), what="the trial's monitor")
         assert app.screen.run_dir == board.rows[0].record.path
+
+
+async def test_the_sweep_form_counts_the_trials_refuses_bad_values_and_starts_the_sweep(make_app, fake_launcher, tmp_path):
+    from textual.widgets import Input, Select
+
+    from kerastui.tui.screens.sweep_form import SweepForm
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.dataset is not None, what="the dataset")
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepForm), what="the sweep form")
+        form = app.screen
+        verdict = lambda: str(form.query_one("#sweep-verdict").render())  # noqa: E731
+        assert "sweep.parameters" in verdict()  # nothing chosen yet: says what is missing
+
+        form.query_one("#sweep-field-0", Select).value = "compile.learning_rate"
+        form.query_one("#sweep-values-0", Input).value = "0.001, 0.01"
+        form.query_one("#sweep-field-1", Select).value = "layers[1].units"
+        form.query_one("#sweep-values-1", Input).value = "8, -4"
+        await pilot.pause(0.1)
+        assert "layers[1].units" in verdict() and form.sweep is None  # -4 units: refused at once
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, SweepForm) and fake_launcher.launched == []
+
+        form.query_one("#sweep-values-1", Input).value = "8, 16"
+        await pilot.pause(0.1)
+        assert "4 trials (grid, best val_accuracy max)" in verdict()
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen) and len(app.screen.rows) == 4,
+                         what="the sweep's leaderboard")
+        assert len(fake_launcher.launched) == 4  # on the app's run queue
+        await wait_until(pilot, lambda: all(row.status == "finished" for row in app.screen.rows), timeout=30,
+                         what="the trials to finish, live on the leaderboard")
+        assert sorted((r.params["compile.learning_rate"], r.params["layers[1].units"]) for r in app.screen.rows) == [
+            (0.001, 8), (0.001, 16), (0.01, 8), (0.01, 16)]

@@ -1,0 +1,179 @@
+"""Start a sweep from the build screen: pick the fields to vary and their values, see the number
+of trials (and every problem) as you type, then run the trials on the app's run queue.
+
+Values are typed as a list, `0.001, 0.01, 0.1` or `adam, sgd`, or for random search as a range,
+`1e-4 .. 1e-1 log`. The form builds the same [sweep] table a TOML file would hold and checks it
+with the core's own rules (kerastui.core.sweep), so what starts is what `kerastui sweep` would run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from kerastui.core.layers import LAYERS
+from kerastui.core.problems import bounded
+from kerastui.core.spec import Experiment
+from kerastui.core.sweep import METHODS, Sweep, sweep_from_table
+
+FIELD_ROWS = 3  # fields varied at once from the form (a TOML file can vary more)
+OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
+MAX_PROBLEMS_SHOWN = 6
+
+
+def sweepable_fields(experiment: Experiment) -> list[str]:
+    """Every path the sweep can vary in this experiment: training settings, then each layer's parameters."""
+    fields = ["compile.learning_rate", "compile.optimizer", "fit.batch_size", "fit.epochs", "fit.validation_split", "seed"]
+    for index, layer in enumerate(experiment.layers):
+        if layer.type in LAYERS:
+            fields += [f"layers[{index}].{param}" for param in LAYERS[layer.type].params]
+    return fields
+
+
+def parse_values(text: str) -> Any:
+    """'0.001, 0.01' -> [0.001, 0.01]; 'adam, sgd' -> ['adam', 'sgd']; '1e-4 .. 1e-1 log' -> a range table."""
+    text = text.strip()
+    if ".." in text:
+        low, _, rest = text.partition("..")
+        high, *scale = rest.split()
+        return {"min": _number(low.strip()), "max": _number(high.strip()), "scale": scale[0] if scale else "linear"}
+    return [_number(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def _number(text: str) -> Any:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def sweep_table(fields: list[tuple[str, str]], method: str, trials: str, objective: str, stop_after: str) -> dict[str, Any]:
+    """The [sweep] table the form describes (what a TOML file would hold)."""
+    table: dict[str, Any] = {"method": method, "objective": objective,
+                             "parameters": {path: parse_values(values) for path, values in fields if path and values.strip()}}
+    if method == "random":
+        table["trials"] = _number(trials.strip()) if trials.strip() else None
+    if stop_after.strip():
+        table["stop_bad_after"] = _number(stop_after.strip())
+    return table
+
+
+class SweepForm(ModalScreen[Path | None]):
+    """Returns the sweep's directory once its trials are queued, or None."""
+
+    BINDINGS = [
+        Binding("ctrl+r", "start", "Start", priority=True),
+        Binding("escape", "cancel", "Cancel"),
+    ]
+    DEFAULT_CSS = """
+    SweepForm { align: center middle; }
+    SweepForm #sweep-form { width: 100%; max-width: 100; height: auto; max-height: 100%; padding: 0 1;
+                            background: $panel; border: round $primary; }
+    SweepForm .sweep-row { height: auto; }
+    SweepForm .sweep-row Select { width: 34; }
+    SweepForm .sweep-row Input { width: 1fr; }
+    SweepForm #sweep-settings { grid-size: 4; grid-columns: auto 1fr auto 1fr; height: auto; grid-gutter: 0 1; }
+    SweepForm #sweep-verdict { height: auto; padding: 0 1; }
+    SweepForm #sweep-verdict.-error { color: $error; }
+    """
+
+    def __init__(self, experiment: Experiment, runs_root: Path, launcher: Any) -> None:
+        super().__init__()
+        self.experiment = experiment
+        self.runs_root = Path(runs_root)
+        self.launcher = launcher
+        self.sweep: Sweep | None = None
+        self.problems: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        choices = [(path, path) for path in sweepable_fields(self.experiment)]
+        with Vertical(id="sweep-form"):
+            yield Label(f"Sweep {self.experiment.name} on {self.experiment.dataset}", classes="dialog-title")
+            for row in range(FIELD_ROWS):
+                with Horizontal(classes="sweep-row"):
+                    yield Select(choices, prompt="field to vary", id=f"sweep-field-{row}")
+                    yield Input(placeholder="values: 0.001, 0.01   or a range: 1e-4 .. 1e-1 log", id=f"sweep-values-{row}")
+            with Grid(id="sweep-settings"):
+                yield Label("method")
+                yield Select([(m, m) for m in METHODS], value="grid", allow_blank=False, id="sweep-method")
+                yield Label("trials (random)")
+                yield Input(placeholder="e.g. 8", id="sweep-trials")
+                yield Label("objective")
+                yield Select([(o, o) for o in OBJECTIVES], value="val_accuracy", allow_blank=False, id="sweep-objective")
+                yield Label("stop bad trials after")
+                yield Input(placeholder="epochs; empty: never", id="sweep-stop-after")
+            yield Static(id="sweep-verdict")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Start (ctrl+r)", id="sweep-start", variant="success")
+                yield Button("Cancel (esc)", id="sweep-cancel", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#sweep-field-0", Select).focus()
+        self._check()
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def _changed(self, event: Any) -> None:
+        self._check()
+
+    def form_fields(self) -> list[tuple[str, str]]:
+        out = []
+        for row in range(FIELD_ROWS):
+            path = self.query_one(f"#sweep-field-{row}", Select).value
+            values = self.query_one(f"#sweep-values-{row}", Input).value
+            out.append((path if isinstance(path, str) else "", values))
+        return out
+
+    def _check(self) -> None:
+        table = sweep_table(self.form_fields(), str(self.query_one("#sweep-method", Select).value),
+                            self.query_one("#sweep-trials", Input).value,
+                            str(self.query_one("#sweep-objective", Select).value),
+                            self.query_one("#sweep-stop-after", Input).value)
+        sweep, problems = sweep_from_table(table, self.experiment)
+        self.problems = [str(p) for p in problems]
+        self.sweep = None if problems else sweep
+        verdict = self.query_one("#sweep-verdict", Static)
+        verdict.set_class(bool(problems), "-error")
+        if problems:
+            verdict.update(Text("\n".join(f"✗ {line}" for line in bounded(self.problems, MAX_PROBLEMS_SHOWN))))
+            return
+        slots = getattr(self.launcher, "slots", 1)
+        verdict.update(Text(f"{sweep.size} trial{'s' if sweep.size != 1 else ''} ({sweep.method}, best {sweep.objective} "
+                            f"{sweep.direction}), {slots} at a time on this machine. ctrl+r starts them.", style="bold"))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "sweep-start":
+            self.action_start()
+        else:
+            self.action_cancel()
+
+    def action_start(self) -> None:
+        from kerastui.core.sweep_runs import create_sweep_dir, prepare_pending_trials
+
+        self._check()
+        if self.sweep is None:
+            self.notify("Fix the sweep first: " + (self.problems[0] if self.problems else "name a field and its values"),
+                        severity="error", timeout=10)
+            return
+        try:
+            sweep_dir = create_sweep_dir(self.experiment, self.sweep, self.runs_root)
+            runs = prepare_pending_trials(sweep_dir)
+        except OSError as error:
+            self.notify(f"Cannot write the sweep in {self.runs_root}: {error.strerror or error}", severity="error", timeout=15)
+            return
+        for run_dir in runs:
+            self.launcher.enqueue(run_dir)
+        self.dismiss(sweep_dir)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
