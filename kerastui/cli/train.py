@@ -298,7 +298,14 @@ def _requeue(outcome: Any, chief: bool, note: Callable[[str], None]) -> int:
         return EXIT_OK
     done = outcome.result.epochs_done if outcome.result is not None else 0
     writer = RunWriter(outcome.run_dir)
-    writer.update_info(requeued=iso_time(time.time()))
+    before = writer.info.get("requeued_at_epoch")
+    if isinstance(before, int) and done <= before:
+        # No epoch finished since the last requeue: another would loop for ever.
+        writer.set_status("stopped")
+        print_error(f"no epoch finished between two time-limit warnings (still {done}); not requeued again: "
+                    f"give the job more time, then kerastui train --resume {shlex.quote(str(outcome.run_dir))}")
+        return EXIT_INTERRUPTED
+    writer.update_info(requeued=iso_time(time.time()), requeued_at_epoch=done)
     # Said first: Slurm ends this process the moment the requeue is accepted.
     note(f"requeued job {os.environ.get('SLURM_JOB_ID', '?')} at its time-limit warning after {done} epoch(s): "
          f"it resumes from there when Slurm starts it again")

@@ -85,9 +85,9 @@ def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
         f"--account={settings.account}" if settings.account else "",
         # Warned before the time limit (to the batch shell, which exec makes kerastui itself),
         # the run saves its state and requeues the job; the output file goes on after a requeue.
-        f"--signal=B:USR1@{settings.requeue_warning}" if settings.requeue_warning else "",
-        "--requeue" if settings.requeue_warning else "",
-        "--open-mode=append" if settings.requeue_warning else "",
+        f"--signal=B:USR1@{settings.warning_seconds}" if settings.warning_seconds else "",
+        "--requeue" if settings.warning_seconds else "",
+        "--open-mode=append" if settings.warning_seconds else "",
         *settings.extra_options,
     ]
     lines = [

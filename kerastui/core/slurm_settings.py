@@ -70,11 +70,35 @@ class SlurmSettings:
                 found.append(Problem("slurm.extra_options", option, "each must be one sbatch option starting with '-', e.g. --qos=short"))
         return found
 
+    @property
+    def warning_seconds(self) -> int:
+        """The requeue warning as sent: at most a quarter of the time limit, so that a short job is
+        not warned (and requeued) the moment it starts."""
+        limit = time_limit_seconds(self.time_limit)
+        return self.requeue_warning if limit is None else min(self.requeue_warning, limit // 4)
+
     def validated(self) -> SlurmSettings:
         found = self.problems()
         if found:
             raise SpecError(found)
         return self
+
+
+def time_limit_seconds(text: str) -> int | None:
+    """sbatch's --time in seconds (M, M:S, H:M:S, D-H, D-H:M, D-H:M:S), or None (empty or unreadable)."""
+    if not text or not _TIME.match(text):
+        return None
+    days, _, rest = text.rpartition("-") if "-" in text else ("0", "", text)
+    parts = [int(p) for p in rest.split(":")]
+    if "-" in text:  # D-H, D-H:M, D-H:M:S
+        hours, minutes, seconds = (parts + [0, 0])[:3]
+    elif len(parts) == 1:  # M
+        hours, minutes, seconds = 0, parts[0], 0
+    elif len(parts) == 2:  # M:S
+        hours, minutes, seconds = 0, parts[0], parts[1]
+    else:
+        hours, minutes, seconds = parts
+    return ((int(days) * 24 + hours) * 60 + minutes) * 60 + seconds
 
 
 def slurm_settings(

@@ -34,6 +34,7 @@ from kerastui.core.presets import PRESETS, PresetError, preset_layers
 from kerastui.core.problems import bounded
 from kerastui.core.run_summary import plural
 from kerastui.core.spec import Experiment, fit_output_to_classes, preset_experiment
+from kerastui.tui.run_actions import SlurmClient
 from kerastui.tui.screens.build import BuildScreen
 from kerastui.tui.screens.confirm import ConfirmScreen, QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
@@ -126,8 +127,11 @@ class KerasTUI(App):
         launcher: RunLauncher | None = None,
         keras_loader: Callable[[], Any] = import_keras,
         load_design_eagerly: bool = True,
+        slurm_client: SlurmClient | None = None,
     ) -> None:
         super().__init__()
+        # The Slurm calls of the runs, monitor and submit screens (a test passes fakes).
+        self.slurm_client = slurm_client if slurm_client is not None else SlurmClient()
         self.set_reactive(KerasTUI.experiment, experiment or default_experiment())
         self.runs_root = runs_root
         self.dataset_loader = dataset_loader

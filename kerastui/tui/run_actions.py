@@ -1,7 +1,7 @@
 """What the runs, follow and submit screens do with the app: Slurm calls, evaluation, cloning.
 
-The Slurm calls go through a `SlurmClient` the app may carry as `app.slurm_client` (tests put
-fakes there); without one the real kerastui.core.slurm functions are used.
+The Slurm calls go through the `SlurmClient` the app was given (its constructor's
+`slurm_client`; tests pass fakes), by default the real kerastui.core.slurm functions.
 """
 
 from __future__ import annotations
@@ -40,8 +40,7 @@ def outcome_from_record(record: Any) -> Any:
 
 
 def slurm_client(app: App) -> SlurmClient:
-    client = getattr(app, "slurm_client", None)
-    return client if client is not None else SlurmClient()
+    return app.slurm_client  # type: ignore[attr-defined]  (KerasTUI and WatchApp carry one)
 
 
 def runs_root(app: App) -> Path:

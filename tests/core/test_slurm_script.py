@@ -430,3 +430,10 @@ def test_requeueing_names_this_job_or_this_array_task():
     assert calls == [["scontrol", "requeue", "77"], ["scontrol", "requeue", "70_3"]]
     with pytest.raises(SlurmError, match="not inside a Slurm job"):
         requeue_this_job({}, runner=runner)
+
+
+def test_a_short_job_is_warned_at_most_a_quarter_of_its_time_limit_before_the_end(tmp_path):
+    # Before: --signal=B:USR1@300 on a 2-minute job fired at once, and the job requeued itself for ever.
+    job = job_for(tmp_path / "run", "/usr/bin/python3", tmp_path)
+    assert "#SBATCH --signal=B:USR1@30" in render_sbatch_script(SlurmSettings(time_limit="00:02:00"), job).splitlines()
+    assert "#SBATCH --signal=B:USR1@300" in render_sbatch_script(SlurmSettings(time_limit="02:00:00"), job).splitlines()

@@ -27,8 +27,7 @@ from kerastui.tui.widgets.run_compare_chart import RunCompareChart
 async def test_local_run_then_slurm_job_watched_evaluated_and_compared(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # the job's working directory
     experiment = replace(tiny_experiment(epochs=2), name="journey")
-    app = KerasTUI(experiment=experiment, runs_root=tmp_path / "runs")
-    app.slurm_client = SlurmClient(poll_interval=1.0)
+    app = KerasTUI(experiment=experiment, runs_root=tmp_path / "runs", slurm_client=SlurmClient(poll_interval=1.0))
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, timeout=180, what="Keras and digits")
 

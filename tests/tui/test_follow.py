@@ -163,11 +163,10 @@ def footer_actions(screen) -> set[str]:
 
 
 def make_app(tmp_path: Path, **client) -> KerasTUI:
-    app = KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader)
-    if client:
-        # Scripted jobs exist only here: the runs list must not ask the real cluster about them.
-        app.slurm_client = SlurmClient(**{"refresh_runs": lambda records: records, **client})
-    return app
+    # Scripted jobs exist only here: the runs list must not ask the real cluster about them.
+    fake = SlurmClient(**{"refresh_runs": lambda records: records, **client}) if client else None
+    return KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader,
+                    slurm_client=fake)
 
 
 async def test_follow_view_fills_the_charts_live_and_opens_the_evaluation(tmp_path, digits):

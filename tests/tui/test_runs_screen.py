@@ -41,8 +41,8 @@ def three_runs(tmp_path, digits) -> dict[str, Path]:
     return {"slow": slow, "fast": fast, "wide": wide, "failed": failed}
 
 
-def make_app(tmp_path: Path) -> KerasTUI:
-    return KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader)
+def make_app(tmp_path: Path, **options) -> KerasTUI:
+    return KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader, **options)
 
 
 async def open_runs(app: KerasTUI, pilot) -> RunsScreen:
@@ -283,10 +283,7 @@ async def test_runs_screen_settles_slurm_runs_through_the_refresh_in_its_worker(
             record.status = "cancelled"
         return records
 
-    app = make_app(tmp_path)
-    client = SlurmClient()
-    client.refresh_runs = refresh
-    app.slurm_client = client
+    app = make_app(tmp_path, slurm_client=SlurmClient(refresh_runs=refresh))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_runs(app, pilot)
         assert seen and seen[0] == (False, ["55"])

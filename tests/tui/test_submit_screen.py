@@ -49,9 +49,8 @@ class FakeSlurm:
 
 
 def make_app(tmp_path: Path, client: SlurmClient | None = None, **kwargs) -> KerasTUI:
-    app = KerasTUI(experiment=tiny_experiment(epochs=2), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader, **kwargs)
-    app.slurm_client = client
-    return app
+    return KerasTUI(experiment=tiny_experiment(epochs=2), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader,
+                    slurm_client=client, **kwargs)
 
 
 async def ready(app: KerasTUI, pilot) -> None:
