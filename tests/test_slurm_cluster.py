@@ -177,7 +177,7 @@ def test_a_job_warned_of_its_time_limit_saves_requeues_itself_and_resumes(tmp_pa
 
     from kerastui.core.events import TrainingStarted
     from kerastui.core.follower import RunEnded
-    from kerastui.core.runs import read_status
+    from kerastui.core.runs import read_status, writer_alive
 
     config = tiny_config(tmp_path, epochs=150)
     runs_root = tmp_path / "runs"
@@ -210,11 +210,13 @@ def test_a_job_warned_of_its_time_limit_saves_requeues_itself_and_resumes(tmp_pa
             assert time.monotonic() < deadline, job_output(run_dir)
             time.sleep(0.2)
         epochs_before = len({e.epoch for e in load_run(run_dir).events if isinstance(e, EpochEnded)})
-        # A requeued job waits out Slurm's own delay (about two minutes): start it now instead.
-        for _ in range(50):
-            if slurm.job_state(job_id).state == "PENDING":
-                break
+        # A requeued job waits out Slurm's own delay (about two minutes): start it now instead, once
+        # the first instance has gone (started at once while it was still being cleaned up, a
+        # requeued job on this one-node cluster failed without running).
+        while slurm.job_state(job_id).state != "PENDING" or writer_alive(run_dir):
+            assert time.monotonic() < deadline, job_output(run_dir)
             time.sleep(0.2)
+        time.sleep(3)
         subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], capture_output=True, text=True)
         state = slurm.wait_for_job(job_id, timeout=JOB_TIMEOUT, poll_interval=1.0)
         assert state.state == "COMPLETED", f"job {job_id} ended {state}:\n{job_output(run_dir)}"

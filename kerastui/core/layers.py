@@ -61,6 +61,23 @@ class ParamRule:
         return None
 
 
+class FrozenParams(dict):
+    """A layer's parameters: a dict to read (and to serialise, as TOML and JSON), that refuses
+    every change and can be hashed."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> None:
+        raise TypeError("a layer's parameters do not change: use LayerSpec.with_params(...) for a new layer")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _refuse  # type: ignore[assignment]
+    __ior__ = _refuse  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+    def __reduce__(self) -> tuple:  # copied and pickled whole, never item by item
+        return (FrozenParams, (dict(self),))
+
+
 class ShapeMismatch(Exception):
     """A layer cannot take the shape that reaches it: which parameter, its value, and why."""
 
@@ -204,10 +221,18 @@ def output_mismatch(shape: Shape, num_classes: int) -> str | None:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """One layer: a Keras layer type and its parameters (missing parameters take defaults)."""
+    """One layer: a Keras layer type and its parameters (missing parameters take defaults).
+
+    Immutable through and through: its parameters are a FrozenParams, so an experiment shared by
+    the app's screens and a running trainer cannot change under either (with_params makes a new one).
+    """
 
     type: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: FrozenParams = field(default_factory=lambda: FrozenParams())
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.params, FrozenParams):
+            object.__setattr__(self, "params", FrozenParams(self.params))
 
     def param(self, name: str) -> Any:
         """The parameter's value, or the type's default for it."""

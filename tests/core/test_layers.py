@@ -75,3 +75,17 @@ def test_the_output_rule_has_one_wording():
     experiment = Experiment(layers=(LayerSpec("Flatten"), LayerSpec("Dense", {"units": 4})))
     (problem,) = experiment.problems((8, 8, 1), 10)
     assert problem.field == "layers[1].units" and problem.message == output_mismatch((4,), 10)
+
+
+def test_a_layer_is_immutable_through_and_through():
+    import copy
+    import pickle
+
+    layer = LayerSpec("Dense", {"units": 8})
+    with pytest.raises(TypeError, match="with_params"):
+        layer.params["units"] = 9
+    with pytest.raises(TypeError):
+        layer.params.update(units=9)
+    assert layer.param("units") == 8 and layer.with_params(units=9).param("units") == 9
+    assert hash(layer) == hash(LayerSpec("Dense", {"units": 8})) and layer == LayerSpec("Dense", {"units": 8})
+    assert copy.deepcopy(layer) == layer == pickle.loads(pickle.dumps(layer))
