@@ -48,3 +48,4 @@ def pytest_collection_modifyitems(config, items):
     if problem is not None:
         for item in slurm_items:
             item.add_marker(pytest.mark.skip(reason=problem))
+

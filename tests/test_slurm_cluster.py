@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from slurm_jobs import wait_for_job
 
 from kerastui.core import slurm, spec
 from kerastui.core.events import EpochEnded
@@ -62,7 +63,7 @@ def test_submitted_experiment_runs_to_completion_and_fills_its_run_dir(tmp_path)
     job_id = info["slurm_job_id"]
     assert str(run_dir) in result.stdout and str(run_dir / "job.sbatch") in result.stdout and job_id in result.stdout
 
-    state = slurm.wait_for_job(job_id, timeout=JOB_TIMEOUT, poll_interval=1.0)
+    state = wait_for_job(job_id, timeout=JOB_TIMEOUT, poll_interval=1.0)
     assert state.state == "COMPLETED", f"job {job_id} ended {state}:\n{job_output(run_dir)}"
 
     record = load_run(run_dir)
@@ -91,13 +92,13 @@ def test_pending_job_reports_reason_and_can_be_cancelled(tmp_path, monkeypatch):
     run_dir = slurm.prepare_submission(experiment, settings, runs_root=tmp_path / "runs")
     job_id = slurm.submit(run_dir)
 
-    state = slurm.wait_for_job(job_id, timeout=30, poll_interval=0.5, until=lambda s: s.state == "PENDING" and bool(s.reason))
+    state = wait_for_job(job_id, timeout=30, poll_interval=0.5, until=lambda s: s.state == "PENDING" and bool(s.reason))
     assert (state.state, state.reason) == ("PENDING", "BeginTime")
     assert str(state) == "PENDING (BeginTime)"
     assert load_run(run_dir).status == slurm.SUBMITTED
 
     slurm.cancel(job_id, run_dir)
-    state = slurm.wait_for_job(job_id, timeout=30, poll_interval=0.5)
+    state = wait_for_job(job_id, timeout=30, poll_interval=0.5)
     assert state.state == "CANCELLED"
     assert load_run(run_dir).status == slurm.CANCELLED
     assert not (tmp_path / "INJECTED").exists()
@@ -114,11 +115,11 @@ def test_job_cancelled_outside_kerastui_is_shown_and_recorded_as_cancelled_by_ke
     runs_root = tmp_path / "runs"
     run_dir = slurm.prepare_submission(experiment, settings, runs_root=runs_root)
     job_id = slurm.submit(run_dir)
-    slurm.wait_for_job(job_id, timeout=30, poll_interval=0.5, until=lambda s: s.state == "PENDING")
+    wait_for_job(job_id, timeout=30, poll_interval=0.5, until=lambda s: s.state == "PENDING")
 
     result = subprocess.run(["scancel", job_id], capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
-    assert slurm.wait_for_job(job_id, timeout=30, poll_interval=0.5).state == "CANCELLED"
+    assert wait_for_job(job_id, timeout=30, poll_interval=0.5).state == "CANCELLED"
     assert load_run(run_dir).status == slurm.SUBMITTED   # nothing has told the run yet
 
     assert main(["runs", "--runs-dir", str(runs_root)]) == 0
@@ -145,7 +146,7 @@ def test_running_job_is_followed_live_then_cancelled(tmp_path, monkeypatch):
         assert slurm.job_state(job_id).state == "RUNNING"
     finally:
         slurm.cancel(job_id, run_dir)
-    state = slurm.wait_for_job(job_id, timeout=60, poll_interval=0.5)
+    state = wait_for_job(job_id, timeout=60, poll_interval=0.5)
     assert state.state == "CANCELLED"
     # Either kerastui stopped gracefully on Slurm's SIGTERM, or the run is settled as cancelled.
     assert slurm.sync_run_status(run_dir, state) in ("stopped", slurm.CANCELLED)
@@ -218,7 +219,7 @@ def test_a_job_warned_of_its_time_limit_saves_requeues_itself_and_resumes(tmp_pa
             time.sleep(0.2)
         time.sleep(3)
         subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], capture_output=True, text=True)
-        state = slurm.wait_for_job(job_id, timeout=JOB_TIMEOUT, poll_interval=1.0)
+        state = wait_for_job(job_id, timeout=JOB_TIMEOUT, poll_interval=1.0)
         assert state.state == "COMPLETED", f"job {job_id} ended {state}:\n{job_output(run_dir)}"
         watcher.join(60)
     finally:

@@ -11,11 +11,12 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from slurm_jobs import wait_for_job
 from test_slurm_cluster import (  # tests/ is on sys.path (rootdir-less test modules)
     job_output,
 )
 
-from kerastui.core import slurm, spec
+from kerastui.core import spec
 from kerastui.core.events import TrainingStarted
 from kerastui.core.runs import load_run
 from kerastui.core.spec import Experiment, FitSettings, LayerSpec
@@ -51,7 +52,7 @@ def test_two_task_multiworker_job_trains_together_and_writes_one_run(tmp_path):
     assert f"#SBATCH --ntasks={TASKS}" in script and "exec srun " in script
 
     job_id = json.loads((run_dir / "info.json").read_text())["slurm_job_id"]
-    state = slurm.wait_for_job(job_id, timeout=JOB_TIMEOUT, poll_interval=1.0)
+    state = wait_for_job(job_id, timeout=JOB_TIMEOUT, poll_interval=1.0)
     assert state.state == "COMPLETED", f"job {job_id} ended {state}:\n{job_output(run_dir)}"
 
     # Only the chief wrote a run; the other worker's scratch run was removed.

@@ -359,23 +359,6 @@ def refresh_slurm_runs(
     return [settled.get(r.path, r) for r in records]
 
 
-def wait_for_job(
-    job_id: str,
-    *,
-    timeout: float,
-    poll_interval: float = 1.0,
-    until: Callable[[JobState], bool] = lambda state: state.finished,
-    runner: Runner = subprocess.run,
-) -> JobState:
-    """Poll job_state until `until` holds (default: a final state) or `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        state = job_state(job_id, runner=runner)
-        if until(state) or time.monotonic() >= deadline:
-            return state
-        time.sleep(poll_interval)
-
-
 def _run(runner: Runner, argv: Sequence[str], *, timeout: float = 60, **kwargs: Any) -> subprocess.CompletedProcess:
     try:
         return runner(list(argv), capture_output=True, text=True, timeout=timeout, **kwargs)
