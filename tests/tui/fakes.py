@@ -231,6 +231,10 @@ class FakeLauncher:
         from kerastui.core.launcher import prepare_local_run
 
         run_dir = prepare_local_run(experiment, self.runs_root)
+        self._train(run_dir, experiment)
+        return run_dir
+
+    def _train(self, run_dir: Path, experiment: Experiment) -> None:
         stop = self.stops[run_dir] = threading.Event()
 
         def train() -> None:
@@ -241,7 +245,6 @@ class FakeLauncher:
         thread = self.threads[run_dir] = threading.Thread(target=train, daemon=True)
         self.launched.append(run_dir)
         thread.start()
-        return run_dir
 
     def pump(self) -> list[Path]:
         return []
@@ -250,18 +253,7 @@ class FakeLauncher:
         """A prepared run (a sweep's trial), trained at once with its own config.toml."""
         from kerastui.core import spec
 
-        run_dir = Path(run_dir)
-        experiment = spec.load(run_dir / "config.toml")
-        stop = self.stops[run_dir] = threading.Event()
-
-        def train() -> None:
-            from kerastui.core.data import experiment_dataset
-
-            self.fake_run(experiment, experiment_dataset(experiment), run_dir=run_dir, stop_event=stop)
-
-        thread = self.threads[run_dir] = threading.Thread(target=train, daemon=True)
-        self.launched.append(run_dir)
-        thread.start()
+        self._train(Path(run_dir), spec.load(Path(run_dir) / "config.toml"))
 
     def resume(self, run_dir: Path) -> None:
         raise NotImplementedError("the scripted trainer cannot resume; use the real LocalLauncher")
