@@ -21,7 +21,6 @@ Besides the training events (kerastui.core.events) it yields:
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
 
+from kerastui.core.appended_lines import AppendedLines
 from kerastui.core.events import (
     EVENT_NAMES,
     TrainingEvent,
@@ -82,13 +82,6 @@ FollowEvent = Union[TrainingEvent, LifecycleEvent]
 
 
 @dataclass
-class _ReadState:
-    offset: int = 0
-    buffer: bytes = b""
-    inode: int | None = None
-
-
-@dataclass
 class RunFollower:
     """Follows one run directory; see the module docstring for what it yields."""
 
@@ -105,7 +98,7 @@ class RunFollower:
     final_event: TrainingEvent | None = None
     ended: RunEnded | None = None
     job: Any = None
-    _read: _ReadState = field(default_factory=_ReadState)
+    _read: AppendedLines = field(init=False)
     _last_activity: float = 0.0
     _told_quiet: bool = False
     _last_liveness: float = float("-inf")
@@ -116,6 +109,7 @@ class RunFollower:
 
     def __post_init__(self) -> None:
         self.run_dir = Path(self.run_dir)
+        self._read = AppendedLines(self.run_dir / METRICS_FILE)
         self._last_activity = self.clock()
 
     @classmethod
@@ -163,23 +157,10 @@ class RunFollower:
     # ---- reading -------------------------------------------------------------------------------
 
     def _read_new_events(self) -> Iterator[TrainingEvent]:
-        try:
-            handle = open(self.metrics_path, "rb")
-        except OSError:
+        lines = self._read.read()
+        if lines is None:
             return
-        with handle:
-            stat = os.fstat(handle.fileno())
-            read = self._read
-            if read.inode not in (None, stat.st_ino) or stat.st_size < read.offset:
-                read.offset, read.buffer = 0, b""  # rewritten from scratch: its new content from the start
-            read.inode = stat.st_ino
-            if stat.st_size == read.offset:
-                return
-            handle.seek(read.offset)
-            chunk = handle.read()
-        read.offset += len(chunk)
         self._last_activity, self._told_quiet = self.clock(), False
-        *lines, read.buffer = (read.buffer + chunk).split(b"\n")
         for line in lines:
             event = _parse_line(line)
             if event is None:
@@ -236,10 +217,7 @@ class RunFollower:
             yield RunQuiet(idle, status, self.events_seen)
 
     def _more_arrived(self) -> bool:
-        try:
-            return self.metrics_path.stat().st_size > self._read.offset
-        except OSError:
-            return False
+        return self._read.grew()
 
     def _poll_job(self, now: float) -> Iterator[JobStateChanged]:
         if self.job_state is None or now - self._last_job_poll < self.job_poll_interval:

@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from kerastui.core.appended_lines import AppendedLines
+
 RESOURCES_FILE = "resources.jsonl"
 SAMPLE_EVERY = 5.0  # seconds; sites frown on busy monitors, and the curves move slower than this
 GPU_IDLE_BELOW = 10.0  # percent utilisation
@@ -288,26 +290,17 @@ def parse_lines(lines: list[bytes]) -> list[dict[str, Any]]:
 
 
 class ResourceTail:
-    """Reads a run's resources.jsonl incrementally (from its byte offset), for followers."""
+    """Reads a run's resources.jsonl incrementally, for followers."""
 
     def __init__(self, run_dir: Path):
-        self.path = Path(run_dir) / RESOURCES_FILE
         self.log = ResourceLog()
-        self._offset = 0
-        self._buffer = b""
+        self._lines = AppendedLines(Path(run_dir) / RESOURCES_FILE)
 
     def poll(self) -> bool:
         """Read what was appended; True when there were new samples."""
-        try:
-            with open(self.path, "rb") as handle:
-                handle.seek(self._offset)
-                chunk = handle.read()
-        except OSError:
+        lines = self._lines.read()
+        if not lines:
             return False
-        if not chunk:
-            return False
-        self._offset += len(chunk)
-        *lines, self._buffer = (self._buffer + chunk).split(b"\n")
         before = len(self.log.samples)
         self.log.absorb(parse_lines(lines))
         return len(self.log.samples) > before
