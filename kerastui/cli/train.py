@@ -136,7 +136,6 @@ def _with_options(experiment: Any, args: argparse.Namespace) -> Any:
 def _resumed(args: argparse.Namespace) -> tuple[Any, Path]:
     """The run to resume and its own experiment (options that would change it are refused)."""
     from kerastui.cli.common import resolve_run
-    from kerastui.core import spec
 
     given = [flag for flag in ("config", "preset", "dataset", "epochs", "batch_size", "learning_rate", "optimizer",
                                "validation_split", "seed", "patience", "backup_every", "backend", "strategy", "run_dir")
@@ -144,10 +143,19 @@ def _resumed(args: argparse.Namespace) -> tuple[Any, Path]:
     if given:
         raise UsageError(f"--resume continues the run's own experiment; drop {', '.join('--' + g.replace('_', '-') for g in given)}")
     run_dir = resolve_run(args.resume, args.runs_dir).resolve()
+    return _own_experiment(run_dir), run_dir
+
+
+def _own_experiment(run_dir: Path) -> Any:
+    """The experiment a run directory holds (its config.toml), or bad input naming the file."""
+    from kerastui.core import spec
+    from kerastui.core.runs import CONFIG_FILE
+
+    path = Path(run_dir) / CONFIG_FILE
     try:
-        return spec.load(run_dir / "config.toml"), run_dir
+        return spec.load(path)
     except spec.SpecError as error:
-        raise UsageError(*(config_problem(str(run_dir / "config.toml"), p) for p in error.problems)) from None
+        raise UsageError(*(config_problem(str(path), p) for p in error.problems)) from None
 
 
 def _given(**values: Any) -> dict[str, Any]:
@@ -160,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.distribute import is_chief
     from kerastui.core.pipeline import RunInterrupted, RunNotCreated, run_experiment
     from kerastui.core.resources import efficiency_line
-    from kerastui.core.runs import BACKUP_DIR, REQUEUED, RunClaimError, read_status
+    from kerastui.core.runs import REQUEUED, RunClaimError, has_saved_state, read_status
     from kerastui.core.train import StopRequest
 
     plain = _plain(args)
@@ -245,7 +253,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     if outcome.status == "failed":
         print(f"kerastui: training failed: {outcome.reason}", file=sys.stderr, flush=True)
-        if outcome.write_failed and (outcome.run_dir / BACKUP_DIR / "training_metadata.json").exists():
+        if outcome.write_failed and has_saved_state(outcome.run_dir):
             print(f"kerastui: its finished epochs are saved; to go on once the cause is fixed: "
                   f"kerastui train --resume {shlex.quote(str(outcome.run_dir))}", file=sys.stderr, flush=True)
         return EXIT_FAILED
@@ -262,12 +270,10 @@ def _restarted_by_slurm(run_dir: Path) -> tuple[Any, bool] | None:
     """(the run's own experiment, whether there is a saved state to resume) when this is the
     run's Slurm job started again: requeued at its time-limit warning, or requeued by Slurm
     itself (preemption, a node failure; SLURM_RESTART_COUNT says so). None otherwise."""
-    from kerastui.core import spec
     from kerastui.core.runs import (
-        BACKUP_DIR,
-        CONFIG_FILE,
         REQUEUED,
         RESUMABLE_STATUSES,
+        has_saved_state,
         read_info,
         read_status,
     )
@@ -282,11 +288,7 @@ def _restarted_by_slurm(run_dir: Path) -> tuple[Any, bool] | None:
         from kerastui.core.runs import mark_interrupted
 
         mark_interrupted(run_dir, "its Slurm job was requeued while the run trained")
-    try:
-        experiment = spec.load(Path(run_dir) / CONFIG_FILE)
-    except spec.SpecError as error:
-        raise UsageError(*(config_problem(str(Path(run_dir) / CONFIG_FILE), p) for p in error.problems)) from None
-    return experiment, (Path(run_dir) / BACKUP_DIR / "training_metadata.json").exists()
+    return _own_experiment(run_dir), has_saved_state(run_dir)
 
 
 def _requeue(outcome: Any, chief: bool, note: Callable[[str], None]) -> int:

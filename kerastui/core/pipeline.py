@@ -24,7 +24,6 @@ from kerastui.core.resources import ResourceSampler, read_resources
 from kerastui.core.runs import (
     BACKUP_DIR,
     EVALUATION_FILE,
-    INFO_FILE,
     MODEL_FILE,
     REQUEUED,
     RunWriter,
@@ -162,10 +161,7 @@ def _settle(writer: RunWriter, result: TrainResult, final: Any, dataset: Any,
     summary = read_resources(writer.path).summary()
     keras = sys.modules.get("keras")
     if keras is not None and not writer.write_error:  # the backend that really trained (a launcher's child, a Slurm job)
-        try:
-            writer.update_info(keras_backend=str(keras.backend.backend()))
-        except OSError as error:
-            writer.failed_write(writer.path / INFO_FILE, error)
+        writer.record_info(keras_backend=str(keras.backend.backend()))
     evaluation = None
     notes: list[str] = []
     if not writer.write_error and status in ("finished", "stopped") and result.model is not None:
@@ -184,10 +180,7 @@ def _settle(writer: RunWriter, result: TrainResult, final: Any, dataset: Any,
     elif final is None:  # a trainer that returned without a final event would leave followers waiting
         final = _final_event(status, result.epochs_done, reason)
     if not writer.write_error:
-        try:
-            writer.update_info(resources=summary)
-        except OSError as error:
-            writer.failed_write(writer.path / INFO_FILE, error)
+        writer.record_info(resources=summary)
     if notes:
         try:
             writer.update_info(notes=notes)

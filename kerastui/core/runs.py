@@ -108,10 +108,13 @@ class StatusNotRecorded(OSError):
 STATUS_BYTES = 16
 
 
+def has_saved_state(run_dir: Path) -> bool:
+    """Whether the run's training state (kerastui.core.train's backup) is there to resume from."""
+    return (Path(run_dir) / BACKUP_DIR / "training_metadata.json").is_file()
+
+
 def write_failure(path: Path, error: OSError) -> str:
     """One line for a failed write: which file, and why in words a user acts on."""
-    import errno
-
     why = {
         errno.ENOSPC: "the disk is full",
         errno.EDQUOT: "the disk quota is exceeded",
@@ -237,7 +240,7 @@ class RunWriter:
             if recorded and recorded != _file_sha256(path / CONFIG_FILE):
                 raise RunClaimError(f"{path / CONFIG_FILE} was edited since the run started; resuming would "
                                     "mix two experiments. Train the edited file as a new run instead")
-            if not (path / BACKUP_DIR / "training_metadata.json").exists():
+            if not has_saved_state(path):
                 raise RunClaimError(f"{path} has no saved training state to resume from "
                                     "(it ended before its first epoch finished)")
             writer.experiment = spec.load(path / CONFIG_FILE)
@@ -300,13 +303,10 @@ class RunWriter:
         """Record one event. Never raises for a failed write (the trainer would only log it and go
         on): the failure is kept in `write_error` and reported through `on_write_error`."""
         self._append_event(event)
-        try:
-            if isinstance(event, TrainingStarted):
-                self.update_info(started=iso_time(event.time), started_time=event.time)
-            elif isinstance(event, EpochEnded):
-                self.epochs_done = event.epoch + 1
-        except OSError as error:
-            self.failed_write(self.path / INFO_FILE, error)
+        if isinstance(event, TrainingStarted):
+            self.record_info(started=iso_time(event.time), started_time=event.time)
+        elif isinstance(event, EpochEnded):
+            self.epochs_done = event.epoch + 1
         if (status := final_status(event)) is not None:
             status = self.end_status or status
             self.final_event = event
@@ -319,10 +319,7 @@ class RunWriter:
             ended = event.time
             # From the start of training, so time spent queued (a Slurm job) does not count.
             began = self._info.get("started_time", self._info.get("created_time", ended))
-            try:
-                self.update_info(ended=iso_time(ended), ended_time=ended, duration=round(ended - began, 3), reason=event.reason)
-            except OSError as error:
-                self.failed_write(self.path / INFO_FILE, error)
+            self.record_info(ended=iso_time(ended), ended_time=ended, duration=round(ended - began, 3), reason=event.reason)
 
     def _append_event(self, event: TrainingEvent) -> None:
         line = json.dumps(event_to_dict(event), default=_json_default) + "\n"
@@ -355,6 +352,14 @@ class RunWriter:
             except OSError:
                 pass
             self._metrics = None
+
+    def record_info(self, **values: Any) -> None:
+        """update_info for what the run records as it goes: a failed write is noted (the run
+        ends failed for it), not raised into the trainer."""
+        try:
+            self.update_info(**values)
+        except OSError as error:
+            self.failed_write(self.path / INFO_FILE, error)
 
     def failed_write(self, path: Path, error: OSError) -> None:
         """Note that writing `path` failed (the first failure is the one reported)."""

@@ -355,7 +355,7 @@ class RunsScreen(Screen):
         self.app.push_screen(RunMonitor(record.path, closable=True))
 
     def action_resume(self) -> None:
-        from kerastui.core.runs import BACKUP_DIR, RESUMABLE_STATUSES
+        from kerastui.core.runs import RESUMABLE_STATUSES, has_saved_state
 
         record = self.table.current_record
         if record is None:
@@ -371,7 +371,7 @@ class RunsScreen(Screen):
             self.notify(f"{record.name} is {record.status} ({record.location}); only a stopped, interrupted or failed "
                         "local run can be resumed here.", severity="warning")
             return
-        if not (record.path / BACKUP_DIR).is_dir():
+        if not has_saved_state(record.path):
             self.notify(f"{record.name} has no saved training state (it ended before its first epoch finished).",
                         severity="warning")
             return
