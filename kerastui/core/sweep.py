@@ -26,7 +26,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import tomli_w
 
@@ -74,6 +74,17 @@ class Sweep:
     @property
     def direction(self) -> str:
         return self.goal or ("min" if "loss" in self.objective else "max")
+
+    def best(self, values: Iterable[float]) -> float | None:
+        """The best of `values` in the sweep's direction (NaN left out), or None when there is none."""
+        kept = [float(v) for v in values if v == v]
+        if not kept:
+            return None
+        return max(kept) if self.direction == "max" else min(kept)
+
+    def better(self, value: float, than: float) -> bool:
+        """Whether `value` is strictly better than `than` for the objective."""
+        return value > than if self.direction == "max" else value < than
 
     @property
     def paths(self) -> list[str]:

@@ -162,8 +162,7 @@ def leaderboard(sweep_dir: Path) -> tuple[Sweep, list[LeaderboardRow]]:
     for index, row in sorted(read_trials(sweep_dir).items()):
         run_dir = sweep_dir / row["run"]
         record = load_run(run_dir) if run_dir.exists() else None
-        values = [v for v in (record.metrics_history.get(sweep.objective, []) if record else []) if v == v]
-        best = (max(values) if sweep.direction == "max" else min(values)) if values else None
+        best = sweep.best(record.metrics_history.get(sweep.objective, [])) if record else None
         rows.append(LeaderboardRow(index, dict(row.get("params", {})), record, best))
     sign = -1 if sweep.direction == "max" else 1
     rows.sort(key=lambda r: (r.objective is None, sign * (r.objective or 0.0), r.trial))
@@ -184,10 +183,6 @@ def mean_objective_by_value(sweep: Sweep, rows: list[LeaderboardRow]) -> dict[st
             groups.setdefault(key, []).append(row.objective)
         out[path] = [(shown[k], sum(v) / len(v), len(v)) for k, v in groups.items()]
     return out
-
-
-def sweep_objective_text(sweep: Sweep) -> str:
-    return f"best {sweep.objective} ({sweep.direction})"
 
 
 @dataclass
@@ -271,15 +266,11 @@ def sweep_record(sweep_dir: Path, trials_found: list[RunRecord]) -> SweepRecord:
     except Exception as error:  # a damaged sweep.toml must not hide the runs beside it
         errors.append(f"{SWEEP_FILE}: {error}")
     planned = len(read_trials(sweep_dir)) if (Path(sweep_dir) / TRIALS_FILE).exists() else len(trials_found)
-    objective = sweep.objective if sweep is not None else "val_accuracy"
-    direction = sweep.direction if sweep is not None else "max"
-    scored = []
-    for trial in trials_found:
-        values = [v for v in trial.metrics_history.get(objective, []) if v == v]
-        if values:
-            scored.append(((max(values) if direction == "max" else min(values)), trial))
-    best_value, best_trial = (max(scored, key=lambda s: s[0]) if direction == "max" else min(scored, key=lambda s: s[0])) \
-        if scored else (None, None)
+    rule = sweep if sweep is not None else Sweep(())  # a damaged definition: the default objective
+    scored = [(value, trial) for trial in trials_found
+              if (value := rule.best(trial.metrics_history.get(rule.objective, []))) is not None]
+    best_value = rule.best(value for value, _ in scored)
+    best_trial = next((trial for value, trial in scored if value == best_value), None)
     states = {t.status for t in trials_found}
     status = next((s for s in _SWEEP_STATES if s in states), None)
     if status is None:
@@ -287,7 +278,7 @@ def sweep_record(sweep_dir: Path, trials_found: list[RunRecord]) -> SweepRecord:
             ("failed" if states == {"failed"} else "stopped" if states else "prepared")
     created = min((t.created for t in trials_found), default=0.0)
     record = SweepRecord(Path(sweep_dir), base, status, info={"created_time": created}, errors=errors,
-                         trials=sorted(trials_found, key=lambda t: t.name), planned=planned, objective=objective,
+                         trials=sorted(trials_found, key=lambda t: t.name), planned=planned, objective=rule.objective,
                          best=best_value, best_trial=best_trial)
     return record
 
@@ -327,9 +318,8 @@ class BadTrialStop:
         if len(others) < MIN_TRIALS_COMPARED:
             return
         median = statistics.median(others)
-        mine = max(self.values) if self.sweep.direction == "max" else min(self.values)
-        worse = mine < median if self.sweep.direction == "max" else mine > median
-        if worse:
+        mine = self.sweep.best(self.values)
+        if mine is not None and self.sweep.better(median, mine):
             self.reason = (f"{STOPPED_EARLY}: best {self.sweep.objective} {mine:.4f} after {epochs} epochs is "
                            f"{'below' if self.sweep.direction == 'max' else 'above'} the median {median:.4f} of "
                            f"{len(others)} other trials")
@@ -347,7 +337,7 @@ class BadTrialStop:
                       if type(e).__name__ == "EpochEnded" and e.epoch < epochs]
             values = [float(v) for v in values if v is not None and v == v]
             if len(values) >= epochs:  # it has reached this epoch
-                best.append(max(values) if self.sweep.direction == "max" else min(values))
+                best.append(self.sweep.best(values))
         return best
 
 
