@@ -272,25 +272,24 @@ def _backup_callback(keras: Any) -> type:
 
             def on_train_batch_end(self, batch, logs=None):
                 self.steps_done = int(batch) + 1
-                if self.every_batches:
-                    self._check_room()  # a statvfs: microseconds, so every batch is fine
                 super().on_train_batch_end(batch, logs)
 
             def on_epoch_end(self, epoch, logs=None):
                 if self.progress.failure or self.steps_done < self.progress.steps:
                     return
-                self._check_room()
                 super().on_epoch_end(epoch, logs)
                 if self.every_batches:
                     self._save_model()  # Keras saves every N batches then, not at epoch ends: each finished epoch too
 
-            def _check_room(self) -> None:
-                # h5py meets a full disk with a crash (a segfault as it cleans up), not an error:
-                # make sure the state fits before Keras starts writing it.
+            def _save_model(self):
+                # Every save, at an epoch's end or every N batches, comes here (and only then: no
+                # cost on the other batches). h5py meets a full disk with a crash (a segfault as it
+                # cleans up), not an error: make sure the state fits before Keras starts writing it.
                 if self._state_bytes is None:
                     self._state_bytes = state_bytes(self.model)
                 check_free_space(Path(self.backup_dir), self._state_bytes, "the training state backup",
                                  reclaimed=files_bytes(Path(self.backup_dir)))  # overwritten in place
+                super()._save_model()
 
         _BACKUP_CLASSES[key] = FinishedEpochBackup
     return _BACKUP_CLASSES[key]
