@@ -147,10 +147,6 @@ class MetricChart(PlotextChart):
         self.plot(draw)
         return True
 
-    def decimation_buckets(self) -> int:
-        """Points per series worth drawing: two per cell of plot width (braille's resolution)."""
-        return max(16, self.size.width or 80)
-
     def _best(self, xs: list[float], ys: list[float]) -> tuple[float, float] | None:
         """(epoch, value) of the best validation epoch: where early stopping or a checkpoint picks."""
         if not ys:

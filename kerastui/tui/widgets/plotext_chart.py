@@ -35,6 +35,11 @@ class PlotextChart(Widget):
         self._version = 0
         self._built: tuple[tuple, Text] | None = None
 
+    def decimation_buckets(self) -> int:
+        """Buckets a series is thinned to before plotting (chart_scale.decimate keeps two points
+        each): one per cell of the width, two braille dots, all the chart can show."""
+        return max(16, self.size.width or 80)
+
     def plot(self, draw: Draw) -> None:
         self._draw = draw
         self._version += 1

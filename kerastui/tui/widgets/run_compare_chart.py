@@ -64,7 +64,7 @@ class RunCompareChart(PlotextChart):
             ys = [v for v in values if math.isfinite(v)]
             if not ys:
                 continue
-            xs, ys = decimate(xs, ys, max(16, self.size.width or 80))  # no more than the width shows
+            xs, ys = decimate(xs, ys, self.decimation_buckets())  # no more than the width shows
             # A one-epoch run is a single point: draw it as a visible marker, not an invisible line.
             series.append((xs, ys, RUN_COLORS[index % len(RUN_COLORS)], "braille" if len(ys) > 1 else "•",
                            _short(curve.label)))
