@@ -9,6 +9,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from kerastui.core.runs import RunRecord
+from kerastui.tui.widgets.chart_scale import next_level
 from kerastui.tui.widgets.hyperparameter_diff import HyperparameterDiff, differing_parameters
 from kerastui.tui.widgets.run_compare_chart import SMOOTHING_LEVELS, RunCompareChart
 
@@ -65,8 +66,7 @@ class CompareScreen(Screen):
         )
 
     def action_cycle_smoothing(self) -> None:
-        index = SMOOTHING_LEVELS.index(self.smoothing) if self.smoothing in SMOOTHING_LEVELS else 0
-        self.smoothing = SMOOTHING_LEVELS[(index + 1) % len(SMOOTHING_LEVELS)]
+        self.smoothing = next_level(SMOOTHING_LEVELS, self.smoothing)
         self._refresh()
         self.notify(f"smoothing {self.smoothing:g}" if self.smoothing else "smoothing off", timeout=2)
 

@@ -46,7 +46,7 @@ from kerastui.tui.run_actions import (
     slurm_client,
 )
 from kerastui.tui.screens.confirm import ConfirmScreen
-from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS
+from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS, next_level
 from kerastui.tui.widgets.metric_chart import MetricChart
 from kerastui.tui.widgets.resource_bar import ResourceBar
 from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgress
@@ -399,16 +399,14 @@ class RunMonitor(Screen):
         self.notify(f"loss axis: {'logarithmic' if self.loss_chart.log_scale else 'linear'}", timeout=2)
 
     def action_cycle_smoothing(self) -> None:
-        levels = SMOOTHING_LEVELS
-        weight = levels[(levels.index(self.loss_chart.smoothing) + 1) % len(levels)] if self.loss_chart.smoothing in levels else 0.0
+        weight = next_level(SMOOTHING_LEVELS, self.loss_chart.smoothing)
         for chart in (self.loss_chart, self.accuracy_chart):
             chart.set_smoothing(weight)
         self.redraw(force_charts=True)
         self.notify(f"smoothing: {weight:g}" if weight else "smoothing: off", timeout=2)
 
     def action_cycle_zoom(self) -> None:
-        window = ZOOM_WINDOWS[(ZOOM_WINDOWS.index(self.loss_chart.zoom_epochs) + 1) % len(ZOOM_WINDOWS)] \
-            if self.loss_chart.zoom_epochs in ZOOM_WINDOWS else 0
+        window = next_level(ZOOM_WINDOWS, self.loss_chart.zoom_epochs)
         for chart in (self.loss_chart, self.accuracy_chart):
             chart.set_zoom(window)
         self.redraw(force_charts=True)

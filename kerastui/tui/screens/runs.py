@@ -30,6 +30,7 @@ from kerastui.core.sweep_runs import SweepRecord, group_sweeps
 from kerastui.tui.run_actions import clone_experiment, runs_root, slurm_client
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.backend_notice import BackendNotice
+from kerastui.tui.widgets.chart_scale import next_level
 from kerastui.tui.widgets.run_compare_chart import SMOOTHING_LEVELS
 from kerastui.tui.widgets.runs_table import (
     SORT_KEYS,
@@ -316,8 +317,7 @@ class RunsScreen(Screen):
             self._show_header()
 
     def action_cycle_smoothing(self) -> None:
-        index = SMOOTHING_LEVELS.index(self.smoothing) if self.smoothing in SMOOTHING_LEVELS else 0
-        self.smoothing = SMOOTHING_LEVELS[(index + 1) % len(SMOOTHING_LEVELS)]
+        self.smoothing = next_level(SMOOTHING_LEVELS, self.smoothing)
         self._show_header()
         self.notify(f"comparison smoothing {self.smoothing:g}" if self.smoothing else "comparison smoothing off", timeout=2)
 

@@ -12,6 +12,12 @@ NICE_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
 SMOOTHING_LEVELS = (0.0, 0.6, 0.9)
 
 
+def next_level(levels: tuple, current: object) -> object:
+    """The level after `current` in `levels`, round and round (a key that cycles a setting);
+    the first one when `current` is none of them."""
+    return levels[(levels.index(current) + 1) % len(levels)] if current in levels else levels[0]
+
+
 def nice_step(span: float, most: int) -> float:
     """The smallest round step (1, 2, 2.5 or 5 times a power of ten) giving at most `most` ticks."""
     if span <= 0 or not math.isfinite(span):
