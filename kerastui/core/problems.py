@@ -23,6 +23,8 @@ class Problem:
 
 # Problems shown at once: a file with 700,000 unknown keys gets these and a count, not a flood.
 MAX_PROBLEMS_SHOWN = 20
+# A dialog or a notification of the app has room for fewer; the count says how many more there are.
+MAX_PROBLEMS_IN_DIALOG = 6
 
 
 def bounded(lines: Iterable[str], limit: int = MAX_PROBLEMS_SHOWN) -> list[str]:

@@ -37,7 +37,7 @@ from kerastui.core.events import (
     TrainingStopped,
 )
 from kerastui.core.labels import targets_for_loss
-from kerastui.core.spec import Experiment
+from kerastui.core.spec import Experiment, SpecError
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +195,7 @@ class Trainer:
         fit = experiment.fit
         problems = experiment.problems()  # the CLI and the app checked already; this is the net
         if problems:
-            raise ValueError("; ".join(str(p) for p in problems))
+            raise SpecError(problems)  # a ValueError, its message bounded
         keras = import_keras(experiment.backend)
         model = self._model = build_model(experiment, tuple(data.input_shape))
         problem = output_problem(tuple(model.output_shape), int(data.num_classes))

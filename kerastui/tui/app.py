@@ -31,7 +31,7 @@ from kerastui.cli.native_stderr import divert_native_stderr_on_terminal
 from kerastui.core import spec
 from kerastui.core.backend import import_keras
 from kerastui.core.presets import PRESETS, PresetError, preset_layers
-from kerastui.core.problems import bounded
+from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.run_summary import plural
 from kerastui.core.spec import Experiment, fit_output_to_classes, preset_experiment
 from kerastui.tui.run_actions import SlurmClient
@@ -83,10 +83,6 @@ def default_experiment() -> Experiment:
     """The classic Keras MNIST MLP on the embedded digits: trainable offline in seconds."""
     # The MLP preset starts with Flatten, so the digits' shape (8, 8, 1) only matters for its 10 outputs.
     return preset_experiment("mlp", "digits", (8, 8, 1), 10)
-
-
-# A dialog has room for a few problems; the count says how many more there are.
-MAX_PROBLEMS_IN_DIALOG = 6
 
 
 class KerasTUI(App):

@@ -25,6 +25,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
+from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.runs import safe_name
 from kerastui.core.slurm_settings import SlurmSettings
 from kerastui.core.spec import Experiment, SpecError
@@ -266,7 +267,7 @@ class SubmitFailed(Exception):
 
 def _error_text(error: BaseException | None) -> str:
     if isinstance(error, SpecError):
-        return "; ".join(str(p) for p in error.problems)
+        return "; ".join(bounded((str(p) for p in error.problems), MAX_PROBLEMS_IN_DIALOG))
     return str(error) if error is not None else "unknown error"
 
 

@@ -20,13 +20,12 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
 from kerastui.core.layers import LAYERS
-from kerastui.core.problems import bounded
+from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.spec import Experiment
 from kerastui.core.sweep import METHODS, Sweep, sweep_from_table
 
 FIELD_ROWS = 3  # fields varied at once from the form (a TOML file can vary more)
 OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
-MAX_PROBLEMS_SHOWN = 6
 
 
 def sweepable_fields(experiment: Experiment) -> list[str]:
@@ -145,7 +144,7 @@ class SweepForm(ModalScreen[Path | None]):
         verdict = self.query_one("#sweep-verdict", Static)
         verdict.set_class(bool(problems), "-error")
         if problems:
-            verdict.update(Text("\n".join(f"✗ {line}" for line in bounded(self.problems, MAX_PROBLEMS_SHOWN))))
+            verdict.update(Text("\n".join(f"✗ {line}" for line in bounded(self.problems, MAX_PROBLEMS_IN_DIALOG))))
             return
         slots = getattr(self.launcher, "slots", 1)
         verdict.update(Text(f"{sweep.size} trial{'s' if sweep.size != 1 else ''} ({sweep.method}, best {sweep.objective} "
