@@ -34,7 +34,7 @@ from kerastui.core.events import EpochEnded
 backend, digits_epochs, synthetic_epochs, batch_size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 select_backend(backend)  # before anything imports keras
 from kerastui.core.data import Dataset, load_dataset
-from kerastui.core.presets import preset_experiment
+from kerastui.core.spec import preset_experiment
 from kerastui.core.train import Trainer
 
 def synthetic():

@@ -43,7 +43,7 @@ def make_experiment(work: Path, samples: int, epochs: int, batch_size: int, back
     import numpy as np
 
     from kerastui.core import spec
-    from kerastui.core.presets import preset_experiment
+    from kerastui.core.spec import preset_experiment
 
     rng = np.random.default_rng(0)
     data = work / "mnist-shaped.npz"
