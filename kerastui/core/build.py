@@ -6,6 +6,7 @@ Keras is imported inside the functions (it costs seconds); this module imports c
 from __future__ import annotations
 
 import math
+import threading
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -208,3 +209,35 @@ def make_optimizer(keras_module: Any, name: str, learning_rate: float):
     if class_name is None:
         raise SpecError([Problem("compile.optimizer", name, f"unknown optimizer; allowed: {', '.join(OPTIMIZER_CLASSES)}")])
     return getattr(keras_module.optimizers, class_name)(learning_rate=float(learning_rate))
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """Keras's verdict on layers for some data: the preview, or why it failed (and at which layer)."""
+
+    preview: ModelPreview | None
+    problem: str | None  # the build error, or the output layer not fitting the classes
+    layer_index: int | None = None  # the failing layer, when Keras names one
+
+
+# Keras builds are not meant to run concurrently (the app previews in a thread worker).
+_preview_lock = threading.Lock()
+
+
+class KerasPreviewer:
+    """The build screen's model summary, by Keras: the app's default previewer (tests pass a
+    stand-in with the same two methods that never imports Keras)."""
+
+    def load(self) -> str:
+        """Import Keras (seconds: call it off the event loop); the backend's name."""
+        return str(import_keras().backend.backend())
+
+    def preview(self, layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], num_classes: int) -> PreviewResult:
+        with _preview_lock:
+            try:
+                preview = preview_model(layers, input_shape)
+            except ModelBuildError as error:
+                return PreviewResult(None, error.message, error.layer_index)
+            except Exception as error:  # an unexpected Keras complaint is still an explanation, not a crash
+                return PreviewResult(None, f"{type(error).__name__}: {error}")
+        return PreviewResult(preview, output_problem(preview.output_shape, num_classes))

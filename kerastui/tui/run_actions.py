@@ -1,38 +1,27 @@
-"""What the runs, follow and submit screens do with the app: Slurm calls, evaluation, cloning.
+"""What the runs, follow and submit screens do with the app: Slurm calls, evaluation.
 
-The Slurm calls go through the `SlurmClient` the app was given (its constructor's
-`slurm_client`; tests pass fakes), by default the real kerastui.core.slurm functions.
+The Slurm calls go through the `SlurmClient` the app was given (kerastui.tui.slurm_client).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from textual.app import App
 
-from kerastui.core import slurm
+from kerastui.tui.host import host
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.data import Dataset
+    from kerastui.core.pipeline import RunOutcome
+    from kerastui.core.runs import RunRecord
+    from kerastui.core.spec import Experiment
+    from kerastui.tui.slurm_client import SlurmClient
 
 
-@dataclass
-class SlurmClient:
-    """The core's Slurm functions the UI calls, replaceable one by one."""
-
-    prepare: Callable[..., Path] = slurm.prepare_submission
-    submit: Callable[[Path], str] = slurm.submit
-    job_state: Callable[[str], Any] = slurm.job_state
-    cancel: Callable[..., None] = slurm.cancel
-    settings: Callable[..., Any] = slurm.default_settings
-    login_node_guard: Callable[..., str | None] = slurm.login_node_guard
-    sync_status: Callable[..., str] = slurm.sync_run_status
-    refresh_runs: Callable[[list], list] = slurm.refresh_slurm_runs
-    poll_interval: float = 3.0
-    calls: list[tuple[str, Any]] = field(default_factory=list)
-
-
-def outcome_from_record(record: Any) -> Any:
+def outcome_from_record(record: RunRecord) -> RunOutcome:
     """A RunOutcome for a run directory read from disk (what the evaluate screen shows)."""
     from kerastui.core.pipeline import RunOutcome
 
@@ -40,46 +29,31 @@ def outcome_from_record(record: Any) -> Any:
 
 
 def slurm_client(app: App) -> SlurmClient:
-    return app.slurm_client  # type: ignore[attr-defined]  (KerasTUI and WatchApp carry one)
+    return host(app).slurm_client
 
 
 def runs_root(app: App) -> Path:
     from kerastui.core.runs import default_runs_root
 
-    root = getattr(app, "runs_root", None)
+    root = host(app).runs_root
     return Path(root) if root is not None else default_runs_root()
 
 
-def load_dataset_for(app: App, experiment: Any) -> Any:
+def load_dataset_for(app: App, experiment: Experiment) -> Dataset:
     """The data a run was trained on (its dataset, split with its seed): the app's loaded one when
     it is that, else loaded (blocking)."""
-    current = getattr(app, "dataset", None)
+    current = host(app).session.dataset
     if current is not None and (current.name, current.seed) == (experiment.dataset, experiment.seed):
         return current
-    loader = getattr(app, "dataset_loader", None)
-    if loader is None:
-        from kerastui.core.data import load_dataset as loader
-    return loader(experiment.dataset, seed=experiment.seed)
+    return host(app).dataset_loader(experiment.dataset, seed=experiment.seed)
 
 
-async def show_evaluation(app: App, outcome: Any, dataset: Any) -> None:
-    """Switch to the evaluate mode showing `outcome` tested on `dataset` (not necessarily app.dataset).
+async def show_evaluation(app: App, outcome: RunOutcome, dataset: Dataset) -> None:
+    """Switch to the evaluate mode showing `outcome` tested on `dataset` (not necessarily the app's).
 
     Escape there comes back to the mode this was called from (the follow view stays on top of its stack)."""
-    if hasattr(app, "last_outcome"):
-        app.last_outcome = outcome
+    host(app).last_outcome = outcome
     came_from = app.current_mode
     await app.switch_mode("evaluate")
-    screen = app.mode_screen("evaluate") if hasattr(app, "mode_screen") else app.screen
-    screen.show(outcome, dataset, back_to=came_from if came_from != "evaluate" else None)
-
-
-def clone_experiment(app: App, experiment: Any) -> None:
-    """Make `experiment` the design on the build screen (it watches app.experiment) and go there."""
-    if experiment.dataset != app.experiment.dataset:
-        # As when opening a TOML: the old dataset's shape must not be used for the new layers.
-        app.dataset_info = None
-    if hasattr(app, "experiment_path"):
-        app.experiment_path = None  # ctrl+s must not overwrite the run's own config.toml
-    app.experiment = replace(experiment)
-    app.run_worker(app.switch_mode("build"), group="switch-mode")
+    screen = host(app).mode_screen("evaluate")
+    screen.show(outcome, dataset, back_to=came_from if came_from != "evaluate" else None)  # type: ignore[union-attr]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 # UI-B's scripted fakes (tests/tui/fakes.py); pytest puts this folder on sys.path.
-from fakes import FakeLauncher, FakeRunExperiment, fake_keras_loader
+from fakes import FakeLauncher, FakeRunExperiment, FakePreviewer
 
 from kerastui.tui.app import KerasTUI
 
@@ -28,14 +28,14 @@ def fake_launcher(tmp_path: Path, fake_run: FakeRunExperiment) -> FakeLauncher:
 def make_app(tmp_path: Path, fake_launcher: FakeLauncher) -> Callable[..., KerasTUI]:
     """KerasTUI with runs under tmp_path, the scripted trainer's launcher and an instant stand-in Keras.
 
-    Pass keras_loader=import_keras for tests that need the real Keras (model summaries).
+    Pass previewer=KerasPreviewer() for tests that need the real Keras (model summaries).
     """
 
     def make(**overrides: Any) -> KerasTUI:
         options: dict[str, Any] = {
             "runs_root": tmp_path / "runs",
             "launcher": fake_launcher,
-            "keras_loader": fake_keras_loader,
+            "previewer": FakePreviewer(),
         }
         options.update(overrides)
         return KerasTUI(**options)

@@ -278,11 +278,19 @@ class FakeLauncher:
 # ---- helpers shared by the UI tests -------------------------------------------------------------
 
 
-def fake_keras_loader():
-    """Stands in for import_keras so UI tests never import TensorFlow."""
-    from types import SimpleNamespace
+class FakePreviewer:
+    """Stands in for KerasPreviewer so UI tests never import TensorFlow: it "loads" at once and
+    previews any layers as a model with no layers of its own (no shapes, no parameters)."""
 
-    return SimpleNamespace(backend=SimpleNamespace(backend=lambda: "fake"))
+    backend = "fake"
+
+    def load(self) -> str:
+        return self.backend
+
+    def preview(self, layers, input_shape, num_classes):
+        from kerastui.core.build import ModelPreview, PreviewResult
+
+        return PreviewResult(ModelPreview(tuple(input_shape), (), 0, 0), None)
 
 
 def tiny_experiment(epochs: int = 3, dataset: str = "digits", num_classes: int = 10, input_shape=(8, 8, 1)) -> Experiment:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from fakes import FakeLauncher, FakeRunExperiment, fake_keras_loader, wait_until
+from fakes import FakeLauncher, FakeRunExperiment, FakePreviewer, wait_until
 from textual.widgets import Input, Static, TabbedContent
 
 from kerastui.core import spec
 from kerastui.tui.app import KerasTUI
+from kerastui.tui.intents import EditExperiment
 from kerastui.tui.screens.build import BuildScreen
 from kerastui.tui.screens.confirm import QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
@@ -40,12 +41,13 @@ async def test_app_answers_keys_and_trains_while_keras_is_still_importing(make_a
     release = threading.Event()
     loader_called = threading.Event()
 
-    def slow_keras():
-        loader_called.set()
-        release.wait(30)
-        return fake_keras_loader()
+    class SlowKeras(FakePreviewer):
+        def load(self) -> str:
+            loader_called.set()
+            release.wait(30)
+            return super().load()
 
-    app = make_app(keras_loader=slow_keras)
+    app = make_app(previewer=SlowKeras())
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, loader_called.is_set, what="the Keras import to start")
         assert not app.keras_ready
@@ -78,10 +80,11 @@ async def test_app_answers_keys_and_trains_while_keras_is_still_importing(make_a
 
 
 async def test_keras_import_failure_is_shown_not_fatal(make_app, fake_launcher):
-    def broken():
-        raise ImportError("No module named 'tensorflow'")
+    class Broken(FakePreviewer):
+        def load(self) -> str:
+            raise ImportError("No module named 'tensorflow'")
 
-    app = make_app(keras_loader=broken)
+    app = make_app(previewer=Broken())
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: bool(app.keras_error), what="keras error")
         assert "tensorflow" in app.keras_error
@@ -192,7 +195,9 @@ async def test_save_then_open_round_trips_through_the_dialogs(make_app, tmp_path
     path = tmp_path / "saved.toml"
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.dataset is not None, what="dataset")
-        app.experiment = replace(app.experiment, fit=replace(app.experiment.fit, epochs=7), name="saved")
+        # As the build screen does when a field is edited.
+        app.post_message(EditExperiment(replace(app.experiment, fit=replace(app.experiment.fit, epochs=7), name="saved")))
+        await wait_until(pilot, lambda: app.experiment.name == "saved", what="the edit")
         original = app.experiment
 
         await pilot.press("ctrl+s")
@@ -210,7 +215,7 @@ async def test_save_then_open_round_trips_through_the_dialogs(make_app, tmp_path
         assert not isinstance(app.screen, PathDialog)
         assert spec.load(path) == original
 
-        app.experiment = replace(original, fit=replace(original.fit, epochs=2), name="changed")
+        app.post_message(EditExperiment(replace(original, fit=replace(original.fit, epochs=2), name="changed")))
         await pilot.press("ctrl+o")
         field = app.screen.query_one("#path-input", Input)
         field.value = ""

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from fakes import fake_keras_loader, tiny_experiment, wait_until
+from fakes import FakePreviewer, tiny_experiment, wait_until
 
 from kerastui.core.events import EpochEnded
 from kerastui.core.runs import load_run, read_status, writer_alive
@@ -23,7 +23,7 @@ async def test_quit_keeping_the_run_then_a_new_app_reattaches_to_it_live(tmp_pat
     experiment = replace(tiny_experiment(epochs=60), backend="jax")
     experiment = replace(experiment, fit=replace(experiment.fit, batch_size=16))
 
-    first = KerasTUI(experiment=experiment, runs_root=runs_root, keras_loader=fake_keras_loader)
+    first = KerasTUI(experiment=experiment, runs_root=runs_root, previewer=FakePreviewer())
     async with first.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: first.dataset is not None, what="digits")
         await pilot.press("ctrl+r")
@@ -36,7 +36,7 @@ async def test_quit_keeping_the_run_then_a_new_app_reattaches_to_it_live(tmp_pat
         await wait_until(pilot, lambda: not first.is_running, what="the first app to quit")
     assert read_status(run_dir) == "running" and writer_alive(run_dir), "the run goes on without its app"
 
-    second = KerasTUI(experiment=experiment, runs_root=runs_root, keras_loader=fake_keras_loader)
+    second = KerasTUI(experiment=experiment, runs_root=runs_root, previewer=FakePreviewer())
     async with second.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(second.screen, RunsScreen) and second.screen.loads > 0, what="runs")
@@ -78,7 +78,7 @@ async def test_u_on_the_runs_screen_resumes_a_stopped_run_to_one_continuous_curv
     outcome = run_experiment(experiment, load_dataset("digits", seed=experiment.seed), runs_root=runs_root,
                              listeners=[after_second_epoch], stop_event=stop)
     assert outcome.status == "stopped"
-    app = KerasTUI(experiment=experiment, runs_root=runs_root, keras_loader=fake_keras_loader)
+    app = KerasTUI(experiment=experiment, runs_root=runs_root, previewer=FakePreviewer())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs")

@@ -4,7 +4,7 @@ legend in the title (never over a curve), the best validation epoch marked, smoo
 from __future__ import annotations
 
 import pytest
-from fakes import fake_keras_loader, wait_until
+from fakes import FakePreviewer, wait_until
 from run_dirs import make_run
 
 from kerastui.core.data import load_dataset
@@ -40,7 +40,7 @@ def digits():
 async def test_the_charts_show_whole_epochs_round_values_the_best_epoch_and_the_latest_in_the_title(tmp_path, digits):
     run = make_run(tmp_path / "runs", "charted", epochs=12, dataset=digits)
     history = load_run(run).metrics_history
-    app = WatchApp(run, keras_loader=fake_keras_loader)
+    app = WatchApp(run, previewer=FakePreviewer())
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished", what="run")
         monitor = app.screen
@@ -80,7 +80,7 @@ async def test_the_charts_show_whole_epochs_round_values_the_best_epoch_and_the_
 async def test_the_charts_are_legible_at_80x24_and_without_colour(tmp_path, digits, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     run = make_run(tmp_path / "runs", "small", epochs=5, dataset=digits)
-    app = WatchApp(run, keras_loader=fake_keras_loader)
+    app = WatchApp(run, previewer=FakePreviewer())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished", what="run")
         chart = app.screen.loss_chart

@@ -12,7 +12,7 @@ from textual.widgets import Input
 
 from kerastui.core.runs import load_run
 from kerastui.tui.app import KerasTUI
-from kerastui.tui.run_actions import SlurmClient
+from kerastui.tui.slurm_client import SlurmClient
 from kerastui.tui.screens.compare import CompareScreen
 from kerastui.tui.screens.evaluate import EvaluateScreen
 from kerastui.tui.screens.monitor import RunMonitor

@@ -8,7 +8,7 @@ import numpy as np
 from fakes import (
     FakeLauncher,
     FakeRunExperiment,
-    fake_keras_loader,
+    FakePreviewer,
     made_up_probabilities,
     tiny_experiment,
     wait_until,
@@ -47,7 +47,7 @@ def make_app(tmp_path: Path, dataset: str = "digits", **experiment) -> KerasTUI:
         experiment=tiny_experiment(dataset=dataset, **experiment),
         runs_root=tmp_path / "runs",
         launcher=FakeLauncher(FakeRunExperiment(), tmp_path / 'runs'),
-        keras_loader=fake_keras_loader,
+        previewer=FakePreviewer(),
     )
 
 
@@ -192,7 +192,7 @@ async def test_evaluate_screen_without_a_run_says_what_to_do(tmp_path):
 
 async def test_app_renders_train_and_evaluate_at_80x24(tmp_path):
     fake = FakeRunExperiment(steps=3)
-    app = KerasTUI(experiment=tiny_experiment(epochs=2), runs_root=tmp_path / "runs", launcher=FakeLauncher(fake, tmp_path / 'runs'), keras_loader=fake_keras_loader)
+    app = KerasTUI(experiment=tiny_experiment(epochs=2), runs_root=tmp_path / "runs", launcher=FakeLauncher(fake, tmp_path / 'runs'), previewer=FakePreviewer())
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="ready")
         app.start_training()
@@ -210,7 +210,7 @@ async def test_app_renders_train_and_evaluate_at_80x24(tmp_path):
 
 async def test_global_e_after_a_run_shows_that_run(tmp_path):
     fake = FakeRunExperiment(steps=2)
-    app = KerasTUI(experiment=tiny_experiment(epochs=1), runs_root=tmp_path / "runs", launcher=FakeLauncher(fake, tmp_path / 'runs'), keras_loader=fake_keras_loader)
+    app = KerasTUI(experiment=tiny_experiment(epochs=1), runs_root=tmp_path / "runs", launcher=FakeLauncher(fake, tmp_path / 'runs'), previewer=FakePreviewer())
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="ready")
         app.start_training()

@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from fakes import fake_keras_loader, tiny_experiment, wait_until
+from fakes import FakePreviewer, tiny_experiment, wait_until
 from run_dirs import SlowWriter, make_run, scripted_events
 
 from kerastui.core.data import load_dataset
@@ -24,7 +24,7 @@ from kerastui.core.slurm import JobState
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.follow import RunLifecycle, follow_into
 from kerastui.tui.messages import TrainingBatch, TrainingUpdate
-from kerastui.tui.run_actions import SlurmClient
+from kerastui.tui.slurm_client import SlurmClient
 from kerastui.tui.screens.evaluate import EvaluateScreen
 from kerastui.tui.screens.monitor import RunMonitor
 
@@ -165,7 +165,7 @@ def footer_actions(screen) -> set[str]:
 def make_app(tmp_path: Path, **client) -> KerasTUI:
     # Scripted jobs exist only here: the runs list must not ask the real cluster about them.
     fake = SlurmClient(**{"refresh_runs": lambda records: records, **client}) if client else None
-    return KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader,
+    return KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path / "runs", previewer=FakePreviewer(),
                     slurm_client=fake)
 
 
@@ -281,7 +281,7 @@ async def test_watch_app_opens_on_the_follow_view_with_the_runs_underneath(tmp_p
     earlier = make_run(tmp_path / "runs", "earlier", epochs=2, dataset=digits)
     run_dir = new_run_dir(tmp_path, epochs=2)
     SlowWriter(run_dir, scripted_events(2), delay=0.005, dataset=digits).start()
-    app = WatchApp(run_dir, keras_loader=fake_keras_loader, quiet_after=30)
+    app = WatchApp(run_dir, previewer=FakePreviewer(), quiet_after=30)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished",
                          what="watched run finished")

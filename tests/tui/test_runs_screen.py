@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from fakes import fake_keras_loader, tiny_experiment, wait_until
+from fakes import FakePreviewer, tiny_experiment, wait_until
 from run_dirs import make_run
 
 from kerastui.core.data import load_dataset
@@ -42,7 +42,7 @@ def three_runs(tmp_path, digits) -> dict[str, Path]:
 
 
 def make_app(tmp_path: Path, **options) -> KerasTUI:
-    return KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader, **options)
+    return KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path / "runs", previewer=FakePreviewer(), **options)
 
 
 async def open_runs(app: KerasTUI, pilot) -> RunsScreen:
@@ -270,7 +270,7 @@ async def test_runs_screen_settles_slurm_runs_through_the_refresh_in_its_worker(
     import threading
 
     from kerastui.core.runs import RunWriter
-    from kerastui.tui.run_actions import SlurmClient
+    from kerastui.tui.slurm_client import SlurmClient
 
     writer = RunWriter.create(replace(tiny_experiment(), name="queued"), root=tmp_path / "runs")
     writer.set_status("submitted")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fakes import FakeLauncher, FakeRunExperiment, fake_keras_loader, tiny_experiment, wait_until
+from fakes import FakeLauncher, FakeRunExperiment, FakePreviewer, tiny_experiment, wait_until
 from run_dirs import SlowWriter, scripted_events
 from textual.widgets import Input
 
@@ -14,7 +14,7 @@ from kerastui.core import slurm
 from kerastui.core.runs import load_run
 from kerastui.core.slurm import JobState
 from kerastui.tui.app import KerasTUI
-from kerastui.tui.run_actions import SlurmClient
+from kerastui.tui.slurm_client import SlurmClient
 from kerastui.tui.screens.evaluate import EvaluateScreen
 from kerastui.tui.screens.monitor import RunMonitor
 from kerastui.tui.screens.submit import LoginNodeQuestion, SubmitScreen, settings_from_fields
@@ -49,8 +49,8 @@ class FakeSlurm:
 
 
 def make_app(tmp_path: Path, client: SlurmClient | None = None, **kwargs) -> KerasTUI:
-    return KerasTUI(experiment=tiny_experiment(epochs=2), runs_root=tmp_path / "runs", keras_loader=fake_keras_loader,
-                    slurm_client=client, **kwargs)
+    kwargs.setdefault("experiment", tiny_experiment(epochs=2))
+    return KerasTUI(runs_root=tmp_path / "runs", previewer=FakePreviewer(), slurm_client=client, **kwargs)
 
 
 async def ready(app: KerasTUI, pilot) -> None:
@@ -263,8 +263,7 @@ async def test_the_form_writes_exactly_the_job_script_kerastui_submit_writes(tmp
     experiment = replace(tiny_experiment(epochs=2), strategy=strategy, name=name)
     config = tmp_path / "experiment.toml"
     spec.save(experiment, config)
-    app = make_app(tmp_path, SlurmClient(refresh_runs=lambda records: records))
-    app.experiment = experiment
+    app = make_app(tmp_path, SlurmClient(refresh_runs=lambda records: records), experiment=experiment)
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
         await pilot.press("ctrl+b")
@@ -306,8 +305,8 @@ async def test_tasks_that_do_not_fit_the_strategy_are_marked_at_once(tmp_path, m
     from dataclasses import replace
 
     monkeypatch.chdir(tmp_path)
-    app = make_app(tmp_path, SlurmClient(refresh_runs=lambda records: records))
-    app.experiment = replace(tiny_experiment(epochs=2), strategy="mirrored")
+    app = make_app(tmp_path, SlurmClient(refresh_runs=lambda records: records),
+                   experiment=replace(tiny_experiment(epochs=2), strategy="mirrored"))
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
         await pilot.press("ctrl+b")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fakes import fake_keras_loader, tiny_experiment, wait_until
+from fakes import FakePreviewer, tiny_experiment, wait_until
 from run_dirs import epoch_metrics, scripted_events
 from textual.widgets import DataTable
 
@@ -59,7 +59,7 @@ def swept(root: Path) -> tuple[Path, list[Path]]:
 async def test_a_sweep_is_one_row_that_opens_as_its_leaderboard(tmp_path):
     root = tmp_path / "runs"
     sweep_dir, trials = swept(root)
-    app = KerasTUI(experiment=tiny_experiment(), runs_root=root, keras_loader=fake_keras_loader)
+    app = KerasTUI(experiment=tiny_experiment(), runs_root=root, previewer=FakePreviewer())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from fakes import FakeLauncher, FakeRunExperiment, fake_keras_loader, tiny_experiment, wait_until
+from fakes import FakeLauncher, FakeRunExperiment, FakePreviewer, tiny_experiment, wait_until
 
 from kerastui.core.events import BatchEnded, EpochEnded, TrainingStopped
 from kerastui.tui.app import KerasTUI
@@ -21,7 +21,7 @@ def make_app(fake: FakeRunExperiment, tmp_path: Path, epochs: int = 3) -> KerasT
         experiment=tiny_experiment(epochs=epochs),
         runs_root=tmp_path / "runs",
         launcher=FakeLauncher(fake, tmp_path / "runs"),
-        keras_loader=fake_keras_loader,
+        previewer=FakePreviewer(),
     )
 
 
@@ -175,7 +175,7 @@ async def test_a_run_that_cannot_be_created_is_shown_not_fatal(tmp_path):
             raise OSError("disk full while writing the run directory")
 
     launcher = BrokenLauncher(FakeRunExperiment(), tmp_path)
-    app = KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path, launcher=launcher, keras_loader=fake_keras_loader)
+    app = KerasTUI(experiment=tiny_experiment(), runs_root=tmp_path, launcher=launcher, previewer=FakePreviewer())
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.dataset is not None, what="dataset")
         app.start_training()

@@ -1,16 +1,14 @@
 """The build screen: data, layers and training settings in three tabs, and a live Keras summary.
 
-The screen owns no state of its own: it shows the app's experiment and turns the widgets' accepted
-edits into a new experiment on the app. The summary is computed by Keras in a thread worker, a
+The screen owns no state of its own: it shows the app's build session (the reactives the app
+publishes) and posts the user's accepted edits as intents (kerastui.tui.intents) for the app to apply. The summary is computed by Keras in a thread worker, a
 moment after the last edit (so typing "128" builds one model, not three).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -23,6 +21,8 @@ from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPa
 from textual.worker import Worker, WorkerState
 
 from kerastui.core.spec import Experiment
+from kerastui.tui.host import Host
+from kerastui.tui.intents import ApplyPreset, EditExperiment, PresetApplied, PreviewVerdict, TrainExperiment, UseDataset
 from kerastui.tui.widgets.dataset_picker import DatasetPicker, DatasetTable, shape_text
 from kerastui.tui.widgets.hyperparameters import HyperparameterForm, with_setting
 from kerastui.tui.widgets.layer_editor import LayerEditor, LayerTable
@@ -30,52 +30,11 @@ from kerastui.tui.widgets.model_summary import ModelSummary
 from kerastui.tui.widgets.sample_images import SampleImages
 
 if TYPE_CHECKING:  # pragma: no cover
+    from kerastui.core.build import ModelPreview, PreviewResult
     from kerastui.core.data import Dataset, DatasetInfo
 
 PREVIEW_DELAY = 0.25  # seconds of quiet after an edit before Keras rebuilds the summary
 TABS = ("tab-data", "tab-model", "tab-training")
-
-# Keras builds are not meant to run concurrently; an exclusive worker cannot stop a running thread.
-_preview_lock = threading.Lock()
-
-
-def compute_preview(layers: tuple, input_shape: tuple[int, ...], num_classes: int) -> tuple[Any, str | None, int | None]:
-    """(ModelPreview or None, error or output problem, index of the failing layer). Runs Keras."""
-    from kerastui.core.build import ModelBuildError, output_problem, preview_model
-
-    with _preview_lock:
-        try:
-            preview = preview_model(layers, input_shape)
-        except ModelBuildError as error:
-            return None, error.message, error.layer_index
-        except Exception as error:  # an unexpected Keras complaint is still an explanation, not a crash
-            return None, f"{type(error).__name__}: {error}", None
-    return preview, output_problem(preview.output_shape, num_classes), None
-
-
-class BuildHost(Protocol):
-    """What the build screen reads from, and asks of, the app it runs in (kerastui.tui.app's
-    KerasTUI): named here, so the screen needs no import of the app (no import circle)."""
-
-    experiment: Experiment
-    dataset_info: DatasetInfo | None
-    dataset_error: str
-    keras_ready: bool
-    keras_error: str
-    preview_error: str
-
-    @property
-    def training_pending(self) -> bool: ...
-
-    @property
-    def can_preview(self) -> bool: ...
-
-    def choose_dataset(self, info: DatasetInfo) -> None: ...
-
-    def start_training(self, guard: bool = True) -> None: ...
-
-    def request_preset(self, name: str, then: Callable[[], None] | None = None) -> None: ...
-
 
 class BuildScreen(Screen):
     """Choose data, design layers, set hyperparameters; ctrl+r trains."""
@@ -90,15 +49,15 @@ class BuildScreen(Screen):
         Binding("f4,3", "show_tab('tab-training')", "Training tab", show=False),
     ]
 
-    app: BuildHost  # typing only: the app it runs in (KerasTUI), seen through what it uses
+    app: Host  # typing only: the app it runs in (KerasTUI), seen through what screens may use
 
     def __init__(self) -> None:
         super().__init__()
         self._preview_timer: Timer | None = None
         self._preview_key: tuple | None = None
         self._shown_key: tuple | None = None
-        self.last_preview: Any = None
-        self._last_result: tuple | None = None
+        self.last_preview: ModelPreview | None = None
+        self._last_result: PreviewResult | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -141,6 +100,8 @@ class BuildScreen(Screen):
         self.watch(app, "dataset_error", self._dataset_error_changed, init=False)
         self.watch(app, "keras_ready", self._keras_changed, init=True)
         self.watch(app, "keras_error", self._keras_changed, init=False)
+        self.watch(app, "preview_error", self._update_status, init=False)
+        self.watch(app, "training_pending", self._update_status, init=False)
         self.query_one(DatasetTable).focus()
 
     # ---- app state -> widgets -----------------------------------------------------------------
@@ -181,7 +142,7 @@ class BuildScreen(Screen):
         self._schedule_preview()
         self._update_status()
 
-    def _update_status(self) -> None:
+    def _update_status(self, _: object = None) -> None:
         app = self.app
         experiment, info = app.experiment, app.dataset_info
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -217,14 +178,14 @@ class BuildScreen(Screen):
     # ---- widgets -> app state -----------------------------------------------------------------
 
     def on_dataset_picker_chosen(self, event: DatasetPicker.Chosen) -> None:
-        self.app.choose_dataset(event.info)
+        self.post_message(UseDataset(event.info))
         self.notify(f"{event.info.name}: {shape_text(event.info.input_shape)}, {event.info.num_classes} classes", title="Dataset")
 
     def on_layer_editor_edited(self, event: LayerEditor.Edited) -> None:
-        self.app.experiment = replace(self.app.experiment, layers=event.layers)
+        self.post_message(EditExperiment(replace(self.app.experiment, layers=event.layers)))
 
     def on_hyperparameter_form_edited(self, event: HyperparameterForm.Edited) -> None:
-        self.app.experiment = with_setting(self.app.experiment, event.field, event.value)
+        self.post_message(EditExperiment(with_setting(self.app.experiment, event.field, event.value)))
 
     @on(LayerEditor.FieldChecked)
     @on(HyperparameterForm.FieldChecked)
@@ -246,8 +207,7 @@ class BuildScreen(Screen):
     # ---- actions ------------------------------------------------------------------------------
 
     def action_train(self) -> None:
-        self.app.start_training()
-        self._update_status()
+        self.post_message(TrainExperiment())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "preset":
@@ -258,7 +218,10 @@ class BuildScreen(Screen):
         return True
 
     def action_preset(self, name: str) -> None:
-        self.app.request_preset(name, then=lambda: self.action_show_tab("tab-model"))
+        self.post_message(ApplyPreset(name))
+
+    def on_preset_applied(self, _: PresetApplied) -> None:
+        self.action_show_tab("tab-model")
 
     def action_show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
@@ -292,15 +255,13 @@ class BuildScreen(Screen):
     def _schedule_preview(self) -> None:
         summary = self.query_one(ModelSummary)
         app = self.app
-        app.preview_error = ""  # stale until Keras has looked at the new layers
+        if app.preview_error:
+            self.post_message(PreviewVerdict(""))  # stale until Keras has looked at the new layers
         if app.keras_error:
             summary.show_error(f"Keras is not available: {app.keras_error}")
             return
         if not app.keras_ready:
             summary.show_waiting("waiting for TensorFlow… (Keras computes the summary)")
-            return
-        if not app.can_preview:
-            summary.show_waiting("no model summary: the loaded Keras is a stand-in (tests)")
             return
         key = self._current_key()
         if key is None:
@@ -312,18 +273,18 @@ class BuildScreen(Screen):
 
     def _start_preview(self) -> None:
         key = self._current_key()
-        if key is None or not self.app.can_preview:
+        if key is None:
             return
-        if key == self._shown_key:
-            self._show_preview_result(key, self._last_result)
+        if key == self._shown_key and self._last_result is not None:
+            self._show_preview_result(self._last_result)
             return
         self._preview_key = key
         self._preview(key)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
-    def _preview(self, key: tuple) -> tuple[tuple, tuple]:
+    def _preview(self, key: tuple) -> tuple[tuple, PreviewResult]:
         layers, input_shape, num_classes = key
-        return key, compute_preview(layers, input_shape, num_classes)
+        return key, self.app.previewer.preview(layers, input_shape, num_classes)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -334,21 +295,19 @@ class BuildScreen(Screen):
             self._last_result = result
             self._shown_key = key
             if key == self._current_key():
-                self._show_preview_result(key, result)
+                self._show_preview_result(result)
         elif worker.state == WorkerState.ERROR:
             self.query_one(ModelSummary).show_error(str(worker.error))
 
-    def _show_preview_result(self, key: tuple, result: tuple) -> None:
-        preview, problem, layer_index = result
+    def _show_preview_result(self, result: PreviewResult) -> None:
         summary = self.query_one(ModelSummary)
         editor = self.query_one(LayerEditor)
-        if preview is None:
-            summary.show_error(problem or "unknown error")
-            editor.set_keras_problem(layer_index, problem)
-            self.last_preview = None
+        if result.preview is None:
+            summary.show_error(result.problem or "unknown error")
+            editor.set_keras_problem(result.layer_index, result.problem)
         else:
-            summary.show_preview(preview, problem)
+            summary.show_preview(result.preview, result.problem)
             editor.set_keras_problem(None, None)
-            self.last_preview = preview
-        self.app.preview_error = problem or ""
+        self.last_preview = result.preview
+        self.post_message(PreviewVerdict(result.problem or ""))
         self._update_status()

@@ -6,7 +6,7 @@ Choosing a confusion-matrix cell (arrows, enter) narrows the misclassified brows
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -17,9 +17,15 @@ from textual.events import Resize
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from kerastui.tui.host import host
 from kerastui.tui.widgets.class_report import ClassReportTable
 from kerastui.tui.widgets.confusion_table import ConfusionTable
 from kerastui.tui.widgets.misclassified_browser import MisclassifiedBrowser
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.data import Dataset
+    from kerastui.core.evaluate import Evaluation
+    from kerastui.core.pipeline import RunOutcome
 
 NARROW_WIDTH = 110  # below this the confusion matrix and class report stack vertically
 
@@ -38,8 +44,8 @@ class EvaluateScreen(Screen):
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self.outcome: Any = None
-        self.dataset: Any = None
+        self.outcome: RunOutcome | None = None
+        self.dataset: Dataset | None = None
         self.back_to: str | None = None  # the mode escape returns to (None: escape only clears the filter)
 
     def compose(self) -> ComposeResult:
@@ -60,14 +66,14 @@ class EvaluateScreen(Screen):
 
     def on_screen_resume(self) -> None:
         # Opened with the global key after a newer run finished: show that run.
-        latest = getattr(self.app, "last_outcome", None)
-        if latest is not None and latest is not self.outcome and getattr(latest, "evaluation", None) is not None:
-            self.show(latest, getattr(self.app, "dataset", None))
+        latest = host(self.app).last_outcome
+        if latest is not None and latest is not self.outcome and latest.evaluation is not None:
+            self.show(latest, host(self.app).session.dataset)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
-    def show(self, outcome: Any, dataset: Any, back_to: str | None = None) -> None:
+    def show(self, outcome: RunOutcome, dataset: Dataset | None, back_to: str | None = None) -> None:
         """Fill the screen from a RunOutcome (its Evaluation) and the Dataset it was tested on;
         `back_to` is the mode escape returns to (the runs mode, where the run's follow view is)."""
         self.outcome, self.dataset = outcome, dataset
@@ -77,8 +83,8 @@ class EvaluateScreen(Screen):
             self._fill()
 
     @property
-    def evaluation(self) -> Any:
-        return getattr(self.outcome, "evaluation", None)
+    def evaluation(self) -> Evaluation | None:
+        return self.outcome.evaluation if self.outcome is not None else None
 
     def _fill(self) -> None:
         self.query_one("#eval-summary", Static).update(self.summary_text())
@@ -92,14 +98,14 @@ class EvaluateScreen(Screen):
             return
         table.set_matrix(evaluation.confusion, evaluation.class_names)
         self.query_one(ClassReportTable).show(evaluation.per_class)
-        samples = getattr(self.dataset, "x_test", None)
-        if samples is not None and (
-            len(samples) != len(evaluation.predictions) or tuple(self.dataset.class_names) != tuple(evaluation.class_names)
+        dataset = self.dataset
+        samples = dataset.x_test if dataset is not None else None
+        if dataset is not None and (
+            len(dataset.x_test) != len(evaluation.predictions) or tuple(dataset.class_names) != tuple(evaluation.class_names)
         ):
             samples = None  # the app has since loaded another dataset: no wrong pictures
-        kind = getattr(self.dataset, "kind", "image")
-        browser.feature_names = tuple(getattr(self.dataset, "feature_names", ()) or ())
-        browser.set_items(evaluation.misclassified, evaluation.class_names, samples, kind)
+        browser.feature_names = tuple(dataset.feature_names) if dataset is not None else ()
+        browser.set_items(evaluation.misclassified, evaluation.class_names, samples, dataset.kind if dataset is not None else "image")
         table.focus()
 
     def summary_text(self) -> Text:
@@ -109,9 +115,8 @@ class EvaluateScreen(Screen):
                 return Text(f"This run {self.outcome.status} without an evaluation: {self.outcome.reason}", style="bold red")
             return Text("No evaluation yet: train a model first (b to build, t to train).")
         text = Text()
-        run_dir = getattr(self.outcome, "run_dir", None)
-        if run_dir is not None:
-            text.append(f"{getattr(run_dir, 'name', run_dir)}", style="bold")
+        if self.outcome is not None:
+            text.append(self.outcome.run_dir.name, style="bold")
             text.append(f" ({self.outcome.status})  ")
         text.append("test loss ")
         text.append(f"{evaluation.test_loss:.4f}", style="bold")

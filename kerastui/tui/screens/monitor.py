@@ -126,7 +126,7 @@ class RunMonitor(Screen):
         self._phase = "idle"
         self.error = ""
         self.reason = ""
-        self.final_event: Any = None
+        self.final_event: TrainingFinished | TrainingStopped | TrainingFailed | None = None
         self.ended: RunEnded | None = None
         self.job_state: Any = None
         self.quiet: RunQuiet | None = None
@@ -536,7 +536,7 @@ class RunMonitor(Screen):
             reason = f" ({self.reason})" if self.reason else ""
             return Text(f"{verb} {plural(done, 'epoch')} of {what}{reason}. Run saved in {self.run_dir}.{evaluation}")
         if phase == "failed":
-            reason = self.reason or getattr(self.final_event, "reason", "") or "unknown reason"
+            reason = self.reason or (self.final_event.reason if self.final_event is not None else "") or "unknown reason"
             return Text(f"FAILED after {plural(done, 'epoch')}: {reason}.  Finished epochs stay on the charts.")
         if phase in ("interrupted", "cancelled"):
             return Text(f"{what} {phase} after {plural(done, 'epoch')}: {self.reason or 'no reason recorded'}.")

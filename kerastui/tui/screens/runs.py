@@ -27,7 +27,9 @@ from kerastui.core.resources import efficiency_line
 from kerastui.core.run_summary import format_duration
 from kerastui.core.runs import RunRecord, list_runs, load_run
 from kerastui.core.sweep_runs import SweepRecord, group_sweeps
-from kerastui.tui.run_actions import clone_experiment, runs_root, slurm_client
+from kerastui.tui.host import host
+from kerastui.tui.intents import CloneExperiment, FollowRun
+from kerastui.tui.run_actions import runs_root, slurm_client
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.backend_notice import BackendNotice
 from kerastui.tui.widgets.chart_scale import next_level
@@ -246,7 +248,7 @@ class RunsScreen(Screen):
     def _show_backend(self) -> None:
         record = self.table.current_record if self.is_mounted else None
         wanted = record.experiment.backend if record is not None and record.experiment is not None else ""
-        self.query_one(BackendNotice).show(getattr(self.app, "keras_backend", ""), wanted)
+        self.query_one(BackendNotice).show(host(self.app).keras_backend, wanted)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -375,9 +377,9 @@ class RunsScreen(Screen):
             self.notify(f"{record.name} has no saved training state (it ended before its first epoch finished).",
                         severity="warning")
             return
-        self.app.launcher.resume(record.path)
+        host(self.app).launcher.resume(record.path)
         self.notify(f"Resuming {record.name} from epoch {record.epochs_done + 1}.", title="Resume")
-        self.app.follow_run(record.path)
+        self.post_message(FollowRun(record.path))
 
     def action_clone(self) -> None:
         record = self.table.current_record
@@ -386,7 +388,7 @@ class RunsScreen(Screen):
         if record.experiment is None:
             self.notify(f"{record.name} has no readable config.toml to clone.", severity="error")
             return
-        clone_experiment(self.app, record.experiment)
+        self.post_message(CloneExperiment(record.experiment))
         self.notify(f"Experiment of {record.name} loaded into the build screen.", title="Cloned")
 
     def action_delete(self) -> None:

@@ -29,7 +29,9 @@ from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.runs import safe_name
 from kerastui.core.slurm_settings import SlurmSettings
 from kerastui.core.spec import Experiment, SpecError
-from kerastui.tui.run_actions import SlurmClient, runs_root, slurm_client
+from kerastui.tui.host import host
+from kerastui.tui.run_actions import runs_root, slurm_client
+from kerastui.tui.slurm_client import SlurmClient
 from kerastui.tui.widgets.backend_notice import BackendNotice
 
 # (field id, label, SlurmSettings attribute, hint)
@@ -159,7 +161,7 @@ class SubmitScreen(ModalScreen[SubmitResult | None]):
             self.notify(f"Slurm defaults not used: {error}", title="Slurm settings", severity="warning", timeout=15)
         for name, text in field_texts(defaults).items():
             self.query_one(f"#slurm-{name}", Input).value = text
-        self.query_one(BackendNotice).show(self.backend or getattr(self.app, "keras_backend", ""), self.experiment.backend)
+        self.query_one(BackendNotice).show(self.backend or host(self.app).keras_backend, self.experiment.backend)
         self._check()
         self.query_one("#slurm-partition", Input).focus()
 
@@ -276,7 +278,7 @@ def _error_text(error: BaseException | None) -> str:
 
 def open_submit(app: App, experiment: Experiment | None = None) -> None:
     """Show the submit dialog for `experiment` (default: the app's); on success follow the job."""
-    experiment = experiment or app.experiment
+    experiment = experiment or host(app).session.experiment
 
     def done(result: SubmitResult | None) -> None:
         if result is None:
@@ -334,11 +336,11 @@ def ask_before_local_training(app: App, train_here: Callable[[], Any]) -> bool:
 
     `train_here` is called if the user still chooses to train locally.
     """
-    info = getattr(app, "dataset_info", None)
+    info = host(app).session.dataset_info
     if info is None:
         return False
     try:
-        warning = slurm_client(app).login_node_guard(app.experiment, info)
+        warning = slurm_client(app).login_node_guard(host(app).session.experiment, info)
     except Exception as error:  # a broken config file must not block training; say why the guard is off
         app.notify(f"Login-node guard not checked: {error}", severity="warning", timeout=10)
         return False

@@ -23,6 +23,7 @@ from kerastui.core.layers import LAYERS
 from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.spec import Experiment
 from kerastui.core.sweep import METHODS, Sweep, sweep_from_table
+from kerastui.tui.host import RunLauncher
 
 FIELD_ROWS = 3  # fields varied at once from the form (a TOML file can vary more)
 OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
@@ -86,7 +87,7 @@ class SweepForm(ModalScreen[Path | None]):
     SweepForm #sweep-verdict.-error { color: $error; }
     """
 
-    def __init__(self, experiment: Experiment, runs_root: Path, launcher: Any) -> None:
+    def __init__(self, experiment: Experiment, runs_root: Path, launcher: RunLauncher) -> None:
         super().__init__()
         self.experiment = experiment
         self.runs_root = Path(runs_root)
@@ -146,7 +147,7 @@ class SweepForm(ModalScreen[Path | None]):
         if problems:
             verdict.update(Text("\n".join(f"✗ {line}" for line in bounded(self.problems, MAX_PROBLEMS_IN_DIALOG))))
             return
-        slots = getattr(self.launcher, "slots", 1)
+        slots = self.launcher.slots
         verdict.update(Text(f"{sweep.size} trial{'s' if sweep.size != 1 else ''} ({sweep.method}, best {sweep.objective} "
                             f"{sweep.direction}), {slots} at a time on this machine. ctrl+r starts them.", style="bold"))
 

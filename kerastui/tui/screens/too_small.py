@@ -20,6 +20,10 @@ def too_small_message(width: int, height: int) -> str:
 class TooSmallScreen(ModalScreen[None]):
     """Shown by the app on resize; it removes the screen again once the terminal is large enough."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.message = ""
+
     def compose(self) -> ComposeResult:
         yield Static(id="too-small-message")
 
@@ -29,4 +33,4 @@ class TooSmallScreen(ModalScreen[None]):
             self.query_one("#too-small-message", Static).update(self.message)
 
     def on_mount(self) -> None:
-        self.query_one("#too-small-message", Static).update(getattr(self, "message", ""))
+        self.query_one("#too-small-message", Static).update(self.message)

@@ -135,7 +135,7 @@ class ImageView(Static):
             self.update(Text(self._caption or "(no image)", style="dim"))
             return
         # Textual removes NO_COLOR from the environment once the app starts and keeps it as app.no_color.
-        colour = not getattr(self.app, "no_color", False) and colour_allowed()
+        colour = not self.app.no_color and colour_allowed()
         text = render_image(self._pixels, self._image_width, colour=colour)
         if self._caption:
             text.append("\n")

@@ -138,7 +138,7 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
             return Text("(sample not available: dataset not loaded)", style="dim")
         sample = np.asarray(self.samples[index])
         if self.kind == "image" and sample.ndim in (2, 3):
-            colour = not getattr(self.app, "no_color", False) and colour_allowed()
+            colour = not self.app.no_color and colour_allowed()
             return render_image(sample, image_width_for(sample.shape[1]), colour=colour)
         return feature_table(sample.reshape(-1), self.feature_names)
 

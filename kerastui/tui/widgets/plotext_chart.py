@@ -47,7 +47,7 @@ class PlotextChart(Widget):
 
     def render(self) -> Text:
         width, height = self.size
-        colorless = bool(getattr(self.app, "no_color", False))
+        colorless = bool(self.app.no_color)
         key = (self._version, width, height, colorless)
         if self._built is not None and self._built[0] == key:
             return self._built[1]

@@ -1,0 +1,235 @@
+"""The experiment being designed and everything its rules need: the build screen's state, no UI.
+
+A BuildSession holds the experiment, the dataset loaded for it (or why it is not), Keras's latest
+verdict on its layers and whether a requested run waits for the data. Its methods are the rules
+of editing: a new dataset adapts the layers, a preset replaces them, training is refused with a
+reason until everything fits. The app shows what the session holds and sends it the user's
+intents; tests drive it without an app.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kerastui.core import spec
+from kerastui.core.presets import PRESETS, PresetError, preset_layers
+from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
+from kerastui.core.spec import Experiment, fit_output_to_classes
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.data import Dataset, DatasetInfo
+
+
+@dataclass(frozen=True)
+class DatasetRequest:
+    """One load of the experiment's data; a later request makes this one's result stale."""
+
+    name: str
+    seed: int
+    number: int
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the experiment cannot train (or sweep, or be saved) now, worded for a dialog."""
+
+    title: str
+    message: str
+
+
+# What start_training answers while the data it is checked against still loads.
+WAIT_FOR_DATASET = Refusal("Waiting", "Training starts as soon as the dataset finished loading…")
+
+
+@dataclass(frozen=True)
+class PresetResult:
+    """What applying a preset did: applied (and how many layers), or why not."""
+
+    applied: bool
+    message: str
+
+
+class BuildSession:
+    """The experiment under design, its dataset and what is pending; see the module docstring."""
+
+    def __init__(self, experiment: Experiment, path: Path | None = None) -> None:
+        self.experiment = experiment
+        # The TOML file the experiment came from or was saved to (what ctrl+s suggests).
+        self.path = path
+        self.dataset: Dataset | None = None
+        # The shape and classes the layers are checked against: the loaded dataset's, or the
+        # chosen one's before it has loaded.
+        self.dataset_info: DatasetInfo | None = None
+        self.dataset_error = ""
+        # Keras's latest verdict on the layers ("" when they fit, or before it has looked).
+        self.preview_error = ""
+        self.training_pending = False
+        self._request: DatasetRequest | None = None
+        self._requests = 0
+
+    # ---- the dataset ---------------------------------------------------------------------------
+
+    def dataset_to_load(self) -> DatasetRequest | None:
+        """The load the experiment needs now (its dataset and seed), or None when that data is
+        loaded or already loading. Asking makes any earlier request stale."""
+        experiment = self.experiment
+        loaded = self.dataset
+        if loaded is not None and (loaded.name, loaded.seed) == (experiment.dataset, experiment.seed):
+            return None
+        request = self._request
+        if request is not None and (request.name, request.seed) == (experiment.dataset, experiment.seed):
+            return None
+        self._requests += 1
+        self.dataset = None
+        self._request = DatasetRequest(experiment.dataset, experiment.seed, self._requests)
+        return self._request
+
+    def dataset_loaded(self, request: DatasetRequest, dataset: Dataset) -> bool:
+        """Take a finished load; False when it is stale (another dataset was chosen meanwhile)."""
+        if request != self._request:
+            return False
+        self._request = None
+        self.dataset = dataset
+        self.dataset_info = dataset.info()
+        self.dataset_error = ""
+        return True
+
+    def dataset_failed(self, request: DatasetRequest, message: str) -> bool:
+        """Take a failed load (a run waiting for it is given up); False when it is stale."""
+        if request != self._request:
+            return False
+        self._request = None
+        self.dataset = None
+        self.dataset_error = message
+        self.training_pending = False
+        return True
+
+    # ---- edits ---------------------------------------------------------------------------------
+
+    def edit(self, experiment: Experiment) -> None:
+        """The user changed a field or the layers. Keras has not looked at the new layers yet."""
+        if experiment.layers != self.experiment.layers:
+            self.preview_error = ""
+        self.experiment = experiment
+
+    def replace_design(self, experiment: Experiment, path: Path | None) -> None:
+        """Another whole experiment (an opened file, a cloned run): the old data's shape no longer applies."""
+        if experiment.dataset != self.experiment.dataset:
+            self.dataset_info = None
+        self.path = path
+        self.preview_error = ""
+        self.experiment = experiment
+
+    def choose_dataset(self, info: DatasetInfo) -> str:
+        """Switch to `info`'s dataset, fitting the output layer to its classes, and rebuilding a
+        preset the user has not edited (the cnn picks its padding by image size). Returns a
+        warning, or ""."""
+        experiment, warning = self.experiment, ""
+        layers = fit_output_to_classes(experiment, info.num_classes).layers
+        if self._is_unchanged_preset():
+            try:
+                layers = preset_layers(experiment.name, info.input_shape, info.num_classes)
+            except PresetError as error:
+                warning = str(error)
+        self.dataset_info = info
+        self.edit(replace(experiment, dataset=info.name, layers=tuple(layers)))
+        return warning
+
+    def _is_unchanged_preset(self) -> bool:
+        info, experiment = self.dataset_info, self.experiment
+        if info is None or experiment.name not in PRESETS:
+            return False
+        try:
+            return preset_layers(experiment.name, info.input_shape, info.num_classes) == experiment.layers
+        except PresetError:
+            return False
+
+    def preset_would_discard_edits(self) -> bool:
+        """True when the layers are the user's own (no preset's for this data): replacing them asks first."""
+        info = self.dataset_info
+        if info is None:
+            return False  # nothing to compare with yet: apply_preset explains
+        fitted = []
+        for preset in PRESETS:
+            try:
+                fitted.append(preset_layers(preset, info.input_shape, info.num_classes))
+            except PresetError:
+                pass
+        return not any(self.experiment.layers == layers for layers in fitted)
+
+    def apply_preset(self, name: str) -> PresetResult:
+        """Replace the layers with preset `name` fitted to the data, or say why it cannot fit."""
+        info = self.dataset_info
+        if info is None:
+            return PresetResult(False, "The dataset is still loading; try again in a moment.")
+        try:
+            layers = preset_layers(name, info.input_shape, info.num_classes)
+        except PresetError as error:
+            return PresetResult(False, str(error))
+        self.edit(replace(self.experiment, name=name, layers=layers))
+        return PresetResult(True, f"{name} preset for {info.name}: {len(layers)} layers")
+
+    # ---- training ------------------------------------------------------------------------------
+
+    def training_refusal(self, refused_fields: list[str]) -> Refusal | None:
+        """Why training cannot start now, or None. `refused_fields` are the fields whose text was
+        refused (the experiment still holds their last valid value). WAIT_FOR_DATASET means the
+        run is pending: it starts once the data has loaded."""
+        self.training_pending = False
+        if refused_fields:
+            return refused_fields_refusal("Cannot train yet", refused_fields)
+        info = self.dataset_info
+        problems = self.experiment.problems(info.input_shape, info.num_classes) if info else self.experiment.problems()
+        if problems:
+            listed = "\n".join(f"• {line}" for line in bounded((str(p) for p in problems), MAX_PROBLEMS_IN_DIALOG))
+            return Refusal("Cannot train yet", listed)
+        if self.preview_error:
+            return Refusal("The layers do not fit together", self.preview_error)
+        if self.dataset_error:
+            return Refusal("Cannot train: dataset", self.dataset_error)
+        if self.dataset is None:
+            # Its shape and classes are what the experiment is checked against.
+            self.training_pending = True
+            return WAIT_FOR_DATASET
+        return None
+
+    # ---- files ---------------------------------------------------------------------------------
+
+    def suggested_path(self) -> str:
+        if self.path is not None:
+            return str(self.path)
+        return f"{self.experiment.name}-{Path(self.experiment.dataset).stem}.toml"
+
+    def save(self, path: str) -> str | None:
+        """Save the experiment as TOML at `path`; the reason it failed, or None."""
+        if not path.strip():
+            return "enter a file name, e.g. experiment.toml"
+        target = Path(path).expanduser()
+        if target.is_dir():
+            return f"{target} is a directory; add a file name, e.g. {target / 'experiment.toml'}"
+        try:
+            spec.save(self.experiment, target)
+        except OSError as error:
+            return f"cannot write {target}: {error.strerror or error}"
+        self.path = target
+        return None
+
+
+def refused_fields_refusal(title: str, refused_fields: list[str]) -> Refusal:
+    listed = "\n".join(f"• {field}" for field in bounded(refused_fields, MAX_PROBLEMS_IN_DIALOG))
+    return Refusal(
+        title,
+        f"Fix the fields marked ✗ on the build screen first (the experiment still has their last valid values):\n{listed}",
+    )
+
+
+def read_experiment(target: Path) -> tuple[Experiment | None, list[str]]:
+    """The experiment in a TOML file, or the problems that make it unusable (shape problems are
+    fine: the summary explains them; bad values are not). Blocking: the app calls it in a thread."""
+    try:
+        experiment = spec.load(target)
+    except spec.SpecError as error:
+        return None, [str(p) if p.field not in ("file", "toml") else f"{target}: {p.message}" for p in error.problems]
+    return experiment, [f"{target}: {p}" for p in experiment.problems()]

@@ -1,0 +1,91 @@
+"""What the screens may use of the app they run in (kerastui.tui.app's KerasTUI), as Protocols.
+
+Named here so that no screen imports the app (which imports the screens): a screen declares
+`app: Host` and sees the collaborators the app was given, typed, instead of probing for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from textual.app import App
+    from textual.screen import Screen
+
+    from kerastui.core.build import PreviewResult
+    from kerastui.core.build_session import BuildSession
+    from kerastui.core.data import Dataset, DatasetInfo
+    from kerastui.core.layers import LayerSpec
+    from kerastui.core.pipeline import RunOutcome
+    from kerastui.core.spec import Experiment
+    from kerastui.tui.slurm_client import SlurmClient
+
+
+class RunLauncher(Protocol):
+    """Starts and stops runs as processes of their own (kerastui.core.launcher.LocalLauncher)."""
+
+    @property
+    def active(self) -> list[Path]: ...
+
+    @property
+    def queued(self) -> Collection[Path]: ...
+
+    @property
+    def slots(self) -> int: ...
+
+    def launch(self, experiment: Experiment) -> Path: ...
+
+    def resume(self, run_dir: Path) -> None: ...
+
+    def enqueue(self, run_dir: Path) -> None: ...
+
+    def pump(self) -> object: ...
+
+    def stop(self, run_dir: Path) -> str: ...
+
+    def warm_up(self, backend: str) -> None: ...
+
+    def shutdown(self, keep_running: bool = True) -> None: ...
+
+
+class ModelPreviewer(Protocol):
+    """The build screen's model summary (kerastui.core.build.KerasPreviewer by default)."""
+
+    def load(self) -> str:
+        """Import what previews need (blocking, seconds); the Keras backend's name."""
+        ...
+
+    def preview(self, layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], num_classes: int) -> PreviewResult: ...
+
+
+class Host(Protocol):
+    """The app as the screens see it. The build session's state is published as reactives to
+    watch and read (set by the app alone: a screen posts an intent, kerastui.tui.intents)."""
+
+    session: BuildSession
+    experiment: Experiment
+    dataset: Dataset | None
+    dataset_info: DatasetInfo | None
+    dataset_error: str
+    preview_error: str
+    training_pending: bool
+    keras_ready: bool
+    keras_error: str
+    previewer: ModelPreviewer
+    runs_root: Path | None
+    launcher: RunLauncher
+    slurm_client: SlurmClient
+    dataset_loader: Callable[..., Dataset]
+    # The Keras backend the build screen's summary loaded ("" before it has).
+    keras_backend: str
+    # The last run whose evaluation was saved: what the evaluate mode shows.
+    last_outcome: RunOutcome | None
+
+    def mode_screen(self, mode: str) -> Screen | None: ...
+
+
+def host(app: App) -> Host:
+    """`app` as a Host (every kerastui screen runs in a KerasTUI)."""
+    return app  # type: ignore[return-value]
