@@ -1,4 +1,9 @@
-"""The kerastui App: shared state, modes (build, train, evaluate, runs), global keys.
+"""The kerastui App: the shell. It holds the build session, its modes (build, train, evaluate,
+runs), the global keys and the collaborators it was given; the screens post intents to it.
+
+The experiment being designed and its rules live in kerastui.core.build_session (no UI); the app
+publishes the session's state as reactives for the screens to watch, and applies their intents
+(kerastui.tui.intents) to the session.
 
 The app never trains: ctrl+r hands the experiment to the injected launcher (by default
 kerastui.core.launcher.LocalLauncher: a child process per run, in its own session, queued for a
@@ -6,7 +11,7 @@ free slot) and the train mode's run monitor follows the run directory it writes.
 
 The first frame must appear long before TensorFlow has finished importing (~5 s), so nothing heavy
 is imported here: Keras (only for the build screen's model summary) loads in a thread worker
-through the injected `keras_loader` once the build screen exists, the dataset loader is imported
+through the injected `previewer` once the build screen exists, the dataset loader is imported
 on first use, and the other screens are imported when their mode is first opened.
 """
 

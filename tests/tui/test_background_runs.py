@@ -12,6 +12,7 @@ from fakes import FakePreviewer, tiny_experiment, wait_until
 from kerastui.core.events import EpochEnded
 from kerastui.core.runs import load_run, read_status, writer_alive
 from kerastui.tui.app import KerasTUI
+from kerastui.tui.slurm_client import SlurmClient
 from kerastui.tui.screens.monitor import RunMonitor
 from kerastui.tui.screens.runs import RunsScreen
 
@@ -36,10 +37,17 @@ async def test_quit_keeping_the_run_then_a_new_app_reattaches_to_it_live(tmp_pat
         await wait_until(pilot, lambda: not first.is_running, what="the first app to quit")
     assert read_status(run_dir) == "running" and writer_alive(run_dir), "the run goes on without its app"
 
-    second = KerasTUI(experiment=experiment, runs_root=runs_root, previewer=FakePreviewer())
+    reads = []  # each read of the whole runs folder passes through the Slurm refresh
+
+    def counted(records):
+        reads.append(len(records))
+        return records
+
+    second = KerasTUI(experiment=experiment, runs_root=runs_root, previewer=FakePreviewer(),
+                      slurm_client=SlurmClient(refresh_runs=counted))
     async with second.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(second.screen, RunsScreen) and second.screen.loads > 0, what="runs")
+        await wait_until(pilot, lambda: isinstance(second.screen, RunsScreen) and second.screen.listed, what="runs")
         runs = second.screen
         row = next(r for r in runs.all_records if r.path == run_dir)
         assert row.status == "running"
@@ -47,7 +55,7 @@ async def test_quit_keeping_the_run_then_a_new_app_reattaches_to_it_live(tmp_pat
         # The row follows the live run incrementally (no re-read of the whole runs folder).
         await wait_until(pilot, lambda: next(r for r in runs.all_records if r.path == run_dir).epochs_done > epochs_then,
                          timeout=60, what="the row to update")
-        assert runs.loads == 1
+        assert len(reads) == 1
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(second.screen, RunMonitor), what="the monitor")
         monitor = second.screen
@@ -81,7 +89,7 @@ async def test_u_on_the_runs_screen_resumes_a_stopped_run_to_one_continuous_curv
     app = KerasTUI(experiment=experiment, runs_root=runs_root, previewer=FakePreviewer())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listed, what="runs")
         await pilot.press("u")
         await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.run_dir == outcome.run_dir,
                          what="the monitor of the resumed run")

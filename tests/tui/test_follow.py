@@ -288,7 +288,7 @@ async def test_watch_app_opens_on_the_follow_view_with_the_runs_underneath(tmp_p
         assert app.screen.run_dir == run_dir and app.runs_root == run_dir.resolve().parent
         assert app.experiment.name == "tiny"
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs list")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listed, what="runs list")
         assert {r.path.name for r in app.screen.table.records} == {run_dir.name, earlier.name}
 
 
@@ -300,7 +300,7 @@ async def test_escape_on_an_evaluation_opened_from_the_follow_view_goes_back_to_
     app = make_app(tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs screen")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listed, what="runs screen")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished",
                          what="run replayed")

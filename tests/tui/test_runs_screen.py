@@ -47,7 +47,7 @@ def make_app(tmp_path: Path, **options) -> KerasTUI:
 
 async def open_runs(app: KerasTUI, pilot) -> RunsScreen:
     await pilot.press("r")
-    await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs screen")
+    await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listed, what="runs screen")
     return app.screen
 
 

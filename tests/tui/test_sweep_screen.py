@@ -62,7 +62,7 @@ async def test_a_sweep_is_one_row_that_opens_as_its_leaderboard(tmp_path):
     app = KerasTUI(experiment=tiny_experiment(), runs_root=root, previewer=FakePreviewer())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("r")
-        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.loads > 0, what="runs")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listed, what="runs")
         runs = app.screen
         (row,) = runs.all_records
         assert isinstance(row, SweepRecord) and row.path == sweep_dir and len(row.trials) == 3

@@ -73,7 +73,7 @@ class RunsScreen(Screen):
         self.sort_reversed = False
         self.filter_text = ""
         self.smoothing = 0.0
-        self.loads = 0  # completed reads of the runs root
+        self.listed = False  # True once the runs root has been read
         self._followers: dict[Path, RunFollower] = {}
         self._last_slurm_refresh = 0.0
 
@@ -95,7 +95,7 @@ class RunsScreen(Screen):
     def on_screen_resume(self) -> None:
         self._live_timer.resume()
         self._show_backend()
-        if self.loads:
+        if self.listed:
             self.refresh_runs()  # back from a run or the build screen: runs may have changed
 
     def on_screen_suspend(self) -> None:
@@ -118,7 +118,7 @@ class RunsScreen(Screen):
 
     def _loaded(self, records: list[RunRecord]) -> None:
         self.all_records = records
-        self.loads += 1
+        self.listed = True
         # A sweep's row is read again with the list; its live trials are followed on its leaderboard.
         live = {r.path for r in records if r.status in ACTIVE_STATUSES and not isinstance(r, SweepRecord)}
         for path in list(self._followers):
