@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
+import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, ContextManager
 
 from kerastui.core.spec import Experiment
+
+log = logging.getLogger(__name__)
 
 
 class StrategyError(RuntimeError):
@@ -194,6 +198,41 @@ def slurm_cluster_resolver(environ: Mapping[str, str] | None = None) -> Any:
     )
 
 
+# The upstream bug the multi-worker workarounds below are for, and the Keras they were written
+# and checked against: a newer Keras may have fixed it (the internals are then checked anyway).
+KERAS_MULTIWORKER_ISSUE = "keras-team/keras#20585"
+KERAS_CHECKED = (3, 15)
+
+
+def keras_version(keras_module: Any) -> tuple[int, int]:
+    """(major, minor) of a Keras module: "3.15.1" -> (3, 15), "3.16.0.dev2026" -> (3, 16)."""
+    parts = str(keras_module.__version__).split(".") + ["0"]
+    minor = "".join(itertools.takewhile(str.isdigit, parts[1]))
+    return int(parts[0]), int(minor or 0)
+
+
+def check_keras_for_workarounds(keras_module: Any) -> None:
+    """Refuse a Keras other than 3.x, whose internals the workarounds patch; a 3.x newer than the
+    one checked is logged (the internals are checked when patched)."""
+    version = keras_version(keras_module)
+    if version[0] != 3:
+        raise StrategyError(
+            f"multiworker training works around {KERAS_MULTIWORKER_ISSUE} in Keras 3's TensorFlow "
+            f"trainer; this is Keras {keras_module.__version__}: use Keras 3, or check whether the issue is fixed"
+        )
+    if version > KERAS_CHECKED:
+        log.info("the %s workarounds were checked with Keras %d.%d; this is Keras %s",
+                 KERAS_MULTIWORKER_ISSUE, *KERAS_CHECKED, keras_module.__version__)
+
+
+def _missing_internals(what: str) -> StrategyError:
+    return StrategyError(
+        f"multiworker training cannot work around {KERAS_MULTIWORKER_ISSUE}: this Keras has no {what}, "
+        "which the workaround replaces. Check whether the issue is fixed in this Keras, and update "
+        "kerastui.core.distribute."
+    )
+
+
 def adapt_model(model: Any, experiment: Experiment) -> Any:
     """Make a compiled model trainable under the experiment's strategy; returns the model.
 
@@ -202,13 +241,18 @@ def adapt_model(model: Any, experiment: Experiment) -> Any:
     workers TensorFlow cannot reduce a tuple (ValueError: "Attempt to convert a value
     (PerReplica...)"), so multi-worker fit fails at once (keras-team/keras#20585). The batch
     is only needed for its shapes, so this worker's own part of it serves, without talking to
-    the others. Applied to multi-worker models only; Keras versions without that step are left alone.
+    the others. This model alone is changed (its own method), for multi-worker models only; a
+    Keras without that step fails here, naming the issue.
     """
-    if experiment.strategy != "multiworker" or not callable(getattr(model, "_maybe_symbolic_build", None)):
+    if experiment.strategy != "multiworker":
         return model
+    import keras
     import tensorflow as tf
 
-    keras_build = model._maybe_symbolic_build
+    check_keras_for_workarounds(keras)
+    keras_build = getattr(model, "_maybe_symbolic_build", None)
+    if not callable(keras_build):
+        raise _missing_internals("Model._maybe_symbolic_build")
 
     def local_part(value: Any) -> Any:
         if isinstance(value, tf.distribute.DistributedValues):
@@ -223,27 +267,34 @@ def adapt_model(model: Any, experiment: Experiment) -> Any:
         return keras_build(data_batch=data_batch)
 
     model._maybe_symbolic_build = symbolic_build
-    _fix_keras_multiworker_mean()
     return model
 
 
-@functools.lru_cache(maxsize=1)
-def _fix_keras_multiworker_mean() -> None:
-    """Keras 3 averages each step's logs across workers with strategy.reduce("MEAN", v, axis=0),
-    which fails for the scalar loss and metrics ("Invalid reduction dimension 0 for input with 0
-    dimensions"); scalars are averaged over replicas instead (axis=None). Only the multi-worker
-    "mean" case changes; the function is looked up when the step is traced, so replacing the
-    module attribute is enough. Part of the same upstream problem (keras-team/keras#20585).
+@contextlib.contextmanager
+def multiworker_patches(experiment: Experiment) -> Iterator[None]:
+    """While a multi-worker model trains or is evaluated: Keras 3 averages each step's logs across
+    workers with strategy.reduce("MEAN", v, axis=0), which fails for the scalar loss and metrics
+    ("Invalid reduction dimension 0 for input with 0 dimensions"); scalars are averaged over
+    replicas instead (axis=None). Only the multi-worker "mean" case changes. Keras looks the
+    function up when it traces a step, so it is replaced in its module for the duration of the
+    block and put back after; nothing is patched for other strategies. Part of the same upstream
+    problem (keras-team/keras#20585); a Keras without these internals fails here, naming it.
     """
+    if experiment.strategy != "multiworker":
+        yield
+        return
+    import keras
+    import tensorflow as tf
+
+    check_keras_for_workarounds(keras)
     try:
         from keras.src.backend.tensorflow import trainer as tf_trainer
     except ImportError:
-        return
+        raise _missing_internals("keras.src.backend.tensorflow.trainer module") from None
     keras_reduce = getattr(tf_trainer, "reduce_per_replica", None)
     is_multi_worker = getattr(tf_trainer, "_collective_all_reduce_multi_worker", None)
     if keras_reduce is None or is_multi_worker is None:
-        return
-    import tensorflow as tf
+        raise _missing_internals("reduce_per_replica or _collective_all_reduce_multi_worker in its TensorFlow trainer")
 
     def rank(value: Any) -> int | None:
         first = value.values[0] if isinstance(value, tf.distribute.DistributedValues) else value
@@ -257,6 +308,10 @@ def _fix_keras_multiworker_mean() -> None:
         return keras_reduce(values, strategy, reduction)
 
     tf_trainer.reduce_per_replica = reduce_per_replica
+    try:
+        yield
+    finally:
+        tf_trainer.reduce_per_replica = keras_reduce
 
 
 def strategy_scope(experiment: Experiment) -> ContextManager:

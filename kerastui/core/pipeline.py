@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
+from kerastui.core.distribute import multiworker_patches
 from kerastui.core.events import (
     Listener,
     TrainingFailed,
@@ -128,7 +129,8 @@ def run_experiment(
         try:
             if result.status == "stopped" and getattr(stop, "requeue", False):
                 return _requeued(writer, result, held.event, listeners, sampler)
-            return _settle(writer, result, held.event, dataset, evaluator, listeners, sampler)
+            with multiworker_patches(experiment):  # the evaluation steps meet the same Keras bug
+                return _settle(writer, result, held.event, dataset, evaluator, listeners, sampler)
         except KeyboardInterrupt:  # a second Ctrl+C while saving or evaluating
             raise _record_interrupt(writer, trainer, held.event, listeners) from None
     finally:

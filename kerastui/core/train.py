@@ -189,7 +189,7 @@ class Trainer:
     def _fit(self):
         from kerastui.core.backend import import_keras
         from kerastui.core.build import build_model, output_problem
-        from kerastui.core.distribute import global_batch_size, replicas, workers
+        from kerastui.core.distribute import global_batch_size, multiworker_patches, replicas, workers
 
         experiment, data = self.experiment, self.dataset
         fit = experiment.fit
@@ -220,7 +220,8 @@ class Trainer:
                 monitor=fit.monitor, patience=fit.early_stopping_patience, restore_best_weights=True
             )
             callbacks.append(early)
-        model.fit(
+        with multiworker_patches(experiment):
+            model.fit(
                 x,
                 y,
                 batch_size=batch_size,

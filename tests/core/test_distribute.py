@@ -59,3 +59,46 @@ def test_mirrored_strategy_builds_and_trains_on_cpu():
     assert result.status == "finished", result.reason
     assert result.epochs_done == 1
     assert type(result.model.distribute_strategy).__name__ == "MirroredStrategy"
+
+
+def test_the_multiworker_patch_is_in_place_only_around_the_block():
+    pytest.importorskip("tensorflow")
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    from kerastui.core.distribute import multiworker_patches
+
+    keras_reduce = tf_trainer.reduce_per_replica
+    with multiworker_patches(Experiment()):  # the default strategy: nothing is touched
+        assert tf_trainer.reduce_per_replica is keras_reduce
+    with multiworker_patches(Experiment(strategy="multiworker")):
+        assert tf_trainer.reduce_per_replica is not keras_reduce
+    assert tf_trainer.reduce_per_replica is keras_reduce
+    with pytest.raises(ZeroDivisionError), multiworker_patches(Experiment(strategy="multiworker")):
+        1 / 0
+    assert tf_trainer.reduce_per_replica is keras_reduce  # put back after a failed fit too
+
+
+def test_a_keras_without_the_patched_internals_fails_naming_the_issue(monkeypatch):
+    pytest.importorskip("tensorflow")
+    from keras.src.backend.tensorflow import trainer as tf_trainer
+
+    from kerastui.core.distribute import adapt_model, multiworker_patches
+
+    monkeypatch.delattr(tf_trainer, "_collective_all_reduce_multi_worker")
+    with pytest.raises(StrategyError, match="keras-team/keras#20585"), multiworker_patches(Experiment(strategy="multiworker")):
+        pass
+    with pytest.raises(StrategyError, match="keras-team/keras#20585.*_maybe_symbolic_build"):
+        adapt_model(object(), Experiment(strategy="multiworker"))
+
+
+def test_a_keras_other_than_3_is_refused_and_a_newer_3_is_logged(caplog):
+    from types import SimpleNamespace
+
+    from kerastui.core.distribute import KERAS_CHECKED, check_keras_for_workarounds, keras_version
+
+    assert keras_version(SimpleNamespace(__version__="3.16.0.dev2026")) == (3, 16)
+    with pytest.raises(StrategyError, match="keras-team/keras#20585.*Keras 4.0"):
+        check_keras_for_workarounds(SimpleNamespace(__version__="4.0.0"))
+    with caplog.at_level("INFO", logger="kerastui.core.distribute"):
+        check_keras_for_workarounds(SimpleNamespace(__version__=f"3.{KERAS_CHECKED[1] + 1}.0"))
+    assert "checked with Keras" in caplog.text
