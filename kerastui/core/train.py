@@ -1,4 +1,4 @@
-"""Trainer: runs `model.fit` and turns Keras's callback hooks into kerastui training events.
+"""Trainer: runs `model.fit` with kerastui's callbacks (kerastui.core.fit_callbacks) and says how it ended.
 
 Event stream of one `run()`:
     TrainingStarted, (BatchEnded* EpochEnded)*, then exactly one of
@@ -18,23 +18,25 @@ from __future__ import annotations
 import logging
 import math
 import threading
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
-import numpy as np
-
-from kerastui.core.disk_space import check_free_space, files_bytes, state_bytes
 from kerastui.core.events import (
-    BatchEnded,
-    EpochEnded,
     Listener,
     TrainingEvent,
     TrainingFailed,
     TrainingFinished,
-    TrainingStarted,
     TrainingStopped,
+)
+from kerastui.core.fit_callbacks import (
+    FitProgress,
+    FitShape,
+    backup_callback,
+    event_callback,
+    finished_epochs,
+    nan_failure_callback,
 )
 from kerastui.core.labels import targets_for_loss
 from kerastui.core.spec import Experiment, SpecError
@@ -51,35 +53,12 @@ class TrainResult:
     reason: str = ""
 
 
-@dataclass
-class _Progress:
-    """What the callback learned during fit; read by the trainer afterwards (same thread)."""
-
-    epochs: int
-    steps: int
-    epochs_done: int = 0
-    history: dict[str, list[float]] = field(default_factory=dict)
-    failure: str = ""  # set when the loss became NaN/inf
-    stop_seen: bool = False  # the stop request was honoured during fit
-
-
 def split_sizes(samples: int, validation_split: float) -> tuple[int, int]:
     """(train, validation) sample counts exactly as Keras's validation_split cuts them (last part)."""
     if validation_split <= 0:
         return samples, 0
     train = int(math.floor(samples * (1.0 - validation_split)))
     return train, samples - train
-
-
-def floats(logs: dict[str, Any] | None) -> dict[str, float]:
-    """Keras logs as plain floats (tensors and numpy scalars are converted; non-numbers dropped)."""
-    out: dict[str, float] = {}
-    for key, value in (logs or {}).items():
-        try:
-            out[key] = float(np.asarray(value))
-        except (TypeError, ValueError):
-            continue
-    return out
 
 
 class StopRequest(threading.Event):
@@ -118,7 +97,8 @@ class Trainer:
         self._lock = threading.Lock()
         self._broken_listeners: set[int] = set()
         self._model: Any = None
-        self._progress: _Progress | None = None
+        self._progress: FitProgress | None = None
+        self._history: Any = None  # Keras's History of this fit
         self.result: TrainResult | None = None  # set when run() ends (also when Ctrl+C re-raises)
 
     @property
@@ -155,7 +135,8 @@ class Trainer:
         # _fit records the model and progress on self as soon as they exist, so every ending
         # (including Ctrl+C and exceptions thrown from inside fit) keeps the finished epochs.
         self._model: Any = None
-        self._progress: _Progress | None = None
+        self._progress: FitProgress | None = None
+        self._history = None
         early = None
         try:
             early = self._fit()
@@ -182,14 +163,19 @@ class Trainer:
 
     def _finish(self, event: TrainingEvent, status: str) -> TrainResult:
         self.emit(event)
-        history = {k: list(v) for k, v in (self._progress.history if self._progress else {}).items()}
+        history = finished_epochs(self._history, self._epochs_done()) if self._history is not None else {}
         self.result = TrainResult(status, self._model, history, self._epochs_done(), getattr(event, "reason", ""))
         return self.result
 
     def _fit(self):
         from kerastui.core.backend import import_keras
         from kerastui.core.build import build_model, output_problem
-        from kerastui.core.distribute import global_batch_size, multiworker_patches, replicas, workers
+        from kerastui.core.distribute import (
+            global_batch_size,
+            multiworker_patches,
+            replicas,
+            workers,
+        )
 
         experiment, data = self.experiment, self.dataset
         fit = experiment.fit
@@ -206,14 +192,19 @@ class Trainer:
         y = targets_for_loss(data.y_train, int(data.num_classes), experiment.compile.loss)
         batch_size = global_batch_size(experiment)
         train_samples, validation_samples = split_sizes(len(x), fit.validation_split)
-        progress = self._progress = _Progress(epochs=fit.epochs, steps=max(1, math.ceil(train_samples / batch_size)))
-        event_callback = _event_callback(keras)(self, progress, train_samples, validation_samples, batch_size)
-        event_callback.replicas, event_callback.workers = replicas(experiment), workers(experiment)
-        callbacks = [event_callback]
+        progress = self._progress = FitProgress(epochs=fit.epochs, steps=max(1, math.ceil(train_samples / batch_size)))
+        shape = FitShape(train_samples, validation_samples, batch_size, replicas(experiment), workers(experiment))
+        self._history = keras.callbacks.History()
+        # In this order: the NaN check first, so nothing else acts on a bad batch; the backup
+        # before the events, so the state is on disk before an epoch's event says it is done (a
+        # run killed in between repeats no epoch when resumed).
+        callbacks = [nan_failure_callback(keras, progress)]
         if self.backup_dir is not None:
-            # First: the state is on disk before the epoch's event says it is done, so a run
-            # killed in between repeats no epoch when resumed.
-            callbacks.insert(0, _backup_callback(keras)(str(self.backup_dir), progress, fit.backup_every_batches))
+            callbacks.append(backup_callback(keras, self.backup_dir, progress, fit.backup_every_batches))
+        callbacks += [
+            event_callback(keras, self.emit, progress, shape, self.stop_event, self.batch_event_interval),
+            self._history,
+        ]
         early = None
         if fit.early_stopping_patience > 0:
             early = keras.callbacks.EarlyStopping(
@@ -242,143 +233,3 @@ def error_text(error: BaseException, limit: int = 400) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text
-
-
-_CALLBACK_CLASSES: dict[int, type] = {}
-_BACKUP_CLASSES: dict[int, type] = {}
-
-
-def _backup_callback(keras: Any) -> type:
-    """Keras's BackupAndRestore, saving only epochs that really finished (and, with
-    fit.backup_every_batches, every N batches within an epoch: Keras records the epochs finished
-    by then, so a resumed run redoes the epoch in progress from those weights, never skips it).
-
-    Keras also calls on_epoch_end for an epoch cut short by a stop or a NaN; its backup would
-    then claim that epoch done, and a resumed run would skip the rest of it.
-    """
-    key = id(keras)
-    if key not in _BACKUP_CLASSES:
-
-        class FinishedEpochBackup(keras.callbacks.BackupAndRestore):
-            def __init__(self, backup_dir: str, progress: _Progress, every_batches: int = 0):
-                # Kept after a stop or a crash (to resume from); the pipeline removes it once finished.
-                super().__init__(backup_dir=backup_dir, save_freq=every_batches or "epoch", delete_checkpoint=False)
-                self.progress = progress
-                self.steps_done = 0
-                self.every_batches = every_batches
-                self._state_bytes: int | None = None
-
-            def on_epoch_begin(self, epoch, logs=None):
-                self.steps_done = 0
-
-            def on_train_batch_end(self, batch, logs=None):
-                self.steps_done = int(batch) + 1
-                super().on_train_batch_end(batch, logs)
-
-            def on_epoch_end(self, epoch, logs=None):
-                if self.progress.failure or self.steps_done < self.progress.steps:
-                    return
-                super().on_epoch_end(epoch, logs)
-                if self.every_batches:
-                    self._save_model()  # Keras saves every N batches then, not at epoch ends: each finished epoch too
-
-            def _save_model(self):
-                # Every save, at an epoch's end or every N batches, comes here (and only then: no
-                # cost on the other batches). h5py meets a full disk with a crash (a segfault as it
-                # cleans up), not an error: make sure the state fits before Keras starts writing it.
-                if self._state_bytes is None:
-                    self._state_bytes = state_bytes(self.model)
-                check_free_space(Path(self.backup_dir), self._state_bytes, "the training state backup",
-                                 reclaimed=files_bytes(Path(self.backup_dir)))  # overwritten in place
-                super()._save_model()
-
-        _BACKUP_CLASSES[key] = FinishedEpochBackup
-    return _BACKUP_CLASSES[key]
-
-
-def _event_callback(keras: Any) -> type:
-    """The Callback subclass (defined lazily: keras.callbacks.Callback exists only after import)."""
-    key = id(keras)
-    if key not in _CALLBACK_CLASSES:
-
-        class EventCallback(keras.callbacks.Callback):
-            """Keras hooks -> kerastui events; also honours stop requests and catches NaN loss."""
-
-            def __init__(self, trainer: Trainer, progress: _Progress, train_samples: int, validation_samples: int, batch_size: int):
-                super().__init__()
-                self.trainer = trainer
-                self.progress = progress
-                self.train_samples = train_samples
-                self.validation_samples = validation_samples
-                self.batch_size = batch_size
-                self.replicas = 1
-                self.workers = 1
-                self.epoch = 0
-                self.last_step = 0
-                self.epoch_started = 0.0
-                self.last_batch_event = 0.0
-
-            def on_train_begin(self, logs=None):
-                steps = (self.params or {}).get("steps") or self.progress.steps
-                self.progress.steps = int(steps)
-                self.started = False
-
-            def on_epoch_begin(self, epoch, logs=None):
-                if not self.started:
-                    # Announced at the first epoch: a resumed fit (BackupAndRestore) starts later.
-                    self.started = True
-                    self.progress.epochs_done = int(epoch)
-                    # Throttling counts from the start, so a long interval means one batch event per epoch.
-                    self.last_batch_event = time.monotonic()
-                    self.trainer.emit(
-                        TrainingStarted(
-                            epochs=self.progress.epochs,
-                            steps_per_epoch=self.progress.steps,
-                            train_samples=self.train_samples,
-                            validation_samples=self.validation_samples,
-                            batch_size=self.batch_size,
-                            replicas=self.replicas,
-                            workers=self.workers,
-                            initial_epoch=int(epoch),
-                        )
-                    )
-                self.epoch = int(epoch)
-                self.last_step = 0
-                self.epoch_started = time.monotonic()
-
-            def on_train_batch_end(self, batch, logs=None):
-                step = int(batch) + 1
-                self.last_step = step
-                metrics = floats(logs)
-                loss = metrics.get("loss")
-                if loss is not None and not math.isfinite(loss):
-                    word = "NaN" if math.isnan(loss) else "infinite"
-                    self.progress.failure = (
-                        f"loss became {word} at epoch {self.epoch + 1}, batch {step}; try a lower learning rate"
-                    )
-                    self.model.stop_training = True
-                    return
-                now = time.monotonic()
-                last_of_epoch = step >= self.progress.steps
-                if last_of_epoch or now - self.last_batch_event >= self.trainer.batch_event_interval:
-                    self.last_batch_event = now
-                    self.trainer.emit(BatchEnded(self.epoch, step, self.progress.steps, metrics))
-                # Checked after the listeners ran, so a stop they request (a UI key, say) applies now.
-                if self.trainer.stop_event.is_set():
-                    self.progress.stop_seen = True
-                    self.model.stop_training = True
-
-            def on_epoch_end(self, epoch, logs=None):
-                # Keras calls this also for an epoch cut short by a stop or NaN; that one is not "done".
-                if self.progress.failure or self.last_step < self.progress.steps:
-                    return
-                metrics = floats(logs)
-                self.progress.epochs_done = int(epoch) + 1
-                for key, value in metrics.items():
-                    self.progress.history.setdefault(key, []).append(value)
-                self.trainer.emit(
-                    EpochEnded(int(epoch), self.progress.epochs, metrics, time.monotonic() - self.epoch_started)
-                )
-
-        _CALLBACK_CLASSES[key] = EventCallback
-    return _CALLBACK_CLASSES[key]

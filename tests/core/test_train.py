@@ -151,6 +151,7 @@ def test_an_infinite_input_makes_the_loss_nan_and_the_run_fail_with_a_reason(sma
     assert events[-1].reason == result.reason
     assert re.fullmatch(r"loss became NaN at epoch 1, batch [1-5]; try a lower learning rate", result.reason)
     assert result.epochs_done == 0 and not [e for e in events if isinstance(e, EpochEnded)]
+    assert all(math.isfinite(e.metrics["loss"]) for e in events if isinstance(e, BatchEnded))  # no bad batch shown
 
 
 def test_nan_in_a_later_epoch_keeps_the_finished_ones_and_names_where(small):
