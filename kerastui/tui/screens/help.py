@@ -82,6 +82,12 @@ def key_sections(app: App) -> list[tuple[str, list[tuple[str, str]]]]:
 class HelpScreen(ModalScreen[None]):
     """A scrollable list of all keys; escape, q or F1 closes it."""
 
+    DEFAULT_CSS = """
+    #help-dialog {
+        height: 90%;
+    }
+    """
+
     BINDINGS = [
         Binding("escape", "close", "Close"),
         Binding("q", "close", "Close", show=False),

@@ -11,10 +11,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
+from kerastui.tui.widgets.form_fields import FORM_FIELD_CSS
 
 
 class PathDialog(ModalScreen[str | None]):
     """Enter runs `action(path)`; it returns None on success (the dialog closes) or why it failed."""
+
+    DEFAULT_CSS = FORM_FIELD_CSS
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 

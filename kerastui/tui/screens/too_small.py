@@ -20,6 +20,21 @@ def too_small_message(width: int, height: int) -> str:
 class TooSmallScreen(ModalScreen[None]):
     """Shown by the app on resize; it removes the screen again once the terminal is large enough."""
 
+    DEFAULT_CSS = """
+    TooSmallScreen {
+        background: $background;
+    }
+
+    #too-small-message {
+        width: 100%;
+        height: auto;
+        content-align: center middle;
+        text-align: center;
+        text-style: bold;
+        color: $warning;
+    }
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self.message = ""

@@ -33,6 +33,14 @@ def averages(per_class: Sequence[Any]) -> dict[str, tuple[float, float, float]]:
 class ClassReportTable(Static):
     """A rich Table of evaluate.ClassReport rows."""
 
+    DEFAULT_CSS = """
+    ClassReportTable {
+        /* A fixed width: auto-measuring a rich Table here cut it to its first column. */
+        width: 56;
+        height: auto;
+    }
+    """
+
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(Text("no evaluation yet", style="dim"), id=id, classes=classes)
         self.per_class: tuple[Any, ...] = ()

@@ -50,6 +50,17 @@ def cell_style(count: int, row_total: int, diagonal: bool) -> Style:
 class ConfusionTable(Widget, can_focus=True):
     """Confusion counts with totals; arrows move the cursor, enter chooses a (true, predicted) cell."""
 
+    DEFAULT_CSS = """
+    ConfusionTable {
+        width: auto;
+        height: auto;
+    }
+
+    ConfusionTable:focus {
+        background: $boost;
+    }
+    """
+
     BINDINGS = [
         Binding("up", "move(-1, 0)", "Move between cells", show=False),
         Binding("down", "move(1, 0)", "Move between cells", show=False),

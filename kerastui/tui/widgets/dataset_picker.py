@@ -12,6 +12,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
+from kerastui.tui.widgets.form_fields import FORM_FIELD_CSS
 
 if TYPE_CHECKING:  # pragma: no cover
     from kerastui.core.data import DatasetInfo
@@ -65,6 +66,35 @@ class DatasetTable(DataTable):
 
 class DatasetPicker(Vertical):
     """Posts `DatasetPicker.Chosen` when the user picks an available dataset or a readable file."""
+
+    DEFAULT_CSS = FORM_FIELD_CSS + """
+    DatasetPicker {
+        height: auto;
+    }
+
+    #dataset-table {
+        height: auto;
+        max-height: 12;
+    }
+
+    #dataset-detail {
+        height: auto;
+        margin: 1 0 0 0;
+    }
+
+    DatasetPicker .field-label {
+        width: 100%;
+        margin-top: 1;
+    }
+
+    #dataset-path {
+        width: 100%;
+    }
+
+    #dataset-path-error {
+        padding-left: 0;
+    }
+    """
 
     class Chosen(Message):
         def __init__(self, info: DatasetInfo) -> None:

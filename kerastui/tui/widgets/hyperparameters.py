@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
 from kerastui.core.spec import BACKENDS, LOSSES, MONITORS, OPTIMIZERS, STRATEGIES, Experiment
+from kerastui.tui.widgets.form_fields import FORM_FIELD_CSS
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,12 @@ class SettingSelect(Select):
 
 class HyperparameterForm(VerticalScroll):
     """Posts `HyperparameterForm.Edited(field, value)` for every accepted change."""
+
+    DEFAULT_CSS = FORM_FIELD_CSS + """
+    HyperparameterForm .field-row {
+        margin-top: 0;
+    }
+    """
 
     class Edited(Message):
         """`field` (dotted, e.g. "fit.epochs") was set to the accepted `value`."""

@@ -19,6 +19,7 @@ from textual.widgets import DataTable, Input, Label, Select, Static
 
 from kerastui.core.layers import LAYERS, ParamRule
 from kerastui.core.spec import LayerSpec, shape_problems
+from kerastui.tui.widgets.form_fields import FORM_FIELD_CSS
 
 NEW_LAYER = LayerSpec("Dense", {"units": 64, "activation": "relu"})
 
@@ -233,6 +234,40 @@ class LayerForm(VerticalScroll):
 
 class LayerEditor(Vertical):
     """Holds the layer tuple being edited; posts `LayerEditor.Edited` with every accepted change."""
+
+    DEFAULT_CSS = FORM_FIELD_CSS + """
+    .form-title {
+        text-style: bold;
+        height: auto;
+    }
+
+    #layer-table {
+        height: auto;
+        max-height: 12;
+    }
+
+    #layer-form {
+        height: 1fr;
+        border-top: solid $primary-background;
+    }
+
+    #layer-form .field-row {
+        margin-top: 0;
+    }
+
+    #layer-form .field-label {
+        width: 14;
+    }
+
+    #layer-form .field-error {
+        padding-left: 14;
+    }
+
+    #layer-form .field-row Input, #layer-form .field-row Select {
+        width: 1fr;
+        max-width: 24;
+    }
+    """
 
     class Edited(Message):
         def __init__(self, layers: tuple[LayerSpec, ...]) -> None:

@@ -30,6 +30,33 @@ def image_width_for(width: int) -> int:
 class MisclassifiedBrowser(Vertical, can_focus=True):
     """One misclassified sample at a time, with 'k of n' and the active filter."""
 
+    DEFAULT_CSS = """
+    MisclassifiedBrowser {
+        height: auto;
+        padding: 0 1;
+        border-top: solid $primary 50%;
+    }
+
+    MisclassifiedBrowser:focus {
+        border-top: solid $accent;
+    }
+
+    #browser-body {
+        height: auto;
+    }
+
+    #browser-sample {
+        width: auto;
+        height: auto;
+        margin-right: 2;
+    }
+
+    #browser-details {
+        width: 1fr;
+        height: auto;
+    }
+    """
+
     BINDINGS = [
         Binding("right", "next", "Next", show=False),
         Binding("left", "previous", "Previous", show=False),

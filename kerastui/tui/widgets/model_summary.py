@@ -36,6 +36,22 @@ def summary_table(preview: ModelPreview) -> Table:
 class ModelSummary(VerticalScroll):
     """Shows one of: a waiting message, a Keras preview, or a build error."""
 
+    DEFAULT_CSS = """
+    ModelSummary {
+        padding-left: 1;
+        border-left: solid $primary-background;
+    }
+
+    ModelSummary.-error {
+        border-left: solid $error;
+    }
+
+    .pane-title {
+        text-style: bold;
+        height: auto;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.preview: ModelPreview | None = None

@@ -66,6 +66,26 @@ class SampleImages(Vertical):
     cut the last one in half.
     """
 
+    DEFAULT_CSS = """
+    SampleImages {
+        height: auto;
+        margin-top: 1;
+    }
+
+    .pane-title {
+        text-style: bold;
+        height: auto;
+    }
+
+    #samples-row {
+        height: auto;
+    }
+
+    .sample-image {
+        margin-right: 2;
+    }
+    """
+
     def on_resize(self) -> None:
         self._fit_images()
 

@@ -101,6 +101,34 @@ class ProgressState:
 class TrainingProgress(Vertical):
     """Two labelled bars (this epoch, whole run) and a line with ETA and speed."""
 
+    DEFAULT_CSS = """
+    TrainingProgress {
+        height: auto;
+        padding: 0 1;
+    }
+
+    .progress-row {
+        height: 1;
+    }
+
+    .progress-label {
+        width: 14;
+    }
+
+    #progress-summary {
+        width: 1fr;
+        height: 1;
+    }
+
+    #epoch-bar, #run-bar {
+        width: 1fr;
+    }
+
+    #epoch-bar Bar, #run-bar Bar {
+        width: 1fr;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         with Horizontal(classes="progress-row"):
             yield Label("epoch  -/-", id="epoch-label", classes="progress-label")
