@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
 from kerastui.core import slurm
+from kerastui.core.slurm_settings import SlurmSettings
 
 
 @dataclass
@@ -20,9 +19,9 @@ class SlurmClient:
 
     prepare: Callable[..., Path] = slurm.prepare_submission
     submit: Callable[[Path], str] = slurm.submit
-    job_state: Callable[[str], Any] = slurm.job_state
+    job_state: Callable[[str], slurm.JobState] = slurm.job_state
     cancel: Callable[..., None] = slurm.cancel
-    settings: Callable[..., Any] = slurm.default_settings
+    settings: Callable[..., SlurmSettings] = slurm.default_settings
     login_node_guard: Callable[..., str | None] = slurm.login_node_guard
     sync_status: Callable[..., str] = slurm.sync_run_status
     refresh_runs: Callable[[list], list] = slurm.refresh_slurm_runs

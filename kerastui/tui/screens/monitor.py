@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -50,6 +50,11 @@ from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS, next_level
 from kerastui.tui.widgets.metric_chart import MetricChart
 from kerastui.tui.widgets.resource_bar import ResourceBar
 from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgress
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.pipeline import RunOutcome
+    from kerastui.core.slurm import JobState
+    from kerastui.core.spec import Experiment
 
 # Progress and status redraw at most this often, the charts once a second. Each redraw is bytes
 # on an SSH link: at 10 Hz the app wrote about 110 KiB/s while training (benchmarks/ui_overhead.py).
@@ -87,7 +92,7 @@ def format_epoch_line(event: EpochEnded) -> str:
 class RunEvaluated(Message):
     """A run this monitor follows has ended with its evaluation saved (the app's evaluate mode shows it)."""
 
-    def __init__(self, outcome: Any) -> None:
+    def __init__(self, outcome: RunOutcome) -> None:
         super().__init__()
         self.outcome = outcome
 
@@ -122,13 +127,13 @@ class RunMonitor(Screen):
         self.quiet_after = quiet_after
         self.run_dir: Path | None = None
         self.record: RunRecord | None = None
-        self.experiment: Any = None
+        self.experiment: Experiment | None = None
         self._phase = "idle"
         self.error = ""
         self.reason = ""
         self.final_event: TrainingFinished | TrainingStopped | TrainingFailed | None = None
         self.ended: RunEnded | None = None
-        self.job_state: Any = None
+        self.job_state: JobState | None = None
         self.quiet: RunQuiet | None = None
         self.progress_state = ProgressState()
         self.epoch_lines: list[str] = []
@@ -385,7 +390,7 @@ class RunMonitor(Screen):
         self._load_and_show(outcome_from_record(record), experiment)
 
     @work(thread=True, exit_on_error=False, group="run-dataset", exclusive=True)
-    def _load_and_show(self, outcome: Any, experiment: Any) -> None:
+    def _load_and_show(self, outcome: RunOutcome, experiment: Experiment) -> None:
         try:
             dataset = load_dataset_for(self.app, experiment)
         except Exception as error:  # DatasetError mostly: the run's data is not here

@@ -8,7 +8,7 @@ enter opens a trial like any run (the run monitor), c overlays the top trials on
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -19,6 +19,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from kerastui.core.run_summary import STATUS_STYLES
 from kerastui.core.sweep_runs import LeaderboardRow, leaderboard, mean_objective_by_value
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.sweep import Sweep
 
 LIVE_REFRESH = 2.0  # seconds between re-reads of the trials while some still train
 TOP_TRIALS = 5  # overlaid by c
@@ -42,7 +45,7 @@ class SweepScreen(Screen):
     def __init__(self, sweep_dir: Path) -> None:
         super().__init__()
         self.sweep_dir = Path(sweep_dir)
-        self.sweep: Any = None
+        self.sweep: Sweep | None = None
         self.rows: list[LeaderboardRow] = []
 
     def compose(self) -> ComposeResult:
@@ -65,7 +68,7 @@ class SweepScreen(Screen):
         sweep, rows = leaderboard(self.sweep_dir)  # reads every trial's files: off the UI thread
         self.app.call_from_thread(self._show, sweep, rows)
 
-    def _show(self, sweep: Any, rows: list[LeaderboardRow]) -> None:
+    def _show(self, sweep: Sweep, rows: list[LeaderboardRow]) -> None:
         self.sweep, self.rows = sweep, rows
         table = self.query_one(DataTable)
         cursor = table.cursor_row
@@ -127,7 +130,7 @@ class SweepScreen(Screen):
         self.dismiss()
 
 
-def means_text(sweep: Any, rows: list[LeaderboardRow]) -> Text:
+def means_text(sweep: Sweep, rows: list[LeaderboardRow]) -> Text:
     """'mean val_accuracy by compile.learning_rate: 0.01 0.9253 (2) │ 0.001 0.7622 (2)', a line per field."""
     text = Text()
     for path, values in mean_objective_by_value(sweep, rows).items():

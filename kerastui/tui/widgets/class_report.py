@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.evaluate import ClassReport
 
 
 def _score(value: float) -> Text:
@@ -16,7 +19,7 @@ def _score(value: float) -> Text:
     return Text(f"{value:.3f}", style=style)
 
 
-def averages(per_class: Sequence[Any]) -> dict[str, tuple[float, float, float]]:
+def averages(per_class: Sequence[ClassReport]) -> dict[str, tuple[float, float, float]]:
     """'macro avg' and 'weighted avg' of (precision, recall, f1), as sklearn reports them."""
     if not per_class:
         return {}
@@ -43,9 +46,9 @@ class ClassReportTable(Static):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(Text("no evaluation yet", style="dim"), id=id, classes=classes)
-        self.per_class: tuple[Any, ...] = ()
+        self.per_class: tuple[ClassReport, ...] = ()
 
-    def show(self, per_class: Sequence[Any]) -> None:
+    def show(self, per_class: Sequence[ClassReport]) -> None:
         self.per_class = tuple(per_class)
         self.update(self.build_table())
 

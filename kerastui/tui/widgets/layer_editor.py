@@ -173,7 +173,7 @@ class LayerForm(VerticalScroll):
         for name, field in self.inputs.items():
             reason = self._refused.get(name)
             if reason and field.has_class("-invalid"):
-                found.append((name, str(getattr(field, "value", "")), reason))
+                found.append((name, str(field.value), reason))
         return found
 
     def set_error(self, name: str, message: str | None, *, warning: bool = False) -> None:

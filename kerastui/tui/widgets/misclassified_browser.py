@@ -7,7 +7,7 @@ filter narrows them to one confusion-matrix cell; n/p (or left/right) step throu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rich.table import Table
@@ -18,6 +18,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
 from kerastui.tui.widgets.image_view import colour_allowed, render_image
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.evaluate import Misclassified
 
 MAX_FEATURES_SHOWN = 40
 
@@ -64,7 +67,7 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.items: tuple[Any, ...] = ()
+        self.items: tuple[Misclassified, ...] = ()
         self.class_names: tuple[str, ...] = ()
         self.samples: np.ndarray | None = None  # x_test, indexed by Misclassified.index
         self.kind = "image"
@@ -83,7 +86,7 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
 
     # ---- state ----------------------------------------------------------------------------------
 
-    def set_items(self, items: Sequence[Any], class_names: Sequence[str], samples: np.ndarray | None, kind: str) -> None:
+    def set_items(self, items: Sequence[Misclassified], class_names: Sequence[str], samples: np.ndarray | None, kind: str) -> None:
         self.items = tuple(items)
         self.class_names = tuple(class_names)
         self.samples = samples
@@ -98,14 +101,14 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         self._refresh_view()
 
     @property
-    def filtered(self) -> list[Any]:
+    def filtered(self) -> list[Misclassified]:
         if self.filter is None:
             return list(self.items)
         true, predicted = self.filter
         return [m for m in self.items if m.true == true and m.predicted == predicted]
 
     @property
-    def current(self) -> Any | None:
+    def current(self) -> Misclassified | None:
         items = self.filtered
         return items[self.position] if items else None
 
