@@ -78,18 +78,10 @@ class BuildScreen(Screen):
     @staticmethod
     def _preset_hint() -> Text:
         text = Text()
-        text.append("m", style="bold")
-        text.append(" mlp  ")
-        text.append("c", style="bold")
-        text.append(" cnn  ")
-        text.append("a", style="bold")
-        text.append(" add  ")
-        text.append("d", style="bold")
-        text.append(" delete  ")
-        text.append("K/J", style="bold")
-        text.append(" move  ")
-        text.append("enter", style="bold")
-        text.append(" edit")
+        for key, what in (("m", "mlp"), ("c", "cnn"), ("a", "add"), ("d", "delete"), ("K/J", "move"), ("enter", "edit")):
+            text.append(key, style="bold")
+            text.append(f" {what}  ")
+        text.rstrip()
         return text
 
     def on_mount(self) -> None:
