@@ -36,6 +36,7 @@ from kerastui.core.build_session import WAIT_FOR_DATASET, BuildSession, DatasetR
 from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.run_summary import plural
 from kerastui.core.spec import Experiment, preset_experiment
+from kerastui.tui import image_protocol
 from kerastui.tui.host import ModelPreviewer, RunLauncher
 from kerastui.tui.intents import (
     ApplyPreset,
@@ -557,6 +558,7 @@ def run_app(experiment_path: str | None = None) -> int:
             print(f"kerastui: {error}", file=sys.stderr)
             return 2
     app = KerasTUI(experiment, experiment_path=Path(experiment_path) if experiment_path is not None else None)
+    image_protocol.detect()  # before Textual reads the keyboard: the terminal is asked, if worth it
     with divert_native_stderr_on_terminal():
         app.run()
     return app.return_code or 0

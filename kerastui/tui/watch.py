@@ -12,6 +12,7 @@ from pathlib import Path
 
 from kerastui.core.launcher import LocalLauncher
 from kerastui.core.runs import load_run
+from kerastui.tui import image_protocol
 from kerastui.tui.app import KerasTUI
 from kerastui.tui.follow import DEFAULT_QUIET_AFTER
 
@@ -55,5 +56,6 @@ class WatchApp(KerasTUI):
 
 def watch_in_app(run_dir: Path, runs_root: Path | None = None, quiet_after: float = DEFAULT_QUIET_AFTER) -> int:
     app = WatchApp(Path(run_dir), runs_root=runs_root, quiet_after=quiet_after)
+    image_protocol.detect()  # the mistakes of a followed run's evaluation are pictures too
     app.run()
     return app.return_code or 0

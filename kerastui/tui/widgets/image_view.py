@@ -26,7 +26,7 @@ def colour_allowed() -> bool:
     return "NO_COLOR" not in os.environ
 
 
-def _as_rgb(pixels: np.ndarray) -> np.ndarray:
+def as_rgb(pixels: np.ndarray) -> np.ndarray:
     """(H, W), (H, W, 1) or (H, W, 3|4) in [0, 1] -> (H, W, 3) float in [0, 1]."""
     image = np.asarray(pixels, dtype=np.float32)
     if image.ndim == 2:
@@ -60,7 +60,7 @@ def render_image(pixels: np.ndarray, width: int | None = None, *, colour: bool |
 
     `width` resizes to that many columns first; `colour=None` follows NO_COLOR.
     """
-    image = _resize_to_width(_as_rgb(pixels), width)
+    image = _resize_to_width(as_rgb(pixels), width)
     if colour is None:
         colour = colour_allowed()
     height = image.shape[0]
@@ -92,6 +92,15 @@ def _rgb_string(values: np.ndarray) -> str:
 def rendered_lines(height: int) -> int:
     """Lines `render_image` uses for an image `height` pixels tall."""
     return math.ceil(height / 2)
+
+
+def image_box(shape: tuple[int, ...], width: int | None) -> tuple[int, int]:
+    """(columns, lines) `render_image` fills for an image of `shape` drawn `width` columns wide:
+    the box a sharper picture of it takes too, so both lay out alike."""
+    height, current = int(shape[0]), int(shape[1])
+    if width is None or width <= 0:
+        return current, rendered_lines(height)
+    return width, rendered_lines(max(1, round(height * width / current)))
 
 
 class ImageView(Static):

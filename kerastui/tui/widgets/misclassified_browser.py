@@ -17,7 +17,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from kerastui.tui import image_protocol
 from kerastui.tui.widgets.image_view import colour_allowed, render_image
+from kerastui.tui.widgets.picture import SharpImageView
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.evaluate import Misclassified
@@ -79,6 +81,9 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         yield Static(id="browser-title")
         with Horizontal(id="browser-body"):
             yield Static(id="browser-sample")
+            sharp = image_protocol.sharp_image_widget()
+            if sharp is not None:  # the terminal shows images: pictures of image samples are drawn by it
+                yield SharpImageView(sharp, np.zeros((1, 1)), id="browser-picture")
             yield Static(id="browser-details")
 
     def on_mount(self) -> None:
@@ -151,9 +156,12 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         details = self.query_one("#browser-details", Static)
         if item is None:
             sample_view.update("")
+            sample_view.display = True
+            for sharp in self.query("#browser-picture"):
+                sharp.display = False
             details.update("")
             return
-        sample_view.update(self._sample_renderable(item.index))
+        self._show_sample(item.index)
         text = Text()
         text.append("true       ", style="dim")
         text.append(self.class_label(item.true), style="bold green")
@@ -162,6 +170,25 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         text.append(f"  ({item.confidence:.1%} confident)")
         text.append(f"\ntest sample #{item.index}", style="dim")
         details.update(text)
+
+    def _show_sample(self, index: int) -> None:
+        sample_view = self.query_one("#browser-sample", Static)
+        pictures = self.query("#browser-picture")
+        sharp = pictures.first(SharpImageView) if pictures else None
+        sample = self._image_sample(index)
+        if sharp is not None:
+            sharp.display = sample is not None
+            sample_view.display = sample is None
+            if sample is not None:
+                sharp.show(sample, width=image_width_for(sample.shape[1]))
+                return
+        sample_view.update(self._sample_renderable(index))
+
+    def _image_sample(self, index: int) -> np.ndarray | None:
+        if self.samples is None or not 0 <= index < len(self.samples) or self.kind != "image":
+            return None
+        sample = np.asarray(self.samples[index])
+        return sample if sample.ndim in (2, 3) else None
 
     def _sample_renderable(self, index: int) -> Any:
         if self.samples is None or not 0 <= index < len(self.samples):

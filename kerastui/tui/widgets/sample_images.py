@@ -11,7 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
-from kerastui.tui.widgets.image_view import ImageView
+from kerastui.tui.widgets.picture import picture
 
 if TYPE_CHECKING:  # pragma: no cover
     from kerastui.core.data import Dataset
@@ -115,7 +115,7 @@ class SampleImages(Vertical):
             for index in sample_indices(dataset.y_train):
                 label = int(dataset.y_train[index])
                 name = dataset.class_names[label] if label < len(dataset.class_names) else str(label)
-                views.append(ImageView(dataset.x_train[index], name[:IMAGE_WIDTH], width=IMAGE_WIDTH, classes="sample-image"))
+                views.append(picture(dataset.x_train[index], name[:IMAGE_WIDTH], width=IMAGE_WIDTH, classes="sample-image"))
             row.mount_all(views)
             self.call_after_refresh(self._fit_images)
         else:
