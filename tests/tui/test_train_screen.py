@@ -239,7 +239,8 @@ async def test_footer_offers_stop_while_training_and_evaluate_once_there_is_one(
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await start_training(app, pilot)
         await wait_until(pilot, fake.paused.is_set, what="fake to pause")
-        await pilot.pause(0.1)
+        # The footer is drawn after the screen (under load, a moment later).
+        await wait_until(pilot, lambda: footer_keys(screen).get("stop") is True, what="the footer's stop key")
         keys = footer_keys(screen)
         assert keys.get("stop") is True and "evaluate" not in keys, keys
         await pilot.press("e")  # not offered, but the key still says why and stays here
