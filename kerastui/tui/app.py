@@ -53,7 +53,7 @@ from kerastui.tui.screens.build import BuildScreen
 from kerastui.tui.screens.confirm import ConfirmScreen, QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
 from kerastui.tui.screens.path_dialog import PathDialog
-from kerastui.tui.screens.too_small import MIN_HEIGHT, MIN_WIDTH, TooSmallScreen
+from kerastui.tui.screens.too_small import SizeGuard
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.data import Dataset, DatasetInfo
@@ -62,6 +62,22 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 MODE_NAMES = ("build", "train", "evaluate", "runs")
 QUEUE_PUMP_INTERVAL = 1.0  # seconds between looks at the run queue (reap ended runs, start the next)
+# The command palette's own commands: (title, help, the action it runs, as the key bindings name it).
+PALETTE = (
+    ("Train", "Validate the experiment and start training it", "start_training"),
+    ("Save experiment", "Write the experiment as TOML (ctrl+s)", "save_experiment"),
+    ("Open experiment", "Load an experiment TOML file (ctrl+o)", "load_experiment"),
+    ("Build screen", "Dataset, layers and hyperparameters (b)", "switch_to('build')"),
+    ("Train screen", "Charts and progress of the current run (t)", "switch_to('train')"),
+    ("Evaluate screen", "Test accuracy, confusion matrix, mistakes (e)", "switch_to('evaluate')"),
+    ("Runs screen", "All runs: open, compare, clone, delete (r)", "switch_to('runs')"),
+    ("Submit to Slurm", "Send the experiment to the cluster as a batch job (ctrl+b)", "submit_to_slurm"),
+    ("Sweep", "Vary fields of this experiment over a grid or at random (ctrl+g)", "sweep"),
+    ("MLP preset", "Replace the layers with the MLP preset", "preset('mlp')"),
+    ("CNN preset", "Replace the layers with the CNN preset", "preset('cnn')"),
+    ("Help", "All keys of all screens (F1)", "help"),
+    ("Quit", "Quit kerastui (ctrl+q; asks while training)", "request_quit"),
+)
 
 
 def load_dataset(name_or_path: str, **options: object) -> Dataset:
@@ -149,7 +165,7 @@ class KerasTUI(App):
         self.keras_backend = ""
         self.last_outcome: RunOutcome | None = None
         self._screens: dict[str, Screen] = {}
-        self._too_small: TooSmallScreen | None = None
+        self._size_guard = SizeGuard()
         for mode in MODE_NAMES:
             self.add_mode(mode, lambda mode=mode: self._create_screen(mode))
 
@@ -198,14 +214,14 @@ class KerasTUI(App):
         self.run_worker(self._switch_then(mode, then), group="switch-mode")
 
     def action_switch_to(self, mode: str) -> None:
-        if self._too_small is not None:
+        if self._size_guard.covering:
             return
         self._switch(mode)
 
     # ---- start-up --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self._check_terminal_size()
+        self._size_guard.check(self, *self.size)
         if self._load_design_eagerly:
             self._request_dataset()
         # A trainer process with Keras imported waits for ctrl+r; the queue starts runs as slots free.
@@ -375,6 +391,9 @@ class KerasTUI(App):
     def _refuse(self, refusal: Refusal) -> None:
         self.notify(refusal.message, title=refusal.title, severity="error", timeout=15)
 
+    def action_start_training(self) -> None:
+        self.start_training()
+
     def start_training(self, guard: bool = True) -> None:
         """Validate the design, wait for the data if needed, then launch the run and show its monitor.
 
@@ -511,19 +530,12 @@ class KerasTUI(App):
         # Runs already training go on in their own sessions unless the user chose to stop them.
         self.launcher.shutdown(keep_running=self.keep_runs_on_exit)
 
+    def action_preset(self, name: str) -> None:
+        self.request_preset(name)
+
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield SystemCommand("Train", "Validate the experiment and start training it", self.start_training)
-        yield SystemCommand("Save experiment", "Write the experiment as TOML (ctrl+s)", self.action_save_experiment)
-        yield SystemCommand("Open experiment", "Load an experiment TOML file (ctrl+o)", self.action_load_experiment)
-        yield SystemCommand("Build screen", "Dataset, layers and hyperparameters (b)", lambda: self.action_switch_to("build"))
-        yield SystemCommand("Train screen", "Charts and progress of the current run (t)", lambda: self.action_switch_to("train"))
-        yield SystemCommand("Evaluate screen", "Test accuracy, confusion matrix, mistakes (e)", lambda: self.action_switch_to("evaluate"))
-        yield SystemCommand("Runs screen", "All runs: open, compare, clone, delete (r)", lambda: self.action_switch_to("runs"))
-        yield SystemCommand("Submit to Slurm", "Send the experiment to the cluster as a batch job (ctrl+b)", self.action_submit_to_slurm)
-        yield SystemCommand("MLP preset", "Replace the layers with the MLP preset", lambda: self.request_preset("mlp"))
-        yield SystemCommand("CNN preset", "Replace the layers with the CNN preset", lambda: self.request_preset("cnn"))
-        yield SystemCommand("Help", "All keys of all screens (F1)", self.action_help)
-        yield SystemCommand("Quit", "Quit kerastui (ctrl+q; asks while training)", self.action_request_quit)
+        for title, help_text, action in PALETTE:
+            yield SystemCommand(title, help_text, lambda action=action: self.run_action(action))
         for command in super().get_system_commands(screen):
             if command.title not in ("Quit", "Keys"):
                 yield command
@@ -531,21 +543,7 @@ class KerasTUI(App):
     # ---- terminal size -----------------------------------------------------------------------
 
     def on_resize(self, event: events.Resize) -> None:
-        self._check_terminal_size(event.size.width, event.size.height)
-
-    def _check_terminal_size(self, width: int | None = None, height: int | None = None) -> None:
-        if width is None or height is None:
-            width, height = self.size
-        too_small = width < MIN_WIDTH or height < MIN_HEIGHT
-        if too_small:
-            if self._too_small is None:
-                self._too_small = TooSmallScreen()
-                self.push_screen(self._too_small)
-            self._too_small.show_size(width, height)
-        elif self._too_small is not None:
-            screen, self._too_small = self._too_small, None
-            if screen in self.screen_stack:
-                screen.dismiss()
+        self._size_guard.check(self, event.size.width, event.size.height)
 
 
 def run_app(experiment_path: str | None = None) -> int:

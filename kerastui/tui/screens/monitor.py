@@ -39,6 +39,7 @@ from kerastui.core.run_summary import plural
 from kerastui.core.runs import REQUEUED, RunRecord, load_run, read_status, writer_alive
 from kerastui.tui.follow import DEFAULT_QUIET_AFTER, RunLifecycle, follow_into
 from kerastui.tui.messages import TrainingBatch, TrainingUpdate
+from kerastui.tui.host import host
 from kerastui.tui.run_actions import (
     load_dataset_for,
     outcome_from_record,
@@ -350,7 +351,7 @@ class RunMonitor(Screen):
         if self.run_dir is None or self.phase not in ("queued", "waiting", "training"):
             self.notify("Nothing is training here." if not self.is_live else "Already stopping.")
             return
-        result = self.app.launcher.stop(self.run_dir)
+        result = host(self.app).launcher.stop(self.run_dir)
         if result == "cancelled":
             self.notify(f"{self.run_dir.name} was waiting for a slot; cancelled.", title="Run")
         elif result == "not running":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -49,3 +49,25 @@ class TooSmallScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#too-small-message", Static).update(self.message)
+
+
+class SizeGuard:
+    """Covers the app with a TooSmallScreen while the terminal is below MIN_WIDTH x MIN_HEIGHT."""
+
+    def __init__(self) -> None:
+        self._screen: TooSmallScreen | None = None
+
+    @property
+    def covering(self) -> bool:
+        return self._screen is not None
+
+    def check(self, app: App, width: int, height: int) -> None:
+        if width < MIN_WIDTH or height < MIN_HEIGHT:
+            if self._screen is None:
+                self._screen = TooSmallScreen()
+                app.push_screen(self._screen)
+            self._screen.show_size(width, height)
+        elif self._screen is not None:
+            screen, self._screen = self._screen, None
+            if screen in app.screen_stack:
+                screen.dismiss()
