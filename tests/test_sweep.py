@@ -88,7 +88,7 @@ def run_sweep(args: list[str], cwd: Path, **kwargs) -> subprocess.Popen:
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
-def test_the_example_runs_two_at_a_time_into_four_run_directories_and_a_leaderboard(tmp_path):
+def test_the_example_runs_two_at_a_time_into_four_run_directories_and_a_leaderboard(tmp_path, capsys):
     process = run_sweep([str(EXAMPLE), "--parallel", "2", "--runs-dir", str(tmp_path / "runs")], tmp_path)
     out, err = process.communicate(timeout=280)
     assert process.returncode == 0, err[-2000:]
@@ -105,6 +105,16 @@ def test_the_example_runs_two_at_a_time_into_four_run_directories_and_a_leaderbo
     assert {value for value, _, _ in means["compile.learning_rate"]} == {0.001, 0.01}
     listed = [r for r in list_runs(tmp_path / "runs")]
     assert len(listed) == 4 and {r.sweep for r in listed} == {sweep_dir.name}  # the runs list shows the trials
+
+    from kerastui.cli import main
+
+    assert main(["runs", "--runs-dir", str(tmp_path / "runs")]) == 0  # the sweep as one row
+    table = capsys.readouterr().out
+    assert sweep_dir.name in table and "4/4" in table and "0 run(s) and 1 sweep(s)" in table
+    assert not any(r.name in table for r in listed)
+    assert main(["runs", "--runs-dir", str(tmp_path / "runs"), "--trials"]) == 0
+    table = capsys.readouterr().out
+    assert all(r.name in table for r in listed) and "4 run(s)" in table
 
 
 @pytest.mark.slow

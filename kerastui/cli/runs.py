@@ -1,4 +1,7 @@
-"""List the run directories as a table, newest first (the same columns as the runs screen)."""
+"""List the run directories as a table, newest first (the same columns as the runs screen).
+
+A sweep is one row, as on the runs screen: its epochs column counts the trials finished of those
+planned, its val_acc is the best trial's objective; `--trials` lists each trial instead."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ HELP = "list runs as a table"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="default $KERASTUI_RUNS_DIR or ./runs")
+    parser.add_argument("--trials", action="store_true", help="list each sweep trial as a row of its own")
 
 
 def _number(value: float | None) -> str:
@@ -105,6 +109,10 @@ def run(args: argparse.Namespace) -> int:
     console = Console(width=None if Console().is_terminal else 200)
     # A Slurm job that was cancelled or died never wrote its run's end: ask Slurm (one query).
     records = refresh_slurm_runs(list_runs(root))
+    if not args.trials:
+        from kerastui.core.sweep_runs import SweepRecord, group_sweeps
+
+        records = group_sweeps(records)  # a sweep is one row
     if not records:
         console.print(f"No runs in {root} yet. Train one with: kerastui train --preset mlp --dataset digits", highlight=False)
         return EXIT_OK
@@ -112,5 +120,11 @@ def run(args: argparse.Namespace) -> int:
     broken = [r for r in records if r.errors]
     for record in broken:
         console.print(Text.assemble(("note", "yellow"), f": {record.name}: {'; '.join(record.errors)}"))
-    console.print(f"{len(records)} run(s) in {root}", style="dim", highlight=False)
+    sweeps = [] if args.trials else [r for r in records if isinstance(r, SweepRecord)]
+    if sweeps:
+        console.print(f"{len(records) - len(sweeps)} run(s) and {len(sweeps)} sweep(s) in {root}; a sweep's epochs "
+                      "column counts its trials; --trials lists them, `kerastui sweep --show DIR` ranks them",
+                      style="dim", highlight=False)
+    else:
+        console.print(f"{len(records)} run(s) in {root}", style="dim", highlight=False)
     return EXIT_OK
