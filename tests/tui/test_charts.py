@@ -86,3 +86,17 @@ async def test_the_charts_are_legible_at_80x24_and_without_colour(tmp_path, digi
         chart = app.screen.loss_chart
         assert chart.size.width >= 30 and len(chart.title_text) <= chart.size.width
         assert chart.x_ticks == [0, 1, 2, 3, 4, 5]
+
+
+def test_smoothing_is_extended_as_epochs_arrive_and_equals_smoothing_it_all_again():
+    from kerastui.tui.widgets.chart_scale import SmoothedSeries
+
+    values = [2.0, 1.5, float("nan"), 1.0, 0.8, 0.9, 0.5]
+    kept = SmoothedSeries()
+    for end in range(1, len(values) + 1):
+        grown = kept.of(values[:end], 0.6)
+        assert grown == pytest.approx(smooth(values[:end], 0.6), nan_ok=True)
+    running = kept.next(0.4)  # the running batch: shown, not kept
+    assert running == pytest.approx(smooth([*values, 0.4], 0.6)[-1]) and len(kept.values) == len(values)
+    assert kept.of(values, 0.3) == pytest.approx(smooth(values, 0.3), nan_ok=True)  # another weight: all again
+    assert kept.of(values[:2], 0.3) == pytest.approx(smooth(values[:2], 0.3))  # a shorter series: started again

@@ -81,20 +81,45 @@ def whole_ticks(start: int, end: int, most: int = 6) -> list[int]:
 
 def smooth(values: list[float], weight: float) -> list[float]:
     """Exponential moving average with debiasing (TensorBoard's smoothing); weight 0 is the data."""
-    if not 0.0 <= weight < 1.0:
-        raise ValueError(f"smoothing weight must be in [0, 1), not {weight}")
-    if weight == 0.0:
-        return list(values)
-    smoothed: list[float] = []
-    average, count = 0.0, 0
-    for value in values:
-        if not math.isfinite(value):
-            smoothed.append(value)  # a NaN stays visible as a gap instead of poisoning the average
-            continue
-        count += 1
-        average = weight * average + (1.0 - weight) * value
-        smoothed.append(average / (1.0 - weight**count))
-    return smoothed
+    return list(SmoothedSeries().of(values, weight))
+
+
+class SmoothedSeries:
+    """The smoothed values of a series that only grows (epochs arriving), kept and extended: a
+    frame smooths the points added since the last one, not the whole run again (at 100,000
+    points the smoothing was most of a frame). `clear()` when the series starts again."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.weight: float | None = None
+        self.values: list[float] = []
+        self._average, self._count = 0.0, 0
+
+    def of(self, values: list[float], weight: float) -> list[float]:
+        """`values` smoothed with `weight` (its points so far unchanged, new ones appended)."""
+        if not 0.0 <= weight < 1.0:
+            raise ValueError(f"smoothing weight must be in [0, 1), not {weight}")
+        if weight != self.weight or len(values) < len(self.values):
+            self.clear()
+            self.weight = weight
+        for value in values[len(self.values):]:
+            self.values.append(self._step(value, commit=True))
+        return self.values
+
+    def next(self, value: float) -> float:
+        """What one more point `value` would smooth to, without adding it (the running batch)."""
+        return self._step(value, commit=False)
+
+    def _step(self, value: float, commit: bool) -> float:
+        weight = self.weight or 0.0
+        if weight == 0.0 or not math.isfinite(value):
+            return value  # a NaN stays visible as a gap instead of poisoning the average
+        average, count = weight * self._average + (1.0 - weight) * value, self._count + 1
+        if commit:
+            self._average, self._count = average, count
+        return average / (1.0 - weight**count)
 
 
 def decimate(xs: list[float], ys: list[float], buckets: int) -> tuple[list[float], list[float]]:

@@ -12,14 +12,14 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 
-from kerastui.tui.widgets.chart_scale import decimate, nice_ticks, smooth, tick_labels, whole_ticks
+from kerastui.tui.widgets.chart_scale import SmoothedSeries, decimate, nice_ticks, smooth, tick_labels, whole_ticks
 from kerastui.tui.widgets.plotext_chart import PlotextChart, axis_ticks, line
 
 
-def _from(xs: list[float], ys: list[float], x_low: float) -> tuple[list[float], list[float]]:
-    """The points from x_low on (xs in order)."""
+def _from(xs: list[float], x_low: float, *columns: list[float]) -> tuple[list[float], ...]:
+    """The points from x_low on (xs in order): xs and each column cut alike."""
     cut = bisect_left(xs, x_low)
-    return (xs[cut:], ys[cut:]) if cut else (xs, ys)
+    return tuple(column[cut:] if cut else column for column in (xs, *columns))
 
 
 class MetricChart(PlotextChart):
@@ -36,6 +36,8 @@ class MetricChart(PlotextChart):
         self._xs: dict[str, list[float]] = {self.metric: [], self.val_metric: []}
         self._ys: dict[str, list[float]] = {self.metric: [], self.val_metric: []}
         self._in_epoch_point: tuple[float, float] | None = None
+        # Each series smoothed over the whole run, extended as epochs arrive (a zoom shows part of it).
+        self._smoothed = {self.metric: SmoothedSeries(), self.val_metric: SmoothedSeries()}
         self._dirty = True
         self.smoothing = 0.0  # exponential smoothing weight of the drawn curves (0: raw)
         self.zoom_epochs = 0  # 0: the whole run; N: only the last N epochs
@@ -51,6 +53,8 @@ class MetricChart(PlotextChart):
         self.epochs_planned = max(1, epochs_planned)
         for column in (*self._xs.values(), *self._ys.values()):
             column.clear()
+        for smoothed in self._smoothed.values():
+            smoothed.clear()
         self._in_epoch_point = None
         self._dirty = True
 
@@ -93,29 +97,31 @@ class MetricChart(PlotextChart):
         if not (self._dirty or force):
             return False
         self._dirty = False
-        train = (self._xs[self.metric], self._ys[self.metric])
+        train = self._with_smoothing(self.metric)
         if self._in_epoch_point is not None:
-            train = (train[0] + [self._in_epoch_point[0]], train[1] + [self._in_epoch_point[1]])
-        val = (self._xs[self.val_metric], self._ys[self.val_metric])
+            x, y = self._in_epoch_point
+            xs, ys, drawn = train
+            running = self._smoothed[self.metric].next(y) if self.smoothing else y
+            train = (xs + [x], ys + [y], drawn + [running])
+        val = self._with_smoothing(self.val_metric)
         # The x range: the whole planned run (so curves do not jump as epochs arrive), or the
         # zoomed window of the last epochs; the y range follows what is shown.
-        last = max((xs[-1] for xs, _ in (train, val) if xs), default=0.0)
+        last = max((xs[-1] for xs, _, _ in (train, val) if xs), default=0.0)
         if self.zoom_epochs:
             x_low = max(0.0, math.floor(last) - self.zoom_epochs)
             x_high = max(last, x_low + 1)
         else:
             x_low, x_high = 0.0, float(self.epochs_planned)
-        train, val = (_from(xs, ys, x_low) for xs, ys in (train, val))  # x is in order: no scan
-        self.best = self._best(*val)
-        log = self.log_scale and all(min(ys) > 0 for _, ys in (train, val) if ys)
+        train, val = (_from(xs, x_low, ys, drawn) for xs, ys, drawn in (train, val))  # x is in order: no scan
+        self.best = self._best(*val[:2])
+        log = self.log_scale and all(min(ys) > 0 for _, ys, _ in (train, val) if ys)
         shown: list[float] = []
         # Training as a fine braille line, validation as dots: told apart without colour (NO_COLOR).
         series: list[tuple[list[float], list[float], str, str, bool]] = []
         buckets = self.decimation_buckets()
-        for (xs, ys), color, marker, connect in ((train, "cyan", "braille", True), (val, "orange", "•", False)):
+        for (xs, ys, drawn), color, marker, connect in ((train, "cyan", "braille", True), (val, "orange", "•", False)):
             if not xs:
                 continue
-            drawn = smooth(ys, self.smoothing)  # over every point; only what is drawn is thinned
             if self.smoothing:
                 faint = decimate(xs, ys, buckets)
                 series.append((*faint, "gray", "braille", True))  # the raw curve, kept faint
@@ -125,7 +131,7 @@ class MetricChart(PlotextChart):
             shown += curve[1]  # decimation keeps each bucket's extremes: the y range is the same
         if self.best is not None:
             series.append(([self.best[0]], [self.best[1]], "green", "o", False))
-        self.title_text = self._title(train, val)
+        self.title_text = self._title(train[:2], val[:2])
         self.x_ticks = whole_ticks(int(math.ceil(x_low)), int(math.floor(x_high)), most=7)
         self.y_ticks = nice_ticks(min(shown), max(shown), most=6) if shown and not log else []
         title, x_ticks, y_ticks = self.title_text, list(self.x_ticks), list(self.y_ticks)
@@ -146,6 +152,11 @@ class MetricChart(PlotextChart):
 
         self.plot(draw)
         return True
+
+    def _with_smoothing(self, name: str) -> tuple[list[float], list[float], list[float]]:
+        """(x, values, the values as drawn): smoothed over the whole run when smoothing is on."""
+        xs, ys = self._xs[name], self._ys[name]
+        return xs, ys, self._smoothed[name].of(ys, self.smoothing) if self.smoothing else ys
 
     def _best(self, xs: list[float], ys: list[float]) -> tuple[float, float] | None:
         """(epoch, value) of the best validation epoch: where early stopping or a checkpoint picks."""
