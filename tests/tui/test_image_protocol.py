@@ -70,8 +70,13 @@ def test_small_images_are_sent_enlarged_by_whole_pixels():
 
 
 @pytest.fixture
-def sixel_pictures():
-    from textual_image.widget import SixelImage
+def sixel_pictures(monkeypatch):
+    import io
+
+    # Importing textual-image asks the terminal when stdout is one (pytest run by hand): not here.
+    with monkeypatch.context() as patched:
+        patched.setattr(sys, "__stdout__", io.StringIO())
+        from textual_image.widget import SixelImage
 
     image_protocol.use(SixelImage, "sixel")
     yield SixelImage
