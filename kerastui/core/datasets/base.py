@@ -206,6 +206,34 @@ def class_names_for(
     return names
 
 
+def checked_labels(origin: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
+                   y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both splits' labels as class indices, checked against their samples (either kind of data)."""
+    y_train = as_labels(y_train, origin, "y_train")
+    y_test = as_labels(y_test, origin, "y_test")
+    check_pairs(origin, x_train, y_train, x_test, y_test)
+    return y_train, y_test
+
+
+def _assemble(name: str, kind: str, splits: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+           class_names: tuple[str, ...] | None, origin: str, source: str, title: str, **extra: object) -> Dataset:
+    """The Dataset of checked, scaled splits (x_train, y_train, x_test, y_test)."""
+    x_train, y_train, x_test, y_test = splits
+    return Dataset(
+        name=name,
+        x_train=x_train,
+        y_train=y_train,
+        x_test=x_test,
+        y_test=y_test,
+        class_names=class_names_for((y_train, y_test), class_names, origin),
+        input_shape=tuple(int(d) for d in x_train.shape[1:]),
+        kind=kind,
+        source=source,
+        title=title,
+        **extra,
+    )
+
+
 def image_dataset(
     name: str,
     x_train: np.ndarray,
@@ -219,27 +247,14 @@ def image_dataset(
     title: str = "",
 ) -> Dataset:
     """Check, scale and shape image arrays ((N, H, W) or (N, H, W, C)) into a Dataset."""
-    y_train = as_labels(y_train, origin, "y_train")
-    y_test = as_labels(y_test, origin, "y_test")
-    check_pairs(origin, x_train, y_train, x_test, y_test)
+    y_train, y_test = checked_labels(origin, x_train, y_train, x_test, y_test)
     if x_train.ndim not in (3, 4):
         raise DatasetError(
             f"{origin}: images must have shape (N, H, W) or (N, H, W, C), got {x_train.shape}"
         )
     x_train = with_channel_axis(scale_pixels(x_train, origin))
     x_test = with_channel_axis(scale_pixels(x_test, origin))
-    return Dataset(
-        name=name,
-        x_train=x_train,
-        y_train=y_train,
-        x_test=x_test,
-        y_test=y_test,
-        class_names=class_names_for((y_train, y_test), class_names, origin),
-        input_shape=tuple(int(d) for d in x_train.shape[1:]),
-        kind=IMAGE,
-        source=source,
-        title=title,
-    )
+    return _assemble(name, IMAGE, (x_train, y_train, x_test, y_test), class_names, origin, source, title)
 
 
 def tabular_dataset(
@@ -258,9 +273,7 @@ def tabular_dataset(
     """Check feature rows and standardise them with the training split's mean and deviation."""
     from sklearn.preprocessing import StandardScaler
 
-    y_train = as_labels(y_train, origin, "y_train")
-    y_test = as_labels(y_test, origin, "y_test")
-    check_pairs(origin, x_train, y_train, x_test, y_test)
+    y_train, y_test = checked_labels(origin, x_train, y_train, x_test, y_test)
     if x_train.ndim != 2:
         raise DatasetError(
             f"{origin}: tabular features must have shape (N, F), got {x_train.shape}"
@@ -287,16 +300,6 @@ def tabular_dataset(
                 f"{origin}: feature column {column} has values too large to standardise "
                 f"(largest magnitude {largest:.3g} in {split}); rescale that column or fix the value"
             )
-    return Dataset(
-        name=name,
-        x_train=scaled_train,
-        y_train=y_train,
-        x_test=scaled_test,
-        y_test=y_test,
-        class_names=class_names_for((y_train, y_test), class_names, origin),
-        input_shape=(int(x_train.shape[1]),),
-        kind=TABULAR,
-        source=source,
-        title=title,
-        feature_names=tuple(str(n) for n in feature_names) if len(feature_names) == x_train.shape[1] else (),
-    )
+    names = tuple(str(n) for n in feature_names) if len(feature_names) == x_train.shape[1] else ()
+    return _assemble(name, TABULAR, (scaled_train, y_train, scaled_test, y_test), class_names, origin, source, title,
+                  feature_names=names)
