@@ -322,7 +322,7 @@ class KerasTUI(App):
 
     @on(EditExperiment)
     def _edit_experiment(self, intent: EditExperiment) -> None:
-        self.session.edit(intent.experiment)
+        self.session.edit(intent.change(self.session.experiment))
         self._session_changed()
 
     @on(UseDataset)

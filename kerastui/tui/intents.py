@@ -6,6 +6,7 @@ They bubble from the posting widget through its screen to the app.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -18,11 +19,13 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 class EditExperiment(Message):
-    """The user changed a field or the layers: this is the experiment now."""
+    """The user changed a field or the layers: `change` makes the new experiment from the
+    current one. A change, not a copy of the whole experiment: two edits in quick succession
+    each apply to what the one before left, so neither is lost."""
 
-    def __init__(self, experiment: Experiment) -> None:
+    def __init__(self, change: Callable[[Experiment], Experiment]) -> None:
         super().__init__()
-        self.experiment = experiment
+        self.change = change
 
 
 class UseDataset(Message):

@@ -196,7 +196,7 @@ async def test_save_then_open_round_trips_through_the_dialogs(make_app, tmp_path
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.dataset is not None, what="dataset")
         # As the build screen does when a field is edited.
-        app.post_message(EditExperiment(replace(app.experiment, fit=replace(app.experiment.fit, epochs=7), name="saved")))
+        app.post_message(EditExperiment(lambda e: replace(e, fit=replace(e.fit, epochs=7), name="saved")))
         await wait_until(pilot, lambda: app.experiment.name == "saved", what="the edit")
         original = app.experiment
 
@@ -215,7 +215,7 @@ async def test_save_then_open_round_trips_through_the_dialogs(make_app, tmp_path
         assert not isinstance(app.screen, PathDialog)
         assert spec.load(path) == original
 
-        app.post_message(EditExperiment(replace(original, fit=replace(original.fit, epochs=2), name="changed")))
+        app.post_message(EditExperiment(lambda e: replace(e, fit=replace(e.fit, epochs=2), name="changed")))
         await pilot.press("ctrl+o")
         field = app.screen.query_one("#path-input", Input)
         field.value = ""

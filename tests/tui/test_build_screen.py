@@ -460,3 +460,19 @@ async def test_changing_the_seed_reloads_the_data_split_as_headless_training_wou
         assert app.experiment.seed == 7
         await wait_until(pilot, lambda: app.dataset is not None and app.dataset.seed == 7, what="data split with seed 7")
         np.testing.assert_array_equal(app.dataset.x_test, experiment_dataset(app.experiment).x_test)
+
+
+async def test_edits_in_quick_succession_are_all_kept(make_app):
+    # A setting and the layers changed within one tick: each edit applies to the experiment as
+    # the one before left it, none to a copy read before it arrived.
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        layers = (*app.experiment.layers[:-1], LayerSpec("Dropout", {"rate": 0.25}), app.experiment.layers[-1])
+        app.screen.query_one(HyperparameterForm).post_message(HyperparameterForm.Edited("fit.epochs", 7))
+        app.screen.query_one(LayerEditor).post_message(LayerEditor.Edited(layers))
+        app.screen.query_one(HyperparameterForm).post_message(HyperparameterForm.Edited("compile.learning_rate", 0.01))
+        await wait_until(pilot, lambda: app.experiment.layers == layers, what="the layer edit")
+        await pilot.pause(0.1)
+        assert app.experiment.fit.epochs == 7 and app.experiment.compile.learning_rate == 0.01
+        assert app.session.experiment == app.experiment

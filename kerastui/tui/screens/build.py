@@ -174,10 +174,12 @@ class BuildScreen(Screen):
         self.notify(f"{event.info.name}: {shape_text(event.info.input_shape)}, {event.info.num_classes} classes", title="Dataset")
 
     def on_layer_editor_edited(self, event: LayerEditor.Edited) -> None:
-        self.post_message(EditExperiment(replace(self.app.experiment, layers=event.layers)))
+        layers = event.layers
+        self.post_message(EditExperiment(lambda experiment: replace(experiment, layers=layers)))
 
     def on_hyperparameter_form_edited(self, event: HyperparameterForm.Edited) -> None:
-        self.post_message(EditExperiment(with_setting(self.app.experiment, event.field, event.value)))
+        field, value = event.field, event.value
+        self.post_message(EditExperiment(lambda experiment: with_setting(experiment, field, value)))
 
     @on(LayerEditor.FieldChecked)
     @on(HyperparameterForm.FieldChecked)
