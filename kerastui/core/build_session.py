@@ -114,6 +114,10 @@ class BuildSession:
             self.preview_error = ""
         self.experiment = experiment
 
+    def record_preview(self, problem: str) -> None:
+        """Keras's verdict on the current layers for the data ("" when they fit)."""
+        self.preview_error = problem
+
     def replace_design(self, experiment: Experiment, path: Path | None) -> None:
         """Another whole experiment (an opened file, a cloned run): the old data's shape no longer applies."""
         if experiment.dataset != self.experiment.dataset:

@@ -336,7 +336,7 @@ class KerasTUI(App):
 
     @on(PreviewVerdict)
     def _preview_verdict(self, intent: PreviewVerdict) -> None:
-        self.session.preview_error = intent.problem
+        self.session.record_preview(intent.problem)
         self._publish()
 
     @on(ApplyPreset)

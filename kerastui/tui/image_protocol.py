@@ -71,7 +71,8 @@ def detect(environ: Mapping[str, str] | None = None) -> str:
     global _sharp_widget, _protocol
     environ = os.environ if environ is None else environ
     stdout = sys.__stdout__
-    if not should_ask_terminal(environ, bool(stdout and stdout.isatty() and sys.stdin.isatty())):
+    on_terminal = bool(stdout and stdout.isatty() and sys.stdin is not None and sys.stdin.isatty())
+    if not should_ask_terminal(environ, on_terminal):
         return _protocol
     try:
         # Importing it asks the terminal (Sixel first, then Kitty's protocol) and its cell size.
