@@ -34,7 +34,6 @@ IMAGE_TERMINAL_VARIABLES = ("KITTY_WINDOW_ID", "WEZTERM_PANE", "KONSOLE_VERSION"
 MULTIPLEXER_VARIABLES = ("TMUX", "STY")
 
 _sharp_widget: type[Widget] | None = None
-_protocol = "half-blocks"
 
 
 def terminal_may_show_images(environ: Mapping[str, str]) -> bool:
@@ -68,37 +67,34 @@ def detect(environ: Mapping[str, str] | None = None) -> str:
     """Ask the terminal, if worth it (see the module docstring), and remember the answer for
     `sharp_image_widget`. Call it before the app runs; returns the protocol ("sixel", "kitty" or
     "half-blocks")."""
-    global _sharp_widget, _protocol
     environ = os.environ if environ is None else environ
     stdout = sys.__stdout__
     on_terminal = bool(stdout and stdout.isatty() and sys.stdin is not None and sys.stdin.isatty())
     if not should_ask_terminal(environ, on_terminal):
-        return _protocol
+        return "half-blocks"
     try:
         # Importing it asks the terminal (Sixel first, then Kitty's protocol) and its cell size.
         from textual_image import widget as textual_image
         from textual_image.renderable import sixel, tgp
     except Exception as error:  # not installed, or a terminal that answered nonsense: half-blocks
         log.info("textual-image unavailable (%s): images drawn in half-blocks", error)
-        return _protocol
+        return "half-blocks"
     renderable = textual_image.AutoRenderable
     if renderable is sixel.Image:
-        _sharp_widget, _protocol = textual_image.SixelImage, "sixel"
-    elif renderable is tgp.Image:
-        _sharp_widget, _protocol = textual_image.TGPImage, "kitty"
-    return _protocol
+        use(textual_image.SixelImage)
+        return "sixel"
+    if renderable is tgp.Image:
+        use(textual_image.TGPImage)
+        return "kitty"
+    return "half-blocks"
 
 
-def use(widget: type[Widget] | None, protocol: str) -> None:
+def use(widget: type[Widget] | None) -> None:
     """Draw pictures with `widget` (a textual-image widget class), or half-blocks with None."""
-    global _sharp_widget, _protocol
-    _sharp_widget, _protocol = widget, protocol if widget is not None else "half-blocks"
+    global _sharp_widget
+    _sharp_widget = widget
 
 
 def sharp_image_widget() -> type[Widget] | None:
     """The textual-image widget class to draw pictures with, or None for half-blocks."""
     return _sharp_widget
-
-
-def protocol() -> str:
-    return _protocol

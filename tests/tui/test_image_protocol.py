@@ -78,9 +78,9 @@ def sixel_pictures(monkeypatch):
         patched.setattr(sys, "__stdout__", io.StringIO())
         from textual_image.widget import SixelImage
 
-    image_protocol.use(SixelImage, "sixel")
+    image_protocol.use(SixelImage)
     yield SixelImage
-    image_protocol.use(None, "half-blocks")
+    image_protocol.use(None)
 
 
 async def test_with_an_image_protocol_samples_and_mistakes_are_its_pictures_in_the_half_blocks_box(

@@ -39,12 +39,20 @@ def as_rgb(pixels: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(image), 0.0, 1.0)
 
 
+def _resized(height: int, current: int, width: int | None) -> tuple[int, int]:
+    """(rows, columns) of an image `height` x `current` pixels resized to `width` columns (None or
+    0: as it is), keeping the aspect ratio."""
+    if width is None or width <= 0 or width == current:
+        return height, current
+    return max(1, round(height * width / current)), width
+
+
 def _resize_to_width(image: np.ndarray, width: int | None) -> np.ndarray:
     """Nearest-neighbour resize to `width` columns, keeping the aspect ratio."""
     height, current = image.shape[:2]
-    if width is None or width <= 0 or width == current:
+    new_height, width = _resized(height, current, width)
+    if (new_height, width) == (height, current):
         return image
-    new_height = max(1, round(height * width / current))
     rows = np.minimum((np.arange(new_height) * height / new_height).astype(int), height - 1)
     cols = np.minimum((np.arange(width) * current / width).astype(int), current - 1)
     return image[rows][:, cols]
@@ -97,10 +105,8 @@ def rendered_lines(height: int) -> int:
 def image_box(shape: tuple[int, ...], width: int | None) -> tuple[int, int]:
     """(columns, lines) `render_image` fills for an image of `shape` drawn `width` columns wide:
     the box a sharper picture of it takes too, so both lay out alike."""
-    height, current = int(shape[0]), int(shape[1])
-    if width is None or width <= 0:
-        return current, rendered_lines(height)
-    return width, rendered_lines(max(1, round(height * width / current)))
+    rows, columns = _resized(int(shape[0]), int(shape[1]), width)
+    return columns, rendered_lines(rows)
 
 
 class ImageView(Static):

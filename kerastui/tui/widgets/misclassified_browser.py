@@ -152,16 +152,11 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
             return
         self.query_one("#browser-title", Static).update(Text(self.title_text(), style="bold"))
         item = self.current
-        sample_view = self.query_one("#browser-sample", Static)
         details = self.query_one("#browser-details", Static)
+        self._show_sample(item.index if item is not None else None)
         if item is None:
-            sample_view.update("")
-            sample_view.display = True
-            for sharp in self.query("#browser-picture"):
-                sharp.display = False
             details.update("")
             return
-        self._show_sample(item.index)
         text = Text()
         text.append("true       ", style="dim")
         text.append(self.class_label(item.true), style="bold green")
@@ -171,20 +166,22 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         text.append(f"\ntest sample #{item.index}", style="dim")
         details.update(text)
 
-    def _show_sample(self, index: int) -> None:
+    def _show_sample(self, index: int | None) -> None:
+        """Test sample `index` (None: nothing): an image drawn by the terminal where it shows
+        images (the #browser-picture), else in text."""
         sample_view = self.query_one("#browser-sample", Static)
-        pictures = self.query("#browser-picture")
-        sharp = pictures.first(SharpImageView) if pictures else None
-        sample = self._image_sample(index)
+        image = self._image_sample(index) if index is not None else None
+        sharp = next(iter(self.query("#browser-picture").results(SharpImageView)), None)
         if sharp is not None:
-            sharp.display = sample is not None
-            sample_view.display = sample is None
-            if sample is not None:
-                sharp.show(sample, width=image_width_for(sample.shape[1]))
-                return
-        sample_view.update(self._sample_renderable(index))
+            sharp.display = image is not None
+            if image is not None:
+                sharp.show(image, width=image_width_for(image.shape[1]))
+        sample_view.display = sharp is None or image is None
+        if sample_view.display:
+            sample_view.update(self._sample_renderable(index) if index is not None else "")
 
     def _image_sample(self, index: int) -> np.ndarray | None:
+        """Test sample `index` when it is an image the browser can draw, else None."""
         if self.samples is None or not 0 <= index < len(self.samples) or self.kind != "image":
             return None
         sample = np.asarray(self.samples[index])
@@ -193,11 +190,11 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
     def _sample_renderable(self, index: int) -> Any:
         if self.samples is None or not 0 <= index < len(self.samples):
             return Text("(sample not available: dataset not loaded)", style="dim")
-        sample = np.asarray(self.samples[index])
-        if self.kind == "image" and sample.ndim in (2, 3):
+        image = self._image_sample(index)
+        if image is not None:
             colour = not self.app.no_color and colour_allowed()
-            return render_image(sample, image_width_for(sample.shape[1]), colour=colour)
-        return feature_table(sample.reshape(-1), self.feature_names)
+            return render_image(image, image_width_for(image.shape[1]), colour=colour)
+        return feature_table(np.asarray(self.samples[index]).reshape(-1), self.feature_names)
 
 
 def feature_table(values: np.ndarray, names: Sequence[str] = ()) -> Table:
