@@ -103,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
     from kerastui.core.runs import default_runs_root, list_runs
     from kerastui.core.slurm import refresh_slurm_runs
+    from kerastui.core.sweep_runs import SweepRecord, group_sweeps
 
     check_runs_dir(args.runs_dir)
     root = args.runs_dir if args.runs_dir is not None else default_runs_root()
@@ -110,8 +111,6 @@ def run(args: argparse.Namespace) -> int:
     # A Slurm job that was cancelled or died never wrote its run's end: ask Slurm (one query).
     records = refresh_slurm_runs(list_runs(root))
     if not args.trials:
-        from kerastui.core.sweep_runs import SweepRecord, group_sweeps
-
         records = group_sweeps(records)  # a sweep is one row
     if not records:
         console.print(f"No runs in {root} yet. Train one with: kerastui train --preset mlp --dataset digits", highlight=False)

@@ -403,7 +403,7 @@ class KerasTUI(App):
         With `guard`, a long run on what looks like a login node asks first (train here / Slurm / cancel).
         """
         refusal = self.session.training_refusal(self.invalid_fields())
-        self.training_pending = self.session.training_pending
+        self._publish()  # training_pending, for the build screen's status line
         if refusal is WAIT_FOR_DATASET:
             self._request_dataset()
             self.notify(refusal.message, title=refusal.title)

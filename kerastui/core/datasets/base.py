@@ -216,7 +216,7 @@ def checked_labels(origin: str, x_train: np.ndarray, y_train: np.ndarray, x_test
 
 
 def _assemble(name: str, kind: str, splits: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-           class_names: tuple[str, ...] | None, origin: str, source: str, title: str, **extra: object) -> Dataset:
+              class_names: tuple[str, ...] | None, origin: str, source: str, title: str, **extra: object) -> Dataset:
     """The Dataset of checked, scaled splits (x_train, y_train, x_test, y_test)."""
     x_train, y_train, x_test, y_test = splits
     return Dataset(

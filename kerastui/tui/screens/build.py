@@ -1,8 +1,9 @@
 """The build screen: data, layers and training settings in three tabs, and a live Keras summary.
 
 The screen owns no state of its own: it shows the app's build session (the reactives the app
-publishes) and posts the user's accepted edits as intents (kerastui.tui.intents) for the app to apply. The summary is computed by Keras in a thread worker, a
-moment after the last edit (so typing "128" builds one model, not three).
+publishes) and posts the user's accepted edits as intents (kerastui.tui.intents) for the app to
+apply. The summary is computed by Keras in a thread worker, a moment after the last edit (so
+typing "128" builds one model, not three).
 """
 
 from __future__ import annotations
@@ -54,7 +55,6 @@ class BuildScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self._preview_timer: Timer | None = None
-        self._preview_key: tuple | None = None
         self._shown_key: tuple | None = None
         self.last_preview: ModelPreview | None = None
         self._last_result: PreviewResult | None = None
@@ -272,7 +272,6 @@ class BuildScreen(Screen):
         if key == self._shown_key and self._last_result is not None:
             self._show_preview_result(self._last_result)
             return
-        self._preview_key = key
         self._preview(key)
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
