@@ -9,6 +9,7 @@ intents; tests drive it without an app.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -187,8 +188,7 @@ class BuildSession:
         info = self.dataset_info
         problems = self.experiment.problems(info.input_shape, info.num_classes) if info else self.experiment.problems()
         if problems:
-            listed = "\n".join(f"• {line}" for line in bounded((str(p) for p in problems), MAX_PROBLEMS_IN_DIALOG))
-            return Refusal("Cannot train yet", listed)
+            return Refusal("Cannot train yet", _bullets(str(p) for p in problems))
         if self.preview_error:
             return Refusal("The layers do not fit together", self.preview_error)
         if self.dataset_error:
@@ -222,11 +222,16 @@ class BuildSession:
 
 
 def refused_fields_refusal(title: str, refused_fields: list[str]) -> Refusal:
-    listed = "\n".join(f"• {field}" for field in bounded(refused_fields, MAX_PROBLEMS_IN_DIALOG))
     return Refusal(
         title,
-        f"Fix the fields marked ✗ on the build screen first (the experiment still has their last valid values):\n{listed}",
+        "Fix the fields marked ✗ on the build screen first (the experiment still has their last valid "
+        f"values):\n{_bullets(refused_fields)}",
     )
+
+
+def _bullets(lines: Iterable[str]) -> str:
+    """Lines as a bulleted list for a dialog, bounded like every list of problems."""
+    return "\n".join(f"• {line}" for line in bounded(lines, MAX_PROBLEMS_IN_DIALOG))
 
 
 def read_experiment(target: Path) -> tuple[Experiment | None, list[str]]:
