@@ -52,6 +52,8 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
     what = parser.add_argument_group("experiment (override the file or the preset)")
     what.add_argument("--preset", choices=PRESETS, help="start from this architecture (default mlp without CONFIG)")
     what.add_argument("--dataset", metavar="NAME|PATH", help="built-in name (digits, mnist, ...) or .npz/.csv/IDX path")
+    what.add_argument("--task", metavar="TASK",
+                      help="multiclass, binary, multilabel or regression (default: what the labels suggest)")
     what.add_argument("--epochs", type=int, metavar="N")
     what.add_argument("--batch-size", type=int, metavar="N")
     what.add_argument("--learning-rate", type=float, metavar="X")
@@ -71,7 +73,7 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     from kerastui.core import spec
     from kerastui.core.data import DatasetError, builtin_name, dataset_info
     from kerastui.core.presets import PresetError, preset_layers
-    from kerastui.core.spec import fit_output_to_classes
+    from kerastui.core.spec import fit_to_task
 
     experiment = None
     if args.config:
@@ -101,15 +103,21 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     try:
         if experiment is None:
             preset = args.preset or "mlp"
-            experiment = spec.Experiment(name=preset, dataset=dataset, layers=preset_layers(preset, info.input_shape, info.num_classes))
+            experiment = spec.Experiment(name=preset, dataset=dataset, task=args.task or "")
+            task = experiment.task_for(info.task).name
+            experiment = fit_to_task(
+                replace(experiment, layers=preset_layers(preset, info.input_shape, info.outputs_for(task), task)),
+                info.outputs_for(task), info.task)
         elif args.preset:
-            experiment = replace(experiment, layers=preset_layers(args.preset, info.input_shape, info.num_classes))
+            task = experiment.task_for(info.task).name
+            experiment = replace(experiment, layers=preset_layers(args.preset, info.input_shape, info.outputs_for(task), task))
         elif dataset != experiment.dataset:
-            experiment = fit_output_to_classes(experiment, info.num_classes)
+            experiment = fit_to_task(experiment, info.outputs_for(experiment.task_for(info.task).name), info.task)
     except PresetError as error:
         raise UsageError(str(error)) from None
     experiment = _with_options(replace(experiment, dataset=dataset), args)
-    problems = experiment.problems(tuple(info.input_shape), info.num_classes)
+    task = experiment.task_for(info.task).name
+    problems = experiment.problems(tuple(info.input_shape), info.outputs_for(task), info.task)
     if problems:
         raise UsageError(*(str(p) for p in problems))
     return experiment, info
@@ -129,7 +137,7 @@ def _with_options(experiment: Any, args: argparse.Namespace) -> Any:
         experiment,
         compile=replace(experiment.compile, **compile_changes),
         fit=replace(experiment.fit, **fit_changes),
-        **_given(seed=args.seed, backend=args.backend, strategy=args.strategy),
+        **_given(seed=args.seed, backend=args.backend, strategy=args.strategy, task=args.task),
     )
 
 
@@ -137,7 +145,7 @@ def _resumed(args: argparse.Namespace) -> tuple[Any, Path]:
     """The run to resume and its own experiment (options that would change it are refused)."""
     from kerastui.cli.common import resolve_run
 
-    given = [flag for flag in ("config", "preset", "dataset", "epochs", "batch_size", "learning_rate", "optimizer",
+    given = [flag for flag in ("config", "preset", "dataset", "task", "epochs", "batch_size", "learning_rate", "optimizer",
                                "validation_split", "seed", "patience", "backup_every", "backend", "strategy", "run_dir")
              if getattr(args, flag, None) is not None]
     if given:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kerastui.core.backend import import_keras
-from kerastui.core.layers import LAYERS, output_mismatch
+from kerastui.core.layers import LAYERS
 from kerastui.core.spec import Experiment, LayerSpec, Problem, SpecError, shape_problems
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -177,18 +177,47 @@ def preview_model(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], b
     return ModelPreview(tuple(input_shape), previews, int(model.count_params()), int(trainable))
 
 
-def output_problem(output_shape: tuple, num_classes: int) -> str | None:
-    """Why a model whose Keras output shape (batch first) cannot classify `num_classes` classes,
-    or None: the spec's own rule (kerastui.core.layers.output_mismatch), on Keras' shape."""
-    return output_mismatch(tuple(output_shape)[1:], num_classes)
+def output_problem(output_shape: tuple, num_classes: int, task: Any = None) -> str | None:
+    """Why a model whose Keras output shape (batch first) does not fit `task` on data with
+    `num_classes` classes, labels or targets, or None: the spec's own rule
+    (kerastui.core.tasks.output.output_mismatch), on Keras' shape. The task defaults to multiclass."""
+    from kerastui.core.tasks import TASKS
+    from kerastui.core.tasks.output import output_mismatch
+
+    return output_mismatch(tuple(output_shape)[1:], num_classes, task or TASKS["multiclass"])
 
 
-def build_model(experiment: Experiment, input_shape: tuple[int, ...]) -> "keras.Model":
-    """A compiled, seeded model for `experiment` (built under its distribution strategy)."""
+def make_loss(keras_module: Any, settings: Any) -> Any:
+    """The compiled loss with its options (from_logits, focal gamma and alpha, Huber's delta)."""
+    name = settings.loss
+    losses = keras_module.losses
+    if name == "sparse_categorical_crossentropy":
+        return losses.SparseCategoricalCrossentropy(from_logits=settings.from_logits)
+    if name == "categorical_crossentropy":
+        return losses.CategoricalCrossentropy(from_logits=settings.from_logits)
+    if name == "binary_crossentropy":
+        return losses.BinaryCrossentropy(from_logits=settings.from_logits)
+    if name == "binary_focal_crossentropy":
+        return losses.BinaryFocalCrossentropy(
+            from_logits=settings.from_logits, gamma=float(settings.focal_gamma), alpha=float(settings.focal_alpha),
+            apply_class_balancing=True)
+    if name == "huber":
+        return losses.Huber(delta=float(settings.huber_delta))
+    if name == "mse":
+        return losses.MeanSquaredError()
+    if name == "mae":
+        return losses.MeanAbsoluteError()
+    raise SpecError([Problem("compile.loss", name, "unknown loss")])
+
+
+def build_model(experiment: Experiment, input_shape: tuple[int, ...], outputs: int = 0,
+                data_task: str | None = None) -> "keras.Model":
+    """A compiled, seeded model for `experiment` (built under its distribution strategy), with the
+    loss and metrics of its task on data with `outputs` classes, labels or targets."""
     from kerastui.core.distribute import adapt_model, strategy_scope
 
     # Layer shape issues are left to Keras (ModelBuildError below); everything else is a SpecError.
-    problems = [p for p in experiment.problems() if not p.field.startswith("layers")]
+    problems = [p for p in experiment.problems(data_task=data_task) if not p.field.startswith("layers")]
     if problems:
         raise SpecError(problems)
     keras_module = import_keras(experiment.backend)
@@ -196,12 +225,19 @@ def build_model(experiment: Experiment, input_shape: tuple[int, ...]) -> "keras.
     keras_module.utils.set_random_seed(experiment.seed)
     with strategy_scope(experiment):
         model, _ = _functional_model(keras_module, experiment.layers, tuple(input_shape))
+        settings = experiment.compile
+        task = experiment.task_for(data_task)
         model.compile(
-            optimizer=make_optimizer(keras_module, experiment.compile.optimizer, experiment.compile.learning_rate),
-            loss=experiment.compile.loss,
-            metrics=list(experiment.compile.metrics),
+            optimizer=make_optimizer(keras_module, settings.optimizer, settings.learning_rate),
+            loss=make_loss(keras_module, settings),
+            metrics=task.compile_metrics(keras_module, outputs or _output_units(model), bool(settings.from_logits)),
         )
     return adapt_model(model, experiment)
+
+
+def _output_units(model: Any) -> int:
+    shape = tuple(model.output_shape)
+    return int(shape[-1]) if len(shape) > 1 and shape[-1] is not None else 1
 
 
 def make_optimizer(keras_module: Any, name: str, learning_rate: float):
@@ -232,7 +268,8 @@ class KerasPreviewer:
         """Import Keras (seconds: call it off the event loop); the backend's name."""
         return str(import_keras().backend.backend())
 
-    def preview(self, layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], num_classes: int) -> PreviewResult:
+    def preview(self, layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], num_classes: int,
+                task: Any = None) -> PreviewResult:
         with _preview_lock:
             try:
                 preview = preview_model(layers, input_shape)
@@ -240,4 +277,4 @@ class KerasPreviewer:
                 return PreviewResult(None, error.message, error.layer_index)
             except Exception as error:  # an unexpected Keras complaint is still an explanation, not a crash
                 return PreviewResult(None, f"{type(error).__name__}: {error}")
-        return PreviewResult(preview, output_problem(preview.output_shape, num_classes))
+        return PreviewResult(preview, output_problem(preview.output_shape, num_classes, task))

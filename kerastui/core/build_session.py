@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from kerastui.core import spec
 from kerastui.core.presets import PRESETS, PresetError, preset_layers
 from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
-from kerastui.core.spec import Experiment, fit_output_to_classes
+from kerastui.core.spec import Experiment, fit_to_task
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.data import Dataset, DatasetInfo
@@ -107,6 +107,18 @@ class BuildSession:
         self.training_pending = False
         return True
 
+    def problems(self) -> list:
+        """Every problem with the experiment, checked against the chosen data and its task."""
+        info = self.dataset_info
+        if info is None:
+            return self.experiment.problems()
+        task = self.experiment.task_for(info.task).name
+        return self.experiment.problems(info.input_shape, info.outputs_for(task), info.task)
+
+    def task_name(self) -> str:
+        """The task the experiment trains on the chosen data."""
+        return self.experiment.task_for(self.dataset_info.task if self.dataset_info else None).name
+
     # ---- edits ---------------------------------------------------------------------------------
 
     def edit(self, experiment: Experiment) -> None:
@@ -132,22 +144,44 @@ class BuildSession:
         preset the user has not edited (the cnn picks its padding by image size). Returns a
         warning, or ""."""
         experiment, warning = self.experiment, ""
-        layers = fit_output_to_classes(experiment, info.num_classes).layers
-        if self._is_unchanged_preset():
+        unchanged_preset = self._is_unchanged_preset()
+        # New data: its labels say the task again (a task chosen for the old data may not fit).
+        adapted = fit_to_task(replace(experiment, task=""), info.num_classes, info.task)
+        layers = adapted.layers
+        if unchanged_preset:
             try:
-                layers = preset_layers(experiment.name, info.input_shape, info.num_classes)
+                layers = preset_layers(experiment.name, info.input_shape, info.num_classes, info.task)
             except PresetError as error:
                 warning = str(error)
         self.dataset_info = info
-        self.edit(replace(experiment, dataset=info.name, layers=tuple(layers)))
+        self.edit(replace(adapted, dataset=info.name, layers=tuple(layers)))
         return warning
+
+    def choose_task(self, task: str) -> str:
+        """The user chose `task` for the data (or "" for the one its labels suggest): the output
+        layer, loss and monitor follow. Returns why the data cannot be that task, or ""."""
+        experiment, info = self.experiment, self.dataset_info
+        if info is None:
+            self.edit(replace(experiment, task=task))
+            return ""
+        outputs = info.num_classes
+        if self.dataset is not None:
+            from kerastui.core.datasets.base import DatasetError
+
+            try:
+                outputs = self.dataset.for_task(task or info.task).num_classes
+            except DatasetError as error:
+                return str(error)
+        self.edit(fit_to_task(replace(experiment, task=task), outputs, info.task))
+        return ""
 
     def _is_unchanged_preset(self) -> bool:
         info, experiment = self.dataset_info, self.experiment
         if info is None or experiment.name not in PRESETS:
             return False
         try:
-            return preset_layers(experiment.name, info.input_shape, info.num_classes) == experiment.layers
+            return preset_layers(experiment.name, info.input_shape, info.num_classes,
+                                 experiment.task_for(info.task).name) == experiment.layers
         except PresetError:
             return False
 
@@ -159,7 +193,7 @@ class BuildSession:
         fitted = []
         for preset in PRESETS:
             try:
-                fitted.append(preset_layers(preset, info.input_shape, info.num_classes))
+                fitted.append(preset_layers(preset, info.input_shape, info.num_classes, self.experiment.task_for(info.task).name))
             except PresetError:
                 pass
         return not any(self.experiment.layers == layers for layers in fitted)
@@ -170,7 +204,7 @@ class BuildSession:
         if info is None:
             return PresetResult(False, "The dataset is still loading; try again in a moment.")
         try:
-            layers = preset_layers(name, info.input_shape, info.num_classes)
+            layers = preset_layers(name, info.input_shape, info.num_classes, self.experiment.task_for(info.task).name)
         except PresetError as error:
             return PresetResult(False, str(error))
         self.edit(replace(self.experiment, name=name, layers=layers))
@@ -186,7 +220,7 @@ class BuildSession:
         if refused_fields:
             return refused_fields_refusal("Cannot train yet", refused_fields)
         info = self.dataset_info
-        problems = self.experiment.problems(info.input_shape, info.num_classes) if info else self.experiment.problems()
+        problems = self.problems()
         if problems:
             return Refusal("Cannot train yet", _bullets(str(p) for p in problems))
         if self.preview_error:

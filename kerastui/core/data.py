@@ -94,9 +94,10 @@ def experiment_dataset(experiment: Any) -> Dataset:
     """The data an experiment trains and is evaluated on: its dataset, split with its seed.
 
     Training (headless, Slurm or in the app), re-evaluation and the app's views of a saved run all
-    load data this way, so a run's test set is the same wherever it is looked at.
+    load data this way, so a run's test set is the same wherever it is looked at. Its targets are
+    those of the experiment's task when it names one (regression on class numbers, say).
     """
-    return load_dataset(experiment.dataset, seed=experiment.seed)
+    return load_dataset(experiment.dataset, seed=experiment.seed).for_task(getattr(experiment, "task", ""))
 
 
 def _load(name_or_path: str, *, seed: int, test_fraction: float) -> Dataset:

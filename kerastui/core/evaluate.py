@@ -12,7 +12,6 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kerastui.core.labels import targets_for_loss
 
 
 @dataclass(frozen=True)
@@ -163,16 +162,22 @@ def model_loss_name(model: Any) -> str:
     return str(name)
 
 
-def evaluate_model(model: Any, dataset: Any, batch_size: int = 256) -> Evaluation:
-    """Evaluate a compiled Keras model on the dataset's test split."""
-    targets = targets_for_loss(dataset.y_test, len(dataset.class_names), model_loss_name(model))
+def model_from_logits(model: Any) -> bool:
+    """Whether the compiled loss takes raw scores (its from_logits), also for a reloaded model."""
+    loss = getattr(model, "loss", None)
+    config = loss.get_config() if hasattr(loss, "get_config") else {}
+    return bool(config.get("from_logits", False))
+
+
+def evaluate_model(model: Any, dataset: Any, batch_size: int = 256) -> Any:
+    """Evaluate a compiled Keras model on the dataset's test split, scored as its task is
+    (kerastui.core.evaluation.<task>): an Evaluation for multiclass, the task's own otherwise."""
+    from kerastui.core.tasks import evaluate_with, task_named
+
+    task = task_named(getattr(dataset, "task", "multiclass"))
+    outputs_count = len(dataset.class_names)
+    targets = task.targets(dataset.y_test, model_loss_name(model), outputs_count)
     scores = model.evaluate(dataset.x_test, targets, batch_size=batch_size, verbose=0, return_dict=True)
-    probabilities = np.asarray(model.predict(dataset.x_test, batch_size=batch_size, verbose=0))
-    y_true = np.asarray(dataset.y_test).astype(np.int64).reshape(-1)
-    accuracy = scores.get("accuracy")
-    if not isinstance(accuracy, (int, float, np.floating)):
-        # Compiled without an accuracy metric: the predictions tell it just as well.
-        accuracy = float(np.mean(probabilities.argmax(axis=1) == y_true)) if len(y_true) else math.nan
-    return evaluation_from_predictions(
-        y_true, probabilities, dataset.class_names, float(scores.get("loss", math.nan)), float(accuracy)
-    )
+    outputs = np.asarray(model.predict(dataset.x_test, batch_size=batch_size, verbose=0))
+    return evaluate_with(task, np.asarray(dataset.y_test), task.scores(outputs, model_from_logits(model)),
+                         tuple(dataset.class_names), float(scores.get("loss", math.nan)))

@@ -207,18 +207,6 @@ LAYERS: dict[str, LayerType] = {
 SPATIAL_LAYERS = tuple(name for name, layer in LAYERS.items() if layer.needs_image)
 
 
-def output_mismatch(shape: Shape, num_classes: int) -> str | None:
-    """Why a model whose output per sample is `shape` cannot classify `num_classes` classes, or
-    None: the one wording of this rule, for the spec's check before Keras and the Keras preview."""
-    if len(shape) != 1:
-        return (f"the model outputs shape {shape} per sample but needs ({num_classes},): "
-                "add Flatten or GlobalAveragePooling2D before the last Dense layer")
-    if shape[0] != num_classes:
-        return (f"the model outputs {shape[0]} values but the dataset has {num_classes} classes: "
-                f"make the last layer Dense with {num_classes} units")
-    return None
-
-
 @dataclass(frozen=True)
 class LayerSpec:
     """One layer: a Keras layer type and its parameters (missing parameters take defaults).
@@ -243,6 +231,11 @@ class LayerSpec:
     def with_params(self, **changes: Any) -> LayerSpec:
         return replace(self, params={**self.params, **changes})
 
+    def params_allowed(self) -> tuple[str, ...]:
+        """The parameter names this layer's type takes (none for an unknown type)."""
+        layer_type = LAYERS.get(self.type)
+        return tuple(layer_type.params) if layer_type is not None else ()
+
     def describe(self) -> str:
         """Short human label, e.g. 'Conv2D 32 3x3 relu' (kerastui.core.layers says how)."""
         layer_type = LAYERS.get(self.type)
@@ -265,28 +258,6 @@ class LayerSpec:
         return found
 
 
-def output_problems(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], num_classes: int) -> list[Problem]:
-    """The last layer must give one value per class: (num_classes,), not an image or the wrong count.
-
-    Found before a run directory is made or a job submitted, where otherwise training would fail
-    at its first step (on a compute node, after the queue).
-    """
-    shape = _output_shape(layers, input_shape)
-    if shape is None or not layers:
-        return []
-    where = f"layers[{len(layers) - 1}]"
-    last = layers[-1]
-    message = output_mismatch(shape, num_classes)
-    if message is None:
-        return []
-    if len(shape) == 1 and last.type == "Dense":
-        return [Problem(f"{where}.units", last.param("units"), message)]
-    return [Problem(f"{where}.type", last.type, message)]
-
-
-# ---- TOML ----------------------------------------------------------------------------------
-
-
 def shape_problems(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> list[Problem]:
     """Follow height/width through the layers and report where a window no longer fits.
 
@@ -296,7 +267,7 @@ def shape_problems(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) 
     return problems
 
 
-def _output_shape(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
+def output_shape_of(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
     problems, shape = _follow_shapes(layers, input_shape)
     return None if problems else shape
 

@@ -15,15 +15,20 @@ from typing import Any
 
 import tomli_w
 
-from kerastui.core.layers import LayerSpec, output_problems, shape_problems
+from kerastui.core.layers import LayerSpec, shape_problems
 from kerastui.core.presets import preset_layers
 from kerastui.core.problems import Problem, SpecError
+from kerastui.core.tasks import TASKS, Task, all_losses, all_monitors
+from kerastui.core.tasks.output import output_problems
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam")
-LOSSES = ("sparse_categorical_crossentropy", "categorical_crossentropy")
+LOSSES = all_losses()
 STRATEGIES = ("default", "mirrored", "multiworker")
 BACKENDS = ("tensorflow", "jax", "torch")
-MONITORS = ("val_loss", "val_accuracy", "loss", "accuracy")
+MONITORS = all_monitors()
+# The task an experiment without one, and without data to infer it from, is checked as.
+DEFAULT_TASK = "multiclass"
+BALANCED = "balanced"
 
 
 @dataclass(frozen=True)
@@ -31,7 +36,13 @@ class CompileSettings:
     optimizer: str = "adam"
     learning_rate: float = 0.001
     loss: str = "sparse_categorical_crossentropy"
-    metrics: tuple[str, ...] = ("accuracy",)
+    # The last layer gives raw scores (linear) and the loss applies the sigmoid or softmax itself.
+    from_logits: bool = False
+    # binary_focal_crossentropy: gamma focuses on hard samples; alpha weighs the positive class.
+    focal_gamma: float = 2.0
+    focal_alpha: float = 0.25
+    # huber: where the loss turns from squared to absolute error.
+    huber_delta: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,9 @@ class FitSettings:
     # The training state is saved after every epoch, and with N > 0 every N batches too (long
     # epochs: a requeue or a kill then loses at most N batches).
     backup_every_batches: int = 0
+    # "" (every sample counts the same), "balanced" (inverse class frequency in the training
+    # labels, as scikit-learn computes it) or one weight per class, for rare positives.
+    class_weight: str | tuple[float, ...] = ""
 
 
 @dataclass(frozen=True)
@@ -59,15 +73,28 @@ class Experiment:
     seed: int = 42
     strategy: str = "default"
     backend: str = "tensorflow"
+    # multiclass, binary, multilabel or regression; "" takes the task the data's labels suggest.
+    task: str = ""
 
-    def problems(self, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None) -> list[Problem]:
+    def task_for(self, data_task: str | None = None) -> Task:
+        """The task this experiment trains: its own, else the data's, else multiclass."""
+        return TASKS.get(self.task or data_task or DEFAULT_TASK, TASKS[DEFAULT_TASK])
+
+    def problems(self, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None,
+                 data_task: str | None = None) -> list[Problem]:
         """Every problem with this experiment at once (empty when valid).
 
-        With `input_shape`, spatial sizes are also followed through the layers so that a kernel
-        or pool larger than what reaches it is reported before Keras is even loaded; with
-        `num_classes` too, an output that cannot classify that many classes is reported.
+        With `input_shape`, sizes are also followed through the layers so that a kernel or pool
+        larger than what reaches it is reported before Keras is even loaded; with `num_classes`
+        (the data's classes, labels or targets) too, an output that does not fit the task is
+        reported. `data_task` is the task the data suggests, used when the experiment names none.
         """
         found: list[Problem] = []
+        if self.task and self.task not in TASKS:
+            found.append(Problem("task", self.task, f"unknown task; allowed: {', '.join(TASKS)}"))
+        task = self.task_for(data_task)
+        # Without a task named or data to suggest one, a loss or monitor of any task may be meant.
+        task_known = bool(self.task in TASKS or data_task or num_classes is not None)
         if not self.name or not isinstance(self.name, str):
             found.append(Problem("name", self.name, "must be a non-empty name"))
         if not self.dataset:
@@ -83,8 +110,7 @@ class Experiment:
             math.isfinite(c.learning_rate) and c.learning_rate > 0
         ):
             found.append(Problem("compile.learning_rate", c.learning_rate, "must be a number greater than 0"))
-        if c.loss not in LOSSES:
-            found.append(Problem("compile.loss", c.loss, f"allowed: {', '.join(LOSSES)}"))
+        found.extend(_loss_problems(c, task, task_known))
         found.extend(_whole_number_problems("fit.epochs", f.epochs, minimum=1))
         found.extend(_whole_number_problems("fit.batch_size", f.batch_size, minimum=1))
         found.extend(_whole_number_problems("fit.early_stopping_patience", f.early_stopping_patience, minimum=0))
@@ -93,8 +119,12 @@ class Experiment:
             0.0 <= f.validation_split < 1.0
         ):
             found.append(Problem("fit.validation_split", f.validation_split, "must be at least 0 and less than 1"))
-        if f.monitor not in MONITORS:
+        found.extend(_class_weight_problems(f.class_weight, task if task_known else None, num_classes))
+        if not task_known and f.monitor not in MONITORS:
             found.append(Problem("fit.monitor", f.monitor, f"allowed: {', '.join(MONITORS)}"))
+        elif task_known and f.monitor not in task.monitors():
+            found.append(Problem("fit.monitor", f.monitor,
+                                 f"a {task.name} task reports {', '.join(task.monitors())}"))
         elif (f.early_stopping_patience and f.monitor.startswith("val_") and f.validation_split == 0
               and not isinstance(f.early_stopping_patience, bool)):
             found.append(Problem("fit.validation_split", f.validation_split,
@@ -117,7 +147,7 @@ class Experiment:
             walked = shape_problems(usable, input_shape)
             found.extend(walked)
             if not bad and not walked and num_classes is not None:
-                found.extend(output_problems(self.layers, input_shape, num_classes))
+                found.extend(output_problems(self.layers, input_shape, num_classes, task, bool(c.from_logits)))
         return found
 
     def validated(self, input_shape: tuple[int, ...] | None = None) -> Experiment:
@@ -126,6 +156,48 @@ class Experiment:
         if found:
             raise SpecError(found)
         return self
+
+
+def _loss_problems(c: CompileSettings, task: Task, task_known: bool) -> list[Problem]:
+    found = []
+    if not task_known:
+        if c.loss not in LOSSES:
+            found.append(Problem("compile.loss", c.loss, f"allowed: {', '.join(LOSSES)}"))
+    elif c.loss not in task.loss_names():
+        others = [name for name, t in TASKS.items() if c.loss in t.loss_names()]
+        why = f" (it is a {' and '.join(others)} loss)" if others else ""
+        found.append(Problem("compile.loss", c.loss, f"a {task.name} task takes {', '.join(task.loss_names())}{why}"))
+    if not isinstance(c.from_logits, bool):
+        found.append(Problem("compile.from_logits", c.from_logits, "must be true or false"))
+    for name, value, low in (("focal_gamma", c.focal_gamma, 0.0), ("focal_alpha", c.focal_alpha, 0.0),
+                             ("huber_delta", c.huber_delta, 0.0)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < low:
+            found.append(Problem(f"compile.{name}", value, "must be a number at least 0"))
+        elif name == "focal_alpha" and value > 1:
+            found.append(Problem(f"compile.{name}", value, "must be at most 1 (the positive class's weight)"))
+        elif name == "huber_delta" and value == 0:
+            found.append(Problem(f"compile.{name}", value, "must be greater than 0"))
+    return found
+
+
+def _class_weight_problems(weights: Any, task: Task | None, num_classes: int | None) -> list[Problem]:
+    if weights in ("", None):
+        return []
+    if task is not None and not task.weights_classes:
+        return [Problem("fit.class_weight", weights,
+                        f"weights classes, which a {task.name} task does not have; leave it empty")]
+    if weights == BALANCED:
+        return []
+    if isinstance(weights, str) or not isinstance(weights, (tuple, list)):
+        return [Problem("fit.class_weight", weights, "must be \"balanced\" or one weight per class, such as [1, 20]")]
+    bad = [w for w in weights if isinstance(w, bool) or not isinstance(w, (int, float)) or not math.isfinite(w) or w <= 0]
+    if bad or not weights:
+        return [Problem("fit.class_weight", list(weights), "each weight must be a number greater than 0")]
+    classes = 2 if task is not None and task.name == "binary" else num_classes
+    if classes is not None and len(weights) != classes:
+        return [Problem("fit.class_weight", list(weights),
+                        f"gives {len(weights)} weights but the data has {classes} classes")]
+    return []
 
 
 def _classic_mlp() -> tuple[LayerSpec, ...]:
@@ -142,14 +214,28 @@ def preset_experiment(
     )
 
 
-def fit_output_to_classes(experiment: Experiment, num_classes: int) -> Experiment:
-    """Make the last Dense layer emit one unit per class (after the dataset changed)."""
+def fit_to_task(experiment: Experiment, outputs: int, data_task: str | None = None) -> Experiment:
+    """The experiment adapted to data with `outputs` classes, labels or targets (after the data or
+    the task changed): the last Dense layer gets the task's units, and its activation, the loss
+    and the monitor become the task's defaults where they no longer fit; class weights go where
+    the task has no classes."""
+    task = experiment.task_for(data_task)
     layers = list(experiment.layers)
     for index in range(len(layers) - 1, -1, -1):
         if layers[index].type == "Dense":
-            layers[index] = layers[index].with_params(units=num_classes)
+            last = layers[index].with_params(units=task.units(outputs))
+            if task.activation_problem(last.param("activation"), experiment.compile.from_logits) is not None:
+                last = last.with_params(activation="linear" if experiment.compile.from_logits else task.default_activation)
+            layers[index] = last
             break
-    return replace(experiment, layers=tuple(layers))
+    compile_settings, fit = experiment.compile, experiment.fit
+    if compile_settings.loss not in task.loss_names():
+        compile_settings = replace(compile_settings, loss=task.default_loss())
+    if fit.monitor not in task.monitors():
+        fit = replace(fit, monitor="val_loss")
+    if fit.class_weight and not task.weights_classes:
+        fit = replace(fit, class_weight="")
+    return replace(experiment, layers=tuple(layers), compile=compile_settings, fit=fit)
 
 
 def _whole_number_problems(name: str, value: Any, minimum: int) -> list[Problem]:
@@ -170,7 +256,8 @@ def to_dict(experiment: Experiment) -> dict[str, Any]:
     """Plain data in TOML-friendly form (tuples become lists, layers an array of tables)."""
     data = asdict(experiment)
     data["layers"] = [{"type": layer.type, **layer.params} for layer in experiment.layers]
-    data["compile"]["metrics"] = list(experiment.compile.metrics)
+    weights = experiment.fit.class_weight
+    data["fit"]["class_weight"] = list(weights) if isinstance(weights, tuple) else weights
     return data
 
 
@@ -185,10 +272,17 @@ def from_dict(data: dict[str, Any], source: str | None = None) -> Experiment:
             continue
         params = {k: v for k, v in raw.items() if k != "type"}
         layers.append(LayerSpec(type=raw["type"], params=params))
-    compile_data = _known_keys(data.get("compile", {}), CompileSettings, "compile.", problems)
-    if "metrics" in compile_data:
-        compile_data["metrics"] = tuple(compile_data["metrics"])
+    raw_compile = data.get("compile", {})
+    if isinstance(raw_compile, dict):
+        # Metrics follow the task now; files written before that still load.
+        raw_compile = {k: v for k, v in raw_compile.items() if k != "metrics"}
+    compile_data = _known_keys(raw_compile, CompileSettings, "compile.", problems)
+    task = TASKS.get(str(top.get("task", "")))
+    if task is not None and "loss" not in compile_data:
+        compile_data["loss"] = task.default_loss()
     fit_data = _known_keys(data.get("fit", {}), FitSettings, "fit.", problems)
+    if isinstance(fit_data.get("class_weight"), list):
+        fit_data["class_weight"] = tuple(fit_data["class_weight"])
     top.pop("layers", None)
     top.pop("compile", None)
     top.pop("fit", None)

@@ -38,7 +38,6 @@ from kerastui.core.fit_callbacks import (
     finished_epochs,
     nan_failure_callback,
 )
-from kerastui.core.labels import targets_for_loss
 from kerastui.core.spec import Experiment, SpecError
 
 log = logging.getLogger(__name__)
@@ -177,19 +176,26 @@ class Trainer:
             workers,
         )
 
-        experiment, data = self.experiment, self.dataset
+        from kerastui.core.tasks import metric_direction
+        from kerastui.core.tasks.targets import class_weights, checked_targets
+
+        experiment = self.experiment
+        data = self.dataset = self.dataset.for_task(experiment.task)
         fit = experiment.fit
-        problems = experiment.problems()  # the CLI and the app checked already; this is the net
+        # The CLI and the app checked already; this is the net.
+        problems = experiment.problems(data_task=data.task, num_classes=int(data.num_classes))
         if problems:
             raise SpecError(problems)  # a ValueError, its message bounded
+        task = experiment.task_for(data.task)
+        x = data.x_train
+        y = checked_targets(task, experiment.compile.loss, data.y_train, int(data.num_classes), "y_train")
+        weights = class_weights(fit.class_weight, data.y_train, task)
         keras = import_keras(experiment.backend)
-        model = self._model = build_model(experiment, tuple(data.input_shape))
-        problem = output_problem(tuple(model.output_shape), int(data.num_classes))
+        model = self._model = build_model(experiment, tuple(data.input_shape), int(data.num_classes), data.task)
+        problem = output_problem(tuple(model.output_shape), int(data.num_classes), task)
         if problem:
             raise ValueError(problem)
 
-        x = data.x_train
-        y = targets_for_loss(data.y_train, int(data.num_classes), experiment.compile.loss)
         batch_size = global_batch_size(experiment)
         train_samples, validation_samples = split_sizes(len(x), fit.validation_split)
         progress = self._progress = FitProgress(epochs=fit.epochs, steps=max(1, math.ceil(train_samples / batch_size)))
@@ -208,7 +214,8 @@ class Trainer:
         early = None
         if fit.early_stopping_patience > 0:
             early = keras.callbacks.EarlyStopping(
-                monitor=fit.monitor, patience=fit.early_stopping_patience, restore_best_weights=True
+                monitor=fit.monitor, patience=fit.early_stopping_patience, restore_best_weights=True,
+                mode=metric_direction(fit.monitor),
             )
             callbacks.append(early)
         with multiworker_patches(experiment):
@@ -219,6 +226,7 @@ class Trainer:
                 epochs=fit.epochs,
                 validation_split=fit.validation_split,
                 shuffle=True,  # seeded through keras.utils.set_random_seed in build_model
+                class_weight=weights,
                 callbacks=callbacks,
                 verbose=0,
             )

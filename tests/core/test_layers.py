@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from kerastui.core.layers import LAYERS, SPATIAL_LAYERS, LayerSpec, output_mismatch, shape_problems
+from kerastui.core.layers import LAYERS, SPATIAL_LAYERS, LayerSpec, shape_problems
+from kerastui.core.tasks import TASKS
+from kerastui.core.tasks.output import output_mismatch
 from kerastui.core.runs import architecture_summary
 from kerastui.core.spec import Experiment, loads
 
@@ -69,12 +71,13 @@ activation = "softmax"
 
 
 def test_the_output_rule_has_one_wording():
-    assert output_mismatch((3,), 3) is None
-    assert "make the last layer Dense with 10 units" in output_mismatch((4,), 10)
-    assert "add Flatten or GlobalAveragePooling2D" in output_mismatch((4, 4, 8), 10)
-    experiment = Experiment(layers=(LayerSpec("Flatten"), LayerSpec("Dense", {"units": 4})))
+    multiclass = TASKS["multiclass"]
+    assert output_mismatch((3,), 3, multiclass) is None
+    assert "make the last layer Dense with 10 units" in output_mismatch((4,), 10, multiclass)
+    assert "add Flatten or a global pooling layer" in output_mismatch((4, 4, 8), 10, multiclass)
+    experiment = Experiment(layers=(LayerSpec("Flatten"), LayerSpec("Dense", {"units": 4, "activation": "softmax"})))
     (problem,) = experiment.problems((8, 8, 1), 10)
-    assert problem.field == "layers[1].units" and problem.message == output_mismatch((4,), 10)
+    assert problem.field == "layers[1].units" and problem.message == output_mismatch((4,), 10, multiclass)
 
 
 def test_a_layer_is_immutable_through_and_through():

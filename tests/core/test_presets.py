@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kerastui.core.presets import PresetError, preset_layers
-from kerastui.core.spec import fit_output_to_classes, preset_experiment
+from kerastui.core.spec import fit_to_task, preset_experiment
 
 
 def test_mlp_matches_the_classic_architecture():
@@ -38,8 +38,8 @@ def test_unknown_preset_lists_the_known_ones():
         preset_layers("resnet", (8, 8, 1), 10)
 
 
-def test_fit_output_to_classes_changes_only_the_last_dense():
+def test_fit_to_task_changes_only_the_last_dense():
     experiment = preset_experiment("mlp", "digits", (8, 8, 1), 10)
-    adapted = fit_output_to_classes(experiment, 3)
+    adapted = fit_to_task(experiment, 3, "multiclass")
     assert adapted.layers[-1].param("units") == 3
     assert adapted.layers[:-1] == experiment.layers[:-1]

@@ -24,7 +24,6 @@ def test_defaults_follow_the_classic_mnist_example():
     experiment = Experiment()
     assert experiment.compile.optimizer == "adam"
     assert experiment.compile.loss == "sparse_categorical_crossentropy"
-    assert experiment.compile.metrics == ("accuracy",)
     assert experiment.fit.epochs == 10
     assert experiment.fit.batch_size == 32
     assert experiment.fit.validation_split == 0.2

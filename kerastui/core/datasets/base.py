@@ -38,6 +38,16 @@ class DatasetInfo:
     source: str
     available: bool
     unavailable_reason: str = ""
+    # The task the labels suggest (kerastui.core.tasks); class_names are then its outputs' names:
+    # classes, labels or targets.
+    task: str = "multiclass"
+
+    def outputs_for(self, task: str) -> int:
+        """Classes, labels or targets when the data is read as `task` (class numbers read as a
+        regression target are one number)."""
+        if task == "regression" and self.task in ("multiclass", "binary"):
+            return 1
+        return self.num_classes
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,10 +69,51 @@ class Dataset:
     # The seed of the held-out split (sets without a test part are split with it): two loads with
     # the same seed have the same test set, which is what a run is evaluated on.
     seed: int = 0
+    # The task the labels suggest: multiclass and binary labels are int64 (N,) class numbers,
+    # multilabel targets a 0/1 matrix (N, L), regression targets float32 (N,) or (N, T). The
+    # class names are the names of the outputs: classes, labels or targets.
+    task: str = "multiclass"
 
     @property
     def num_classes(self) -> int:
+        """The number of classes, labels or targets (the outputs' names)."""
         return len(self.class_names)
+
+    def for_task(self, task: str) -> Dataset:
+        """This data with its targets as `task` reads them (the user chose another task than the
+        labels suggest); DatasetError saying why they cannot be."""
+        from dataclasses import replace
+
+        from kerastui.core.tasks import TaskError, task_named
+
+        if task in ("", self.task):
+            return self
+        try:
+            chosen = task_named(task)
+        except TaskError as error:
+            raise DatasetError(str(error)) from None
+        for split, y in (("y_train", self.y_train), ("y_test", self.y_test)):
+            why = chosen.label_problem(y)
+            if why is not None:
+                raise DatasetError(f"{self.name}: {split} cannot be a {task} task's targets: {why}")
+        if task == "regression":
+            y_train = np.asarray(self.y_train, dtype=np.float32)
+            columns = 1 if y_train.ndim == 1 else y_train.shape[1]
+            names = self.class_names if self.task == "regression" or columns == len(self.class_names) and columns > 1 else (
+                ("target",) if columns == 1 else tuple(f"target_{i}" for i in range(columns)))
+            return replace(self, y_train=y_train, y_test=np.asarray(self.y_test, dtype=np.float32),
+                           class_names=tuple(names), task=task)
+        if task in ("binary", "multiclass"):
+            y_train, y_test = (np.asarray(y).reshape(len(y)).astype(np.int64) for y in (self.y_train, self.y_test))
+            names = self.class_names if self.task in ("binary", "multiclass") else None
+            largest = int(max(y_train.max(initial=0), y_test.max(initial=0)))
+            if names is None or len(names) <= largest:
+                names = tuple(str(i) for i in range(largest + 1))
+            if task == "binary" and len(names) > 2:
+                raise DatasetError(f"{self.name}: has {len(names)} classes; a binary task has two (0 and 1)")
+            return replace(self, y_train=y_train, y_test=y_test, class_names=tuple(names), task=task)
+        return replace(self, y_train=np.asarray(self.y_train, dtype=np.int64), y_test=np.asarray(self.y_test, dtype=np.int64),
+                       task=task)
 
     def info(self) -> DatasetInfo:
         return DatasetInfo(
@@ -76,6 +127,7 @@ class Dataset:
             test_size=len(self.y_test),
             source=self.source,
             available=True,
+            task=self.task,
         )
 
 

@@ -1,0 +1,70 @@
+"""Targets on their way to Keras: checked against the task and the loss, and class weights.
+
+A bad value found here is named (how many, the first sample and column) before a batch is run:
+otherwise Keras reports only a NaN loss, or trains on nonsense without a word.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from kerastui.core.tasks.base import Task
+
+
+def non_finite_problem(values: np.ndarray, what: str) -> str | None:
+    """'y_train has 3 NaN or infinite values; the first at sample 17, column 2', or None."""
+    values = np.asarray(values)
+    if values.dtype.kind not in "fc":
+        return None
+    bad = ~np.isfinite(values)
+    count = int(bad.sum())
+    if not count:
+        return None
+    first = np.argwhere(bad)[0]
+    where = f"sample {int(first[0])}" + (f", column {int(first[1])}" if len(first) > 1 else "")
+    return f"{what} has {count} NaN or infinite value{'s' if count != 1 else ''}; the first at {where}"
+
+
+def target_problem(task: Task, loss: str, y: np.ndarray, what: str) -> str | None:
+    """Why `y` cannot train `task` with `loss` (None when it can)."""
+    problem = non_finite_problem(y, what)
+    if problem is not None:
+        return problem
+    why = task.label_problem(y)
+    if why is not None:
+        return f"{what}: {why}"
+    rule = task.loss_rule(loss)
+    if rule is not None and rule.target_range is not None:
+        low, high = rule.target_range
+        values = np.asarray(y, dtype=np.float64)
+        outside = (values < low) | (values > high)
+        if outside.any():
+            first = int(np.argwhere(outside)[0][0])
+            return (f"{what}: {loss} needs targets in [{low:g}, {high:g}]; {int(outside.sum())} are outside "
+                    f"(the first at sample {first}: {values.reshape(len(values), -1)[first].tolist()})")
+    return None
+
+
+def checked_targets(task: Task, loss: str, y: np.ndarray, outputs: int, what: str) -> np.ndarray:
+    """The targets as the task's loss wants them; ValueError naming the first bad value."""
+    problem = target_problem(task, loss, y, what)
+    if problem is not None:
+        raise ValueError(problem)
+    return task.targets(y, loss, outputs)
+
+
+def class_weights(setting: Any, y_train: np.ndarray, task: Task) -> dict[int, float] | None:
+    """Keras's class_weight: None, 'balanced' computed by scikit-learn from the training labels,
+    or the weights given (one per class)."""
+    if setting in ("", None) or not task.weights_classes:
+        return None
+    labels = np.asarray(y_train).astype(np.int64).reshape(-1)
+    if setting == "balanced":
+        from sklearn.utils.class_weight import compute_class_weight
+
+        present = np.unique(labels)
+        weights = compute_class_weight("balanced", classes=present, y=labels)
+        return {int(c): float(w) for c, w in zip(present, weights)}
+    return {index: float(weight) for index, weight in enumerate(setting)}
