@@ -287,7 +287,7 @@ class FakePreviewer:
     def load(self) -> str:
         return self.backend
 
-    def preview(self, layers, input_shape, num_classes):
+    def preview(self, layers, input_shape, num_classes, task=None):
         from kerastui.core.build import ModelPreview, PreviewResult
 
         return PreviewResult(ModelPreview(tuple(input_shape), (), 0, 0), None)

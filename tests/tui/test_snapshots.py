@@ -36,7 +36,7 @@ RUNS_ROOT = Path("/tmp/kerastui-snapshots/runs")
 class FixedPreviewer(FakePreviewer):
     """The summary Keras gives for the tiny MLP on digits (Flatten, Dense 8, Dense 10), as figures."""
 
-    def preview(self, layers, input_shape, num_classes):
+    def preview(self, layers, input_shape, num_classes, task=None):
         shapes = [(None, 64), (None, 8), (None, 10)]
         params = [0, 520, 90]
         previews = tuple(LayerPreview(i, f"layer_{i}", spec.describe(), shapes[i], params[i])
