@@ -64,12 +64,15 @@ OPTIMIZER_CLASSES = {
 }
 
 
-def keras_layer(keras_module: Any, spec: LayerSpec, index: int) -> "keras.layers.Layer":
-    """One Keras layer for `spec`, with a stable name so previews do not drift (dense_3, dense_17...)."""
+def keras_layer(keras_module: Any, spec: LayerSpec, index: int,
+                input_shape: tuple[int, ...] | None = None) -> "keras.layers.Layer":
+    """One Keras layer for `spec`, with a stable name so previews do not drift (dense_3, dense_17...).
+    `input_shape` (batch left out) is what reaches it: a composite row (ResidualBlock) is a nested
+    Model built for that shape, called as `layer(x)` like any other layer."""
     layer_type = LAYERS.get(spec.type)
     if layer_type is None:
         raise ModelBuildError(f"layer {index}: unknown layer type {spec.type!r}", index)
-    return layer_type.build(keras_module, spec.param, name=f"{_snake(spec.type)}_{index}")
+    return layer_type.build(keras_module, spec.param, name=f"{_snake(spec.type)}_{index}", input_shape=input_shape)
 
 
 def _snake(name: str) -> str:
@@ -93,9 +96,10 @@ def _functional_model(keras_module: Any, layers: tuple[LayerSpec, ...], input_sh
     x = inputs
     built = []
     for index, spec in enumerate(layers):
-        layer = keras_layer(keras_module, spec, index)
         incoming = _shape(x.shape)
         try:
+            # A composite builds its inner layers for `incoming` here, so its complaint is pinned too.
+            layer = keras_layer(keras_module, spec, index, incoming[1:])
             x = layer(x)
         except Exception as error:  # Keras raises ValueError mostly, but backends vary
             raise _build_error(layers, input_shape, index, incoming, error) from error
