@@ -33,13 +33,16 @@ from textual.worker import get_current_worker
 from kerastui.cli.native_stderr import divert_native_stderr_on_terminal
 from kerastui.core import spec
 from kerastui.core.build_session import WAIT_FOR_DATASET, BuildSession, DatasetRequest, Refusal, read_experiment, refused_fields_refusal
+from kerastui.core.presets import PRESET_DESCRIPTIONS, PRESETS
 from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.run_summary import plural
 from kerastui.core.spec import Experiment, preset_experiment
+from kerastui.core.tasks import TASK_NAMES
 from kerastui.tui import image_protocol
 from kerastui.tui.host import ModelPreviewer, RunLauncher
 from kerastui.tui.intents import (
     ApplyPreset,
+    ChooseTask,
     CloneExperiment,
     EditExperiment,
     FollowRun,
@@ -49,7 +52,7 @@ from kerastui.tui.intents import (
     UseDataset,
 )
 from kerastui.tui.slurm_client import SlurmClient
-from kerastui.tui.screens.build import BuildScreen
+from kerastui.tui.screens.build import BuildScreen, preset_title
 from kerastui.tui.screens.confirm import ConfirmScreen, QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
 from kerastui.tui.screens.path_dialog import PathDialog
@@ -73,8 +76,18 @@ PALETTE = (
     ("Runs screen", "All runs: open, compare, clone, delete (r)", "switch_to('runs')"),
     ("Submit to Slurm", "Send the experiment to the cluster as a batch job (ctrl+b)", "submit_to_slurm"),
     ("Sweep", "Vary fields of this experiment over a grid or at random (ctrl+g)", "sweep"),
-    ("MLP preset", "Replace the layers with the MLP preset", "preset('mlp')"),
-    ("CNN preset", "Replace the layers with the CNN preset", "preset('cnn')"),
+    ("Presets", "Pick a preset from the list, with what each is (p on the build screen)", "choose_preset"),
+    # One entry per preset (the registry's, so new ones appear here too), then one per task.
+    *(
+        (f"{preset_title(name)} preset",
+         f"Replace the layers with the {name} preset: {PRESET_DESCRIPTIONS.get(name, '')}", f"preset('{name}')")
+        for name in PRESETS
+    ),
+    ("Task: as the labels say", "Train the data as the task its labels suggest (T cycles the tasks)", "choose_task('')"),
+    *(
+        (f"Task: {name}", f"Train the data as a {name} task: the last layer, loss and monitor follow", f"choose_task('{name}')")
+        for name in TASK_NAMES
+    ),
     ("Help", "All keys of all screens (F1)", "help"),
     ("Quit", "Quit kerastui (ctrl+q; asks while training)", "request_quit"),
 )
@@ -333,6 +346,45 @@ class KerasTUI(App):
         if warning:
             self.notify(warning, title="Preset", severity="warning", timeout=10)
         self._session_changed()
+
+    @on(ChooseTask)
+    def _choose_task_intent(self, intent: ChooseTask) -> None:
+        self.choose_task(*intent.tasks)
+
+    def choose_task(self, *tasks: str) -> None:
+        """Train the data as the first of `tasks` it can be; say why when it can be none of them."""
+        refused: list[str] = []
+        for task in tasks:
+            problem = self.session.choose_task(task)
+            if not problem:
+                break
+            refused.append(problem)
+        else:
+            self.notify(refused[0] if refused else "no task given", title="Task not changed", severity="error", timeout=10)
+            build = self._build_screen()
+            if build is not None:
+                build.show_task()  # the dropdown goes back to the task kept
+            return
+        self._session_changed()
+        experiment = self.session.experiment
+        last = experiment.layers[-1] if experiment.layers else None
+        output = f"last layer {last.describe()}, " if last is not None else ""
+        message = f"{self.session.task_name()}: {output}loss {experiment.compile.loss}, monitor {experiment.fit.monitor}"
+        if refused:
+            message += "\n(skipped: " + "; ".join(refused) + ")"
+        self.notify(message, title="Task", timeout=8)
+
+    def action_choose_task(self, task: str) -> None:
+        self.choose_task(task)
+
+    def action_choose_preset(self) -> None:
+        """The preset list on the build screen (from the palette too)."""
+
+        def open_list(screen: Screen) -> None:
+            if isinstance(screen, BuildScreen):
+                screen.action_choose_preset()
+
+        self._switch("build", open_list)
 
     @on(PreviewVerdict)
     def _preview_verdict(self, intent: PreviewVerdict) -> None:

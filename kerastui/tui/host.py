@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.layers import LayerSpec
     from kerastui.core.pipeline import RunOutcome
     from kerastui.core.spec import Experiment
+    from kerastui.core.tasks import Task
     from kerastui.tui.slurm_client import SlurmClient
 
 
@@ -57,7 +58,11 @@ class ModelPreviewer(Protocol):
         """Import what previews need (blocking, seconds); the Keras backend's name."""
         ...
 
-    def preview(self, layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], num_classes: int) -> PreviewResult: ...
+    def preview(self, layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], num_classes: int,
+                task: Task | None = None) -> PreviewResult:
+        """Keras's summary of the layers, and whether their output fits `task` (None: multiclass)
+        on data with `num_classes` classes, labels or targets."""
+        ...
 
 
 class Host(Protocol):

@@ -36,6 +36,16 @@ class UseDataset(Message):
         self.info = info
 
 
+class ChooseTask(Message):
+    """Train the data as the first of `tasks` it can be ("" for the task its labels suggest): the
+    last layer, the loss and the monitor follow. One task from the dropdown; from the T key, the
+    tasks after the current one, in turn, so that a task the data cannot be is skipped."""
+
+    def __init__(self, tasks: tuple[str, ...]) -> None:
+        super().__init__()
+        self.tasks = tasks
+
+
 class ApplyPreset(Message):
     """Replace the layers with this preset (asking first if that discards the user's own)."""
 

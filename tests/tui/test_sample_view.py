@@ -6,7 +6,7 @@ import numpy as np
 from rich.console import Console
 from textual.app import App, ComposeResult
 
-from kerastui.tui.widgets.image_view import UPPER_HALF_BLOCK
+from kerastui.tui.widgets.image_view import UPPER_HALF_BLOCK, ImageView
 from kerastui.tui.widgets.plotext_chart import PlotextChart
 from kerastui.tui.widgets.sample_view import (
     SampleView,
@@ -86,7 +86,9 @@ async def test_widget_draws_each_kind_and_switches_between_them():
         view.show(np.full((8, 8), 0.5), "digit 3")
         await pilot.pause()
         assert view.drawn_as == "image"
-        assert UPPER_HALF_BLOCK in text.render().plain
+        assert UPPER_HALF_BLOCK in view.query_one(ImageView).render().plain
+        assert len(view.query_one(ImageView).render().plain.split("\n")[0]) == 16  # 8 pixels doubled
+        assert not text.display
         assert view.query_one(".sample-caption").render().plain == "digit 3"
         assert not chart.display
 
@@ -100,7 +102,7 @@ async def test_widget_draws_each_kind_and_switches_between_them():
         view.configure("text", index_words=("", "<start>", "good"))
         view.show(np.array([0, 1, 2]), "positive")
         await pilot.pause()
-        assert not chart.display
+        assert not chart.display and not view.query_one(ImageView).display
         assert text.render().plain == "<start> good"
 
         view.configure("tabular", feature_names=("age", "bmi"))

@@ -1,4 +1,5 @@
-"""The build screen: data, layers and training settings in three tabs, and a live Keras summary.
+"""The build screen: data (and its task), layers and training settings in three tabs, and a live
+Keras summary.
 
 The screen owns no state of its own: it shows the app's build session (the reactives the app
 publishes) and posts the user's accepted edits as intents (kerastui.tui.intents) for the app to
@@ -16,19 +17,31 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Header, Select, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, OptionList, Select, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
-from kerastui.core.spec import Experiment
+from kerastui.core.presets import PRESET_DESCRIPTIONS, PRESETS
+from kerastui.core.spec import Experiment, fit_to_task
+from kerastui.core.tasks import TASKS
 from kerastui.tui.host import Host
-from kerastui.tui.intents import ApplyPreset, EditExperiment, PresetApplied, PreviewVerdict, TrainExperiment, UseDataset
+from kerastui.tui.intents import (
+    ApplyPreset,
+    ChooseTask,
+    EditExperiment,
+    PresetApplied,
+    PreviewVerdict,
+    TrainExperiment,
+    UseDataset,
+)
 from kerastui.tui.widgets.dataset_picker import DatasetPicker, DatasetTable, shape_text
-from kerastui.tui.widgets.hyperparameters import HyperparameterForm, with_setting
+from kerastui.tui.widgets.hyperparameters import DataFacts, HyperparameterForm, with_setting
 from kerastui.tui.widgets.layer_editor import LayerEditor, LayerTable
 from kerastui.tui.widgets.model_summary import ModelSummary
 from kerastui.tui.widgets.sample_images import SampleImages
+from kerastui.tui.widgets.task_picker import TaskPicker, next_tasks
 
 if TYPE_CHECKING:  # pragma: no cover
     from kerastui.core.build import ModelPreview, PreviewResult
@@ -36,14 +49,66 @@ if TYPE_CHECKING:  # pragma: no cover
 
 PREVIEW_DELAY = 0.25  # seconds of quiet after an edit before Keras rebuilds the summary
 TABS = ("tab-data", "tab-model", "tab-training")
+# Actions bound to plain letters, which a focused dropdown takes as type-to-search instead.
+LETTER_ACTIONS = ("preset", "choose_preset", "cycle_task")
+
+
+def preset_title(name: str) -> str:
+    return {"mlp": "MLP", "cnn": "CNN"}.get(name, name)
+
+
+class PresetPicker(ModalScreen[str]):
+    """Every preset with what it is; enter applies the highlighted one, escape closes."""
+
+    DEFAULT_CSS = """
+    PresetPicker {
+        align: center middle;
+    }
+
+    PresetPicker > Vertical {
+        width: 90%;
+        max-width: 110;
+        height: auto;
+        border: thick $primary;
+        background: $surface;
+        padding: 0 1;
+    }
+
+    PresetPicker OptionList {
+        height: auto;
+        max-height: 16;
+    }
+    """
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Close")]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(Text("Presets: enter replaces the layers, escape closes", style="bold"))
+            options = []
+            for name in PRESETS:
+                label = Text()
+                label.append(f"{name:<15}", style="bold")
+                label.append(PRESET_DESCRIPTIONS.get(name, ""), style="dim")
+                options.append(Option(label, id=name))
+            yield OptionList(*options, id="preset-list")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
 
 class BuildScreen(Screen):
-    """Choose data, design layers, set hyperparameters; ctrl+r trains."""
+    """Choose data and its task, design layers, set hyperparameters; ctrl+r trains."""
 
     BINDINGS = [
         Binding("ctrl+r,f5", "train", "Train"),
         Binding("m", "preset('mlp')", "MLP preset"),
         Binding("c", "preset('cnn')", "CNN preset"),
+        Binding("p", "choose_preset", "Presets", tooltip="Every preset (residual 1-D CNN, text LSTM, ...)"),
+        Binding("T", "cycle_task", "Task", tooltip="Train the data as the next task that fits it"),
         # F-keys work even while typing in a field; 1/2/3 are shorter when not.
         Binding("f2,1", "show_tab('tab-data')", "Data tab", show=False),
         Binding("f3,2", "show_tab('tab-model')", "Model tab", show=False),
@@ -64,6 +129,7 @@ class BuildScreen(Screen):
         with TabbedContent(id="build-tabs", initial="tab-data"):
             with TabPane("Data F2", id="tab-data"), VerticalScroll(id="data-pane"):
                 yield DatasetPicker(id="dataset-picker")
+                yield TaskPicker(id="task-picker")
                 yield SampleImages(id="samples")
             with TabPane("Model F3", id="tab-model"), Horizontal(id="model-pane"):
                 with Vertical(id="layers-side"):
@@ -78,7 +144,8 @@ class BuildScreen(Screen):
     @staticmethod
     def _preset_hint() -> Text:
         text = Text()
-        for key, what in (("m", "mlp"), ("c", "cnn"), ("a", "add"), ("d", "delete"), ("K/J", "move"), ("enter", "edit")):
+        for key, what in (("m", "mlp"), ("c", "cnn"), ("p", "presets…"), ("a", "add"), ("d", "delete"), ("K/J", "move"),
+                          ("enter", "edit")):
             text.append(key, style="bold")
             text.append(f" {what}  ")
         text.rstrip()
@@ -103,8 +170,25 @@ class BuildScreen(Screen):
         info = self.app.dataset_info
         return tuple(info.input_shape) if info is not None else None
 
+    def data_facts(self) -> DataFacts:
+        """The data's task and outputs, as the training fields are checked against them."""
+        info = self.app.dataset_info
+        if info is None:
+            return DataFacts()
+        return DataFacts(info.task, info.outputs_for(self.app.session.task_name()))
+
+    def _show_task(self) -> None:
+        """The task line and the training fields' task (after the data or the experiment changed)."""
+        self.query_one(TaskPicker).show(self.app.experiment, self.app.dataset_info)
+        self.query_one(HyperparameterForm).set_data(self.data_facts())
+
+    def show_task(self) -> None:
+        """Show the task the session holds again (a chosen task was refused: the dropdown goes back)."""
+        self._show_task()
+
     def _experiment_changed(self, experiment: Experiment) -> None:
         self.query_one(LayerEditor).set_layers(experiment.layers, self.input_shape)
+        self._show_task()
         self.query_one(HyperparameterForm).set_experiment(experiment)
         self.query_one(DatasetPicker).set_current(experiment.dataset)
         self._schedule_preview()
@@ -122,6 +206,7 @@ class BuildScreen(Screen):
 
     def _dataset_info_changed(self, info: DatasetInfo | None) -> None:
         self.query_one(LayerEditor).set_layers(self.app.experiment.layers, self.input_shape)
+        self._show_task()
         self._schedule_preview()
         self._update_status()
 
@@ -146,14 +231,16 @@ class BuildScreen(Screen):
             text.append("⏳ loading Keras for the summary…", style="bold")
             text.append(" │ ")
         if info is not None:
-            text.append(f"{info.name} {shape_text(info.input_shape)} → {info.num_classes} classes")
+            task = TASKS[app.session.task_name()]
+            outputs = info.outputs_for(task.name)
+            text.append(f"{info.name} {shape_text(info.input_shape)} → {task.name}, {outputs} {task.output_word}")
         else:
             text.append(f"{experiment.dataset} (loading)")
         text.append(f" │ {len(experiment.layers)} layers")
         if self.last_preview is not None and self._shown_key == self._current_key():
             text.append(f", {self.last_preview.total_params:,} params")
         text.append(" │ ")
-        problems = experiment.problems(self.input_shape, info.num_classes if info is not None else None)
+        problems = app.session.problems()  # with the data's shape, outputs and task
         refused = self.invalid_fields()
         if refused:
             text.append(f"✗ fix {refused[0]}", style="red")
@@ -170,8 +257,17 @@ class BuildScreen(Screen):
     # ---- widgets -> app state -----------------------------------------------------------------
 
     def on_dataset_picker_chosen(self, event: DatasetPicker.Chosen) -> None:
-        self.post_message(UseDataset(event.info))
-        self.notify(f"{event.info.name}: {shape_text(event.info.input_shape)}, {event.info.num_classes} classes", title="Dataset")
+        info = event.info
+        self.post_message(UseDataset(info))
+        word = TASKS[info.task].output_word if info.task in TASKS else "classes"
+        self.notify(f"{info.name}: {shape_text(info.input_shape)}, {info.num_classes} {word}, task {info.task}",
+                    title="Dataset")
+
+    def on_task_picker_chosen(self, event: TaskPicker.Chosen) -> None:
+        self.post_message(ChooseTask((event.task,)))
+
+    def action_cycle_task(self) -> None:
+        self.post_message(ChooseTask(next_tasks(self.app.session.task_name())))
 
     def on_layer_editor_edited(self, event: LayerEditor.Edited) -> None:
         layers = event.layers
@@ -179,6 +275,19 @@ class BuildScreen(Screen):
 
     def on_hyperparameter_form_edited(self, event: HyperparameterForm.Edited) -> None:
         field, value = event.field, event.value
+        if field == "compile.from_logits":
+            # Raw scores need a linear last layer, probabilities the task's activation: it follows.
+            facts = self.data_facts()
+            outputs = facts.outputs
+
+            def change(experiment: Experiment) -> Experiment:
+                changed = with_setting(experiment, field, value)
+                if outputs is None:
+                    return changed
+                return fit_to_task(changed, outputs, facts.task)
+
+            self.post_message(EditExperiment(change))
+            return
         self.post_message(EditExperiment(lambda experiment: with_setting(experiment, field, value)))
 
     @on(LayerEditor.FieldChecked)
@@ -204,8 +313,8 @@ class BuildScreen(Screen):
         self.post_message(TrainExperiment())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "preset":
-            # m / c are letters a focused dropdown may take (type to search): they must not swap the layers.
+        if action in LETTER_ACTIONS:
+            # m / c / p / T are letters a focused dropdown may take (type to search): they must not swap the layers.
             focused = self.focused
             if focused is not None and any(isinstance(node, Select) for node in focused.ancestors_with_self):
                 return False
@@ -213,6 +322,13 @@ class BuildScreen(Screen):
 
     def action_preset(self, name: str) -> None:
         self.post_message(ApplyPreset(name))
+
+    def action_choose_preset(self) -> None:
+        def chosen(name: str | None) -> None:
+            if name:
+                self.post_message(ApplyPreset(name))
+
+        self.app.push_screen(PresetPicker(), chosen)
 
     def on_preset_applied(self, _: PresetApplied) -> None:
         self.action_show_tab("tab-model")
@@ -244,7 +360,8 @@ class BuildScreen(Screen):
         info = self.app.dataset_info
         if info is None:
             return None
-        return (self.app.experiment.layers, tuple(info.input_shape), info.num_classes)
+        task = self.app.session.task_name()
+        return (self.app.experiment.layers, tuple(info.input_shape), info.outputs_for(task), task)
 
     def _schedule_preview(self) -> None:
         summary = self.query_one(ModelSummary)
@@ -276,8 +393,8 @@ class BuildScreen(Screen):
 
     @work(thread=True, exclusive=True, group="preview", exit_on_error=False)
     def _preview(self, key: tuple) -> tuple[tuple, PreviewResult]:
-        layers, input_shape, num_classes = key
-        return key, self.app.previewer.preview(layers, input_shape, num_classes)
+        layers, input_shape, outputs, task = key
+        return key, self.app.previewer.preview(layers, input_shape, outputs, TASKS[task])
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -25,7 +25,7 @@ from textual.widgets import Static
 
 from kerastui.tui import image_protocol
 from kerastui.tui.widgets.chart_scale import decimate
-from kerastui.tui.widgets.image_view import colour_allowed, render_image
+from kerastui.tui.widgets.image_view import ImageView, colour_allowed, render_image
 from kerastui.tui.widgets.picture import SharpImageView
 from kerastui.tui.widgets.plotext_chart import Draw, PlotextChart, line
 
@@ -156,6 +156,7 @@ class SampleView(Vertical):
     DEFAULT_CSS = """
     SampleView { width: auto; height: auto; }
     SampleView > .sample-text { width: auto; height: auto; max-width: 100%; }
+    SampleView > .sample-half-blocks { width: auto; height: auto; }
     SampleView > PlotextChart { height: 8; min-height: 6; width: 40; }
     SampleView > .sample-caption { width: auto; height: auto; }
     """
@@ -170,8 +171,10 @@ class SampleView(Vertical):
         self.sample: np.ndarray | None = None
         self.caption = ""
         self._sharp = image_protocol.sharp_image_widget()
+        self._ready = False
 
     def compose(self) -> ComposeResult:
+        yield ImageView(classes="sample-half-blocks")  # images where the terminal shows none
         yield Static(classes="sample-text")
         yield PlotextChart(classes="sample-signal")
         if self._sharp is not None:  # the terminal shows images: image samples are drawn by it
@@ -179,6 +182,7 @@ class SampleView(Vertical):
         yield Static(classes="sample-caption")
 
     def on_mount(self) -> None:
+        self._ready = True  # (is_mounted is still False inside on_mount)
         self._refresh()
 
     def configure(self, kind: str, feature_names: Sequence[str] = (), index_words: Sequence[str] = ()) -> None:
@@ -212,24 +216,30 @@ class SampleView(Vertical):
         return tabular_sample(sample, self.feature_names)
 
     def _refresh(self) -> None:
-        if not self.is_mounted:
+        if not self._ready:
             return
         kind = self.drawn_as
         text = self.query_one(".sample-text", Static)
         chart = self.query_one(".sample-signal", PlotextChart)
         sharp = next(iter(self.query(".sample-picture").results(SharpImageView)), None)
         sharp_image = sharp is not None and kind == IMAGE
+        width = self.image_width or (image_width_for(self.sample.shape[1]) if kind == IMAGE and self.sample is not None else None)
         if sharp is not None:
             sharp.display = sharp_image
             if sharp_image:
                 assert self.sample is not None
-                sharp.show(self.sample, width=self.image_width or image_width_for(self.sample.shape[1]))
+                sharp.show(self.sample, width=width)
+        half_blocks = self.query_one(".sample-half-blocks", ImageView)
+        half_blocks.display = kind == IMAGE and not sharp_image
+        if half_blocks.display:
+            half_blocks._image_width = width  # ImageView.show keeps its width; each sample sets its own
+            half_blocks.show(self.sample)
         chart.display = kind == SIGNAL
         if kind == SIGNAL:
             assert self.sample is not None
             chart.styles.width = self.image_width or SIGNAL_WIDTH
             chart.plot(signal_drawing(self.sample, buckets=max(16, self.image_width or SIGNAL_WIDTH)))
-        text.display = not sharp_image
+        text.display = kind not in ("", IMAGE)
         if text.display:
             text.update(self.renderable())
         caption = self.query_one(".sample-caption", Static)
