@@ -15,7 +15,7 @@ from kerastui.core.build import (
     preview_model,
 )
 from kerastui.core.presets import _cnn, preset_layers
-from kerastui.core.spec import CompileSettings, Experiment, LayerSpec, SpecError, preset_experiment
+from kerastui.core.spec import CompileSettings, Experiment, LayerSpec, SpecError, fit_to_task, preset_experiment
 
 pytestmark = pytest.mark.slow  # imports Keras
 
@@ -83,7 +83,7 @@ def test_image_layer_on_flat_data_names_both_shapes():
 
 def test_unknown_layer_type_and_bad_parameter_are_reported_before_keras():
     with pytest.raises(ModelBuildError) as caught:
-        preview_model((LayerSpec("Flatten"), LayerSpec("LSTM")), (8, 8, 1))
+        preview_model((LayerSpec("Flatten"), LayerSpec("Wobble")), (8, 8, 1))
     assert caught.value.layer_index == 1 and "unknown layer type" in str(caught.value)
     with pytest.raises(ModelBuildError) as caught:
         preview_model((LayerSpec("Dense", {"units": 0}),), (4,))
@@ -137,3 +137,17 @@ def test_invalid_settings_raise_spec_error_and_bad_layers_model_build_error():
     with pytest.raises(ModelBuildError) as caught:
         build_model(Experiment(layers=(LayerSpec("GlobalAveragePooling2D"),)), (4,))
     assert caught.value.layer_index == 0 and "(None, 4)" in str(caught.value)
+
+
+def test_a_composite_row_is_one_preview_row_with_the_counts_of_the_built_model():
+    experiment = fit_to_task(Experiment(name="resnet1d", layers=preset_layers("resnet1d", (64, 2), 2, "binary"),
+                                        task="binary"), 2, "binary")
+    preview = preview_model(experiment.layers, (64, 2))
+    model = build_model(experiment, (64, 2), 2, "binary")
+    keras_layers = [layer for layer in model.layers if layer.name != "input"]
+    assert len(preview.layers) == len(experiment.layers) == len(keras_layers)  # a block is one row
+    assert [row.name for row in preview.layers][1:4] == ["residual_block_1", "residual_block_2", "residual_block_3"]
+    assert [row.params for row in preview.layers] == [layer.count_params() for layer in keras_layers]
+    assert [row.output_shape for row in preview.layers][:5] == [(None, 64, 32), (None, 64, 32), (None, 32, 64),
+                                                                  (None, 16, 128), (None, 128)]
+    assert preview.total_params == model.count_params() and preview.output_shape == (None, 1)

@@ -197,3 +197,24 @@ def test_bidirectional_wraps_the_recurrent_layer_it_names():
     assert layer.merge_mode == "mul"
     lstm = keras_layer(keras, L("Bidirectional"), 0)
     assert isinstance(lstm.forward_layer, keras.layers.LSTM) and lstm.forward_layer.activation.__name__ == "tanh"
+
+
+def test_true_false_and_text_parameters_round_trip_through_toml():
+    from kerastui.core.spec import CompileSettings, Experiment, dumps, loads
+
+    experiment = Experiment(name="signals", dataset="strain.npz", task="binary",
+                            compile=CompileSettings(loss="binary_crossentropy"), layers=(
+        L("Reshape", {"target_shape": "200,2"}),
+        L("Conv1D", {"filters": 8, "padding": "causal", "dilation_rate": 2}),
+        L("ResidualBlock", {"dims": 1, "filters": 16, "strides": 2}),
+        L("Bidirectional", {"layer": "GRU", "units": 8, "return_sequences": True, "merge_mode": "ave"}),
+        L("LSTM", {"units": 4, "return_sequences": False, "dropout": 0.1}),
+        L("Dense", {"units": 1, "activation": "sigmoid"}),
+    ))
+    text = dumps(experiment)
+    assert 'target_shape = "200,2"' in text and "return_sequences = true" in text
+    assert loads(text) == experiment
+    assert experiment.problems((400,), 2, "binary") == []
+    bad = loads(text.replace('target_shape = "200,2"', 'target_shape = "200,3"'))
+    (problem,) = bad.problems((400,), 2, "binary")
+    assert problem.field == "layers[0].target_shape" and "holds 600 values" in problem.message
