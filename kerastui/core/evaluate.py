@@ -1,7 +1,10 @@
-"""Evaluation of a trained classifier: loss/accuracy, confusion matrix, per-class report, mistakes.
+"""Evaluation of a trained classifier: loss/accuracy, top-k accuracy, one-vs-rest ROC AUC,
+confusion matrix, per-class report, mistakes; and `evaluate_model`, which scores any task's model
+(kerastui.core.evaluation.<task>).
 
 `evaluation_from_predictions` is pure numpy + scikit-learn (no Keras), so UI tests and saved runs
-can build real Evaluations from stored or made-up probabilities.
+can build real Evaluations from stored or made-up probabilities. The (N, K) probabilities are not
+kept (100,000 x 10 would be megabytes of JSON): top-k and ROC AUC are computed from them once.
 """
 
 from __future__ import annotations
@@ -12,6 +15,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from kerastui.core.evaluation.common import NamedMetrics, check_finite, from_json_float, json_float, optional_float
+
+# Top-k accuracy's k: 5, or K-1 for fewer classes (top-K is always 1).
+TOP_K = 5
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,7 @@ class ClassReport:
     recall: float
     f1: float
     support: int  # test samples whose true class is this one
+    roc_auc: float | None = None  # this class against the rest; None when absent from the test set
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,7 @@ class Misclassified:
 
 
 @dataclass(frozen=True)
-class Evaluation:
+class Evaluation(NamedMetrics):
     test_loss: float
     test_accuracy: float
     class_names: tuple[str, ...]
@@ -40,20 +48,53 @@ class Evaluation:
     per_class: tuple[ClassReport, ...]
     misclassified: tuple[Misclassified, ...]  # most confident mistakes first
     predictions: tuple[int, ...]  # predicted class per test sample
+    # Whether the true class is among the top_k most probable (scikit-learn's top_k_accuracy_score);
+    # None for files written before it was computed.
+    top_k: int = 0
+    top_k_accuracy: float | None = None
+    # Macro one-vs-rest ROC AUC (scikit-learn's roc_auc_score multi_class="ovr"); None, with
+    # roc_auc_undefined saying why, when a class has no test samples.
+    roc_auc: float | None = None
+    roc_auc_undefined: str = ""
+
+    task = "multiclass"
+    _summary_names = ("test_accuracy", "top_k_accuracy", "roc_auc", "test_loss")
 
     @property
     def num_classes(self) -> int:
         return len(self.class_names)
 
+    @property
+    def sample_count(self) -> int:
+        return len(self.predictions)
+
+    def _metrics(self) -> dict[str, float | None]:
+        metrics: dict[str, float | None] = {"test_accuracy": self.test_accuracy, "accuracy": self.test_accuracy,
+                                            "top_k_accuracy": self.top_k_accuracy, "roc_auc": self.roc_auc,
+                                            "test_loss": self.test_loss}
+        if self.per_class:
+            metrics["macro_f1"] = float(np.mean([r.f1 for r in self.per_class]))
+        return metrics
+
+    def metric_label(self, name: str) -> str:
+        if name == "top_k_accuracy" and self.top_k:
+            return f"top-{self.top_k} accuracy"
+        return super().metric_label(name)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe plain data (a NaN/inf loss becomes null, since JSON has no NaN)."""
         return {
-            "test_loss": _json_float(self.test_loss),
-            "test_accuracy": _json_float(self.test_accuracy),
+            "task": self.task,
+            "test_loss": json_float(self.test_loss),
+            "test_accuracy": json_float(self.test_accuracy),
+            "top_k_accuracy": {"k": self.top_k, "value": json_float(self.top_k_accuracy)},
+            "roc_auc": json_float(self.roc_auc),
+            "roc_auc_undefined": self.roc_auc_undefined,
             "class_names": list(self.class_names),
             "confusion": [list(row) for row in self.confusion],
             "per_class": [
-                {"name": r.name, "precision": r.precision, "recall": r.recall, "f1": r.f1, "support": r.support}
+                {"name": r.name, "precision": r.precision, "recall": r.recall, "f1": r.f1, "support": r.support,
+                 "roc_auc": json_float(r.roc_auc)}
                 for r in self.per_class
             ],
             "misclassified": [
@@ -65,15 +106,18 @@ class Evaluation:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Evaluation:
-        """Inverse of to_dict; raises ValueError naming what is missing or malformed."""
+        """Inverse of to_dict; raises ValueError naming what is missing or malformed. Files from
+        before top-k and ROC AUC (and "task") read with those None."""
         try:
+            top_k = data.get("top_k_accuracy") or {}
             return cls(
-                test_loss=_from_json_float(data["test_loss"]),
-                test_accuracy=_from_json_float(data["test_accuracy"]),
+                test_loss=from_json_float(data["test_loss"]),
+                test_accuracy=from_json_float(data["test_accuracy"]),
                 class_names=tuple(str(name) for name in data["class_names"]),
                 confusion=tuple(tuple(int(v) for v in row) for row in data["confusion"]),
                 per_class=tuple(
-                    ClassReport(str(r["name"]), float(r["precision"]), float(r["recall"]), float(r["f1"]), int(r["support"]))
+                    ClassReport(str(r["name"]), float(r["precision"]), float(r["recall"]), float(r["f1"]),
+                                int(r["support"]), optional_float(r.get("roc_auc")))
                     for r in data["per_class"]
                 ),
                 misclassified=tuple(
@@ -81,20 +125,15 @@ class Evaluation:
                     for m in data["misclassified"]
                 ),
                 predictions=tuple(int(p) for p in data["predictions"]),
+                top_k=int(top_k.get("k", 0)),
+                top_k_accuracy=optional_float(top_k.get("value")),
+                roc_auc=optional_float(data.get("roc_auc")),
+                roc_auc_undefined=str(data.get("roc_auc_undefined", "")),
             )
         except KeyError as missing:
             raise ValueError(f"evaluation data lacks {missing.args[0]!r}") from None
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, AttributeError) as error:
             raise ValueError(f"malformed evaluation data: {error}") from None
-
-
-def _json_float(value: float) -> float | None:
-    value = float(value)
-    return value if math.isfinite(value) else None
-
-
-def _from_json_float(value: Any) -> float:
-    return math.nan if value is None else float(value)
 
 
 def as_probabilities(outputs: np.ndarray) -> np.ndarray:
@@ -116,10 +155,12 @@ def evaluation_from_predictions(
     test_loss: float,
     test_accuracy: float,
 ) -> Evaluation:
-    """Confusion matrix, per-class precision/recall/F1 (scikit-learn) and mistakes, from probabilities."""
+    """Confusion matrix, per-class precision/recall/F1, top-k accuracy and one-vs-rest ROC AUC
+    (scikit-learn) and mistakes, from probabilities (or logits, given a softmax)."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     y_true = np.asarray(y_true).astype(np.int64).reshape(-1)
+    check_finite(probabilities, "test scores")
     probabilities = as_probabilities(probabilities)
     n = len(class_names)
     if probabilities.ndim != 2 or probabilities.shape != (len(y_true), n):
@@ -133,9 +174,11 @@ def evaluation_from_predictions(
     precision, recall, f1, support = precision_recall_fscore_support(
         y_true, predicted, labels=labels, zero_division=0
     )
+    top_k, top_k_accuracy = top_k_of(y_true, probabilities)
+    roc_auc, class_aucs, roc_auc_undefined = one_vs_rest_auc(y_true, probabilities, class_names)
     per_class = tuple(
-        ClassReport(str(name), float(p), float(r), float(f), int(s))
-        for name, p, r, f, s in zip(class_names, precision, recall, f1, support)
+        ClassReport(str(name), float(p), float(r), float(f), int(s), auc)
+        for name, p, r, f, s, auc in zip(class_names, precision, recall, f1, support, class_aucs)
     )
     wrong = np.flatnonzero(predicted != y_true)
     confidence = probabilities[wrong, predicted[wrong]]
@@ -152,7 +195,51 @@ def evaluation_from_predictions(
         per_class=per_class,
         misclassified=misclassified,
         predictions=tuple(int(p) for p in predicted),
+        top_k=top_k,
+        top_k_accuracy=top_k_accuracy,
+        roc_auc=roc_auc,
+        roc_auc_undefined=roc_auc_undefined,
     )
+
+
+def top_k_of(y_true: np.ndarray, probabilities: np.ndarray) -> tuple[int, float | None]:
+    """(k, scikit-learn's top_k_accuracy_score) with k = min(TOP_K, K - 1)."""
+    from sklearn.metrics import top_k_accuracy_score
+
+    classes = probabilities.shape[1]
+    k = min(TOP_K, classes - 1)
+    if k < 1 or not len(y_true):
+        return max(k, 0), None
+    if classes == 2:  # scikit-learn takes two classes' scores as the positive one's (top-1: > 0.5)
+        return k, float(top_k_accuracy_score(y_true, probabilities[:, 1], k=1, labels=[0, 1]))
+    return k, float(top_k_accuracy_score(y_true, probabilities, k=k, labels=np.arange(classes)))
+
+
+def one_vs_rest_auc(
+    y_true: np.ndarray, probabilities: np.ndarray, class_names: Sequence[str]
+) -> tuple[float | None, list[float | None], str]:
+    """(macro AUC, each class's AUC against the rest, why the macro is undefined or "").
+
+    scikit-learn's roc_auc_score(multi_class="ovr"), whose macro is the mean of the classes' AUCs;
+    a class with no test samples has none, and then neither has the macro."""
+    from sklearn.metrics import roc_auc_score
+
+    classes = probabilities.shape[1]
+    present = np.bincount(y_true[(y_true >= 0) & (y_true < classes)], minlength=classes) > 0
+    aucs: list[float | None] = [None] * classes
+    absent = [str(class_names[c]) for c in range(classes) if not present[c]]
+    if present.all() and classes > 2:
+        # Scores must sum to 1 for the multiclass call; renormalise float32 round-off away.
+        p = probabilities / probabilities.sum(axis=1, keepdims=True)
+        aucs = [float(a) for a in roc_auc_score(y_true, p, multi_class="ovr", average=None, labels=np.arange(classes))]
+    elif present.sum() >= 2:  # two classes, or some absent: each present class against the rest
+        for c in np.flatnonzero(present):
+            aucs[c] = float(roc_auc_score(y_true == c, probabilities[:, c]))
+    if absent:
+        listed = ", ".join(repr(n) for n in absent[:3]) + (f" and {len(absent) - 3} more" if len(absent) > 3 else "")
+        plural = "es have" if len(absent) > 1 else " has"
+        return None, aucs, f"ROC AUC is undefined: class{plural} no test samples: {listed}"
+    return float(np.mean(aucs)), aucs, ""
 
 
 def model_loss_name(model: Any) -> str:
