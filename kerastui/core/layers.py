@@ -172,7 +172,8 @@ class LayerType:
         """Why an input of `shape` has the wrong rank for this layer, with what to do; None if it fits."""
         if self.input_rank is None or len(shape) == self.input_rank:
             return None
-        return f"needs {RANK_NAMES[self.input_rank]}, but receives shape {tuple(shape)}" + _rank_advice(self.name, self.input_rank, shape)
+        return (f"needs {RANK_NAMES[self.input_rank]}, but receives shape {tuple(shape)}"
+                + _rank_advice(self.name, self.input_rank, shape))
 
     def build(self, keras_module: Any, param: Param, name: str, input_shape: Shape | None = None) -> Any:
         """The Keras layer: every parameter (defaults filled in) by its Keras argument name.
@@ -390,7 +391,8 @@ def _recurrent_label(name: str, param: Param) -> str:
 
 def _residual_label(param: Param) -> str:
     k = param("kernel_size")
-    text = f"ResidualBlock {param('dims')}D {param('filters')} {f'k{k}' if param('dims') == 1 else f'{k}x{k}'} {param('activation')}"
+    kernel = f"k{k}" if param("dims") == 1 else f"{k}x{k}"
+    text = f"ResidualBlock {param('dims')}D {param('filters')} {kernel} {param('activation')}"
     if param("strides") != 1:
         text += f" /{param('strides')}"
     return text
