@@ -1,6 +1,11 @@
-"""Numbers out: MAE, RMSE and R² (scikit-learn's mean_absolute_error, root_mean_squared_error,
-r2_score; several targets averaged uniformly, and each target on its own), the residuals, and
-the worst predictions.
+"""Numbers out: MAE, RMSE and R² (scikit-learn's mean_absolute_error, mean_squared_error, r2_score;
+several targets averaged uniformly, and each target on its own), the residuals, and the worst
+predictions.
+
+RMSE over several targets is the square root of the uniform mean squared error, as Keras's
+RootMeanSquaredError (the live chart's rmse) computes it, so the test figure compares with the
+last val_rmse; scikit-learn's root_mean_squared_error would average the targets' RMSEs instead.
+Each target's own RMSE is root_mean_squared_error's.
 
 R² is computed with force_finite=False: on constant test targets it is undefined (None, with the
 reason), not scikit-learn's default stand-in of 0 or 1.
@@ -180,7 +185,7 @@ def r2_problem(y: np.ndarray, names: Sequence[str]) -> str:
 
 def evaluate(y_true: np.ndarray, predictions: np.ndarray, names: Sequence[str], test_loss: float) -> RegressionEvaluation:
     """Score predictions (N,) or (N, T) against the targets of the same shape."""
-    from sklearn.metrics import mean_absolute_error, r2_score, root_mean_squared_error
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score, root_mean_squared_error
 
     y_raw = np.asarray(y_true, dtype=np.float64)
     y = as_columns(y_raw, len(y_raw), "regression test targets")
@@ -209,7 +214,7 @@ def evaluate(y_true: np.ndarray, predictions: np.ndarray, names: Sequence[str], 
         target_names=names,
         samples=n,
         mae=float(mean_absolute_error(y, p)),
-        rmse=float(root_mean_squared_error(y, p)),
+        rmse=math.sqrt(float(mean_squared_error(y, p))),
         r2=r2,
         undefined_reason=reason,
         per_target=per_target,
