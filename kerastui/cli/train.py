@@ -106,18 +106,21 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
             experiment = spec.Experiment(name=preset, dataset=dataset, task=args.task or "")
             task = experiment.task_for(info.task).name
             experiment = fit_to_task(
-                replace(experiment, layers=preset_layers(preset, info.input_shape, info.outputs_for(task), task)),
+                replace(experiment, layers=preset_layers(preset, info.input_shape, info.outputs_for(task), task,
+                                                         vocabulary_size=getattr(info, "vocabulary_size", 0))),
                 info.outputs_for(task), info.task)
         elif args.preset:
             task = experiment.task_for(info.task).name
-            experiment = replace(experiment, layers=preset_layers(args.preset, info.input_shape, info.outputs_for(task), task))
+            experiment = replace(experiment, layers=preset_layers(args.preset, info.input_shape, info.outputs_for(task), task,
+                                                                  vocabulary_size=getattr(info, "vocabulary_size", 0)))
         elif dataset != experiment.dataset:
             experiment = fit_to_task(experiment, info.outputs_for(experiment.task_for(info.task).name), info.task)
     except PresetError as error:
         raise UsageError(str(error)) from None
     experiment = _with_options(replace(experiment, dataset=dataset), args)
     task = experiment.task_for(info.task).name
-    problems = experiment.problems(tuple(info.input_shape), info.outputs_for(task), info.task)
+    problems = experiment.problems(tuple(info.input_shape), info.outputs_for(task), info.task,
+                                   getattr(info, "vocabulary_size", 0))
     if problems:
         raise UsageError(*(str(p) for p in problems))
     return experiment, info

@@ -113,7 +113,8 @@ class BuildSession:
         if info is None:
             return self.experiment.problems()
         task = self.experiment.task_for(info.task).name
-        return self.experiment.problems(info.input_shape, info.outputs_for(task), info.task)
+        return self.experiment.problems(info.input_shape, info.outputs_for(task), info.task,
+                                        getattr(info, "vocabulary_size", 0))
 
     def task_name(self) -> str:
         """The task the experiment trains on the chosen data."""
@@ -150,7 +151,7 @@ class BuildSession:
         layers = adapted.layers
         if unchanged_preset:
             try:
-                layers = preset_layers(experiment.name, info.input_shape, info.num_classes, info.task)
+                layers = _preset_layers(experiment.name, info, info.task)
             except PresetError as error:
                 warning = str(error)
         self.dataset_info = info
@@ -180,8 +181,7 @@ class BuildSession:
         if info is None or experiment.name not in PRESETS:
             return False
         try:
-            return preset_layers(experiment.name, info.input_shape, info.num_classes,
-                                 experiment.task_for(info.task).name) == experiment.layers
+            return _preset_layers(experiment.name, info, experiment.task_for(info.task).name) == experiment.layers
         except PresetError:
             return False
 
@@ -193,7 +193,7 @@ class BuildSession:
         fitted = []
         for preset in PRESETS:
             try:
-                fitted.append(preset_layers(preset, info.input_shape, info.num_classes, self.experiment.task_for(info.task).name))
+                fitted.append(_preset_layers(preset, info, self.experiment.task_for(info.task).name))
             except PresetError:
                 pass
         return not any(self.experiment.layers == layers for layers in fitted)
@@ -204,7 +204,7 @@ class BuildSession:
         if info is None:
             return PresetResult(False, "The dataset is still loading; try again in a moment.")
         try:
-            layers = preset_layers(name, info.input_shape, info.num_classes, self.experiment.task_for(info.task).name)
+            layers = _preset_layers(name, info, self.experiment.task_for(info.task).name)
         except PresetError as error:
             return PresetResult(False, str(error))
         self.edit(replace(self.experiment, name=name, layers=layers))
@@ -276,3 +276,9 @@ def read_experiment(target: Path) -> tuple[Experiment | None, list[str]]:
     except spec.SpecError as error:
         return None, [str(p) if p.field not in ("file", "toml") else f"{target}: {p.message}" for p in error.problems]
     return experiment, [f"{target}: {p}" for p in experiment.problems()]
+
+
+def _preset_layers(name: str, info: DatasetInfo, task: str) -> tuple:
+    """Preset `name` fitted to the chosen data read as `task` (PresetError when it cannot fit)."""
+    return preset_layers(name, info.input_shape, info.outputs_for(task), task,
+                         vocabulary_size=getattr(info, "vocabulary_size", 0))

@@ -15,7 +15,7 @@ from typing import Any
 
 import tomli_w
 
-from kerastui.core.layers import LayerSpec, shape_problems
+from kerastui.core.layers import LayerSpec, integer_input_problems, shape_problems, vocabulary_problem
 from kerastui.core.presets import preset_layers
 from kerastui.core.problems import Problem, SpecError
 from kerastui.core.tasks import TASKS, Task, all_losses, all_monitors
@@ -81,13 +81,14 @@ class Experiment:
         return TASKS.get(self.task or data_task or DEFAULT_TASK, TASKS[DEFAULT_TASK])
 
     def problems(self, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None,
-                 data_task: str | None = None) -> list[Problem]:
+                 data_task: str | None = None, vocabulary_size: int | None = None) -> list[Problem]:
         """Every problem with this experiment at once (empty when valid).
 
         With `input_shape`, sizes are also followed through the layers so that a kernel or pool
         larger than what reaches it is reported before Keras is even loaded; with `num_classes`
         (the data's classes, labels or targets) too, an output that does not fit the task is
         reported. `data_task` is the task the data suggests, used when the experiment names none.
+        `vocabulary_size` (0: the data is not word numbers) checks what an Embedding reads.
         """
         found: list[Problem] = []
         if self.task and self.task not in TASKS:
@@ -146,6 +147,10 @@ class Experiment:
             usable = self.layers[: min(bad)] if bad else self.layers
             walked = shape_problems(usable, input_shape)
             found.extend(walked)
+            if vocabulary_size is not None and not bad:
+                found.extend(integer_input_problems(self.layers, vocabulary_size > 0))
+                if vocabulary_size > 0 and (vocabulary := vocabulary_problem(self.layers, vocabulary_size - 1)):
+                    found.append(vocabulary)
             if not bad and not walked and num_classes is not None:
                 found.extend(output_problems(self.layers, input_shape, num_classes, task, bool(c.from_logits)))
         return found
@@ -205,13 +210,15 @@ def _classic_mlp() -> tuple[LayerSpec, ...]:
 
 
 def preset_experiment(
-    name: str, dataset: str, input_shape: tuple[int, ...], num_classes: int, **changes: Any
+    name: str, dataset: str, input_shape: tuple[int, ...], num_classes: int, *, data_task: str | None = None,
+    vocabulary_size: int = 0, **changes: Any
 ) -> Experiment:
-    """A complete experiment: preset layers on `dataset` with the classic defaults."""
-    return replace(
-        Experiment(name=name, dataset=dataset, layers=preset_layers(name, input_shape, num_classes)),
-        **changes,
-    )
+    """A complete experiment: preset layers on `dataset` with the classic defaults, its output,
+    loss and monitor those of its task (the one in `changes`, else the data's)."""
+    base = replace(Experiment(name=name, dataset=dataset), **changes)
+    task = base.task_for(data_task).name
+    layers = preset_layers(name, input_shape, num_classes, task, vocabulary_size=vocabulary_size)
+    return fit_to_task(replace(base, layers=layers), num_classes, data_task)
 
 
 def fit_to_task(experiment: Experiment, outputs: int, data_task: str | None = None) -> Experiment:

@@ -183,7 +183,8 @@ class Trainer:
         data = self.dataset = self.dataset.for_task(experiment.task)
         fit = experiment.fit
         # The CLI and the app checked already; this is the net.
-        problems = experiment.problems(data_task=data.task, num_classes=int(data.num_classes))
+        problems = experiment.problems(tuple(data.input_shape), int(data.num_classes), data.task,
+                                       getattr(data, "vocabulary_size", 0))
         if problems:
             raise SpecError(problems)  # a ValueError, its message bounded
         task = experiment.task_for(data.task)
