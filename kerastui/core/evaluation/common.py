@@ -28,7 +28,7 @@ METRIC_LABELS: dict[str, str] = {
     "accuracy": "accuracy",
     "top_k_accuracy": "top-k accuracy",
     "roc_auc": "ROC AUC",
-    "average_precision": "PR AUC (average precision)",
+    "average_precision": "PR AUC",  # average precision: the area under the precision-recall steps
     "precision": "precision",
     "recall": "recall",
     "f1": "F1",
