@@ -69,7 +69,8 @@ def test_tabular_sets_are_standardised_with_train_statistics(name):
 
 def test_tabular_class_names_come_from_scikit_learn():
     assert load_dataset("iris").class_names == ("setosa", "versicolor", "virginica")
-    assert load_dataset("breast_cancer").class_names == ("malignant", "benign")
+    # Malignant is the positive class (1) of the binary task: scikit-learn numbers it 0.
+    assert load_dataset("breast_cancer").class_names == ("benign", "malignant")
     assert load_dataset("wine").class_names == ("class_0", "class_1", "class_2")
 
 

@@ -1,8 +1,21 @@
 """The dataset types and the array checks every loader shares.
 
-Every loader ends in `image_dataset` or `tabular_dataset`, so all datasets look alike: images are
-float32 (N, H, W, C) in [0, 1], tabular features float32 (N, F) standardised with the training
-split's statistics, labels int64 (N,).
+Every loader ends in one of `image_dataset`, `tabular_dataset`, `signal_dataset` or `text_dataset`,
+so all datasets look alike, whatever their source:
+  image    float32 (N, H, W, C) in [0, 1] (0..255 values divided by 255)
+  tabular  float32 (N, F), each column standardised with the training split's mean and deviation
+  signal   float32 (N, T, C), 1-D signals (T time steps, C channels), each channel standardised with
+           the training split's mean and deviation over samples and time (strain near 1e-21 and
+           voltages near 1e3 alike reach the network near unit scale; the shape of each trace is
+           kept). Never judged by pixel rules.
+  text     int32 (N, T) word indices >= 0 (0 is padding), with `vocabulary_size` = largest + 1
+and targets in the form of their task (kerastui.core.tasks), found by `infer_task` unless the
+loader declares it (the built-ins):
+  multiclass, binary  int64 (N,) class numbers; class_names name the classes
+  multilabel          int64 (N, L) of 0/1; class_names name the labels
+  regression          float32 (N,) or (N, T), raw units (MAE and R² are read in the field's units);
+                      class_names name the targets ("target" when nothing does)
+Bad input (NaN, labels that fit no task, mismatched splits) is a DatasetError naming the place.
 """
 
 from __future__ import annotations
@@ -15,6 +28,10 @@ import numpy as np
 
 IMAGE = "image"
 TABULAR = "tabular"
+SIGNAL = "signal"
+TEXT = "text"
+KINDS = (IMAGE, TABULAR, SIGNAL, TEXT)
+CLASS_TASKS = ("multiclass", "binary")
 # A label this much (or the number of classes, if more) above the next one is taken for a mistake.
 FAR_LABEL_GAP = 10
 
@@ -41,6 +58,9 @@ class DatasetInfo:
     # The task the labels suggest (kerastui.core.tasks); class_names are then its outputs' names:
     # classes, labels or targets.
     task: str = "multiclass"
+    # Text: the number of distinct word indices (largest + 1), what an Embedding's input_dim must
+    # cover; 0 for other kinds.
+    vocabulary_size: int = 0
 
     def outputs_for(self, task: str) -> int:
         """Classes, labels or targets when the data is read as `task` (class numbers read as a
@@ -73,6 +93,11 @@ class Dataset:
     # multilabel targets a 0/1 matrix (N, L), regression targets float32 (N,) or (N, T). The
     # class names are the names of the outputs: classes, labels or targets.
     task: str = "multiclass"
+    # Text: largest word index + 1 (an Embedding's input_dim); 0 for other kinds.
+    vocabulary_size: int = 0
+    # Text: index -> word, for showing a sample as words ("" or past the end: unknown); empty when
+    # no word index is known.
+    index_words: tuple[str, ...] = ()
 
     @property
     def num_classes(self) -> int:
@@ -128,6 +153,7 @@ class Dataset:
             source=self.source,
             available=True,
             task=self.task,
+            vocabulary_size=self.vocabulary_size,
         )
 
 
@@ -145,48 +171,92 @@ def split_sizes(total: int, test_fraction: float) -> tuple[int, int]:
 
 
 def held_out_split(
-    x: np.ndarray, y: np.ndarray, *, seed: int, test_fraction: float
+    x: np.ndarray, y: np.ndarray, *, seed: int, test_fraction: float, stratify: bool | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """A reproducible train/test split, stratified when every class has at least two samples."""
+    """A reproducible train/test split, stratified when the labels are classes (by default: one
+    whole number >= 0 per sample) and every class has at least two samples."""
     from sklearn.model_selection import train_test_split
 
     check_test_fraction(test_fraction)
-    counts = np.bincount(y) if len(y) else np.array([])
-    present = counts[counts > 0]
-    _, test = split_sizes(len(y), test_fraction)
-    # Stratifying needs two samples per class and room for every class on both sides.
-    can_stratify = (
-        present.size > 0
-        and present.min() >= 2
-        and test >= present.size
-        and len(y) - test >= present.size
-    )
+    y = np.asarray(y)
+    if stratify is None:
+        stratify = y.ndim == 1 and (y.dtype.kind in "iub") and (not y.size or y.min() >= 0)
+    can_stratify = False
+    if stratify and y.size:
+        present = np.unique(y, return_counts=True)[1]
+        _, test = split_sizes(len(y), test_fraction)
+        # Stratifying needs two samples per class and room for every class on both sides.
+        can_stratify = bool(present.min() >= 2 and test >= present.size and len(y) - test >= present.size)
     x_train, x_test, y_train, y_test = train_test_split(
         x, y, test_size=test_fraction, random_state=seed, stratify=y if can_stratify else None
     )
     return x_train, y_train, x_test, y_test
 
 
-def as_labels(y: np.ndarray, origin: str, what: str) -> np.ndarray:
-    """Labels as int64 (N,): whole numbers >= 0; (N, 1) columns (CIFAR's layout) are flattened."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise DatasetError(
-            f"{origin}: {what} must be one label per sample, shape (N,), got shape {y.shape}"
-        )
-    if y.dtype.kind not in "iuf" and y.dtype != np.bool_:
-        raise DatasetError(f"{origin}: {what} must hold integer class labels, got {y.dtype} values")
-    if y.dtype.kind == "f" and not (np.all(np.isfinite(y)) and np.all(y == np.round(y))):
-        raise DatasetError(
-            f"{origin}: {what} must hold integer class labels, found non-integer values"
-        )
-    labels = y.astype(np.int64)
-    if labels.size and labels.min() < 0:
-        raise DatasetError(f"{origin}: {what} must be class numbers >= 0, found {labels.min()}")
-    return labels
+def keras_split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int = 113
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The split keras.datasets makes of a set without a test part (boston_housing,
+    california_housing, reuters): shuffled by np.random.RandomState(seed).shuffle of the indices,
+    the first int(N * (1 - test_split)) for training. Same arrays as Keras's load_data."""
+    indices = np.arange(len(x))
+    np.random.RandomState(seed).shuffle(indices)
+    x, y = x[indices], y[indices]
+    cut = int(len(x) * (1 - test_fraction))
+    return x[:cut], y[:cut], x[cut:], y[cut:]
 
+
+# ---------------------------------------------------------------- NaN and infinite values
+
+def position_words(index: tuple[int, ...], kind: str) -> str:
+    """Where in one sample a value sits, in the words of its kind."""
+    if not index:
+        return ""
+    if kind == TABULAR and len(index) == 1:
+        return f"column {index[0]}"
+    if kind == SIGNAL and len(index) == 2:
+        return f"time step {index[0]}, channel {index[1]}"
+    if kind == IMAGE and len(index) in (2, 3):
+        where = f"pixel (row {index[0]}, column {index[1]})"
+        return where + (f", channel {index[2]}" if len(index) == 3 else "")
+    if kind == TEXT and len(index) == 1:
+        return f"position {index[0]}"
+    if len(index) == 1:
+        return f"column {index[0]}"
+    return f"position {tuple(int(i) for i in index)}"
+
+
+def non_finite_problem(values: np.ndarray, what: str, kind: str = "") -> str | None:
+    """'x_train has 3 NaN or infinite values; the first at sample 17, column 2', or None.
+
+    Works for any rank: the first index is the sample, the rest its position (named by `kind`).
+    Integer arrays cannot hold NaN and are not scanned.
+    """
+    values = np.asarray(values)
+    if values.dtype.kind not in "fc" or not values.size:
+        return None
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values)
+    count = int(np.count_nonzero(bad))
+    if not count:
+        return None
+    first = np.unravel_index(int(np.argmax(bad.reshape(-1))), values.shape)
+    where = f"sample {int(first[0])}"
+    position = position_words(tuple(int(i) for i in first[1:]), kind)
+    if position:
+        where += f", {position}"
+    plural = "s" if count != 1 else ""
+    return f"{what} has {count} NaN or infinite value{plural}; the first at {where}"
+
+
+def check_finite(origin: str, kind: str, **arrays: np.ndarray) -> None:
+    """DatasetError naming how many NaN or infinite values the first faulty array holds, and where."""
+    for what, values in arrays.items():
+        problem = non_finite_problem(values, what, kind)
+        if problem is not None:
+            raise DatasetError(f"{origin}: {problem}; remove those samples or fill the values")
+
+
+# ---------------------------------------------------------------- samples and targets
 
 def check_pairs(
     origin: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray
@@ -203,30 +273,6 @@ def check_pairs(
         raise DatasetError(
             f"{origin}: train samples have shape {x_train.shape[1:]} but test samples {x_test.shape[1:]}"
         )
-
-
-def scale_pixels(x: np.ndarray, origin: str) -> np.ndarray:
-    """Pixels as float32 in [0, 1]: 0-255 values (uint8 or not) are divided by 255."""
-    if x.dtype.kind not in "iuf":
-        raise DatasetError(f"{origin}: image pixels must be numbers, got {x.dtype} values")
-    if x.dtype == np.uint8:
-        scaled = x.astype(np.float32)
-        scaled /= 255.0
-        return scaled
-    low, high = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
-    if not (math.isfinite(low) and math.isfinite(high)) or low < 0.0 or high > 255.0:
-        raise DatasetError(
-            f"{origin}: image pixels must lie in [0, 1] or [0, 255], found values from {low} to {high}"
-        )
-    scaled = x.astype(np.float32)
-    if high > 1.0:
-        scaled /= 255.0
-    return scaled
-
-
-def with_channel_axis(x: np.ndarray) -> np.ndarray:
-    """(N, H, W) grayscale images become (N, H, W, 1), the layout Conv2D expects."""
-    return x[..., np.newaxis] if x.ndim == 3 else x
 
 
 def class_names_for(
@@ -258,30 +304,167 @@ def class_names_for(
     return names
 
 
-def checked_labels(origin: str, x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray,
-                   y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Both splits' labels as class indices, checked against their samples (either kind of data)."""
-    y_train = as_labels(y_train, origin, "y_train")
-    y_test = as_labels(y_test, origin, "y_test")
+def output_names(task: str, columns: int, names: tuple[str, ...] | None, origin: str) -> tuple[str, ...]:
+    """The names of a multilabel or regression set's columns: the given ones, else label_i or
+    target_i ("target" for a single one)."""
+    if names is not None:
+        if len(names) != columns:
+            word = "label" if task == "multilabel" else "target"
+            raise DatasetError(f"{origin}: {len(names)} {word} names are given for {columns} {word} column(s)")
+        return tuple(names)
+    if task == "regression" and columns == 1:
+        return ("target",)
+    prefix = "label" if task == "multilabel" else "target"
+    return tuple(f"{prefix}_{i}" for i in range(columns))
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Both splits' targets in their task's form, and the names of the outputs."""
+
+    y_train: np.ndarray
+    y_test: np.ndarray
+    task: str
+    names: tuple[str, ...]
+
+
+def _as_target_array(y: np.ndarray, origin: str, what: str) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:  # CIFAR's (N, 1) layout: one label per sample
+        y = y[:, 0]
+    if y.dtype == np.bool_:
+        y = y.astype(np.int64)
+    return y
+
+
+def _combined(y_train: np.ndarray, y_test: np.ndarray) -> np.ndarray:
+    """Both splits as one array for inference. Integer labels beside a float split of whole numbers
+    (np.zeros(n) for a test split, say) stay integers, so the splits are read alike."""
+    both = np.concatenate([y_train, y_test])
+    if both.dtype.kind == "f" and any(y.dtype.kind in "iu" for y in (y_train, y_test)):
+        if np.all(both == np.round(both)):
+            return both.astype(np.int64)
+    return both
+
+
+def _declared_or_inferred(both: np.ndarray, names: tuple[str, ...] | None, task_hint: str, origin: str) -> str:
+    from kerastui.core.tasks import TaskError, infer_task
+    from kerastui.core.tasks.base import whole_labels
+
+    # Named classes decide what the numbers are: 0..K-1 are classes even with a gap in those present.
+    if names is not None and both.ndim == 1 and both.size and whole_labels(both) and both.min() >= 0 \
+            and both.max() < len(names):
+        return "binary" if len(names) == 2 else "multiclass"
+    try:
+        return infer_task(both)
+    except TaskError as error:
+        # The user has said these numbers are targets (an experiment's task = "regression").
+        if task_hint == "regression" and both.dtype.kind in "iuf" and both.ndim in (1, 2):
+            return "regression"
+        raise DatasetError(f"{origin}: {error}") from None
+
+
+def checked_targets(
+    origin: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    names: tuple[str, ...] | None = None,
+    target_names: tuple[str, ...] | None = None,
+    task: str | None = None,
+    task_hint: str = "",
+) -> Targets:
+    """Both splits' targets checked against their samples and each other, in the form of `task`
+    (declared by a built-in) or of the task their values suggest (kerastui.core.tasks.infer_task).
+
+    `names` name the classes (or, when no `target_names` are given, a matrix's columns);
+    `target_names` name the columns (a CSV's label columns) when the targets are labels or numbers,
+    and are not used for classes. `task_hint` is the task the user chose, if any: integers that are
+    no classes (counts, say) are then read as regression targets instead of refused.
+    """
+    y_train = _as_target_array(y_train, origin, "y_train")
+    y_test = _as_target_array(y_test, origin, "y_test")
     check_pairs(origin, x_train, y_train, x_test, y_test)
-    return y_train, y_test
+    if y_train.shape[1:] != y_test.shape[1:]:
+        raise DatasetError(
+            f"{origin}: y_train has shape {y_train.shape} but y_test {y_test.shape}: both need one label "
+            f"per sample (N,), or the same number of columns (N, L)"
+        )
+    for what, y in (("y_train", y_train), ("y_test", y_test)):
+        if y.dtype.kind not in "iuf":
+            raise DatasetError(
+                f"{origin}: {what} holds {y.dtype} values: labels fit no task unless they are numbers "
+                f"(classes 0..K-1, a 0/1 matrix, or regression targets)"
+            )
+    check_finite(origin, "", y_train=y_train, y_test=y_test)
+    both = _combined(y_train, y_test)
+    chosen = task or _declared_or_inferred(both, names, task_hint, origin)
+    from kerastui.core.tasks import task_named
+
+    why = task_named(chosen).label_problem(both)
+    if why is not None:
+        raise DatasetError(f"{origin}: the labels cannot be a {chosen} task's: {why}")
+    if chosen in CLASS_TASKS:
+        labels = tuple(y.reshape(len(y)).astype(np.int64) for y in (y_train, y_test))
+        class_names = class_names_for(labels, names, origin)
+        if chosen == "binary" and len(class_names) != 2:
+            raise DatasetError(f"{origin}: a binary task has two classes (0 and 1); found {len(class_names)}")
+        return Targets(labels[0], labels[1], chosen, class_names)
+    columns = 1 if y_train.ndim == 1 else int(y_train.shape[1])
+    column_names = output_names(chosen, columns, target_names if target_names is not None else names, origin)
+    if chosen == "multilabel":
+        return Targets(y_train.astype(np.int64), y_test.astype(np.int64), chosen, column_names)
+    return Targets(y_train.astype(np.float32), y_test.astype(np.float32), chosen, column_names)
 
 
-def _assemble(name: str, kind: str, splits: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-              class_names: tuple[str, ...] | None, origin: str, source: str, title: str, **extra: object) -> Dataset:
-    """The Dataset of checked, scaled splits (x_train, y_train, x_test, y_test)."""
-    x_train, y_train, x_test, y_test = splits
+# ---------------------------------------------------------------- inputs
+
+def scale_pixels(x: np.ndarray, origin: str) -> np.ndarray:
+    """Pixels as float32 in [0, 1]: 0-255 values (uint8 or not) are divided by 255."""
+    if x.dtype.kind not in "iuf":
+        raise DatasetError(f"{origin}: image pixels must be numbers, got {x.dtype} values")
+    if x.dtype == np.uint8:
+        scaled = x.astype(np.float32)
+        scaled /= 255.0
+        return scaled
+    low, high = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+    if not (math.isfinite(low) and math.isfinite(high)) or low < 0.0 or high > 255.0:
+        raise DatasetError(
+            f"{origin}: image pixels must lie in [0, 1] or [0, 255], found values from {low} to {high}"
+        )
+    scaled = x.astype(np.float32)
+    if high > 1.0:
+        scaled /= 255.0
+    return scaled
+
+
+def with_channel_axis(x: np.ndarray) -> np.ndarray:
+    """(N, H, W) grayscale images become (N, H, W, 1), the layout Conv2D expects."""
+    return x[..., np.newaxis] if x.ndim == 3 else x
+
+
+def _numeric(x: np.ndarray, origin: str, what: str) -> None:
+    if x.dtype.kind not in "iufb":
+        raise DatasetError(f"{origin}: {what} must be numbers, got {x.dtype} values")
+
+
+def _assemble(name: str, kind: str, x_train: np.ndarray, x_test: np.ndarray, targets: Targets,
+              source: str, title: str, **extra: object) -> Dataset:
+    """The Dataset of checked, scaled inputs and checked targets."""
     return Dataset(
         name=name,
         x_train=x_train,
-        y_train=y_train,
+        y_train=targets.y_train,
         x_test=x_test,
-        y_test=y_test,
-        class_names=class_names_for((y_train, y_test), class_names, origin),
+        y_test=targets.y_test,
+        class_names=targets.names,
         input_shape=tuple(int(d) for d in x_train.shape[1:]),
         kind=kind,
         source=source,
         title=title,
+        task=targets.task,
         **extra,
     )
 
@@ -296,17 +479,32 @@ def image_dataset(
     source: str,
     origin: str,
     class_names: tuple[str, ...] | None = None,
+    target_names: tuple[str, ...] | None = None,
     title: str = "",
+    task: str | None = None,
+    task_hint: str = "",
 ) -> Dataset:
     """Check, scale and shape image arrays ((N, H, W) or (N, H, W, C)) into a Dataset."""
-    y_train, y_test = checked_labels(origin, x_train, y_train, x_test, y_test)
+    check_pairs(origin, x_train, y_train, x_test, y_test)
     if x_train.ndim not in (3, 4):
         raise DatasetError(
             f"{origin}: images must have shape (N, H, W) or (N, H, W, C), got {x_train.shape}"
         )
+    check_finite(origin, IMAGE, x_train=x_train, x_test=x_test)
     x_train = with_channel_axis(scale_pixels(x_train, origin))
     x_test = with_channel_axis(scale_pixels(x_test, origin))
-    return _assemble(name, IMAGE, (x_train, y_train, x_test, y_test), class_names, origin, source, title)
+    targets = checked_targets(origin, x_train, y_train, x_test, y_test, names=class_names,
+                              target_names=target_names, task=task, task_hint=task_hint)
+    return _assemble(name, IMAGE, x_train, x_test, targets, source, title)
+
+
+def _too_large(origin: str, what: str, split: str, largest: float) -> DatasetError:
+    # Squares of values near 1e154 and above overflow: training would only report a NaN loss and
+    # advise a lower learning rate.
+    return DatasetError(
+        f"{origin}: {what} has values too large to standardise "
+        f"(largest magnitude {largest:.3g} in {split}); rescale it or fix the value"
+    )
 
 
 def tabular_dataset(
@@ -319,22 +517,23 @@ def tabular_dataset(
     source: str,
     origin: str,
     class_names: tuple[str, ...] | None = None,
+    target_names: tuple[str, ...] | None = None,
     title: str = "",
     feature_names: tuple[str, ...] = (),
+    task: str | None = None,
+    task_hint: str = "",
 ) -> Dataset:
     """Check feature rows and standardise them with the training split's mean and deviation."""
     from sklearn.preprocessing import StandardScaler
 
-    y_train, y_test = checked_labels(origin, x_train, y_train, x_test, y_test)
+    check_pairs(origin, x_train, y_train, x_test, y_test)
     if x_train.ndim != 2:
         raise DatasetError(
             f"{origin}: tabular features must have shape (N, F), got {x_train.shape}"
         )
-    if x_train.dtype.kind not in "iufb":
-        raise DatasetError(f"{origin}: features must be numbers, got {x_train.dtype} values")
-    for split, x in (("x_train", x_train), ("x_test", x_test)):
-        if not np.all(np.isfinite(x)):
-            raise DatasetError(f"{origin}: {split} contains NaN or infinite values")
+    _numeric(x_train, origin, "features")
+    _numeric(x_test, origin, "features")
+    check_finite(origin, TABULAR, x_train=x_train, x_test=x_test)
     # Statistics come from the training split only, so the test set stays unseen.
     with np.errstate(over="ignore", invalid="ignore"), warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # overflow is reported below, by column
@@ -344,14 +543,114 @@ def tabular_dataset(
     for split, scaled, raw in (("x_train", scaled_train, x_train), ("x_test", scaled_test, x_test)):
         bad = ~np.all(np.isfinite(scaled), axis=0)
         if bad.any():
-            # Squares of values near 1e154 and above overflow: training would only report a NaN
-            # loss and advise a lower learning rate.
             column = int(np.flatnonzero(bad)[0])
             largest = float(np.max(np.abs(raw[:, column])))
-            raise DatasetError(
-                f"{origin}: feature column {column} has values too large to standardise "
-                f"(largest magnitude {largest:.3g} in {split}); rescale that column or fix the value"
-            )
+            raise _too_large(origin, f"feature column {column}", split, largest)
     names = tuple(str(n) for n in feature_names) if len(feature_names) == x_train.shape[1] else ()
-    return _assemble(name, TABULAR, (scaled_train, y_train, scaled_test, y_test), class_names, origin, source, title,
-                  feature_names=names)
+    targets = checked_targets(origin, x_train, y_train, x_test, y_test, names=class_names,
+                              target_names=target_names, task=task, task_hint=task_hint)
+    return _assemble(name, TABULAR, scaled_train, scaled_test, targets, source, title, feature_names=names)
+
+
+def signal_dataset(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    source: str,
+    origin: str,
+    class_names: tuple[str, ...] | None = None,
+    target_names: tuple[str, ...] | None = None,
+    title: str = "",
+    task: str | None = None,
+    task_hint: str = "",
+) -> Dataset:
+    """1-D signals (N, T, C) ((N, T): one channel), each channel standardised with the training
+    split's mean and deviation over its samples and time steps (a constant channel is only centred)."""
+    check_pairs(origin, x_train, y_train, x_test, y_test)
+    if x_train.ndim == 2:
+        x_train, x_test = x_train[..., np.newaxis], x_test[..., np.newaxis]
+    if x_train.ndim != 3:
+        raise DatasetError(
+            f"{origin}: signals must have shape (N, T, C): samples, time steps, channels; got {x_train.shape}"
+        )
+    _numeric(x_train, origin, "signal values")
+    _numeric(x_test, origin, "signal values")
+    check_finite(origin, SIGNAL, x_train=x_train, x_test=x_test)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = np.mean(x_train, axis=(0, 1), dtype=np.float64)
+        deviation = np.std(x_train, axis=(0, 1), dtype=np.float64)
+    for channel in range(x_train.shape[2]):
+        if not (np.isfinite(mean[channel]) and np.isfinite(deviation[channel])):
+            largest = float(np.max(np.abs(x_train[:, :, channel])))
+            raise _too_large(origin, f"channel {channel}", "x_train", largest)
+    deviation[deviation == 0] = 1.0
+    scaled = []
+    for split, x in (("x_train", x_train), ("x_test", x_test)):
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = ((x - mean) / deviation).astype(np.float32)
+        bad = ~np.isfinite(out)
+        if bad.any():
+            channel = int(np.argwhere(bad)[0][2])
+            raise _too_large(origin, f"channel {channel}", split, float(np.max(np.abs(x[:, :, channel]))))
+        scaled.append(out)
+    targets = checked_targets(origin, x_train, y_train, x_test, y_test, names=class_names,
+                              target_names=target_names, task=task, task_hint=task_hint)
+    return _assemble(name, SIGNAL, scaled[0], scaled[1], targets, source, title)
+
+
+def text_dataset(
+    name: str,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_test: np.ndarray,
+    y_test: np.ndarray,
+    *,
+    source: str,
+    origin: str,
+    class_names: tuple[str, ...] | None = None,
+    target_names: tuple[str, ...] | None = None,
+    title: str = "",
+    task: str | None = None,
+    task_hint: str = "",
+    index_words: tuple[str, ...] = (),
+    vocabulary_size: int = 0,
+) -> Dataset:
+    """Sequences of word indices (N, T), whole numbers >= 0 (0 pads), kept as int32.
+
+    `vocabulary_size` is the largest index + 1 (or the given size, if larger: Keras's num_words).
+    """
+    check_pairs(origin, x_train, y_train, x_test, y_test)
+    if x_train.ndim != 2:
+        raise DatasetError(
+            f"{origin}: text must be word indices of shape (N, T): samples, positions; got {x_train.shape}"
+        )
+    indices = []
+    for split, x in (("x_train", x_train), ("x_test", x_test)):
+        if x.dtype.kind not in "iuf":
+            raise DatasetError(f"{origin}: word indices must be whole numbers, got {x.dtype} values")
+        check_finite(origin, TEXT, **{split: x})
+        if x.dtype.kind == "f":
+            fractional = x != np.round(x)
+            if fractional.any():
+                sample, position = (int(i) for i in np.argwhere(fractional)[0])
+                raise DatasetError(
+                    f"{origin}: {split} holds fractional values ({x[sample, position]!r} at sample {sample}, "
+                    f"position {position}); word indices are whole numbers (an Embedding looks them up)"
+                )
+        if x.size and x.min() < 0:
+            sample, position = (int(i) for i in np.argwhere(x < 0)[0])
+            raise DatasetError(
+                f"{origin}: {split} holds negative word indices ({x[sample, position]} at sample {sample}, "
+                f"position {position}); indices are 0 (padding) and up"
+            )
+        if x.size and x.max() >= 2**31:
+            raise DatasetError(f"{origin}: {split} holds word index {int(x.max())}, beyond what int32 holds")
+        indices.append(x.astype(np.int32))
+    largest = max(int(x.max()) if x.size else 0 for x in indices)
+    targets = checked_targets(origin, x_train, y_train, x_test, y_test, names=class_names,
+                              target_names=target_names, task=task, task_hint=task_hint)
+    return _assemble(name, TEXT, indices[0], indices[1], targets, source, title,
+                     vocabulary_size=max(largest + 1, vocabulary_size), index_words=tuple(index_words))

@@ -1,9 +1,21 @@
-"""A user's CSV: a header line, numeric feature columns and one label column.
+"""A user's CSV: a header line, numeric feature columns and one or more label columns.
 
-The label column is the one named `label`, `target` or `class` (any case), else the last column.
-Text labels become class names, sorted; numeric labels must be whole numbers >= 0. A test file is
-picked up next to the training file (`<stem>_test.csv`, or `test.csv` beside `train.csv`,
-`x_test.csv` beside `x_train.csv`); without one, a held-out split is made with the seed.
+Which columns are the labels (the first rule that applies):
+  1. the columns named after the path: `data.csv:label=y1,y2,y3` (`:label=price` for one);
+  2. every column whose name starts with `label_` or `target_` (any case), in header order:
+     several labels or targets, named without the prefix (`target_weight` -> "weight");
+  3. the column named `label`, `target` or `class` (any case, in that order of preference);
+  4. the last column.
+Every other column is a feature and must hold numbers.
+
+One label column: text labels are class names, sorted; whole numbers are class numbers (or, when
+they cannot be classes, refused with the line of the first that fits no class, unless the
+experiment's task is regression); other numbers are a regression target named after the column.
+Several label columns hold numbers: 0/1 in every one is a multi-label task, anything else several
+regression targets, each named after its column.
+
+A test file is picked up next to the training file (`<stem>_test.csv`, or `test.csv` beside
+`train.csv`, `x_test.csv` beside `x_train.csv`); without one, a held-out split is made with the seed.
 """
 
 from __future__ import annotations
@@ -19,24 +31,63 @@ import numpy as np
 from kerastui.core.datasets.base import Dataset, DatasetError, held_out_split, tabular_dataset
 
 LABEL_COLUMNS = ("label", "target", "class")
+LABEL_PREFIXES = ("label_", "target_")
 
 
 @dataclass(frozen=True)
 class CsvTable:
     path: Path
     header: tuple[str, ...]
-    label_column: int
+    label_columns: tuple[int, ...]
     features: np.ndarray  # (N, F) float64
-    labels: tuple[str, ...]  # raw text, mapped to numbers once train and test are both read
-    label_lines: tuple[int, ...]  # line number of each label, for error messages
+    labels: tuple[tuple[str, ...], ...]  # raw text per row, one per label column
+    label_lines: tuple[int, ...]  # line number of each row, for error messages
+    # Every label a finite number (the fast reader's tables), as float64 (N, L); None for text.
+    label_values: np.ndarray | None = None
+
+    @property
+    def label_column(self) -> int:
+        return self.label_columns[0]
+
+    def label_name(self, index: int = 0) -> str:
+        return self.header[self.label_columns[index]]
+
+
+def label_columns_of(header: tuple[str, ...], path: Path, wanted: tuple[str, ...] | None = None) -> tuple[int, ...]:
+    """The label columns by the module's rules."""
+    stripped = [h.strip() for h in header]
+    if wanted:
+        missing = [w for w in wanted if w not in stripped]
+        if missing:
+            raise DatasetError(
+                f"{path}: no column named {', '.join(repr(m) for m in missing)} for the labels "
+                f"(:label=...); the header has {', '.join(stripped)}"
+            )
+        if len(set(wanted)) != len(wanted):
+            raise DatasetError(f"{path}: a label column is named twice in :label={','.join(wanted)}")
+        return tuple(stripped.index(w) for w in wanted)
+    lowered = [h.lower() for h in stripped]
+    prefixed = tuple(i for i, h in enumerate(lowered) if h.startswith(LABEL_PREFIXES))
+    if prefixed:
+        return prefixed
+    for name in LABEL_COLUMNS:
+        if name in lowered:
+            return (lowered.index(name),)
+    return (len(header) - 1,)
 
 
 def label_column_index(header: tuple[str, ...]) -> int:
-    lowered = [h.strip().lower() for h in header]
-    for wanted in LABEL_COLUMNS:
-        if wanted in lowered:
-            return lowered.index(wanted)
-    return len(header) - 1
+    """The single label column of a header (rules 3 and 4), kept for callers of one column."""
+    return label_columns_of(header, Path("."))[0]
+
+
+def output_name(column: str) -> str:
+    """A label column's name as an output's: `target_weight` -> "weight"."""
+    lowered = column.lower()
+    for prefix in LABEL_PREFIXES:
+        if lowered.startswith(prefix) and len(column) > len(prefix):
+            return column[len(prefix):]
+    return column
 
 
 def is_number(text: str) -> bool:
@@ -62,10 +113,11 @@ def read_rows(path: Path, first_only: bool = False) -> list[tuple[int, list[str]
     return rows
 
 
-def read_numeric_table(path: Path, header: tuple[str, ...], label_at: int) -> CsvTable | None:
-    """Fast path for all-numeric files with class-number labels (numpy's C parser, ~100x faster
-    than cell by cell on an MNIST-sized CSV); None sends the file to the careful reader,
-    which finds the line and column of any fault."""
+def read_numeric_table(path: Path, header: tuple[str, ...], label_at: int | tuple[int, ...]) -> CsvTable | None:
+    """Fast path for all-numeric, all-finite files (numpy's C parser, ~100x faster than cell by
+    cell on an MNIST-sized CSV); None sends the file to the careful reader, which finds the line
+    and column of any fault."""
+    columns = (label_at,) if isinstance(label_at, int) else tuple(label_at)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "input contained no data" is handled below
@@ -82,15 +134,13 @@ def read_numeric_table(path: Path, header: tuple[str, ...], label_at: int) -> Cs
         return None
     if table.shape[0] == 0 or table.shape[1] != len(header) or not np.isfinite(table).all():
         return None
-    labels = table[:, label_at]
-    if (labels < 0).any() or (labels != np.round(labels)).any():
-        return None
-    features = np.delete(table, label_at, axis=1)
-    label_text = tuple(str(int(v)) for v in labels)
-    return CsvTable(path, header, label_at, features, label_text, tuple(range(2, len(table) + 2)))
+    values = table[:, list(columns)]
+    features = np.delete(table, list(columns), axis=1)
+    text = tuple(tuple(str(int(v)) if v == round(v) else repr(float(v)) for v in row) for row in values)
+    return CsvTable(path, header, columns, features, text, tuple(range(2, len(table) + 2)), values)
 
 
-def read_csv_table(path: Path) -> CsvTable:
+def read_csv_table(path: Path, wanted: tuple[str, ...] | None = None, fast: bool = True) -> CsvTable:
     first = read_rows(path, first_only=True)
     if not first:
         raise DatasetError(f"{path}: the file is empty; expected a header line and rows of numbers")
@@ -104,17 +154,18 @@ def read_csv_table(path: Path) -> CsvTable:
         raise DatasetError(
             f"{path}: the first line must be a header naming the columns, found numbers"
         )
-    label_at = label_column_index(header)
-    if header_line == 1:
-        fast = read_numeric_table(path, header, label_at)
-        if fast is not None:
-            return fast
+    label_at = label_columns_of(header, path, wanted)
+    if len(label_at) == len(header):
+        raise DatasetError(f"{path}: every column is a label column; at least one must be a feature")
+    if header_line == 1 and fast:
+        table = read_numeric_table(path, header, label_at)
+        if table is not None:
+            return table
     rows = read_rows(path)
     if len(rows) < 2:
         raise DatasetError(f"{path}: has a header but no data rows")
-    label_at = label_column_index(header)
     features: list[list[float]] = []
-    labels: list[str] = []
+    labels: list[tuple[str, ...]] = []
     lines: list[int] = []
     for number, row in rows[1:]:
         if len(row) != len(header):
@@ -123,7 +174,7 @@ def read_csv_table(path: Path) -> CsvTable:
             )
         values: list[float] = []
         for column, cell in enumerate(row):
-            if column == label_at:
+            if column in label_at:
                 continue
             try:
                 value = float(cell)
@@ -137,44 +188,97 @@ def read_csv_table(path: Path) -> CsvTable:
                 )
             values.append(value)
         features.append(values)
-        labels.append(row[label_at].strip())
+        labels.append(tuple(row[i].strip() for i in label_at))
         lines.append(number)
     return CsvTable(
         path, header, label_at, np.asarray(features, dtype=np.float64), tuple(labels), tuple(lines)
     )
 
 
-def encode_labels(tables: list[CsvTable]) -> tuple[list[np.ndarray], tuple[str, ...]]:
-    """Numbers for the labels of every table, and the class names they stand for."""
-    all_labels = [label for table in tables for label in table.labels]
-    if any(label == "" for label in all_labels):
-        table, line = next(
-            (t, n) for t in tables for lab, n in zip(t.labels, t.label_lines) if lab == ""
-        )
+def _careful(table: CsvTable) -> CsvTable:
+    """The table as the careful reader sees it: true line numbers for a message (the fast reader
+    numbers rows as if no line were blank)."""
+    if table.label_values is None:
+        return table
+    wanted = tuple(table.header[i] for i in table.label_columns)
+    return read_csv_table(table.path, wanted, fast=False)
+
+
+def _numbers(tables: list[CsvTable]) -> list[np.ndarray] | None:
+    """Every table's labels as float64 (N, L), or None when some label is not a number."""
+    result = []
+    for table in tables:
+        if table.label_values is not None:
+            result.append(table.label_values)
+            continue
+        if not all(is_number(cell) for row in table.labels for cell in row):
+            return None
+        result.append(np.asarray([[float(cell) for cell in row] for row in table.labels], dtype=np.float64))
+    return result
+
+
+def _first_bad(tables: list[CsvTable], test) -> tuple[CsvTable, int, int, str]:
+    """(table, line, label column, text) of the first label for which `test(text, value)` holds."""
+    for table in map(_careful, tables):
+        for row, line in zip(table.labels, table.label_lines):
+            for index, cell in enumerate(row):
+                value = float(cell) if is_number(cell) else math.nan
+                if test(cell, value):
+                    return table, line, index, cell
+    raise AssertionError("no such label")  # callers test first that one exists
+
+
+def encode_labels(
+    tables: list[CsvTable], task_hint: str = ""
+) -> tuple[list[np.ndarray], tuple[str, ...] | None, tuple[str, ...]]:
+    """The labels of every table as arrays, the class names of text labels (None for numbers), and
+    the label columns' names as outputs' names."""
+    first = tables[0]
+    target_names = tuple(output_name(first.label_name(i)) for i in range(len(first.label_columns)))
+    several = len(first.label_columns) > 1
+    if any(cell == "" for t in tables for row in t.labels for cell in row):
+        table, line, index, _ = _first_bad(tables, lambda cell, value: cell == "")
+        raise DatasetError(f"{table.path} line {line}: the label ({table.label_name(index)!r}) is empty")
+    numbers = _numbers(tables)
+    if numbers is None:
+        if several:
+            table, line, index, cell = _first_bad(tables, lambda cell, value: not is_number(cell))
+            raise DatasetError(
+                f"{table.path} line {line}, column {table.label_name(index)!r}: {cell!r} is not a number; "
+                "several label columns hold numbers (0/1 for labels, or targets)"
+            )
+        names = tuple(sorted({row[0] for t in tables for row in t.labels}))
+        index = {name: i for i, name in enumerate(names)}
+        return [np.asarray([index[row[0]] for row in t.labels], dtype=np.int64) for t in tables], names, target_names
+    if not all(np.isfinite(n).all() for n in numbers):
+        table, line, index, cell = _first_bad(tables, lambda cell, value: not math.isfinite(value))
         raise DatasetError(
-            f"{table.path} line {line}: the label ({table.header[table.label_column]!r}) is empty"
+            f"{table.path} line {line}, column {table.label_name(index)!r}: label {cell!r} is not finite"
         )
-    if all(is_number(label) for label in all_labels):
-        encoded = []
-        for table in tables:
-            numbers = np.asarray([float(label) for label in table.labels])
-            bad = [
-                (lab, n)
-                for lab, v, n in zip(table.labels, numbers, table.label_lines)
-                if v < 0 or v != round(v)
-            ]
-            if bad:
-                label, line = bad[0]
-                raise DatasetError(
-                    f"{table.path} line {line}: label {label!r} in column {table.header[table.label_column]!r} "
-                    "is not a class number; numeric labels must be whole numbers >= 0 (or use text class names)"
-                )
-            encoded.append(numbers.astype(np.int64))
-        largest = max(int(e.max()) for e in encoded)
-        return encoded, tuple(str(i) for i in range(largest + 1))
-    names = tuple(sorted(set(all_labels)))
-    index = {name: i for i, name in enumerate(names)}
-    return [np.asarray([index[label] for label in t.labels], dtype=np.int64) for t in tables], names
+    arrays = [n if several else n[:, 0] for n in numbers]
+    if all(np.all(a == np.round(a)) for a in arrays):
+        arrays = [a.astype(np.int64) for a in arrays]
+        if not several and task_hint != "regression":
+            _check_class_numbers(tables, arrays)
+    return arrays, None, target_names
+
+
+def _check_class_numbers(tables: list[CsvTable], arrays: list[np.ndarray]) -> None:
+    """Whole numbers in one column are classes: those that cannot be (negative, or far above the
+    rest) are refused at their line, with the task registry's reason."""
+    from kerastui.core.tasks import TaskError, infer_task
+
+    both = np.concatenate(arrays)
+    try:
+        infer_task(both)
+    except TaskError as error:
+        low = int(both.min())
+        culprit = low if low < 0 else int(both.max())
+        table, line, _, cell = _first_bad(tables, lambda cell, value: value == culprit)
+        raise DatasetError(
+            f"{table.path} line {line}: label {cell!r} in column {table.label_name()!r} is not a class number: "
+            f"{error} (task = \"regression\" in the experiment, or --task regression)"
+        ) from None
 
 
 def companion_test_file(path: Path) -> Path | None:
@@ -186,22 +290,24 @@ def companion_test_file(path: Path) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
-def load_csv_file(path: Path, name: str, *, seed: int, test_fraction: float) -> Dataset:
-    train = read_csv_table(path)
+def load_csv_file(path: Path, name: str, *, seed: int, test_fraction: float,
+                  label_columns: tuple[str, ...] | None = None, task_hint: str = "") -> Dataset:
+    """`label_columns`: the label columns named by the user (`file.csv:label=a,b`), else the rules."""
+    train = read_csv_table(path, label_columns)
     test_path = companion_test_file(path)
     if test_path is None:
-        (y,), class_names = encode_labels([train])
+        (y,), class_names, target_names = encode_labels([train], task_hint)
         x_train, y_train, x_test, y_test = held_out_split(
             train.features, y, seed=seed, test_fraction=test_fraction
         )
         source = f"file: {path} (test: {test_fraction:.0%} held out, seed {seed})"
     else:
-        test = read_csv_table(test_path)
+        test = read_csv_table(test_path, label_columns)
         if test.header != train.header:
             raise DatasetError(
                 f"{test_path}: columns {', '.join(test.header)} differ from {path}: {', '.join(train.header)}"
             )
-        (y_train, y_test), class_names = encode_labels([train, test])
+        (y_train, y_test), class_names, target_names = encode_labels([train, test], task_hint)
         x_train, x_test = train.features, test.features
         source = f"file: {path} (test: {test_path.name})"
     return tabular_dataset(
@@ -213,6 +319,8 @@ def load_csv_file(path: Path, name: str, *, seed: int, test_fraction: float) -> 
         source=source,
         origin=str(path),
         class_names=class_names,
-        feature_names=tuple(h for i, h in enumerate(train.header) if i != train.label_column),
+        target_names=target_names,
+        feature_names=tuple(h for i, h in enumerate(train.header) if i not in train.label_columns),
         title=path.name,
+        task_hint=task_hint,
     )

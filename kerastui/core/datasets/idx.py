@@ -98,6 +98,7 @@ def load_idx_directory(
     seed: int,
     test_fraction: float,
     class_names: tuple[str, ...] | None = None,
+    task_hint: str = "",
 ) -> Dataset:
     """train-* files are required; without t10k-* files a held-out split is made with `seed`."""
     found = {key: find_idx_file(directory, base) for key, base in IDX_FILES.items()}
@@ -134,4 +135,5 @@ def load_idx_directory(
         origin=str(directory),
         class_names=class_names,
         title=directory.name,
+        task_hint=task_hint,
     )
