@@ -239,6 +239,8 @@ def one_vs_rest_auc(
         listed = ", ".join(repr(n) for n in absent[:3]) + (f" and {len(absent) - 3} more" if len(absent) > 3 else "")
         plural = "es have" if len(absent) > 1 else " has"
         return None, aucs, f"ROC AUC is undefined: class{plural} no test samples: {listed}"
+    if classes < 2:
+        return None, aucs, "ROC AUC is undefined: there is only one class"
     return float(np.mean(aucs)), aucs, ""
 
 

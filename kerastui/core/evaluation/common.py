@@ -12,10 +12,11 @@ from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 
-# Arrays (scores, targets, predictions) are written to evaluation.json only up to this many values
-# per array, about 6 MB of JSON: a 500k-sample binary test set or 40k samples of 12 labels. Beyond
-# it the file keeps the metrics and the lists a screen needs, and says the arrays were left out.
-MAX_STORED_VALUES = 500_000
+# An evaluation's arrays (scores; targets and predictions) go into evaluation.json only up to this
+# many numbers in all, about 3 MB of JSON (the runs table reads every run's file): a binary test set
+# of 300k, 25k samples of 12 labels, 150k regression targets. Beyond it the file keeps the metrics
+# (and the arrays are None when read back: the screens say the scores were not kept).
+MAX_STORED_VALUES = 300_000
 # Significant digits kept of a score's distance to 0 or 1 (so 0.9999987 stays apart from
 # 0.9999991, where a good classifier's positives pile up), and of a regression value.
 SCORE_DIGITS = 6
@@ -149,8 +150,8 @@ def readonly(array: np.ndarray) -> np.ndarray:
 
 
 def storable(*arrays: np.ndarray) -> bool:
-    """Whether these arrays are small enough to go into evaluation.json."""
-    return all(np.asarray(a).size <= MAX_STORED_VALUES for a in arrays)
+    """Whether these arrays together are small enough to go into evaluation.json."""
+    return sum(np.asarray(a).size for a in arrays) <= MAX_STORED_VALUES
 
 
 # ---- checks -------------------------------------------------------------------------------------
