@@ -93,7 +93,8 @@ def cell(value: float | None, digits: int = 4) -> str:
 def summary_line(evaluation: Any) -> str:
     """The task's named metrics in one line ('ROC AUC 0.9812  PR AUC 0.9700  ...  test loss 0.1234'),
     for `kerastui evaluate`, and for `train` and `watch` to print after a run."""
-    return "  ".join(f"{evaluation.metric_label(name)} {number(value)}" for name, value in evaluation.summary_metrics())
+    parts = [f"{evaluation.metric_label(name)} {number(value)}" for name, value in evaluation.summary_metrics()]
+    return "  ".join([*parts, f"test loss {number(evaluation.test_loss)}"])
 
 
 def print_summary(evaluation: Any, path: Path, saved: bool = True) -> None:

@@ -58,7 +58,7 @@ class Evaluation(NamedMetrics):
     roc_auc_undefined: str = ""
 
     task = "multiclass"
-    _summary_names = ("test_accuracy", "top_k_accuracy", "roc_auc", "test_loss")
+    _summary_names = ("test_accuracy", "top_k_accuracy", "roc_auc")
 
     @property
     def num_classes(self) -> int:

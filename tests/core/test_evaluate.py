@@ -118,7 +118,7 @@ def test_top_k_and_one_vs_rest_auc_equal_scikit_learns():
         assert report.roc_auc == pytest.approx(roc_auc_score(y_true == c, probabilities[:, c]))
     assert evaluation.test_accuracy == pytest.approx(np.mean(probabilities.argmax(axis=1) == y_true))
     assert evaluation.headline == ("test_accuracy", evaluation.test_accuracy)
-    assert [name for name, _ in evaluation.summary_metrics()] == ["test_accuracy", "top_k_accuracy", "roc_auc", "test_loss"]
+    assert [name for name, _ in evaluation.summary_metrics()] == ["test_accuracy", "top_k_accuracy", "roc_auc"]
     assert evaluation.metric_label("top_k_accuracy") == "top-5 accuracy" and evaluation.sample_count == 400
 
 

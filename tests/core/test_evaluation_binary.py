@@ -34,7 +34,7 @@ def test_a_toy_set_worked_out_by_hand():
     assert e.roc_auc == pytest.approx(20 / 24)
     assert e.confusion == ((4, 2), (1, 3)) and e.threshold == 0.5
     assert (e.precision, e.recall, e.f1) == (pytest.approx(0.6), 0.75, pytest.approx(2 / 3))
-    assert e.tpr == 0.75 and e.fpr == pytest.approx(1 / 3) and e.accuracy == pytest.approx(0.7)
+    assert e.tpr == 0.75 and e.fpr == pytest.approx(1 / 3) and e.accuracy == pytest.approx(0.7) == e.test_accuracy
     # With 6 negatives no FPR target below 1/6 allows a false positive: above 0.8, TPR 2/4 at 0.9.
     assert [(r.fpr, r.tpr, r.threshold, r.actual_fpr) for r in e.tpr_at_fpr] == [
         (x, 0.5, 0.9, 0.0) for x in TPR_AT_FPR_TARGETS

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from sklearn.metrics import f1_score, multilabel_confusion_matrix, precision_recall_fscore_support, roc_auc_score
+from sklearn.metrics import accuracy_score, f1_score, multilabel_confusion_matrix, precision_recall_fscore_support, roc_auc_score
 
 from kerastui.core.evaluation import common, evaluation_from_dict
 from kerastui.core.evaluation.multilabel import MultilabelEvaluation, evaluate
@@ -45,6 +45,8 @@ def test_numbers_equal_scikit_learns():
     assert e.headline == ("macro_f1", pytest.approx(e.macro_f1))
     assert e.metric("micro_f1") == e.micro_f1 and e.metric("cadiz.f1") == e.per_label[1].f1
     assert e.sample_count == 600 and e.thresholds == (0.5, 0.5, 0.5)
+    # Keras's BinaryAccuracy for several labels: every (sample, label) call counts once.
+    assert e.test_accuracy == pytest.approx(accuracy_score(y.ravel(), (e.scores >= 0.5).ravel()))
 
 
 def test_a_small_case_worked_out_by_hand():

@@ -102,7 +102,7 @@ class BinaryEvaluation(NamedMetrics):
     scores: np.ndarray | None = None
 
     task = "binary"
-    _summary_names = ("roc_auc", "average_precision", "tpr_at_fpr_0.05", "fpr_at_tpr_0.95", "f1", "test_loss")
+    _summary_names = ("roc_auc", "average_precision", "tpr_at_fpr_0.05", "fpr_at_tpr_0.95", "f1")
 
     # ---- the named metrics ---------------------------------------------------------------------
 
@@ -129,6 +129,11 @@ class BinaryEvaluation(NamedMetrics):
         for row in self.fpr_at_tpr:
             metrics[f"fpr_at_tpr_{row.tpr:g}"] = row.fpr
         return metrics
+
+    @property
+    def test_accuracy(self) -> float:
+        """Accuracy at the threshold (what Keras's BinaryAccuracy reports, but scores >= it count)."""
+        return self.accuracy
 
     @property
     def counts(self) -> Counts:

@@ -77,7 +77,8 @@ class TaskEvaluation(Protocol):
 
 class NamedMetrics:
     """The named-metric interface, from two things a task's class says: `_metrics()` (every name
-    it knows, to its value) and `_summary_names` (the ones shown, in order; the headline first)."""
+    it knows, to its value; test_loss included) and `_summary_names` (the ones shown, in order, the
+    headline first; test_loss is not among them: every evaluation has it, and shows it last)."""
 
     task: str = ""
     _summary_names: tuple[str, ...] = ()

@@ -103,7 +103,7 @@ class MultilabelEvaluation(NamedMetrics):
     scores: np.ndarray | None = None
 
     task = "multilabel"
-    _summary_names = ("macro_f1", "micro_f1", "macro_roc_auc", "test_loss")
+    _summary_names = ("macro_f1", "micro_f1", "macro_roc_auc")
 
     @property
     def sample_count(self) -> int:
@@ -119,9 +119,17 @@ class MultilabelEvaluation(NamedMetrics):
         aucs = [r.roc_auc for r in self.per_label]
         return float(np.mean(aucs)) if aucs and all(a is not None for a in aucs) else None
 
+    @property
+    def test_accuracy(self) -> float:
+        """The share of (sample, label) calls that are right, as Keras's BinaryAccuracy counts it."""
+        right = sum(r.tp + r.tn for r in self.per_label)
+        calls = self.samples * len(self.per_label)
+        return right / calls if calls else math.nan
+
     def _metrics(self) -> dict[str, float | None]:
         metrics: dict[str, float | None] = {"macro_f1": self.macro_f1, "micro_f1": self.micro_f1,
-                                            "macro_roc_auc": self.macro_roc_auc, "test_loss": self.test_loss}
+                                            "macro_roc_auc": self.macro_roc_auc, "test_loss": self.test_loss,
+                                            "accuracy": self.test_accuracy, "test_accuracy": self.test_accuracy}
         for r in self.per_label:
             for key in ("f1", "tpr", "fpr", "precision", "roc_auc"):
                 metrics[f"{r.name}.{key}"] = getattr(r, key)

@@ -70,7 +70,7 @@ class RegressionEvaluation(NamedMetrics):
     predictions: np.ndarray | None = None
 
     task = "regression"
-    _summary_names = ("r2", "mae", "rmse", "test_loss")
+    _summary_names = ("r2", "mae", "rmse")
 
     @property
     def sample_count(self) -> int:
