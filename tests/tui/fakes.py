@@ -36,13 +36,18 @@ from kerastui.core.events import (
 from kerastui.core.spec import Experiment
 
 
-def scripted_epoch_metrics(epoch: int) -> dict[str, float]:
-    """Plausible, strictly improving metrics for 0-based `epoch` (distinct per epoch)."""
+def scripted_epoch_metrics(epoch: int, metric: str = "accuracy") -> dict[str, float]:
+    """Plausible, strictly improving metrics for 0-based `epoch` (distinct per epoch). `metric` is
+    the task's second one: accuracy or auc (rising), mae (falling), as Keras names them."""
+    if metric == "mae":
+        second, val_second = round(1.5 / (epoch + 1) + 0.2, 6), round(1.7 / (epoch + 1) + 0.25, 6)
+    else:
+        second, val_second = round(1.0 - 0.6 / (epoch + 2), 6), round(1.0 - 0.7 / (epoch + 2), 6)
     return {
         "loss": round(2.0 / (epoch + 1) + 0.05, 6),
-        "accuracy": round(1.0 - 0.6 / (epoch + 2), 6),
+        metric: second,
         "val_loss": round(2.2 / (epoch + 1) + 0.1, 6),
-        "val_accuracy": round(1.0 - 0.7 / (epoch + 2), 6),
+        f"val_{metric}": val_second,
     }
 
 
@@ -75,6 +80,8 @@ class FakeRunExperiment:
     hold_stop_until_resume: bool = False
     accuracy: float = 0.8
     seed: int = 0
+    # The metric reported beside the loss, as the task compiles it: accuracy, auc or mae.
+    metric: str = "accuracy"
     write_run_dir: bool = True
     paused: threading.Event = field(default_factory=threading.Event)
     resume: threading.Event = field(default_factory=threading.Event)
@@ -124,9 +131,16 @@ class FakeRunExperiment:
     # ---- pieces ---------------------------------------------------------------------------------
 
     def evaluation(self, dataset: Any):
-        """The real Evaluation of made-up probabilities on the dataset's test labels."""
+        """The real Evaluation of made-up probabilities on the dataset's test labels (predictions
+        near the targets for a regression)."""
         from kerastui.core.evaluate import evaluation_from_predictions
 
+        if getattr(dataset, "task", "multiclass") == "regression":
+            from kerastui.core.tasks import TASKS, evaluate_with
+
+            y = np.asarray(dataset.y_test, dtype=np.float64)
+            predicted = (y + np.random.default_rng(self.seed).normal(0.0, 0.5, size=y.shape)).reshape(len(y), -1)
+            return evaluate_with(TASKS["regression"], y, predicted, tuple(dataset.class_names), 0.25)
         y_true = np.asarray(dataset.y_test, dtype=np.int64)
         num_classes = len(dataset.class_names)
         probabilities = made_up_probabilities(y_true, num_classes, self.accuracy, self.seed)
@@ -166,21 +180,21 @@ class FakeRunExperiment:
         ))
         for epoch in range(epochs):
             started = time.time()
-            target = scripted_epoch_metrics(epoch)
+            target = scripted_epoch_metrics(epoch, self.metric)
             for step in range(1, self.steps + 1):
                 if self.batch_delay:
                     time.sleep(self.batch_delay)
                 if epoch == self.fail_at_epoch and step == self.steps:
                     final = TrainingFailed(epochs_done=epoch, reason=f"loss became NaN at epoch {epoch + 1} batch {step}")
-                    self._emit(listeners, BatchEnded(epoch=epoch, step=step, steps=self.steps, metrics={"loss": math.nan, "accuracy": 0.1}))
+                    self._emit(listeners, BatchEnded(epoch=epoch, step=step, steps=self.steps, metrics={"loss": math.nan, self.metric: 0.1}))
                     self._emit(listeners, final)
                     return final
                 # Running averages drift from the previous epoch's values towards this epoch's.
                 fraction = step / self.steps
-                previous = scripted_epoch_metrics(epoch - 1) if epoch else {"loss": 2.5, "accuracy": 0.1}
+                previous = scripted_epoch_metrics(epoch - 1, self.metric) if epoch else {"loss": 2.5, self.metric: 0.1}
                 metrics = {
                     name: round(previous[name] + (target[name] - previous[name]) * fraction, 6)
-                    for name in ("loss", "accuracy")
+                    for name in ("loss", self.metric)
                 }
                 self._emit(listeners, BatchEnded(epoch=epoch, step=step, steps=self.steps, metrics=metrics))
                 if self.pause_at == (epoch, step):

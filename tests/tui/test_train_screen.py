@@ -256,3 +256,72 @@ async def test_footer_offers_stop_while_training_and_evaluate_once_there_is_one(
         assert screen.phase == "finished"
         await pilot.press("e")
         await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), what="evaluate screen")
+
+
+# ---- the second chart follows the task ----------------------------------------------------------
+
+
+def regression_experiment(epochs: int = 3):
+    """The tiny MLP on digits read as a regression (the class number as the target): Dense 1 linear, mse."""
+    from dataclasses import replace
+
+    from kerastui.core.spec import fit_to_task
+
+    return fit_to_task(replace(tiny_experiment(epochs=epochs), task="regression"), 1, "multiclass")
+
+
+async def test_second_chart_shows_mae_for_regression_and_marks_the_lowest_epoch(tmp_path):
+    fake = FakeRunExperiment(steps=3, metric="mae")
+    app = KerasTUI(experiment=regression_experiment(epochs=3), runs_root=tmp_path / "runs",
+                   launcher=FakeLauncher(fake, tmp_path / "runs"), previewer=FakePreviewer())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await start_training(app, pilot)
+        assert screen.metric_chart.metric == "mae"  # from the experiment's task, before any metric arrives
+        await wait_until(pilot, lambda: screen.phase == "finished", what="run to finish")
+        await pilot.pause(0.2)
+        chart = screen.metric_chart
+        maes = [e.metrics["val_mae"] for e in fake.epoch_events]
+        assert chart.series("val_mae") == maes
+        assert chart.title_text.startswith("MAE")
+        # Lower is better: the best epoch is the last (the smallest MAE), not the first.
+        assert chart.best == (3.0, min(maes)) and min(maes) == maes[-1]
+        assert "MAE" in chart.render().plain
+
+
+async def test_second_chart_of_a_run_from_disk_takes_the_metric_it_reports(tmp_path):
+    """A run whose task is not recorded (task "" and data this app does not know): AUC in its
+    metrics makes the second chart an AUC chart, the highest value the best."""
+    from dataclasses import replace
+
+    from kerastui.core.events import TrainingFinished, TrainingStarted
+    from kerastui.core.runs import RunWriter
+
+    experiment = replace(tiny_experiment(epochs=2), dataset="/data/somewhere/signals.npz")
+    writer = RunWriter.create(experiment, root=tmp_path / "runs", name="signals")
+    aucs = [0.71, 0.83]
+    writer(TrainingStarted(epochs=2, steps_per_epoch=1, train_samples=32, validation_samples=8, batch_size=32))
+    for epoch, auc in enumerate(aucs):
+        writer(EpochEnded(epoch=epoch, epochs=2, seconds=0.1,
+                          metrics={"loss": 0.6 - epoch / 10, "auc": auc + 0.02, "val_loss": 0.7, "val_auc": auc}))
+    writer(TrainingFinished(epochs_done=2))
+    writer.set_status("finished")
+    app = make_app(FakeRunExperiment(), tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.follow_run(writer.path)
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "evaluating", what="run shown")
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.metric_chart.series("val_auc") == aucs, what="the AUC series")
+        await wait_until(pilot, lambda: screen.metric_chart.best is not None, what="the chart drawn")
+        assert screen.metric_chart.metric == "auc" and screen.metric_chart.title_text.startswith("AUC")
+        assert screen.metric_chart.best == (2.0, 0.83)
+        assert screen.accuracy_chart is screen.metric_chart  # the old name still reaches it
+
+
+def test_chart_metric_for_a_task_or_the_keys_a_run_reports():
+    from kerastui.tui.widgets.metric_chart import chart_metric_for
+
+    assert [chart_metric_for(task) for task in ("multiclass", "binary", "multilabel", "regression")] == [
+        "accuracy", "auc", "auc", "mae"]
+    assert chart_metric_for("", {"loss", "val_auc"}) == "auc"
+    assert chart_metric_for("", {"loss", "mae", "rmse"}) == "mae"
+    assert chart_metric_for("", {"loss"}) == "accuracy"

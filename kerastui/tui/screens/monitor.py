@@ -48,7 +48,7 @@ from kerastui.tui.run_actions import (
 )
 from kerastui.tui.screens.confirm import ConfirmScreen
 from kerastui.tui.widgets.chart_scale import SMOOTHING_LEVELS, next_level
-from kerastui.tui.widgets.metric_chart import MetricChart
+from kerastui.tui.widgets.metric_chart import METRICS_BY_KEY, MetricChart, chart_metric_for
 from kerastui.tui.widgets.resource_bar import ResourceBar
 from kerastui.tui.widgets.training_progress import ProgressState, TrainingProgress
 
@@ -144,7 +144,9 @@ class RunMonitor(Screen):
         self._status_dirty = self._progress_dirty = True
         self._next_chart_draw = 0.0
         self.loss_chart = MetricChart("loss", "loss", id="loss-chart")
-        self.accuracy_chart = MetricChart("accuracy", "accuracy", id="accuracy-chart")
+        # The task's metric beside the loss (accuracy, AUC or MAE): see _choose_chart_metric.
+        self.metric_chart = MetricChart("accuracy", id="metric-chart")
+        self._chart_metric_settled = False
         self.resource_bar = ResourceBar(id="resources")
         self.resources: ResourceTail | None = None
         self._next_resource_read = 0.0
@@ -162,7 +164,7 @@ class RunMonitor(Screen):
         yield self.resource_bar
         with Horizontal(id="charts"):
             yield self.loss_chart
-            yield self.accuracy_chart
+            yield self.metric_chart
         yield TrainingProgress(id="training-progress")
         yield Log(id="epoch-log", max_lines=2000, auto_scroll=True)
         yield Footer()
@@ -181,7 +183,46 @@ class RunMonitor(Screen):
         if self._stop_follow is not None:
             self._stop_follow.set()
 
+    @property
+    def accuracy_chart(self) -> MetricChart:
+        """The second chart (its old name: it showed accuracy alone before tasks)."""
+        return self.metric_chart
+
     # ---- which run ------------------------------------------------------------------------------
+
+    def run_task(self) -> str:
+        """The followed run's task: its experiment's own, else the task of its data as this app's
+        session knows it (a run started here), else "" (then the metrics it reports decide)."""
+        experiment = self.experiment
+        if experiment is None:
+            return ""
+        if experiment.task:
+            return experiment.task
+        session = getattr(self.app, "session", None)
+        info = getattr(session, "dataset_info", None)
+        if info is not None and info.name == experiment.dataset:
+            return experiment.task_for(info.task).name
+        return ""
+
+    def _choose_chart_metric(self) -> None:
+        """Before the run's first metrics: the second chart draws its task's metric."""
+        task = self.run_task()
+        self.metric_chart.set_metric(chart_metric_for(task))
+        self._chart_metric_settled = False
+
+    def _settle_chart_metric(self, metrics: dict[str, float]) -> None:
+        """At the run's first metrics: keep the chart's metric if the run reports it, else take the
+        one it does report (a run from disk whose task is not recorded, a run from before tasks)."""
+        if self._chart_metric_settled:
+            return
+        keys = metrics.keys()
+        chart = self.metric_chart
+        if chart.metric in keys or chart.val_metric in keys:
+            self._chart_metric_settled = True
+            return
+        if any(name in keys or f"val_{name}" in keys for name in METRICS_BY_KEY):
+            chart.set_metric(chart_metric_for("", keys))
+            self._chart_metric_settled = True
 
     def watch_run(self, run_dir: Path) -> None:
         """Follow `run_dir` from the start of its metrics (replacing the run shown before)."""
@@ -201,8 +242,9 @@ class RunMonitor(Screen):
         self.progress_state = ProgressState()
         self.epoch_lines, self._written_lines = [], 0
         epochs = self.experiment.fit.epochs if self.experiment is not None else 1
+        self._choose_chart_metric()
         self.loss_chart.reset(epochs)
-        self.accuracy_chart.reset(epochs)
+        self.metric_chart.reset(epochs)
         self.query_one("#epoch-log", Log).clear()
         self._status_dirty = self._progress_dirty = True
         self.resources, self._next_resource_read = ResourceTail(self.run_dir), 0.0
@@ -274,8 +316,9 @@ class RunMonitor(Screen):
     def _on_batch(self, message: TrainingBatch) -> None:
         event = message.event
         self.progress_state.on_batch(event)
+        self._settle_chart_metric(event.metrics)
         self.loss_chart.add_batch(event.epoch, event.step, event.steps, event.metrics)
-        self.accuracy_chart.add_batch(event.epoch, event.step, event.steps, event.metrics)
+        self.metric_chart.add_batch(event.epoch, event.step, event.steps, event.metrics)
         self._progress_dirty = True
 
     @on(TrainingUpdate)
@@ -285,7 +328,7 @@ class RunMonitor(Screen):
             self.progress_state.on_started(event)
             if event.initial_epoch == 0:
                 self.loss_chart.reset(event.epochs)
-                self.accuracy_chart.reset(event.epochs)
+                self.metric_chart.reset(event.epochs)
             else:  # resumed: one curve over the global epoch, the earlier part kept
                 self.epoch_lines.append(f"resumed at epoch {event.initial_epoch + 1}")
             self.final_event = None
@@ -294,8 +337,9 @@ class RunMonitor(Screen):
             self._show_where()
         elif isinstance(event, EpochEnded):
             self.progress_state.on_epoch(event)
+            self._settle_chart_metric(event.metrics)
             self.loss_chart.add_epoch(event.epoch, event.metrics)
-            self.accuracy_chart.add_epoch(event.epoch, event.metrics)
+            self.metric_chart.add_epoch(event.epoch, event.metrics)
             self.epoch_lines.append(format_epoch_line(event))
         elif isinstance(event, (TrainingFinished, TrainingStopped, TrainingFailed)):
             self.final_event = event
@@ -406,14 +450,14 @@ class RunMonitor(Screen):
 
     def action_cycle_smoothing(self) -> None:
         weight = next_level(SMOOTHING_LEVELS, self.loss_chart.smoothing)
-        for chart in (self.loss_chart, self.accuracy_chart):
+        for chart in (self.loss_chart, self.metric_chart):
             chart.set_smoothing(weight)
         self.redraw(force_charts=True)
         self.notify(f"smoothing: {weight:g}" if weight else "smoothing: off", timeout=2)
 
     def action_cycle_zoom(self) -> None:
         window = next_level(ZOOM_WINDOWS, self.loss_chart.zoom_epochs)
-        for chart in (self.loss_chart, self.accuracy_chart):
+        for chart in (self.loss_chart, self.metric_chart):
             chart.set_zoom(window)
         self.redraw(force_charts=True)
         self.notify(f"showing the last {window} epochs" if window else "showing the whole run", timeout=2)
@@ -456,7 +500,7 @@ class RunMonitor(Screen):
             return
         now = time.monotonic()
         if force_charts or now >= self._next_chart_draw:
-            if self.loss_chart.replot(force_charts) | self.accuracy_chart.replot(force_charts):
+            if self.loss_chart.replot(force_charts) | self.metric_chart.replot(force_charts):
                 # Once a second at most while the run is live: the curves still move within an
                 # epoch, and a chart's bytes (its colours, cell by cell) stay few on an SSH link.
                 self._next_chart_draw = now + (CHART_INTERVAL if self.is_live else 0.0)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
+from collections.abc import Collection
 
+from kerastui.core.tasks import TASKS, metric_direction
 from kerastui.tui.widgets.chart_scale import SmoothedSeries, decimate, nice_ticks, smooth, tick_labels, whole_ticks
 from kerastui.tui.widgets.plotext_chart import PlotextChart, axis_ticks, line
 
@@ -22,14 +24,29 @@ def _from(xs: list[float], x_low: float, *columns: list[float]) -> tuple[list[fl
     return tuple(column[cut:] if cut else column for column in (xs, *columns))
 
 
+# The second chart's metric by what a run reports, for runs whose task is not recorded: AUC is
+# only compiled for binary and multi-label tasks, MAE only for regression.
+METRICS_BY_KEY = ("auc", "mae", "accuracy")
+METRIC_TITLES = {"accuracy": "accuracy", "auc": "AUC", "mae": "MAE", "loss": "loss"}
+
+
+def chart_metric_for(task: str = "", metric_keys: Collection[str] = ()) -> str:
+    """The metric the second chart draws: the task's (accuracy for multiclass, auc for binary and
+    multi-label, mae for regression), else the first of auc, mae, accuracy the run reports."""
+    if task in TASKS:
+        return TASKS[task].chart_metric
+    for name in METRICS_BY_KEY:
+        if name in metric_keys or f"val_{name}" in metric_keys:
+            return name
+    return "accuracy"
+
+
 class MetricChart(PlotextChart):
     """Chart of `metric` (e.g. "loss") and `val_<metric>` against epochs."""
 
     def __init__(self, metric: str, title: str | None = None, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self.metric = metric
-        self.val_metric = f"val_{metric}"
-        self.title = title or metric
+        self._use_metric(metric, title)
         self.epochs_planned = 1
         self.log_scale = False
         # name -> x (epoch ends) and values, as two lists (drawing takes them so); finite values only.
@@ -46,6 +63,26 @@ class MetricChart(PlotextChart):
         self.x_ticks: list[int] = []
         self.y_ticks: list[float] = []
         self.title_text = self.title
+
+    def _use_metric(self, metric: str, title: str | None = None) -> None:
+        self.metric = metric
+        self.val_metric = f"val_{metric}"
+        self.title = title or METRIC_TITLES.get(metric, metric)
+        # Which end is better: the best-epoch mark is the highest AUC but the lowest MAE.
+        self.direction = metric_direction(self.val_metric)
+
+    def set_metric(self, metric: str, title: str | None = None) -> None:
+        """Draw `metric` and its val_ twin from now on; the series drawn so far go."""
+        if metric == self.metric and (title is None or title == self.title):
+            return
+        self._use_metric(metric, title)
+        self._xs = {self.metric: [], self.val_metric: []}
+        self._ys = {self.metric: [], self.val_metric: []}
+        self._smoothed = {self.metric: SmoothedSeries(), self.val_metric: SmoothedSeries()}
+        self._in_epoch_point = None
+        self.best = None
+        self.title_text = self.title
+        self._dirty = True
 
     # ---- data (cheap; UI thread) ----------------------------------------------------------------
 
@@ -162,7 +199,7 @@ class MetricChart(PlotextChart):
         """(epoch, value) of the best validation epoch: where early stopping or a checkpoint picks."""
         if not ys:
             return None
-        value = min(ys) if "loss" in self.metric else max(ys)
+        value = max(ys) if self.direction == "max" else min(ys)
         return xs[ys.index(value)], value
 
     def _title(self, train: tuple[list[float], list[float]], val: tuple[list[float], list[float]]) -> str:
