@@ -394,10 +394,14 @@ def checked_targets(
         )
     for what, y in (("y_train", y_train), ("y_test", y_test)):
         if y.dtype.kind not in "iuf":
-            raise DatasetError(
-                f"{origin}: {what} holds {y.dtype} values: labels fit no task unless they are numbers "
-                f"(classes 0..K-1, a 0/1 matrix, or regression targets)"
-            )
+            from kerastui.core.tasks import TaskError, infer_task
+
+            try:
+                infer_task(y)
+            except TaskError as error:
+                hint = "; give class numbers 0..K-1 and their names in class_names" if y.dtype.kind in "US" else ""
+                raise DatasetError(f"{origin}: {what}: {error}{hint}") from None
+            raise DatasetError(f"{origin}: {what} holds {y.dtype} values; labels and targets are numbers")
     check_finite(origin, "", y_train=y_train, y_test=y_test)
     both = _combined(y_train, y_test)
     chosen = task or _declared_or_inferred(both, names, task_hint, origin)
