@@ -97,9 +97,10 @@ def test_list_datasets_names_every_builtin_in_order_with_availability():
     infos = list_datasets()
     assert tuple(i.name for i in infos) == BUILTIN_DATASETS
     by_name = {i.name: i for i in infos}
-    assert all(by_name[n].available for n in ("digits", "iris", "wine", "breast_cancer"))
+    assert all(by_name[n].available for n in ("digits", "iris", "wine", "breast_cancer", "diabetes", "linnerud"))
     # conftest points KERAS_HOME at an empty temporary folder
-    for name in ("mnist", "fashion_mnist", "cifar10"):
+    for name in ("mnist", "fashion_mnist", "cifar10", "cifar100", "imdb", "reuters", "boston_housing",
+                 "california_housing"):
         assert not by_name[name].available
         assert "place" in by_name[name].unavailable_reason
 
@@ -138,7 +139,7 @@ def test_embedded_loaders_never_import_tensorflow_or_keras():
     probe = (
         "import sys, json\n"
         "from kerastui.core.data import load_dataset, list_datasets\n"
-        "for name in ('digits', 'iris', 'wine', 'breast_cancer'):\n"
+        "for name in ('digits', 'iris', 'wine', 'breast_cancer', 'diabetes', 'linnerud'):\n"
         "    load_dataset(name)\n"
         "list_datasets()\n"
         "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"

@@ -288,3 +288,25 @@ def test_padding_matches_a_plain_loop_including_empty_reviews(maxlen):
     sequences = ragged([0, 1, 5, 12, 3, 0, 9, 30, 2, 6], top=40)
     np.testing.assert_array_equal(pad_word_sequences(sequences, maxlen, 25, "test"),
                                   _padded_by_hand(sequences, maxlen, 25))
+
+
+def test_reading_the_new_keras_sets_never_imports_tensorflow_or_keras():
+    import json as json_module
+    import subprocess
+    import sys
+
+    write_imdb()
+    np.savez(datasets_dir() / "boston_housing.npz", x=RNG.normal(size=(10, 13)), y=RNG.uniform(5, 50, 10))
+    probe = (
+        "import sys, json\n"
+        "from kerastui.core.data import load_dataset, list_datasets\n"
+        "assert load_dataset('imdb:maxlen=5').kind == 'text'\n"
+        "assert load_dataset('boston_housing').task == 'regression'\n"
+        "list_datasets()\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=120,
+                            env=dict(os.environ))
+    assert result.returncode == 0, result.stderr
+    loaded = set(json_module.loads(result.stdout.strip().splitlines()[-1]))
+    assert "sklearn" in loaded and not loaded & {"tensorflow", "keras", "jax", "torch"}

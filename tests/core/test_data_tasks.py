@@ -199,6 +199,9 @@ def test_npz_kind_rules_for_ambiguous_shapes(tmp_path):
     assert kind(RNG.random((6, 10, 4)), kind=np.array("image")) == "image"
     assert kind(RNG.normal(size=(6, 20, 64)), kind=np.array("signal")) == "signal"
     assert kind(RNG.integers(0, 5, size=(6, 4)), kind=np.array("tabular")) == "tabular"
+    one_channel = write_npz(tmp_path / "one.npz", x_train=RNG.normal(size=(6, 30)), y_train=np.arange(6) % 2,
+                            x_test=RNG.normal(size=(2, 30)), y_test=np.array([0, 1]), kind=np.array("signal"))
+    assert load_dataset(one_channel).input_shape == (30, 1)  # (N, T) signals get their channel axis
 
 
 def test_npz_unknown_kind_and_float_text_are_refused(tmp_path):
