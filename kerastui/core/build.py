@@ -215,9 +215,14 @@ def make_loss(keras_module: Any, settings: Any) -> Any:
 
 
 def build_model(experiment: Experiment, input_shape: tuple[int, ...], outputs: int = 0,
-                data_task: str | None = None) -> "keras.Model":
+                data_task: str | None = None, target_units: tuple[Any, Any] | None = None) -> "keras.Model":
     """A compiled, seeded model for `experiment` (built under its distribution strategy), with the
-    loss and metrics of its task on data with `outputs` classes, labels or targets."""
+    loss and metrics of its task on data with `outputs` classes, labels or targets.
+
+    `target_units` (the training targets' mean and deviation, per target) ends a regression model
+    with a fixed layer that turns standard units into the targets' own: the layers learn numbers
+    near 0 and 1 whatever the targets' scale (house prices in dollars), while the loss, the
+    metrics, the predictions and the saved model all speak the targets' units."""
     from kerastui.core.distribute import adapt_model, strategy_scope
 
     # Layer shape issues are left to Keras (ModelBuildError below); everything else is a SpecError.
@@ -229,6 +234,11 @@ def build_model(experiment: Experiment, input_shape: tuple[int, ...], outputs: i
     keras_module.utils.set_random_seed(experiment.seed)
     with strategy_scope(experiment):
         model, _ = _functional_model(keras_module, experiment.layers, tuple(input_shape))
+        if target_units is not None:
+            mean, deviation = target_units
+            rescaled = keras_module.layers.Rescaling(
+                scale=[float(v) for v in deviation], offset=[float(v) for v in mean], name="target_units")(model.output)
+            model = keras_module.Model(model.inputs, rescaled, name=model.name)
         settings = experiment.compile
         task = experiment.task_for(data_task)
         model.compile(

@@ -16,6 +16,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from kerastui.core.evaluation.common import NamedMetrics, check_finite, from_json_float, json_float, optional_float
+from kerastui.core.tasks.base import as_probabilities
 
 # Top-k accuracy's k: 5, or K-1 for fewer classes (top-K is always 1).
 TOP_K = 5
@@ -134,18 +135,6 @@ class Evaluation(NamedMetrics):
             raise ValueError(f"evaluation data lacks {missing.args[0]!r}") from None
         except (TypeError, ValueError, AttributeError) as error:
             raise ValueError(f"malformed evaluation data: {error}") from None
-
-
-def as_probabilities(outputs: np.ndarray) -> np.ndarray:
-    """Model outputs as per-row probabilities; logits (a last layer without softmax) get a softmax."""
-    outputs = np.asarray(outputs, dtype=np.float64)
-    looks_like_probabilities = (
-        np.all(outputs >= 0) and np.all(outputs <= 1) and np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3)
-    )
-    if looks_like_probabilities or not np.all(np.isfinite(outputs)):
-        return outputs
-    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def evaluation_from_predictions(

@@ -192,7 +192,8 @@ class Trainer:
         y = checked_targets(task, experiment.compile.loss, data.y_train, int(data.num_classes), "y_train")
         weights = class_weights(fit.class_weight, data.y_train, task)
         keras = import_keras(experiment.backend)
-        model = self._model = build_model(experiment, tuple(data.input_shape), int(data.num_classes), data.task)
+        model = self._model = build_model(experiment, tuple(data.input_shape), int(data.num_classes), data.task,
+                                          target_units=task.target_units(y))
         problem = output_problem(tuple(model.output_shape), int(data.num_classes), task)
         if problem:
             raise ValueError(problem)

@@ -94,3 +94,23 @@ def test_nan_targets_fail_before_training_naming_the_sample():
     assert result.status == "failed"
     (failed,) = [e for e in events if isinstance(e, TrainingFailed)]
     assert "1 NaN or infinite value" in failed.reason and "sample 17" in failed.reason
+
+
+def test_regression_targets_in_large_units_are_learnt_in_standard_units():
+    """House prices in dollars: the fixed last layer scales standard units to the targets' own, so
+    a few epochs fit a linear relation that raw MSE on 1e5-sized targets would barely start on."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(300, 6)).astype(np.float32)
+    y = (3e5 + 1e5 * x[:, 0]).astype(np.float32)
+    data = replace(_data("regression", y[:240], y[240:], ("price",)), x_train=x[:240], x_test=x[240:])
+    experiment = _experiment(data)
+    experiment = replace(experiment, layers=(LayerSpec("Dense", {"units": 1, "activation": "linear"}),),
+                         compile=replace(experiment.compile, learning_rate=0.05),
+                         fit=replace(experiment.fit, epochs=15))
+    result, _ = _train(experiment, data)
+    assert result.status == "finished", result.reason
+    from kerastui.core.evaluate import evaluate_model
+
+    evaluation = evaluate_model(result.model, data)
+    assert evaluation.r2 > 0.8
+    assert result.model.get_layer("target_units") is not None

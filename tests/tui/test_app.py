@@ -34,7 +34,7 @@ async def test_starts_on_the_build_screen_with_the_digits_mlp(make_app):
         assert app.dataset.name == "digits" and app.dataset_info.input_shape == (8, 8, 1)
         assert app.sub_title == "Keras ready (fake)"
         assert "loading TensorFlow" not in status_text(app)
-        assert "digits 8x8x1 → 10 classes" in status_text(app)
+        assert "digits 8x8x1 → multiclass, 10 classes" in status_text(app)
 
 
 async def test_app_answers_keys_and_trains_while_keras_is_still_importing(make_app, fake_launcher):

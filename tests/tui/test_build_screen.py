@@ -56,11 +56,15 @@ async def test_dataset_list_shows_shapes_sizes_sources_and_availability(make_app
         names = [info.name for info in picker.infos]
         assert names[:4] == ["digits", "iris", "wine", "breast_cancer"]
         digits_row = [str(cell) for cell in table.get_row("digits")]
-        assert digits_row[1:6] == ["digits", "image", "8x8x1", "10", "1,437 / 360"]
-        assert "embedded" in digits_row[6]
+        assert digits_row[:4] == ["● digits", "image 8x8x1", "10 classes", "1,437/360"]
+        assert "embedded" in digits_row[4]
+        assert [str(cell) for cell in table.get_row("diabetes")][2] == "regression"
+        assert [str(cell) for cell in table.get_row("linnerud")][2] == "3 targets"
+        assert [str(cell) for cell in table.get_row("breast_cancer")][2] == "binary"
         # The Keras sets are not cached in the test's KERAS_HOME: marked with the reason.
         mnist_row = [str(cell) for cell in table.get_row("mnist")]
-        assert mnist_row[6].startswith("✗") and "not cached" in mnist_row[6]
+        assert mnist_row[3] == "60k/10k"
+        assert mnist_row[4].startswith("✗") and "not cached" in mnist_row[4]
 
 
 async def test_unavailable_reason_is_readable_at_80_columns(make_app):
@@ -140,7 +144,7 @@ async def test_a_data_file_path_is_checked_at_the_field(make_app, tmp_path):
         await wait_until(pilot, lambda: app.experiment.dataset == str(good), what="file dataset chosen")
         assert not field.has_class("-invalid")
         assert app.dataset_info.input_shape == (5,) and app.dataset_info.num_classes == 2
-        assert app.experiment.layers[-1].param("units") == 2
+        assert app.dataset_info.task == "binary" and app.experiment.layers[-1].param("units") == 1  # inferred: binary
 
 
 async def test_cnn_preset_on_tabular_data_explains_and_keeps_the_layers(make_app):

@@ -36,14 +36,28 @@ def task_named(name: str) -> Task:
 
 
 def looks_like_classes(y: np.ndarray) -> bool:
-    """Whole numbers 0..K-1 with no label far above the rest (those are counts, not classes)."""
+    """Whole numbers 0..K-1 (or 1..K): they start at 0 or 1, no label lies far above the rest and
+    most of the range is present. Counts and measurements (diabetes progression 25..346) do not."""
+    return why_not_classes(y) is None
+
+
+def why_not_classes(y: np.ndarray) -> str | None:
+    """None when the labels can be class numbers, else what about them says they are not."""
     y = np.asarray(y).reshape(-1)
-    if not y.size or not whole_labels(y) or y.min() < 0:
-        return False
+    if not y.size or not whole_labels(y):
+        return "labels that are not whole numbers are not classes 0..K-1"
     present = np.unique(y)
     if present.size < 2:
-        return True  # one class: the classifier's own check says so, in its words
-    return int(present[-1]) - int(present[-2]) <= max(present.size, FAR_LABEL_GAP) and present[-1] < 100_000
+        return None  # one class: the classifier's own check says so, in its words
+    largest, next_largest = int(present[-1]), int(present[-2])
+    if largest - next_largest > max(present.size, FAR_LABEL_GAP):
+        return (f"label {largest} is far outside the others ({int(present[0])} to {next_largest}), so these "
+                f"are not classes 0..K-1: they would make {largest + 1} classes, "
+                f"{largest + 1 - present.size} of them never seen")
+    if not 0 <= int(present[0]) <= 1 or largest >= 100_000 or present.size * 2 <= largest:
+        return (f"integer labels from {int(present[0])} to {largest} with {present.size} distinct values "
+                "are not classes 0..K-1")
+    return None
 
 
 def infer_task(y: np.ndarray) -> str:
@@ -66,10 +80,8 @@ def infer_task(y: np.ndarray) -> str:
         return "binary" if int(np.max(y)) <= 1 else "multiclass"
     if y.dtype.kind == "f":
         return "regression"
-    raise TaskError(
-        f"integer labels from {int(y.min())} to {int(y.max())} with {np.unique(y).size} distinct values "
-        "are not classes 0..K-1; number the classes from 0, or choose the regression task if they are counts"
-    )
+    raise TaskError(f"{why_not_classes(y)}; number the classes from 0, "
+                    "or choose the regression task if they are counts")
 
 
 def all_losses() -> tuple[str, ...]:

@@ -120,6 +120,11 @@ class Task:
         """Model outputs as the evaluation reads them (probabilities for classifiers)."""
         return np.asarray(outputs, dtype=np.float64)
 
+    def target_units(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The (mean, deviation) per output that the model's fixed last layer scales standard
+        units to, or None when outputs are used as the layers give them (classifiers)."""
+        return None
+
     # ---- the data ---------------------------------------------------------------------------
 
     def label_problem(self, y: np.ndarray) -> str | None:
@@ -128,6 +133,18 @@ class Task:
 
     def __repr__(self) -> str:
         return f"<task {self.name}>"
+
+
+def as_probabilities(outputs: np.ndarray) -> np.ndarray:
+    """Model outputs as per-row probabilities; logits (a last layer without softmax) get a softmax."""
+    outputs = np.asarray(outputs, dtype=np.float64)
+    looks_like_probabilities = (
+        np.all(outputs >= 0) and np.all(outputs <= 1) and np.allclose(outputs.sum(axis=1), 1.0, atol=1e-3)
+    )
+    if looks_like_probabilities or not np.all(np.isfinite(outputs)):
+        return outputs
+    shifted = np.exp(outputs - outputs.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def as_probability(outputs: np.ndarray, from_logits: bool) -> np.ndarray:

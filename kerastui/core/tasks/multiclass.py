@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from kerastui.core.tasks.base import LossRule, Task, whole_labels
+from kerastui.core.tasks.base import LossRule, Task, as_probabilities, whole_labels
 
 
 class Multiclass(Task):
@@ -39,8 +39,6 @@ class Multiclass(Task):
         return labels
 
     def scores(self, outputs: np.ndarray, from_logits: bool) -> np.ndarray:
-        from kerastui.core.evaluate import as_probabilities
-
         return as_probabilities(outputs)
 
     def label_problem(self, y: np.ndarray) -> str | None:

@@ -41,6 +41,13 @@ class Regression(Task):
         y = np.asarray(y, dtype=np.float32)
         return y.reshape(len(y), -1)
 
+    def target_units(self, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        # Statistics of the training targets only: the test set stays unseen. A constant target
+        # keeps deviation 1 (nothing to scale).
+        values = np.asarray(targets, dtype=np.float64).reshape(len(targets), -1)
+        deviation = values.std(axis=0)
+        return values.mean(axis=0), np.where(deviation > 0, deviation, 1.0)
+
     def label_problem(self, y: np.ndarray) -> str | None:
         y = np.asarray(y)
         if y.ndim not in (1, 2):

@@ -127,10 +127,11 @@ class BuildScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with TabbedContent(id="build-tabs", initial="tab-data"):
-            with TabPane("Data F2", id="tab-data"), VerticalScroll(id="data-pane"):
-                yield DatasetPicker(id="dataset-picker")
-                yield TaskPicker(id="task-picker")
-                yield SampleImages(id="samples")
+            with TabPane("Data F2", id="tab-data"):
+                yield TaskPicker(id="task-picker")  # the experiment's task on its data: always in sight
+                with VerticalScroll(id="data-pane"):
+                    yield DatasetPicker(id="dataset-picker")
+                    yield SampleImages(id="samples")
             with TabPane("Model F3", id="tab-model"), Horizontal(id="model-pane"):
                 with Vertical(id="layers-side"):
                     yield Static(self._preset_hint(), id="preset-hint")

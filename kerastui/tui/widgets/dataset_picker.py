@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
+
+from kerastui.core.tasks import TASKS
 from kerastui.tui.widgets.form_fields import FORM_FIELD_CSS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,6 +24,30 @@ def shape_text(shape: tuple[int, ...]) -> str:
     return "x".join(str(d) for d in shape)
 
 
+def count_text(count: int) -> str:
+    """A sample count in at most five characters: 1,437, 60k, 16.5k (the detail has it exactly)."""
+    if count < 10_000:
+        return f"{count:,}"
+    thousands = count / 1000
+    return f"{thousands:.0f}k" if count % 1000 == 0 or thousands >= 100 else f"{thousands:.1f}k"
+
+
+def task_cell(info: DatasetInfo) -> str:
+    """The task the labels suggest, in the table's few columns: "10 classes", "binary", "3 targets"."""
+    task = TASKS.get(info.task)
+    if task is None or task.name == "binary":
+        return info.task or "?"
+    if task.name == "regression" and info.num_classes == 1:
+        return "regression"
+    return f"{info.num_classes} {task.output_word}"
+
+
+def outputs_text(info: DatasetInfo) -> str:
+    """ "binary, 2 classes", "multiclass, 10 classes", "regression, 3 targets": the task and its outputs."""
+    word = TASKS[info.task].output_word if info.task in TASKS else "classes"
+    return f"{info.task}, {info.num_classes} {word}" if info.task else f"{info.num_classes} {word}"
+
+
 def short_reason(info: DatasetInfo) -> str:
     """A few words for the table's source column (the detail below the table has the whole reason).
 
@@ -30,7 +56,7 @@ def short_reason(info: DatasetInfo) -> str:
     """
     reason = info.unavailable_reason or "not available"
     if "not cached" in reason:
-        return "not cached (see below)"
+        return "not cached"
     clause = reason.removeprefix(f"{info.name} is ").split(":")[0].split("(")[0].strip()
     return clause or "not available"
 
@@ -40,7 +66,7 @@ def describe_info(info: DatasetInfo) -> Text:
     text = Text()
     text.append(info.title or info.name, style="bold")
     text.append(
-        f"  {info.kind}, input {shape_text(info.input_shape)}, {info.num_classes} classes, "
+        f"  {info.kind}, input {shape_text(info.input_shape)}, {outputs_text(info)}, "
         f"{info.train_size:,} train / {info.test_size:,} test\n"
     )
     text.append(f"source: {info.source}")
@@ -48,8 +74,9 @@ def describe_info(info: DatasetInfo) -> Text:
         text.append("\n✗ not available: ", style="bold red")
         text.append(info.unavailable_reason)
     else:
-        classes = ", ".join(info.class_names[:10]) + (" …" if len(info.class_names) > 10 else "")
-        text.append(f"\nclasses: {classes}", style="dim")
+        names = ", ".join(info.class_names[:10]) + (" …" if len(info.class_names) > 10 else "")
+        word = TASKS[info.task].output_word if info.task in TASKS else "classes"
+        text.append(f"\n{word}: {names}", style="dim")
     return text
 
 
@@ -74,7 +101,8 @@ class DatasetPicker(Vertical):
 
     #dataset-table {
         height: auto;
-        max-height: 12;
+        max-height: 10;  /* under the task line, whole at 80x24 */
+        scrollbar-size-vertical: 1;  /* every column fits in 80 */
     }
 
     #dataset-detail {
@@ -108,7 +136,7 @@ class DatasetPicker(Vertical):
 
     def compose(self) -> ComposeResult:
         table = DatasetTable(id="dataset-table", cursor_type="row", zebra_stripes=True)
-        table.add_columns(" ", "dataset", "kind", "shape", "classes", "train / test", "source")
+        table.add_columns("  dataset", "input", "task", "train/test", "source")
         yield table
         yield Static("listing datasets…", id="dataset-detail")
         yield Label("or a data file (.npz, .csv with a label column, or an IDX folder); enter loads it:", classes="field-label")
@@ -151,18 +179,16 @@ class DatasetPicker(Vertical):
         cursor = table.cursor_row
         table.clear()
         for info in self.infos:
-            mark = "●" if info.name == self.current else " "
+            current = info.name == self.current
             if info.available:
-                source = Text(info.source, overflow="ellipsis", no_wrap=True)
+                source = Text(info.source.split(" (")[0], overflow="ellipsis", no_wrap=True)
             else:
                 source = Text("✗ " + short_reason(info), style="red", overflow="ellipsis", no_wrap=True)
             table.add_row(
-                mark,
-                Text(info.name, style="bold" if info.name == self.current else ""),
-                info.kind,
-                shape_text(info.input_shape),
-                str(info.num_classes),
-                f"{info.train_size:,} / {info.test_size:,}",
+                Text(("● " if current else "  ") + info.name, style="bold" if current else ""),
+                f"{info.kind} {shape_text(info.input_shape)}",
+                task_cell(info),
+                f"{count_text(info.train_size)}/{count_text(info.test_size)}",
                 source,
                 key=info.name,
             )

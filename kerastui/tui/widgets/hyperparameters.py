@@ -192,9 +192,19 @@ class SettingSelect(Select):
 
 
 class SettingCheckbox(Checkbox):
+    """A yes/no setting; its label says which (a compact box alone reads the same either way)."""
+
     def __init__(self, value: bool, setting: Setting, **kwargs: Any) -> None:
-        super().__init__("", value, compact=True, **kwargs)
+        super().__init__(self.state_label(value), value, compact=True, **kwargs)
         self.setting = setting
+
+    @staticmethod
+    def state_label(value: bool) -> str:
+        return "on" if value else "off"
+
+    def watch_value(self) -> None:
+        super().watch_value()  # the -on class and the Changed message
+        self.label = self.state_label(self.value)
 
 
 Field = Input | Select | Checkbox
@@ -208,8 +218,15 @@ class HyperparameterForm(VerticalScroll):
         margin-top: 0;
     }
 
+    /* binary_focal_crossentropy, the longest loss name, whole; every field as wide, so the
+       help column stays one column */
+    HyperparameterForm .field-row Input, HyperparameterForm .field-row Select,
     HyperparameterForm .field-row Checkbox {
-        width: 20;
+        width: 30;
+    }
+
+    HyperparameterForm .field-error {
+        padding-left: 18;
     }
     """
 
@@ -249,6 +266,8 @@ class HyperparameterForm(VerticalScroll):
                 field = SettingCheckbox(bool(value), setting, id=f"hp-{safe_id}")
             else:
                 field = SettingInput(format_value(value), setting, id=f"hp-{safe_id}")
+                if setting.kind is tuple:
+                    field.placeholder = "equal"
             self.fields[setting.field] = field
             help_text = self.helps[setting.field] = Static(self._help(setting), classes="field-help")
             row = self.rows[setting.field] = Horizontal(classes="field-row", id=f"hp-row-{safe_id}")

@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Label, Select, Static
+from textual.widgets import Select, Static
 
 from kerastui.core.tasks import TASKS, TASK_NAMES
 
@@ -38,13 +38,13 @@ def task_text(chosen: str, data_task: str | None) -> Text:
         text.append(" (inferred from the labels)" if not chosen else " (chosen, as the labels suggest)", style="dim")
     else:
         text.append(f" (chosen; the labels suggest {data_task})", style="yellow")
-    text.append(f" — scored by {task.scored_by}")
+    text.append(f" — scored by {task.scored_by}", style="dim")
     return text
 
 
 def task_options(data_task: str | None) -> list[tuple[str, str]]:
-    inferred = f"as the labels say ({data_task})" if data_task else "as the labels say"
-    return [(inferred, INFERRED), *((name, name) for name in TASK_NAMES)]
+    inferred = f"task: {data_task} (inferred)" if data_task else "task: as the labels say"
+    return [(inferred, INFERRED), *((f"task: {name}", name) for name in TASK_NAMES)]
 
 
 def next_tasks(current: str) -> tuple[str, ...]:
@@ -59,25 +59,21 @@ class TaskPicker(Vertical):
     DEFAULT_CSS = """
     TaskPicker {
         height: auto;
-        margin-top: 1;
-    }
-
-    TaskPicker #task-line {
-        height: auto;
+        margin-bottom: 1;
     }
 
     TaskPicker #task-row {
         height: auto;
     }
 
-    TaskPicker #task-row Label {
-        width: auto;
-        padding-right: 1;
-        color: $text-muted;
+    TaskPicker #task-select {
+        width: 30;
+        margin-right: 2;
     }
 
-    TaskPicker #task-select {
-        width: 34;
+    TaskPicker #task-line {
+        width: 1fr;
+        height: auto;
     }
     """
 
@@ -92,12 +88,14 @@ class TaskPicker(Vertical):
         super().__init__(id=id)
         self.chosen = INFERRED
         self.data_task: str | None = None
+        self._options_for: str | None = None  # the data task the dropdown's first option names
 
     def compose(self) -> ComposeResult:
-        yield Static(task_text(self.chosen, self.data_task), id="task-line")
+        # The dropdown first, the line beside it: at 80 columns the line wraps, the box stays put.
         with Horizontal(id="task-row"):
-            yield Label("change the task (T cycles):")
-            yield Select(task_options(None), value=INFERRED, allow_blank=False, compact=True, id="task-select")
+            yield Select(task_options(None), value=INFERRED, allow_blank=False, compact=True, id="task-select",
+                         tooltip="The task the data is trained as (T cycles through those that fit)")
+            yield Static(task_text(self.chosen, self.data_task), id="task-line")
 
     def show(self, experiment: Experiment, info: DatasetInfo | None) -> None:
         """Show `experiment`'s task on the data `info` describes (None: not known yet)."""
@@ -109,10 +107,14 @@ class TaskPicker(Vertical):
         self.query_one("#task-line", Static).update(task_text(self.chosen, data_task))
         select = self.query_one("#task-select", Select)
         with select.prevent(Select.Changed):
-            if data_task != self.data_task:
+            if data_task != self._options_for:
                 select.set_options(task_options(data_task))
-            if select.value != self.chosen:
-                select.value = self.chosen if self.chosen in TASK_NAMES else INFERRED
+                self._options_for = data_task
+                # The first option's words changed but not its value: the box would keep the old words.
+                select.value = TASK_NAMES[0]
+            wanted = self.chosen if self.chosen in TASK_NAMES else INFERRED
+            if select.value != wanted:
+                select.value = wanted
         self.data_task = data_task
 
     @property
