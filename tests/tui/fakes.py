@@ -135,12 +135,19 @@ class FakeRunExperiment:
         near the targets for a regression)."""
         from kerastui.core.evaluate import evaluation_from_predictions
 
-        if getattr(dataset, "task", "multiclass") == "regression":
+        task = getattr(dataset, "task", "multiclass")
+        if task in ("regression", "binary", "multilabel"):
             from kerastui.core.tasks import TASKS, evaluate_with
 
-            y = np.asarray(dataset.y_test, dtype=np.float64)
-            predicted = (y + np.random.default_rng(self.seed).normal(0.0, 0.5, size=y.shape)).reshape(len(y), -1)
-            return evaluate_with(TASKS["regression"], y, predicted, tuple(dataset.class_names), 0.25)
+            rng = np.random.default_rng(self.seed)
+            if task == "regression":
+                y = np.asarray(dataset.y_test, dtype=np.float64)
+                scores = (y + rng.normal(0.0, 0.5, size=y.shape)).reshape(len(y), -1)
+            else:  # scores that lean the right way for about `accuracy` of the calls
+                y = np.asarray(dataset.y_test, dtype=np.int64)
+                lean = np.where(rng.random(y.shape) < self.accuracy, y, 1 - y)
+                scores = np.clip(0.5 + (lean - 0.5) * rng.uniform(0.05, 1.0, size=y.shape), 0.0, 1.0)
+            return evaluate_with(TASKS[task], y, scores, tuple(dataset.class_names), 0.25)
         y_true = np.asarray(dataset.y_test, dtype=np.int64)
         num_classes = len(dataset.class_names)
         probabilities = made_up_probabilities(y_true, num_classes, self.accuracy, self.seed)

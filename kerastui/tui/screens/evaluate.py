@@ -1,33 +1,62 @@
-"""The evaluate screen: test loss and accuracy, confusion matrix, per-class report, mistakes.
+"""The evaluate screen: a summary line of the task's own metrics over the view of its task.
 
-Choosing a confusion-matrix cell (arrows, enter) narrows the misclassified browser to that
-(true, predicted) pair; enter on the diagonal or escape shows all mistakes again.
+Each task has its view (kerastui.tui.widgets.<task>_evaluation): multiclass the confusion matrix,
+per-class report and misclassified browser; binary the ROC and precision-recall curves, the score
+distributions and a threshold moved by keys; multi-label a table of labels with a threshold each;
+regression predicted against true, the residuals and the largest errors. n/p step through the
+view's mistakes; escape clears a filter, else goes back where the screen was opened from.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Footer, Static
 
 from kerastui.tui.host import host
-from kerastui.tui.widgets.class_report import ClassReportTable
-from kerastui.tui.widgets.confusion_table import ConfusionTable
-from kerastui.tui.widgets.misclassified_browser import MisclassifiedBrowser
+from kerastui.tui.widgets.binary_evaluation import BinaryEvaluationView
+from kerastui.tui.widgets.multiclass_evaluation import MulticlassEvaluationView
+from kerastui.tui.widgets.multilabel_evaluation import MultilabelEvaluationView
+from kerastui.tui.widgets.regression_evaluation import RegressionEvaluationView
+from kerastui.tui.widgets.sample_browser import TestSamples
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.data import Dataset
-    from kerastui.core.evaluate import Evaluation
     from kerastui.core.pipeline import RunOutcome
 
 NARROW_WIDTH = 110  # below this the confusion matrix and class report stack vertically
+VIEWS: dict[str, type] = {
+    "multiclass": MulticlassEvaluationView,
+    "binary": BinaryEvaluationView,
+    "multilabel": MultilabelEvaluationView,
+    "regression": RegressionEvaluationView,
+}
+
+
+def output_names(evaluation: Any) -> tuple[str, ...]:
+    """The classes, labels or targets an evaluation is of."""
+    for attribute in ("class_names", "label_names", "target_names"):
+        names = getattr(evaluation, attribute, None)
+        if names is not None:
+            return tuple(names)
+    return ()
+
+
+def test_samples(evaluation: Any, dataset: Dataset | None) -> TestSamples:
+    """The dataset's test inputs when they are the ones evaluated (same count and outputs), so a
+    mistake is never drawn with another data set's picture."""
+    if dataset is None:
+        return TestSamples(None)
+    same = (len(dataset.x_test) == evaluation.sample_count
+            and tuple(dataset.class_names) == output_names(evaluation))
+    return TestSamples(dataset.x_test if same else None, dataset.kind, tuple(dataset.feature_names),
+                       tuple(getattr(dataset, "index_words", ()) or ()))
 
 
 class EvaluateScreen(Screen):
@@ -47,18 +76,12 @@ class EvaluateScreen(Screen):
         self.outcome: RunOutcome | None = None
         self.dataset: Dataset | None = None
         self.back_to: str | None = None  # the mode escape returns to (None: escape only clears the filter)
+        self._view: Any = MulticlassEvaluationView(id="multiclass-view", classes="eval-view")
 
     def compose(self) -> ComposeResult:
         yield Static(id="eval-summary")
         with VerticalScroll(id="eval-body"):
-            with Horizontal(id="eval-top"):
-                with Vertical(id="confusion-pane"):
-                    yield Label("Confusion matrix (rows true, columns predicted)", classes="pane-title")
-                    yield ConfusionTable(id="confusion-table")
-                with Vertical(id="report-pane"):
-                    yield Label("Per-class report", classes="pane-title")
-                    yield ClassReportTable(id="class-report")
-            yield MisclassifiedBrowser(id="misclassified")
+            yield self._view
         yield Footer()
 
     def on_mount(self) -> None:
@@ -74,8 +97,9 @@ class EvaluateScreen(Screen):
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
 
     def show(self, outcome: RunOutcome, dataset: Dataset | None, back_to: str | None = None) -> None:
-        """Fill the screen from a RunOutcome (its Evaluation) and the Dataset it was tested on;
-        `back_to` is the mode escape returns to (the runs mode, where the run's follow view is)."""
+        """Fill the screen from a RunOutcome (its evaluation, of any task) and the Dataset it was
+        tested on; `back_to` is the mode escape returns to (the runs mode, where the run's follow
+        view is)."""
         self.outcome, self.dataset = outcome, dataset
         self.back_to = back_to
         self.refresh_bindings()
@@ -83,30 +107,38 @@ class EvaluateScreen(Screen):
             self._fill()
 
     @property
-    def evaluation(self) -> Evaluation | None:
+    def evaluation(self) -> Any:
         return self.outcome.evaluation if self.outcome is not None else None
+
+    @property
+    def view(self) -> Any:
+        """The view of the task shown."""
+        return self._view
 
     def _fill(self) -> None:
         self.query_one("#eval-summary", Static).update(self.summary_text())
         evaluation = self.evaluation
-        table = self.query_one(ConfusionTable)
-        browser = self.query_one(MisclassifiedBrowser)
+        task = getattr(evaluation, "task", "multiclass") if evaluation is not None else "multiclass"
+        view = self._view_for(task)
         if evaluation is None:
-            table.set_matrix((), ())
-            self.query_one(ClassReportTable).show(())
-            browser.set_items((), (), None, "image")
+            if isinstance(view, MulticlassEvaluationView):
+                view.show(None, TestSamples(None))
             return
-        table.set_matrix(evaluation.confusion, evaluation.class_names)
-        self.query_one(ClassReportTable).show(evaluation.per_class)
-        dataset = self.dataset
-        samples = dataset.x_test if dataset is not None else None
-        if dataset is not None and (
-            len(dataset.x_test) != len(evaluation.predictions) or tuple(dataset.class_names) != tuple(evaluation.class_names)
-        ):
-            samples = None  # the app has since loaded another dataset: no wrong pictures
-        browser.feature_names = tuple(dataset.feature_names) if dataset is not None else ()
-        browser.set_items(evaluation.misclassified, evaluation.class_names, samples, dataset.kind if dataset is not None else "image")
-        table.focus()
+        view.show(evaluation, test_samples(evaluation, self.dataset))
+        if view.is_mounted:
+            view.focus_first()
+        self.refresh_bindings()
+
+    def _view_for(self, task: str) -> Any:
+        """The view of `task`, mounted in place of another task's (it shows what it is given once
+        it is mounted)."""
+        wanted = VIEWS.get(task, MulticlassEvaluationView)
+        if type(self._view) is wanted:
+            return self._view
+        self._view.remove()
+        self._view = wanted(id=f"{task}-view", classes="eval-view")
+        self.query_one("#eval-body", VerticalScroll).mount(self._view)
+        return self._view
 
     def summary_text(self) -> Text:
         evaluation = self.evaluation
@@ -118,42 +150,45 @@ class EvaluateScreen(Screen):
         if self.outcome is not None:
             text.append(self.outcome.run_dir.name, style="bold")
             text.append(f" ({self.outcome.status})  ")
+        if evaluation.task == "multiclass":
+            text.append("test loss ")
+            text.append(f"{evaluation.test_loss:.4f}", style="bold")
+            text.append("   test accuracy ")
+            text.append(f"{evaluation.test_accuracy:.2%}", style="bold green")
+            text.append(f"   {len(evaluation.predictions)} test samples, {len(evaluation.misclassified)} misclassified")
+            return text
+        text.append(f"{evaluation.task}  ", style="cyan")
+        for index, (name, value) in enumerate(evaluation.summary_metrics()):
+            text.append(f"{evaluation.metric_label(name)} ")
+            text.append("undefined" if value is None else f"{value:.4g}", style="bold green" if index == 0 else "bold")
+            text.append("   ")
         text.append("test loss ")
-        text.append(f"{evaluation.test_loss:.4f}", style="bold")
-        text.append("   test accuracy ")
-        text.append(f"{evaluation.test_accuracy:.2%}", style="bold green")
-        text.append(f"   {len(evaluation.predictions)} test samples, {len(evaluation.misclassified)} misclassified")
+        text.append(f"{evaluation.test_loss:.4g}", style="bold")
+        text.append(f"   {evaluation.sample_count:,} test samples")
+        reason = getattr(evaluation, "undefined_reason", "")
+        if reason:
+            text.append(f"\n{reason}", style="yellow")
         return text
 
     # ---- keys -----------------------------------------------------------------------------------
 
-    @on(ConfusionTable.CellChosen)
-    def _filter_by_cell(self, message: ConfusionTable.CellChosen) -> None:
-        browser = self.query_one(MisclassifiedBrowser)
-        if message.true == message.predicted:
-            browser.set_filter(None)
-        else:
-            browser.set_filter((message.true, message.predicted))
-        self.refresh_bindings()  # escape now clears the filter (before it meant "back")
-        # On a short terminal the browser sits below the fold: bring the answer into view.
-        browser.scroll_visible(animate=False)
-
     def action_next_sample(self) -> None:
-        browser = self.query_one(MisclassifiedBrowser)
-        browser.action_next()
-        browser.scroll_visible(animate=False)
+        if hasattr(self.view, "step"):
+            self.view.step(1)
 
     def action_previous_sample(self) -> None:
-        browser = self.query_one(MisclassifiedBrowser)
-        browser.action_previous()
-        browser.scroll_visible(animate=False)
+        if hasattr(self.view, "step"):
+            self.view.step(-1)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":
             return self.back_to is not None
-        if action == "clear_filter" and self.back_to is not None:
-            # Nothing to clear: let escape mean "back" (the next binding for the key).
-            return self.is_mounted and self.query_one(MisclassifiedBrowser).filter is not None
+        if action == "clear_filter":
+            if not self.is_mounted or not isinstance(self.view, MulticlassEvaluationView):
+                return False  # only the confusion matrix filters the mistakes
+            if self.back_to is not None:
+                # Nothing to clear: let escape mean "back" (the next binding for the key).
+                return self.view.filter is not None
         return True
 
     def action_back(self) -> None:
@@ -161,7 +196,6 @@ class EvaluateScreen(Screen):
             self.app.switch_mode(self.back_to)
 
     def action_clear_filter(self) -> None:
-        self.query_one(MisclassifiedBrowser).set_filter(None)
+        if isinstance(self.view, MulticlassEvaluationView):
+            self.view.clear_filter()
         self.refresh_bindings()
-        table = self.query_one(ConfusionTable)
-        table.chosen = None
