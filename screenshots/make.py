@@ -97,7 +97,41 @@ async def capture(runs_root: Path) -> list[str]:
         await pilot.press("r")
         await pilot.pause(1.5)
         shot(app, "runs")
+
+    # The other tasks' evaluate screens, each from its data chosen by keys and a short real run:
+    # breast_cancer (binary, the threshold moved to TPR at FPR 0.05), diabetes (regression).
+    for dataset, name, keys in (("breast_cancer", "evaluate-binary", ("f", "f", "f")),
+                                ("diabetes", "evaluate-regression", ())):
+        saved.append(await task_evaluation(runs_root, dataset, name, keys))
     return saved
+
+
+async def task_evaluation(runs_root: Path, dataset: str, name: str, keys: tuple[str, ...]) -> str:
+    from kerastui.tui.app import KerasTUI
+    from kerastui.tui.screens.evaluate import EvaluateScreen
+    from kerastui.tui.screens.monitor import RunMonitor
+    from kerastui.tui.widgets.dataset_picker import DatasetPicker
+
+    app = KerasTUI(runs_root=runs_root)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, 180, "Keras and the data")
+        picker = app.screen.query_one(DatasetPicker)
+        await wait_until(pilot, lambda: dataset in [info.name for info in picker.infos], 30, "the dataset list")
+        await pilot.press("f2", "ctrl+home", *["down"] * [info.name for info in picker.infos].index(dataset), "enter")
+        await wait_until(pilot, lambda: app.dataset is not None and app.dataset.name == dataset, 60, dataset)
+        app.experiment = replace(app.experiment, name=f"mlp-{dataset}",
+                                 fit=replace(app.experiment.fit, epochs=30, batch_size=16))
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunMonitor) and app.screen.phase == "finished", 300,
+                         f"the {dataset} run")
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), 60, "the evaluate screen")
+        await pilot.pause(0.5)
+        for key in keys:
+            await pilot.press(key)
+        await pilot.pause(1.0)
+        app.save_screenshot(f"{name}.svg", str(HERE))
+    return name
 
 
 def to_png(names: list[str]) -> None:

@@ -659,12 +659,12 @@ def _load_evaluation(path: Path, errors: list[str]) -> Evaluation | None:
         errors.append(f"{EVALUATION_FILE}: not valid JSON")
         return None
     try:
-        from kerastui.core.evaluate import Evaluation
+        from kerastui.core.evaluation import evaluation_from_dict
     except ImportError as error:
         errors.append(f"{EVALUATION_FILE}: cannot be read here ({error})")
         return None
     try:
-        return Evaluation.from_dict(data)
+        return evaluation_from_dict(data)  # of the run's task (no "task" key: multiclass)
     except (KeyError, TypeError, ValueError) as error:
         errors.append(f"{EVALUATION_FILE}: malformed ({error})")
         return None

@@ -36,6 +36,14 @@ async def train_and_evaluate(app, pilot) -> EvaluateScreen:
     return app.screen
 
 
+def static_text(screen, selector: str) -> str:
+    from rich.console import Console
+
+    console = Console(width=120, record=True, color_system=None, file=__import__("io").StringIO())
+    console.print(screen.query_one(selector).content)
+    return console.export_text()
+
+
 def chart_text(screen, selector: str) -> str:
     chart = screen.query_one(selector, PlotextChart)
     return chart.render().plain
@@ -50,7 +58,7 @@ async def test_breast_cancer_binary_by_keys_moves_the_threshold_and_the_2x2_foll
         view = screen.view
         assert isinstance(view, BinaryEvaluationView) and app.focused is view
         evaluation = view.evaluation
-        summary = str(screen.query_one("#eval-summary").render())
+        summary = static_text(screen, "#eval-summary")
         assert "ROC AUC" in summary and "TPR at FPR 0.05" in summary
         y, scores = evaluation.y_true, evaluation.scores
 
@@ -61,7 +69,7 @@ async def test_breast_cancer_binary_by_keys_moves_the_threshold_and_the_2x2_foll
         await pilot.press("right", "right", "right")
         assert view.threshold == pytest.approx(0.53)
         assert list(map(list, view.counts.confusion)) == matrix_at(0.53)
-        panel = str(screen.query_one("#threshold-panel").render())
+        panel = static_text(screen, "#threshold-panel")
         assert "0.53" in panel
         await pilot.press("shift+left")
         assert view.threshold == pytest.approx(0.43)
@@ -74,7 +82,7 @@ async def test_breast_cancer_binary_by_keys_moves_the_threshold_and_the_2x2_foll
             best = np.flatnonzero(fpr <= target + 1e-12)[-1]
             assert view.counts.tpr == pytest.approx(tpr[best])
             assert view.counts.fpr <= target + 1e-12
-        assert "TPR at FPR ≤ 0.05" in str(screen.query_one("#threshold-panel").render())
+        assert "TPR at FPR ≤ 0.05" in static_text(screen, "#threshold-panel")
         await pilot.press("g")  # FPR at TPR >= 0.9
         assert view.counts.tpr >= 0.9
         await pilot.press("0")
@@ -103,7 +111,7 @@ async def test_diabetes_regression_by_keys_shows_r2_the_charts_and_the_largest_e
         view = screen.view
         assert isinstance(view, RegressionEvaluationView)
         evaluation = view.evaluation
-        summary = str(screen.query_one("#eval-summary").render())
+        summary = static_text(screen, "#eval-summary")
         assert "R²" in summary and "MAE" in summary
         assert evaluation.mae == pytest.approx(mean_absolute_error(evaluation.y_true, evaluation.predictions))
         errors = np.abs(evaluation.predictions - evaluation.y_true)[:, 0]

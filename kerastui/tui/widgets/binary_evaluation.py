@@ -185,6 +185,11 @@ class BinaryEvaluationView(EvaluationView, can_focus=True):
         self.showing = "fn" if self.showing == "fp" else "fp"
         self._update_mistakes()
 
+    def step(self, delta: int) -> None:
+        browser = self.query_one(SampleBrowser)
+        browser.step(delta)
+        browser.scroll_visible(animate=False)
+
     def _can_move(self) -> bool:
         if self.evaluation is None:
             return False
@@ -209,7 +214,7 @@ class BinaryEvaluationView(EvaluationView, can_focus=True):
         if self.pinned:
             title.append(f"  ({self.pinned})", style="cyan")
         grid.add_row(title)
-        grid.add_row(Text("←/→ ±0.01  shift ±0.1  f/g operating points  0 back", style="dim"))
+        grid.add_row(Text("←/→ ±0.01, shift ±0.1; f TPR at FPR x,\ng FPR at TPR y; 0 back", style="dim"))
         grid.add_row(confusion_table(counts, evaluation.class_names))
         grid.add_row(rates_text(counts))
         return grid
