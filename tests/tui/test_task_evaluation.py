@@ -191,3 +191,29 @@ async def test_an_evaluation_without_its_scores_shows_its_numbers_and_says_the_t
         assert view.threshold == evaluation.threshold
         assert list(map(list, view.counts.confusion)) == list(map(list, evaluation.confusion))
         assert "not kept" in chart_text(app.screen, "#roc-chart")
+
+
+async def test_multiclass_mistakes_of_word_numbers_are_drawn_as_words(make_app):
+    from fakes import FakeRunExperiment
+
+    from kerastui.tui.widgets.misclassified_browser import MisclassifiedBrowser
+
+    rng = np.random.default_rng(5)
+    words = ("", "?", "the", "market", "fell", "rose", "sharply", "oil", "grain", "today")
+    data = Dataset(name="news", x_train=rng.integers(2, 10, size=(30, 6)), y_train=np.arange(30) % 3,
+                   x_test=rng.integers(2, 10, size=(30, 6)), y_test=np.arange(30) % 3,
+                   class_names=("oil", "grain", "money"), input_shape=(6,), kind="text", source="test",
+                   task="multiclass", vocabulary_size=10, index_words=words)
+    evaluation = FakeRunExperiment(accuracy=0.5).evaluation(data)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot)
+        app.last_outcome = RunOutcome(app.runs_root / "r", "finished", None, evaluation)
+        app._switch("evaluate", lambda screen: screen.show(app.last_outcome, data))
+        await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), what="evaluate screen")
+        await pilot.pause(0.2)
+        browser = app.screen.query_one(MisclassifiedBrowser)
+        view = browser.query_one("#browser-kind-sample", SampleView)
+        assert view.display and view.drawn_as == "text"
+        first = browser.current.index
+        assert words[int(data.x_test[first][0])] in str(view.renderable())

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from kerastui.tui import image_protocol
 from kerastui.tui.widgets.image_view import colour_allowed, render_image
 from kerastui.tui.widgets.picture import SharpImageView
+from kerastui.tui.widgets.sample_view import SIGNAL, TEXT, SampleView
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.evaluate import Misclassified
@@ -74,6 +75,7 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         self.samples: np.ndarray | None = None  # x_test, indexed by Misclassified.index
         self.kind = "image"
         self.feature_names: tuple[str, ...] = ()  # tabular column names, when the data has them
+        self.index_words: tuple[str, ...] = ()  # the words of a text set's numbers, when known
         self.filter: tuple[int, int] | None = None
         self.position = 0  # 0-based index into `filtered`
 
@@ -81,6 +83,8 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         yield Static(id="browser-title")
         with Horizontal(id="browser-body"):
             yield Static(id="browser-sample")
+            # Word numbers and signals are drawn as their kind reads (words, a line per channel).
+            yield SampleView(id="browser-kind-sample")
             sharp = image_protocol.sharp_image_widget()
             if sharp is not None:  # the terminal shows images: pictures of image samples are drawn by it
                 yield SharpImageView(sharp, np.zeros((1, 1)), id="browser-picture")
@@ -170,6 +174,17 @@ class MisclassifiedBrowser(Vertical, can_focus=True):
         """Test sample `index` (None: nothing): an image drawn by the terminal where it shows
         images (the #browser-picture), else in text."""
         sample_view = self.query_one("#browser-sample", Static)
+        by_kind = self.query_one("#browser-kind-sample", SampleView)
+        drawn_by_kind = self.kind in (TEXT, SIGNAL) and index is not None and self.samples is not None \
+            and 0 <= index < len(self.samples)
+        by_kind.display = drawn_by_kind
+        if drawn_by_kind:
+            by_kind.configure(self.kind, self.feature_names, self.index_words)
+            by_kind.show(np.asarray(self.samples[index]))
+            sample_view.display = False
+            for sharp in self.query("#browser-picture").results(SharpImageView):
+                sharp.display = False
+            return
         image = self._image_sample(index) if index is not None else None
         sharp = next(iter(self.query("#browser-picture").results(SharpImageView)), None)
         if sharp is not None:

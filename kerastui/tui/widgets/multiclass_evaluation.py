@@ -53,7 +53,7 @@ class MulticlassEvaluationView(EvaluationView):
             return
         table.set_matrix(evaluation.confusion, evaluation.class_names)
         self.query_one(ClassReportTable).show(evaluation.per_class)
-        browser.feature_names = test.feature_names
+        browser.feature_names, browser.index_words = test.feature_names, test.index_words
         browser.set_items(evaluation.misclassified, evaluation.class_names, test.samples, test.kind)
 
     @property
