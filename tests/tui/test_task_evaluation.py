@@ -217,3 +217,24 @@ async def test_multiclass_mistakes_of_word_numbers_are_drawn_as_words(make_app):
         assert view.display and view.drawn_as == "text"
         first = browser.current.index
         assert words[int(data.x_test[first][0])] in str(view.renderable())
+
+
+async def test_linnerud_three_targets_each_has_its_metrics_and_its_own_largest_errors(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=True)
+        await choose_dataset_by_keys(app, pilot, "linnerud")
+        screen = await train_and_evaluate(app, pilot)
+        view = screen.view
+        assert isinstance(view, RegressionEvaluationView) and view.target_name == "Weight"
+        evaluation = view.evaluation
+        numbers = static_text(screen, "#regression-numbers")
+        for row in evaluation.per_target:
+            assert row.name in numbers
+            k = evaluation.target_names.index(row.name)
+            assert row.mae == pytest.approx(mean_absolute_error(evaluation.y_true[:, k], evaluation.predictions[:, k]))
+        await pilot.press("right_square_bracket")
+        assert view.target_name == "Waist"
+        errors = np.abs(evaluation.predictions - evaluation.y_true)[:, 1]
+        assert view.worst[0] == int(np.argmax(errors))
+        assert "Waist" in chart_text(screen, "#scatter-chart")

@@ -84,10 +84,10 @@ class BinaryEvaluationView(EvaluationView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("right", "move(1)", "+threshold", show=False),
-        Binding("left", "move(-1)", "-threshold", show=False),
-        Binding("shift+right", "move(10)", "+0.1", show=False),
-        Binding("shift+left", "move(-10)", "-0.1", show=False),
+        Binding("right", "move(1)", "Threshold +0.01", show=False),
+        Binding("left", "move(-1)", "Threshold -0.01", show=False),
+        Binding("shift+right", "move(10)", "Threshold +0.1", show=False),
+        Binding("shift+left", "move(-10)", "Threshold -0.1", show=False),
         Binding("f", "at_fpr", "TPR at FPR"),
         Binding("g", "at_tpr", "FPR at TPR"),
         Binding("0", "reset", "Threshold back"),

@@ -102,7 +102,8 @@ def scatter_draw(y_true: np.ndarray, predicted: np.ndarray, name: str) -> Draw:
     def draw(figure: Any) -> None:
         figure.title(f"{name}: predicted against true")
         line(figure, [ticks[0], ticks[-1]], [ticks[0], ticks[-1]], "gray", "braille")
-        line(figure, [float(v) for v in true], [float(v) for v in pred], "cyan", "•", connect=False)
+        # Braille dots: two columns and four rows of points a cell, where "•" would snap to rows.
+        line(figure, [float(v) for v in true], [float(v) for v in pred], "cyan", "braille", connect=False)
         figure.label("true", axis="x")
         axis_ticks(figure, "x", ticks[0], ticks[-1], ticks, tick_labels(ticks))
         axis_ticks(figure, "y", ticks[0], ticks[-1], ticks, tick_labels(ticks))

@@ -39,10 +39,10 @@ class LabelTable(DataTable):
     """The labels; left/right move the highlighted label's threshold."""
 
     BINDINGS = [
-        Binding("right", "move(1)", "+threshold", show=False),
-        Binding("left", "move(-1)", "-threshold", show=False),
-        Binding("shift+right", "move(10)", "+0.1", show=False),
-        Binding("shift+left", "move(-10)", "-0.1", show=False),
+        Binding("right", "move(1)", "Threshold +0.01", show=False),
+        Binding("left", "move(-1)", "Threshold -0.01", show=False),
+        Binding("shift+right", "move(10)", "Threshold +0.1", show=False),
+        Binding("shift+left", "move(-10)", "Threshold -0.1", show=False),
         Binding("0", "reset", "Threshold back"),
     ]
 

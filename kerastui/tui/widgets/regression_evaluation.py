@@ -1,7 +1,7 @@
 """The evaluate screen of a regression task: predicted against true, the residuals, the metrics per
 target, and the largest errors listed with their input drawn.
 
-Keys: t shows the next target (with several), n/p or up/down step through the largest errors
+Keys: ] shows the next target (with several), n/p or up/down step through the largest errors
 (the table's highlighted row is the sample drawn beside it).
 """
 
@@ -57,7 +57,8 @@ class RegressionEvaluationView(EvaluationView):
     RegressionEvaluationView #worst-sample { width: 1fr; height: auto; }
     """
 
-    BINDINGS = [Binding("t", "next_target", "Next target")]
+    # Not t: everywhere else t opens the train screen.
+    BINDINGS = [Binding("right_square_bracket", "next_target", "Next target")]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -82,10 +83,16 @@ class RegressionEvaluationView(EvaluationView):
         self.query_one("#regression-numbers", Static).update(targets_table(evaluation))
         self._draw()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next_target":
+            return self.evaluation is not None and len(self.evaluation.target_names) > 1
+        return True
+
     def action_next_target(self) -> None:
         if self.evaluation is not None and len(self.evaluation.target_names) > 1:
             self.target = (self.target + 1) % len(self.evaluation.target_names)
             self._draw()
+            self.refresh_bindings()
 
     @property
     def target_name(self) -> str:
@@ -108,7 +115,7 @@ class RegressionEvaluationView(EvaluationView):
         self.query_one("#scatter-chart", PlotextChart).plot(scatter_draw(true, predicted, name))
         self.query_one("#residual-chart", PlotextChart).plot(residual_draw(predicted - true, name))
         self.worst = evaluation.worst(WORST_LISTED, target=k)
-        title.update(Text.assemble(f"Largest errors of {name}", ("   t: next target" if several else "", "dim"),
+        title.update(Text.assemble(f"Largest errors of {name}", ("   ]: next target" if several else "", "dim"),
                                    ("   ↑/↓ or n/p: the sample drawn", "dim")))
         table.add_columns("#", "sample", "true", "predicted", "error")
         for rank, index in enumerate(self.worst, start=1):
