@@ -34,6 +34,7 @@ from kerastui.core import spec
 from kerastui.core.layers import LAYERS
 from kerastui.core.runs import SWEEP_DEFINITION
 from kerastui.core.spec import Experiment, Problem, SpecError
+from kerastui.core.tasks import TASKS, all_monitors, metric_direction
 
 METHODS = ("grid", "random")
 GOALS = ("max", "min")
@@ -73,7 +74,8 @@ class Sweep:
 
     @property
     def direction(self) -> str:
-        return self.goal or ("min" if "loss" in self.objective else "max")
+        # The metric's own direction: the highest AUC or accuracy, the lowest loss, MAE or RMSE.
+        return self.goal or metric_direction(self.objective)
 
     def best(self, values: Iterable[float]) -> float | None:
         """The best of `values` in the sweep's direction (NaN left out), or None when there is none."""
@@ -231,9 +233,15 @@ def sweep_from_table(table: Any, base: Experiment | None) -> tuple[Sweep, list[P
     goal = table.get("goal", "")
     if goal and goal not in GOALS:
         problems.append(Problem("sweep.goal", goal, "must be max or min"))
-    objective = table.get("objective", "val_accuracy")
+    task = TASKS.get(base.task) if base is not None and base.task else None
+    # Without an objective, the task's own metric (val_auc for binary, val_mae for regression).
+    objective = table.get("objective", f"val_{task.chart_metric}" if task is not None else "val_accuracy")
+    allowed = task.monitors() if task is not None else all_monitors()
     if not isinstance(objective, str) or not objective:
-        problems.append(Problem("sweep.objective", objective, "must be a metric name, e.g. val_accuracy or val_loss"))
+        problems.append(Problem("sweep.objective", objective, f"must be a metric name: {', '.join(allowed)}"))
+    elif objective not in allowed:
+        what = f"the {task.name} task logs" if task is not None else "training logs"
+        problems.append(Problem("sweep.objective", objective, f"not a metric {what}; choose one of {', '.join(allowed)}"))
     stop_bad_after = table.get("stop_bad_after", 0)
     if isinstance(stop_bad_after, bool) or not isinstance(stop_bad_after, int) or stop_bad_after < 0:
         problems.append(Problem("sweep.stop_bad_after", stop_bad_after,

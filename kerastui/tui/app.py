@@ -511,7 +511,8 @@ class KerasTUI(App):
 
         from kerastui.tui.run_actions import runs_root
 
-        self.push_screen(SweepForm(self.session.experiment, runs_root(self), self.launcher), started)
+        self.push_screen(SweepForm(self.session.experiment, runs_root(self), self.launcher, self.session.task_name()),
+                         started)
 
     def action_submit_to_slurm(self) -> None:
         """The submit dialog for the current experiment; on success the follow view of the job."""

@@ -238,3 +238,24 @@ async def test_linnerud_three_targets_each_has_its_metrics_and_its_own_largest_e
         errors = np.abs(evaluation.predictions - evaluation.y_true)[:, 1]
         assert view.worst[0] == int(np.argmax(errors))
         assert "Waist" in chart_text(screen, "#scatter-chart")
+
+
+async def test_a_sweep_of_a_regression_optimises_val_mae_lowest_first(make_app):
+    from textual.widgets import Input, Select
+
+    from kerastui.tui.screens.sweep_form import SweepForm
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(app, pilot, listed=True)
+        await choose_dataset_by_keys(app, pilot, "diabetes")
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepForm), what="the sweep form")
+        form = app.screen
+        objective = form.query_one("#sweep-objective", Select)
+        assert objective.value == "val_mae"
+        assert "val_accuracy" not in [value for _, value in objective._options]
+        form.query_one("#sweep-field-0", Select).value = "compile.learning_rate"
+        form.query_one("#sweep-values-0", Input).value = "0.001, 0.01"
+        await pilot.pause(0.1)
+        assert "2 trials (grid, best val_mae min)" in str(form.query_one("#sweep-verdict").render())

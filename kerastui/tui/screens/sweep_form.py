@@ -26,7 +26,14 @@ from kerastui.core.sweep import METHODS, Sweep, sweep_from_table
 from kerastui.tui.host import RunLauncher
 
 FIELD_ROWS = 3  # fields varied at once from the form (a TOML file can vary more)
-OBJECTIVES = ("val_accuracy", "val_loss", "accuracy", "loss")
+
+def objectives_for(task: str) -> tuple[str, ...]:
+    """What a sweep of a `task` experiment may optimise, its own metric first (val_auc, val_mae...)."""
+    from kerastui.core.tasks import TASKS
+
+    chosen = TASKS.get(task, TASKS["multiclass"])
+    first = f"val_{chosen.chart_metric}"
+    return (first, *(name for name in chosen.monitors() if name != first))
 
 
 def sweepable_fields(experiment: Experiment) -> list[str]:
@@ -87,9 +94,10 @@ class SweepForm(ModalScreen[Path | None]):
     SweepForm #sweep-verdict.-error { color: $error; }
     """
 
-    def __init__(self, experiment: Experiment, runs_root: Path, launcher: RunLauncher) -> None:
+    def __init__(self, experiment: Experiment, runs_root: Path, launcher: RunLauncher, task: str = "") -> None:
         super().__init__()
         self.experiment = experiment
+        self.data_task = task or experiment.task or "multiclass"  # the task the data is trained as
         self.runs_root = Path(runs_root)
         self.launcher = launcher
         self.sweep: Sweep | None = None
@@ -109,7 +117,8 @@ class SweepForm(ModalScreen[Path | None]):
                 yield Label("trials (random)")
                 yield Input(placeholder="e.g. 8", id="sweep-trials")
                 yield Label("objective")
-                yield Select([(o, o) for o in OBJECTIVES], value="val_accuracy", allow_blank=False, id="sweep-objective")
+                objectives = objectives_for(self.data_task)
+                yield Select([(o, o) for o in objectives], value=objectives[0], allow_blank=False, id="sweep-objective")
                 yield Label("stop bad trials after")
                 yield Input(placeholder="epochs; empty: never", id="sweep-stop-after")
             yield Static(id="sweep-verdict")
