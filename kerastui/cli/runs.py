@@ -20,9 +20,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--trials", action="store_true", help="list each sweep trial as a row of its own")
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
-
 
 # Layouts from the widest to the narrowest; the first one that fits the console is used, so every
 # run stays on one line (a folded table is unreadable at 80 columns: each run took 6-8 lines).
@@ -62,14 +59,19 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
     def cell(text: str, style: str = "") -> Text:
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
+    val_word, test_word = _shared_metric_words(records)
     columns = [
         ("run", "run", "left", None, lambda r: cell(r.name)),
         ("status", "status", "left", None, lambda r: cell(r.status, STATUS_STYLES.get(r.status, "dim"))),
         ("dataset", "dataset", "left", dataset, lambda r: cell(Path(r.dataset).name if r.experiment else "?")),
         ("architecture", "architecture", "left", architecture, lambda r: cell(r.architecture)),
         ("epochs", "epochs", "right", None, lambda r: cell(_epochs(r))),
-        ("best val_acc", "val_acc", "right", None, lambda r: cell(_number(r.best_val_accuracy))),
-        ("test acc", "test", "right", None, lambda r: cell(_number(r.test_accuracy))),
+        # The task's metrics: best validation accuracy, AUC or MAE; test accuracy, ROC AUC or R².
+        # Runs of one task name the metric in the header, runs of several in each cell.
+        (f"best {val_word}".strip(), f"val {val_word}".strip(), "right", None,
+         lambda r: cell(r.best_val_text if not val_word else _value(r.best_val_metric[1]))),
+        (f"test {test_word}".strip(), f"test {test_word}".strip(), "right", None,
+         lambda r: cell(r.headline_text if not test_word else _value(r.headline[1]))),
         ("duration", "time", "right", 0 if duration else None, lambda r: cell(format_duration(r.duration))),
         ("peak mem", "mem", "right", 0 if resources else None, lambda r: cell(peak_memory_text(r.resources))),
         ("CPU eff", "cpu", "right", 0 if resources else None, lambda r: cell(percent_text(r.resources.get("cpu_efficiency")))),
@@ -77,7 +79,7 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
          lambda r: cell(percent_text(r.resources.get("mean_gpu_util"), of_one=False))),
         ("where", "where", "left", None, lambda r: cell(r.location)),
     ]
-    shown = [c for c in columns if c[3] is not None or c[0] in ("run", "status", "epochs", "best val_acc", "test acc", "where")]
+    shown = [c for c in columns if c[3] is not None or c[0] in ("run", "status", "epochs", "where") or c[0].startswith(("best", "test"))]
     table = Table(header_style="bold", expand=False, box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
                   pad_edge=not compact, collapse_padding=compact)
     for header, short, justify, cap, _ in shown:
@@ -86,6 +88,24 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
     for record in records:
         table.add_row(*(make(record) for *_, make in shown))
     return table
+
+
+def _shared_metric_words(records: list) -> tuple[str, str]:
+    """The short names of the validation and test metrics when every run has the same ones
+    ("acc", "AUC", "MAE"...), else "" (the cells then name their own)."""
+    from kerastui.core.runs import SHORT_METRIC_NAMES
+
+    def shared(names: set[str]) -> str:
+        names.discard("")
+        return SHORT_METRIC_NAMES.get(next(iter(names)), next(iter(names))) if len(names) == 1 else ""
+
+    val = shared({r.best_val_metric[0] for r in records})
+    test = shared({r.headline[0] for r in records})
+    return val, test
+
+
+def _value(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
 
 
 def _any_gpu(records: list) -> bool:

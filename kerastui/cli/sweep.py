@@ -187,12 +187,12 @@ def _print_leaderboard(sweep_dir: Path) -> None:
     objective = f"{sweep.objective} ({sweep.direction})"
     print(f"\nleaderboard by best {objective}:")
     names = sweep.paths
-    header = ["rank", "trial", "status", *names, sweep.objective, "test_acc"]
+    header = ["rank", "trial", "status", *names, sweep.objective, "test"]
     table = [header]
     for rank, row in enumerate(rows, start=1):
-        test = row.record.test_accuracy if row.record is not None else None
+        test = row.record.headline_text if row.record is not None else "-"  # the task's test metric
         table.append([str(rank), f"{row.trial:03d}", row.status, *(_short(row.params.get(n)) for n in names),
-                      "-" if row.objective is None else f"{row.objective:.4f}", "-" if test is None else f"{test:.4f}"])
+                      "-" if row.objective is None else f"{row.objective:.4f}", test])
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())

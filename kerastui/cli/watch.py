@@ -114,8 +114,10 @@ def _report_end(out, path: Path, ended, writer_gone: bool, load_run) -> int:
     if ended.status in ("finished", "stopped"):
         record = load_run(path)
         if record.evaluation is not None:
-            e = record.evaluation
-            out.note(f"test accuracy {e.test_accuracy:.4f}  test loss {e.test_loss:.4f}  (kerastui evaluate {path} for details)")
+            from kerastui.cli.evaluate import summary_line
+
+            # The task's own metrics (test accuracy, ROC AUC and TPR at FPR, R², ...).
+            out.note(f"{summary_line(record.evaluation)}  (kerastui evaluate {path} for details)")
         else:
             out.note("no evaluation written yet")
         return EXIT_OK

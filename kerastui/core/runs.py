@@ -441,6 +441,11 @@ class RunWriter:
 # ---- reading -------------------------------------------------------------------------------
 
 
+# The runs tables' words for the task metrics (a cell holds "AUC 0.9871" in 11 columns).
+SHORT_METRIC_NAMES = {"val_accuracy": "acc", "val_auc": "AUC", "val_mae": "MAE", "val_rmse": "RMSE",
+                      "test accuracy": "acc", "ROC AUC": "AUC", "PR AUC": "AP"}
+
+
 @dataclass
 class RunRecord:
     """One run directory as read from disk; `errors` notes what could not be read."""
@@ -510,7 +515,67 @@ class RunRecord:
 
     @property
     def test_accuracy(self) -> float | None:
-        return self.evaluation.test_accuracy if self.evaluation is not None else None
+        """Accuracy on the test set (None for a regression, or without an evaluation)."""
+        return getattr(self.evaluation, "test_accuracy", None) if self.evaluation is not None else None
+
+    @property
+    def task(self) -> str:
+        """The run's task: its evaluation's, else its experiment's, else what its history logs."""
+        if self.evaluation is not None:
+            return str(getattr(self.evaluation, "task", "multiclass"))
+        if self.experiment is not None and self.experiment.task:
+            return self.experiment.task
+        history = self.metrics_history
+        for metric, task in (("val_mae", "regression"), ("val_auc", "binary"), ("val_accuracy", "multiclass")):
+            if metric in history:
+                return task
+        return ""
+
+    @property
+    def best_val_metric(self) -> tuple[str, float | None]:
+        """(name, best value) of the task's validation metric (val_accuracy, val_auc, val_mae), the
+        best in that metric's direction: the lowest MAE, the highest AUC."""
+        from kerastui.core.tasks import TASKS, metric_direction
+
+        task = TASKS.get(self.task)
+        history = self.metrics_history
+        name = f"val_{task.chart_metric}" if task is not None else next(
+            (n for n in ("val_accuracy", "val_auc", "val_mae") if n in history), "val_accuracy")
+        values = [v for v in history.get(name, []) if v == v]  # drop NaN
+        if not values:
+            return name, None
+        return name, (max(values) if metric_direction(name) == "max" else min(values))
+
+    @property
+    def best_val_rank(self) -> float | None:
+        """The best validation value signed so that bigger is better (for sorting runs of any task)."""
+        from kerastui.core.tasks import metric_direction
+
+        name, value = self.best_val_metric
+        return None if value is None else (value if metric_direction(name) == "max" else -value)
+
+    @property
+    def best_val_text(self) -> str:
+        """'acc 0.9120', 'AUC 0.9871', 'MAE 3.214'; '-' before the first validation epoch."""
+        name, value = self.best_val_metric
+        return "-" if value is None else f"{SHORT_METRIC_NAMES.get(name, name)} {value:.4g}"
+
+    @property
+    def headline_text(self) -> str:
+        """'acc 0.9120', 'AUC 0.9871', 'R² 0.471', 'macro F1 0.62'; '-' without an evaluation."""
+        label, value = self.headline
+        if not label:
+            return "-"
+        return f"{SHORT_METRIC_NAMES.get(label, label)} {'undefined' if value is None else f'{value:.4g}'}"
+
+    @property
+    def headline(self) -> tuple[str, float | None]:
+        """(label, value) of the task's headline test metric: test accuracy, ROC AUC, R²,
+        macro F1; ("", None) without an evaluation."""
+        if self.evaluation is None:
+            return "", None
+        name, value = self.evaluation.headline
+        return self.evaluation.metric_label(name), value
 
     @property
     def duration(self) -> float | None:

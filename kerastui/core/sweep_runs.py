@@ -217,6 +217,18 @@ class SweepRecord(RunRecord):
         return self.best_trial.test_accuracy if self.best_trial is not None else None
 
     @property
+    def best_val_metric(self) -> tuple[str, float | None]:
+        return self.objective, self.best  # the sweep's objective, at its best trial
+
+    @property
+    def headline(self) -> tuple[str, float | None]:
+        return self.best_trial.headline if self.best_trial is not None else ("", None)
+
+    @property
+    def task(self) -> str:
+        return self.best_trial.task if self.best_trial is not None else ""
+
+    @property
     def duration(self) -> float | None:
         spans = [t.duration for t in self.trials if t.duration is not None]
         return sum(spans) if spans else None

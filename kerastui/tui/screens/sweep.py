@@ -74,7 +74,7 @@ class SweepScreen(Screen):
         cursor = table.cursor_row
         table.clear(columns=True)
         paths = list(sweep.paths)
-        for header in ("rank", "trial", "status", *paths, sweep.objective, "test acc", "epochs"):
+        for header in ("rank", "trial", "status", *paths, sweep.objective, "test", "epochs"):
             table.add_column(header)
         for rank, row in enumerate(rows, start=1):
             record = row.record
@@ -84,7 +84,7 @@ class SweepScreen(Screen):
                 Text(row.status, style=STATUS_STYLES.get(row.status, "dim")),
                 *(_value(row.params.get(path)) for path in paths),
                 f"{row.objective:.4f}" if row.objective is not None else "-",
-                f"{record.test_accuracy:.4f}" if record is not None and record.test_accuracy is not None else "-",
+                record.headline_text if record is not None else "-",  # the task's test metric
                 f"{record.epochs_done}/{record.epochs_planned}" if record is not None else "-",
                 key=str(row.trial),
             )

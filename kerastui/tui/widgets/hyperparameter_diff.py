@@ -9,11 +9,7 @@ from textual.widgets import Static
 
 from kerastui.core.runs import RunRecord, architecture_summary
 
-RESULT_ROWS = ("status", "epochs done", "best val_accuracy", "test accuracy", "duration", "where")
-
-
-def _number(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:.{digits}f}"
+RESULT_ROWS = ("status", "epochs done", "best validation", "test", "test metrics", "duration", "where")
 
 
 def hyperparameters(record: RunRecord) -> dict[str, str]:
@@ -47,11 +43,21 @@ def results(record: RunRecord) -> dict[str, str]:
     return {
         "status": record.status,
         "epochs done": str(record.epochs_done),
-        "best val_accuracy": _number(record.best_val_accuracy),
-        "test accuracy": _number(record.test_accuracy),
+        "best validation": record.best_val_text,
+        "test": record.headline_text,
+        "test metrics": _test_metrics(record),
         "duration": format_duration(record.duration),
         "where": record.location,
     }
+
+
+def _test_metrics(record: RunRecord) -> str:
+    """Every summary metric of the run's task: 'PR AUC 0.93, TPR at FPR 0.05 0.81, ...'."""
+    evaluation = record.evaluation
+    if evaluation is None:
+        return "-"
+    return ", ".join(f"{evaluation.metric_label(name)} {'undefined' if value is None else f'{value:.3g}'}"
+                     for name, value in evaluation.summary_metrics()[1:])
 
 
 def parameter_rows(records: list[RunRecord]) -> list[tuple[str, list[str], bool]]:

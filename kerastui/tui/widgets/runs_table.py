@@ -24,9 +24,6 @@ SELECTED_MARK = "●"
 
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
-
 
 def _epochs(record: RunRecord) -> str:
     planned = record.epochs_planned
@@ -51,6 +48,12 @@ class SortColumn:
     descending: bool = False
 
 
+def _test_rank(record: RunRecord) -> float | None:
+    """The headline test metric signed so that bigger is better (every headline is, today: test
+    accuracy, ROC AUC, R², macro F1)."""
+    return record.headline[1]
+
+
 def _missing_last(value: float | None) -> tuple[int, float]:
     # (0, v) sorts before (1, 0): runs without a value go to the end whichever the direction.
     return (1, 0.0) if value is None else (0, value)
@@ -62,8 +65,9 @@ SORT_COLUMNS: tuple[SortColumn, ...] = (
     SortColumn("status", "status", lambda r: r.status),
     SortColumn("dataset", "dataset", _dataset),
     SortColumn("epochs", "epochs", lambda r: r.epochs_done, descending=True),
-    SortColumn("best_val_accuracy", "best val_acc", lambda r: r.best_val_accuracy, descending=True),
-    SortColumn("test_accuracy", "test acc", lambda r: r.test_accuracy, descending=True),
+    # The task's metrics, best first whatever their direction (the lowest MAE, the highest AUC).
+    SortColumn("best_val_accuracy", "best val", lambda r: r.best_val_rank, descending=True),
+    SortColumn("test_accuracy", "test", lambda r: _test_rank(r), descending=True),
     SortColumn("duration", "duration", lambda r: r.duration, descending=True),
     SortColumn("where", "where", lambda r: r.location),
 )
@@ -118,7 +122,7 @@ def filter_records(records: list[RunRecord], text: str) -> list[RunRecord]:
 
 # Column keys, then the short headers shown: every column, results included, must stay on a
 # 120-column screen with a 7-digit Slurm job id (the full titles made the table 124-135 wide).
-COLUMN_TITLES = ("", "run", "status", "dataset", "architecture", "epochs", "best val_acc", "test acc", "duration",
+COLUMN_TITLES = ("", "run", "status", "dataset", "architecture", "epochs", "best val", "test", "duration",
                  "peak mem / GPU", "where")
 COLUMN_HEADERS = ("", "run", "status", "dataset", "architecture", "epochs", "val_acc", "test", "time", "mem/gpu", "where")
 # Long cells are capped (ending in an ellipsis); the details pane below the table shows them whole.
@@ -146,8 +150,8 @@ def row_cells(record: RunRecord, selected: bool) -> tuple[Any, ...]:
         Text(_dataset(record), overflow="ellipsis", no_wrap=True),
         Text(record.architecture, overflow="ellipsis", no_wrap=True),
         Text(_epochs(record), justify="right"),
-        Text(_number(record.best_val_accuracy), justify="right"),
-        Text(_number(record.test_accuracy), justify="right"),
+        Text(record.best_val_text, justify="right"),
+        Text(record.headline_text, justify="right"),
         Text(format_duration(record.duration), justify="right"),
         Text(usage_cell_text(record.resources), justify="right", no_wrap=True),
         record.location,
