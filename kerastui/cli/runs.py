@@ -59,7 +59,9 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
     def cell(text: str, style: str = "") -> Text:
         return Text(text, style=style, no_wrap=True, overflow="ellipsis")
 
-    val_word, test_word = _shared_metric_words(records)
+    from kerastui.core.runs import metric_value_text, shared_metric_words
+
+    val_word, test_word = shared_metric_words(records)
     columns = [
         ("run", "run", "left", None, lambda r: cell(r.name)),
         ("status", "status", "left", None, lambda r: cell(r.status, STATUS_STYLES.get(r.status, "dim"))),
@@ -69,9 +71,9 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
         # The task's metrics: best validation accuracy, AUC or MAE; test accuracy, ROC AUC or R².
         # Runs of one task name the metric in the header, runs of several in each cell.
         (f"best {val_word}".strip(), f"val {val_word}".strip(), "right", None,
-         lambda r: cell(r.best_val_text if not val_word else _value(r.best_val_metric[1]))),
+         lambda r: cell(r.best_val_text if not val_word else metric_value_text(r.best_val_metric[1]))),
         (f"test {test_word}".strip(), f"test {test_word}".strip(), "right", None,
-         lambda r: cell(r.headline_text if not test_word else _value(r.headline[1]))),
+         lambda r: cell(r.headline_text if not test_word else metric_value_text(r.headline[1]))),
         ("duration", "time", "right", 0 if duration else None, lambda r: cell(format_duration(r.duration))),
         ("peak mem", "mem", "right", 0 if resources else None, lambda r: cell(peak_memory_text(r.resources))),
         ("CPU eff", "cpu", "right", 0 if resources else None, lambda r: cell(percent_text(r.resources.get("cpu_efficiency")))),
@@ -88,24 +90,6 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
     for record in records:
         table.add_row(*(make(record) for *_, make in shown))
     return table
-
-
-def _shared_metric_words(records: list) -> tuple[str, str]:
-    """The short names of the validation and test metrics when every run has the same ones
-    ("acc", "AUC", "MAE"...), else "" (the cells then name their own)."""
-    from kerastui.core.runs import SHORT_METRIC_NAMES
-
-    def shared(names: set[str]) -> str:
-        names.discard("")
-        return SHORT_METRIC_NAMES.get(next(iter(names)), next(iter(names))) if len(names) == 1 else ""
-
-    val = shared({r.best_val_metric[0] for r in records})
-    test = shared({r.headline[0] for r in records})
-    return val, test
-
-
-def _value(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
 
 
 def _any_gpu(records: list) -> bool:

@@ -446,6 +446,21 @@ SHORT_METRIC_NAMES = {"val_accuracy": "acc", "val_auc": "AUC", "val_mae": "MAE",
                       "test accuracy": "acc", "ROC AUC": "AUC", "PR AUC": "AP"}
 
 
+def shared_metric_words(records: list) -> tuple[str, str]:
+    """The short names of the validation and test metrics when every run has the same ones
+    ("acc", "AUC", "MAE"...), else "": runs of one task name the metric once, in the header."""
+
+    def shared(names: set[str]) -> str:
+        names.discard("")
+        return SHORT_METRIC_NAMES.get(next(iter(names)), next(iter(names))) if len(names) == 1 else ""
+
+    return shared({r.best_val_metric[0] for r in records}), shared({r.headline[0] for r in records})
+
+
+def metric_value_text(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4g}"
+
+
 @dataclass
 class RunRecord:
     """One run directory as read from disk; `errors` notes what could not be read."""

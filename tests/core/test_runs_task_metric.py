@@ -61,3 +61,14 @@ def test_runs_of_one_task_name_the_metric_once_in_the_header(tmp_path, capsys):
     assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "best MAE" in out and "test R²" in out and "MAE 1.5" not in out
+
+
+def test_compare_charts_the_runs_task_metric(tmp_path):
+    from kerastui.tui.screens.compare import task_metric
+
+    _run(tmp_path, "houses", "regression", "val_mae", [3.0, 1.5])
+    _run(tmp_path, "houses2", "regression", "val_mae", [2.5, 2.0])
+    regressions = list_runs(tmp_path)
+    assert task_metric(regressions) == "mae"
+    _run(tmp_path, "signals", "binary", "val_auc", [0.7, 0.9])
+    assert task_metric(list_runs(tmp_path)) == "accuracy"  # mixed tasks share no metric but loss

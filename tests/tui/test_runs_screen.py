@@ -99,7 +99,7 @@ async def test_runs_screen_lists_sorts_and_filters(tmp_path, three_runs):
         fast = next(r for r in screen.table.records if r.name.endswith("fast-lr"))
         row = [str(cell) for cell in screen.table.get_row(str(fast.path))]
         assert row[2] == "finished" and row[3] == "digits" and row[5] == "4/4"
-        assert row[7] == f"acc {fast.test_accuracy:.4g}" and row[6] == f"acc {fast.best_val_accuracy:.4g}" and row[10] == "local" and row[9] == "-"  # no resource samples in a scripted run
+        assert row[7] == f"{fast.test_accuracy:.4g}" and row[6] == f"{fast.best_val_accuracy:.4g}" and row[10] == "local" and row[9] == "-"  # no resource samples in a scripted run
 
         # s cycles the sort column: created -> name -> status -> dataset -> epochs -> best val
         for _ in range(5):
@@ -249,7 +249,7 @@ async def test_every_column_of_a_slurm_run_fits_a_120_column_screen(tmp_path, di
         record = next(r for r in table.records if r.path == path)
         row = [str(cell) for cell in table.get_row(str(path))]
         assert row[1] == f"{path.name[4:6]}-{path.name[6:8]} {path.name[9:11]}:{path.name[11:13]} lr-sweep-3"
-        assert row[7] == f"acc {record.test_accuracy:.4g}" and row[8] == "1h02m" and row[10] == "slurm 1234567"
+        assert row[7] == f"{record.test_accuracy:.4g}" and row[8] == "1h02m" and row[10] == "slurm 1234567"
 
 
 def test_compare_chart_epoch_axis_has_whole_epoch_ticks():

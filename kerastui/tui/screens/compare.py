@@ -14,8 +14,19 @@ from kerastui.tui.widgets.hyperparameter_diff import HyperparameterDiff, differi
 from kerastui.tui.widgets.run_compare_chart import SMOOTHING_LEVELS, RunCompareChart
 
 
+def task_metric(records: list[RunRecord]) -> str:
+    """The metric the second chart compares: the runs' task's (accuracy, auc, mae); accuracy when
+    the runs' tasks differ or are unknown."""
+    from kerastui.core.tasks import TASKS
+
+    tasks = {record.task for record in records} - {""}
+    if len(tasks) == 1 and (task := next(iter(tasks))) in TASKS:
+        return TASKS[task].chart_metric
+    return "accuracy"
+
+
 class CompareScreen(Screen):
-    """Loss and accuracy of the selected runs on shared axes; v: validation/training, m: smoothing."""
+    """Loss and the task's metric of the selected runs on shared axes; v: validation/training, m: smoothing."""
 
     CSS_PATH = "runs.tcss"
     BINDINGS = [
@@ -30,12 +41,13 @@ class CompareScreen(Screen):
         self.records = list(records)
         self.smoothing = smoothing
         self.validation = True  # compare val_* curves first: they are what tells runs apart
+        self.metric = task_metric(self.records)
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-title")
         with Horizontal(id="compare-charts"):
             yield RunCompareChart(self._metric("loss"), id="compare-loss")
-            yield RunCompareChart(self._metric("accuracy"), id="compare-accuracy")
+            yield RunCompareChart(self._metric(self.metric), id="compare-accuracy")
         with VerticalScroll(id="compare-diff-pane"):
             yield HyperparameterDiff(id="compare-diff")
         yield Footer()
@@ -52,7 +64,7 @@ class CompareScreen(Screen):
 
     def _refresh(self) -> None:
         loss, accuracy = self.charts
-        for chart, base in ((loss, "loss"), (accuracy, "accuracy")):
+        for chart, base in ((loss, "loss"), (accuracy, self.metric)):
             chart.smoothing = self.smoothing
             chart.set_runs(self.records, self._metric(base))
         self.query_one(HyperparameterDiff).show(self.records)

@@ -17,7 +17,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from kerastui.core.run_summary import STATUS_STYLES, format_duration
-from kerastui.core.runs import RunRecord
+from kerastui.core.runs import RunRecord, metric_value_text, shared_metric_words
 
 SELECTED_MARK = "●"
 
@@ -124,7 +124,7 @@ def filter_records(records: list[RunRecord], text: str) -> list[RunRecord]:
 # 120-column screen with a 7-digit Slurm job id (the full titles made the table 124-135 wide).
 COLUMN_TITLES = ("", "run", "status", "dataset", "architecture", "epochs", "best val", "test", "duration",
                  "peak mem / GPU", "where")
-COLUMN_HEADERS = ("", "run", "status", "dataset", "architecture", "epochs", "val_acc", "test", "time", "mem/gpu", "where")
+COLUMN_HEADERS = ("", "run", "status", "dataset", "architecture", "epochs", "val", "test", "time", "mem/gpu", "where")
 # Long cells are capped (ending in an ellipsis); the details pane below the table shows them whole.
 COLUMN_WIDTHS = {"run": 22, "dataset": 8, "architecture": 12, "peak mem / GPU": 8}
 
@@ -139,7 +139,9 @@ def run_cell_text(record: RunRecord) -> str:
     return f"{month}-{day} {hour}:{minute} {label}"
 
 
-def row_cells(record: RunRecord, selected: bool) -> tuple[Any, ...]:
+def row_cells(record: RunRecord, selected: bool, words: tuple[str, str] = ("", "")) -> tuple[Any, ...]:
+    """The row of a run; `words` are the metrics every run shares (shared_metric_words): named
+    in the header, the cells hold only numbers, else each cell names its own."""
     status = Text(record.status, style=STATUS_STYLES.get(record.status, "dim"))
     if record.errors:
         status.append(" !", style="bold yellow")
@@ -150,8 +152,8 @@ def row_cells(record: RunRecord, selected: bool) -> tuple[Any, ...]:
         Text(_dataset(record), overflow="ellipsis", no_wrap=True),
         Text(record.architecture, overflow="ellipsis", no_wrap=True),
         Text(_epochs(record), justify="right"),
-        Text(record.best_val_text, justify="right"),
-        Text(record.headline_text, justify="right"),
+        Text(metric_value_text(record.best_val_metric[1]) if words[0] else record.best_val_text, justify="right"),
+        Text(metric_value_text(record.headline[1]) if words[1] else record.headline_text, justify="right"),
         Text(format_duration(record.duration), justify="right"),
         Text(usage_cell_text(record.resources), justify="right", no_wrap=True),
         record.location,
@@ -175,6 +177,7 @@ class RunsTable(DataTable):
         super().__init__(id=id, classes=classes, cursor_type="row", zebra_stripes=True)
         self.records: list[RunRecord] = []   # the rows shown, in order
         self.selected: set[str] = set()
+        self.words: tuple[str, str] = ("", "")  # the metrics every row shares, named in the header
 
     def on_mount(self) -> None:
         for title, header in zip(COLUMN_TITLES, COLUMN_HEADERS):
@@ -187,8 +190,11 @@ class RunsTable(DataTable):
         # A selection survives filtering and refreshes; runs deleted meanwhile drop out of it.
         self.selected = {p for p in self.selected if Path(p).exists()}
         self.clear()
+        self.words = shared_metric_words(self.records)
+        for key, base, word in (("best val", "val", self.words[0]), ("test", "test", self.words[1])):
+            self.columns[key].label = Text(f"{base} {word}".strip())
         for record in self.records:
-            self.add_row(*row_cells(record, str(record.path) in self.selected), key=str(record.path))
+            self.add_row(*row_cells(record, str(record.path) in self.selected, self.words), key=str(record.path))
         if current is not None:
             for index, record in enumerate(self.records):
                 if record.path == current.path:
@@ -210,7 +216,7 @@ class RunsTable(DataTable):
             self.selected.discard(key)
         else:
             self.selected.add(key)
-        self.update_cell(key, "mark", row_cells(record, key in self.selected)[0])
+        self.update_cell(key, "mark", row_cells(record, key in self.selected, self.words)[0])
         return record
 
     @property
@@ -221,4 +227,4 @@ class RunsTable(DataTable):
     def clear_selection(self) -> None:
         self.selected.clear()
         for record in self.records:
-            self.update_cell(str(record.path), "mark", row_cells(record, False)[0])
+            self.update_cell(str(record.path), "mark", row_cells(record, False, self.words)[0])
