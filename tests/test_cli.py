@@ -563,7 +563,8 @@ def test_slurms_time_limit_warning_stops_keeps_the_state_and_requeues_the_job(mo
 def test_runs_shows_peak_memory_and_cpu_efficiency(trained, capsys):
     assert main(["runs", "--runs-dir", str(trained["root"])]) == 0
     out = capsys.readouterr().out
-    assert "peak mem" in out and "CPU eff" in out and "MiB" in out
+    assert "peak mem" in out and "CPU eff" in out
+    assert "MiB" in out or "GiB" in out  # the peak: a loaded machine pushes the run past 1 GiB
 
 
 @pytest.mark.gpu

@@ -464,7 +464,33 @@ def _bad_inputs(tmp_path: Path) -> dict:
     _write_npz(tmp_path / "far.npz", far, classes_in_test=np.arange(10) % 3)
     (tmp_path / "latin1.toml").write_bytes(b'name = "caf\xe9"\n')
     (tmp_path / "badlayer.toml").write_text('dataset = "digits"\n[[layers]]\ntype = "Dense"\nunits = -3\n')
+    os.mkfifo(tmp_path / "pipe.npz")  # a reader would wait on it forever
+    os.mkfifo(tmp_path / "pipe.toml")
+    rng = np.random.default_rng(0)
+    nan_x = rng.normal(size=(40, 3)).astype(np.float32)
+    nan_x[5, 1] = np.nan
+    np.savez(tmp_path / "nan_inputs.npz", x_train=nan_x, y_train=np.arange(40) % 2, x_test=nan_x[:10],
+             y_test=np.arange(10) % 2)
+    np.savez(tmp_path / "floats.npz", x_train=rng.normal(size=(40, 3)).astype(np.float32),
+             y_train=rng.normal(size=40).astype(np.float32), x_test=rng.normal(size=(10, 3)).astype(np.float32),
+             y_test=rng.normal(size=10).astype(np.float32))
+    (tmp_path / "embedding.toml").write_text(
+        f'dataset = "{tmp_path / "floats.npz"}"\n[[layers]]\ntype = "Embedding"\n[[layers]]\ntype = "Flatten"\n'
+        '[[layers]]\ntype = "Dense"\nunits = 1\nactivation = "linear"\n[compile]\nloss = "mse"\n')
+    (tmp_path / "softmax_binary_weights.toml").write_text(
+        'dataset = "breast_cancer"\n[[layers]]\ntype = "Dense"\nunits = 1\nactivation = "sigmoid"\n'
+        '[compile]\nloss = "binary_crossentropy"\n[fit]\nclass_weight = [1, 2, 3]\n')
+    (tmp_path / "mse_binary.toml").write_text(
+        'dataset = "breast_cancer"\n[[layers]]\ntype = "Dense"\nunits = 1\nactivation = "sigmoid"\n[compile]\nloss = "mse"\n')
     return {
+        "a FIFO as the data file": (["--dataset", str(tmp_path / "pipe.npz")], "is a FIFO (named pipe), not a regular file"),
+        "a FIFO as the experiment": ([str(tmp_path / "pipe.toml")], "is a FIFO (named pipe), not a regular file"),
+        "NaN in the inputs": (["--dataset", str(tmp_path / "nan_inputs.npz")], "1 NaN or infinite value; the first at sample 5, column 1"),
+        "float values into an Embedding": ([str(tmp_path / "embedding.toml")], "Embedding reads word numbers (integers)"),
+        "a task the labels cannot be": (["--dataset", "digits", "--task", "multilabel"], "cannot be a multilabel task's targets"),
+        "an unknown task": (["--task", "ranking"], "task = 'ranking': unknown task"),
+        "a regression loss on a binary task": ([str(tmp_path / "mse_binary.toml")], "a binary task takes binary_crossentropy"),
+        "a weight per class, miscounted": ([str(tmp_path / "softmax_binary_weights.toml")], "gives 3 weights but the data has 2 classes"),
         "symlink loop": (["--dataset", str(loop)], "symbolic link that leads nowhere"),
         "dangling symlink": (["--dataset", str(tmp_path / "dangling.npz")], "symbolic link that leads nowhere"),
         "csv with a header only": (["--dataset", str(tmp_path / "header.csv")], "no data rows"),
@@ -491,6 +517,9 @@ CASES = [
     "a label far outside the others", "unknown dataset name", "non-UTF-8 config",
     "a layer parameter out of range", "early stopping without a validation split", "zero epochs",
     "a negative batch size", "an unknown optimizer", "an unknown backend",
+    "a FIFO as the data file", "a FIFO as the experiment", "NaN in the inputs", "float values into an Embedding",
+    "a task the labels cannot be", "an unknown task", "a regression loss on a binary task",
+    "a weight per class, miscounted",
 ]
 
 

@@ -94,7 +94,10 @@ def summary_line(evaluation: Any) -> str:
     """The task's named metrics in one line ('ROC AUC 0.9812  PR AUC 0.9700  ...  test loss 0.1234'),
     for `kerastui evaluate`, and for `train` and `watch` to print after a run."""
     parts = [f"{evaluation.metric_label(name)} {number(value)}" for name, value in evaluation.summary_metrics()]
-    return "  ".join([*parts, f"test loss {number(evaluation.test_loss)}"])
+    line = "  ".join([*parts, f"test loss {number(evaluation.test_loss)}"])
+    # Why an AUC or R² is undefined (a test split with one class, a constant target).
+    reason = getattr(evaluation, "undefined_reason", "") or getattr(evaluation, "roc_auc_undefined", "")
+    return f"{line}\n{reason}" if reason else line
 
 
 def print_summary(evaluation: Any, path: Path, saved: bool = True) -> None:
@@ -124,9 +127,7 @@ def _table(*headers: str):
 def _print_multiclass(console, evaluation) -> None:
     from rich.markup import escape
 
-    console.print(summary_line(evaluation))
-    if evaluation.roc_auc_undefined:
-        console.print(evaluation.roc_auc_undefined)
+    console.print(summary_line(evaluation))  # with the reason an AUC is undefined, if one is
     table = _table("class", "precision", "recall", "f1", "ROC AUC", "support")
     for report in evaluation.per_class:
         table.add_row(escape(report.name), f"{report.precision:.3f}", f"{report.recall:.3f}", f"{report.f1:.3f}",

@@ -252,7 +252,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_OK if outcome.status == "finished" else EXIT_INTERRUPTED
     if outcome.evaluation is not None:
         evaluation = outcome.evaluation
-        print(closing_line(evaluation), flush=True)
+        from kerastui.cli.evaluate import summary_line
+
+        print(summary_line(evaluation), flush=True)
     elif outcome.status != "failed" and outcome.reason:
         print(f"kerastui: warning: {outcome.reason}", file=sys.stderr, flush=True)  # e.g. evaluation failed
     print(f"run directory: {outcome.run_dir}", flush=True)
@@ -403,11 +405,3 @@ def _ctrl_c_stops(stop_event: threading.Event, note: Callable[[str], None]) -> I
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
-
-
-def closing_line(evaluation: Any) -> str:
-    """'ROC AUC 0.9812  PR AUC 0.9650  ...  test loss 0.1234' (on the test split): the task's
-    first metrics (an undefined one says so), then the loss."""
-    parts = [f"{evaluation.metric_label(name)} {'undefined' if value is None else f'{value:.4f}'}"
-             for name, value in evaluation.summary_metrics()[:4]]
-    return "  ".join([*parts, f"test loss {evaluation.test_loss:.4f}"])

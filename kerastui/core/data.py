@@ -215,6 +215,10 @@ def _load(name_or_path: str, *, seed: int, test_fraction: float, task: str = "")
     if not path.exists():
         raise unknown_dataset(name_or_path)
     path = path.resolve()
+    from kerastui.core.user_paths import special_file_problem
+
+    if special_file_problem(path):
+        raise DatasetError(f"{path} {special_file_problem(path)}")
     if path.is_dir():
         return load_idx_directory(path, name_or_path, seed=seed, test_fraction=test_fraction, task_hint=task)
     suffix = path.suffix.lower()

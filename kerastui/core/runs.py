@@ -458,7 +458,13 @@ def shared_metric_words(records: list) -> tuple[str, str]:
 
 
 def metric_value_text(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
+    """A metric for a table cell: four decimals for the usual scores (0.9600, so a column of them
+    lines up), fewer for large errors (an MAE of 3214.51 in dollars); '-' when there is none."""
+    if value is None or value != value:
+        return "-"
+    if abs(value) < 10:
+        return f"{value:.4f}"
+    return f"{value:.2f}" if abs(value) < 10_000 else f"{value:.4g}"
 
 
 @dataclass
@@ -571,17 +577,18 @@ class RunRecord:
 
     @property
     def best_val_text(self) -> str:
-        """'acc 0.9120', 'AUC 0.9871', 'MAE 3.214'; '-' before the first validation epoch."""
+        """'acc 0.9120', 'AUC 0.9871', 'MAE 3.2140'; '-' before the first validation epoch."""
         name, value = self.best_val_metric
-        return "-" if value is None else f"{SHORT_METRIC_NAMES.get(name, name)} {value:.4g}"
+        return "-" if value is None else f"{SHORT_METRIC_NAMES.get(name, name)} {metric_value_text(value)}"
 
     @property
     def headline_text(self) -> str:
-        """'acc 0.9120', 'AUC 0.9871', 'R² 0.471', 'macro F1 0.62'; '-' without an evaluation."""
+        """'acc 0.9120', 'AUC 0.9871', 'R² 0.4710', 'macro F1 0.6200'; '-' without an evaluation."""
         label, value = self.headline
         if not label:
             return "-"
-        return f"{SHORT_METRIC_NAMES.get(label, label)} {'undefined' if value is None else f'{value:.4g}'}"
+        shown = "undefined" if value is None or value != value else metric_value_text(value)
+        return f"{SHORT_METRIC_NAMES.get(label, label)} {shown}"
 
     @property
     def headline(self) -> tuple[str, float | None]:

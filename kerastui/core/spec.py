@@ -347,6 +347,11 @@ def load(path: str | Path) -> Experiment:
 def read_toml_text(path: Path) -> str:
     """A TOML file's text; ValueError saying why not (unreadable, not UTF-8), for a message that
     names the file. Every TOML the project reads (experiments, sweeps, the user config) comes here."""
+    from kerastui.core.user_paths import special_file_problem
+
+    problem = special_file_problem(Path(path))
+    if problem:
+        raise ValueError(problem)
     try:
         return Path(path).read_text(encoding="utf-8")
     except OSError as error:

@@ -68,6 +68,48 @@ def make_run(
     return writer.path
 
 
+# A validation metric per task and a plausible trajectory of it (the best is not the last epoch).
+TASK_VAL_METRICS = {"binary": "val_auc", "multilabel": "val_auc", "regression": "val_mae", "multiclass": "val_accuracy"}
+
+
+def make_task_run(root: Path, name: str, task: str, values: list[float], *, seed: int = 0, noise: float = 0.3) -> Path:
+    """A finished run of `task` (binary, multilabel, regression, multiclass) whose history logs the
+    task's validation metric as `values` per epoch, with a real evaluation of made-up test scores
+    (the task's own evaluate, so evaluation.json is what training writes). No training."""
+    import numpy as np
+
+    from kerastui.core.spec import Experiment, fit_to_task
+    from kerastui.core.tasks import TASKS, evaluate_with
+
+    rng = np.random.default_rng(seed)
+    outputs = {"binary": 2, "multilabel": 3, "regression": 1, "multiclass": 3}[task]
+    experiment = fit_to_task(replace(Experiment(), name=name, task=task, dataset="digits"), outputs, task)
+    writer = RunWriter.create(experiment, root=root, name=name)
+    writer(TrainingStarted(epochs=len(values), steps_per_epoch=1, train_samples=40, validation_samples=10, batch_size=8))
+    metric = TASK_VAL_METRICS[task]
+    for epoch, value in enumerate(values):
+        metrics = {"loss": 1.0 / (epoch + 1), "val_loss": 1.2 / (epoch + 1), metric: value, metric[4:]: value}
+        writer(EpochEnded(epoch=epoch, epochs=len(values), metrics=metrics, seconds=0.1))
+    writer(TrainingFinished(epochs_done=len(values)))
+    n = 40
+    if task == "binary":
+        y = np.array([0, 1] * (n // 2))
+        scores, names = np.clip(y * (1 - noise) + rng.random(n) * noise, 0, 1), ("no", "yes")
+    elif task == "multilabel":
+        y = rng.integers(0, 2, size=(n, 3))
+        scores, names = np.clip(y * (1 - noise) + rng.random((n, 3)) * noise, 0, 1), ("a", "b", "c")
+    elif task == "regression":
+        y = rng.normal(size=(n, 1)).astype("float32")
+        scores, names = y + rng.normal(0, noise, size=y.shape), ("price",)
+    else:
+        y = rng.integers(0, 3, size=n)
+        scores = np.eye(3)[y] * (1 - noise) + rng.random((n, 3)) * noise
+        scores, names = scores / scores.sum(axis=1, keepdims=True), ("x", "y", "z")
+    writer.save_evaluation(evaluate_with(TASKS[task], y, scores, names, 0.25))
+    writer.close()
+    return writer.path
+
+
 class SlowWriter(threading.Thread):
     """Appends a run's events to metrics.jsonl like another process: a few at a time, each line in
     two writes (so a reader sees a partial last line), then finishes the run dir."""

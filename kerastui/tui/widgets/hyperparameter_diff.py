@@ -9,7 +9,7 @@ from textual.widgets import Static
 
 from kerastui.core.runs import RunRecord, architecture_summary
 
-RESULT_ROWS = ("status", "epochs done", "best validation", "test", "test metrics", "duration", "where")
+RESULT_ROWS = ("status", "epochs done", "best validation", "duration", "where")  # then each test metric
 
 
 def hyperparameters(record: RunRecord) -> dict[str, str]:
@@ -21,6 +21,8 @@ def hyperparameters(record: RunRecord) -> dict[str, str]:
     return {
         "name": experiment.name,
         "dataset": experiment.dataset,
+        # The task trained (an empty `task` in the TOML means the data's, which the evaluation names).
+        "task": experiment.task or record.task or "-",
         "architecture": architecture_summary(experiment.layers),
         "layers": str(len(experiment.layers)),
         "optimizer": c.optimizer,
@@ -44,20 +46,28 @@ def results(record: RunRecord) -> dict[str, str]:
         "status": record.status,
         "epochs done": str(record.epochs_done),
         "best validation": record.best_val_text,
-        "test": record.headline_text,
-        "test metrics": _test_metrics(record),
         "duration": format_duration(record.duration),
         "where": record.location,
     }
 
 
-def _test_metrics(record: RunRecord) -> str:
-    """Every summary metric of the run's task: 'PR AUC 0.93, TPR at FPR 0.05 0.81, ...'."""
-    evaluation = record.evaluation
-    if evaluation is None:
-        return "-"
-    return ", ".join(f"{evaluation.metric_label(name)} {'undefined' if value is None else f'{value:.3g}'}"
-                     for name, value in evaluation.summary_metrics()[1:])
+def evaluation_rows(records: list[RunRecord]) -> list[tuple[str, list[str]]]:
+    """[(metric label, value per run)] for every summary metric of the runs' tasks, in the order
+    their evaluations list them ('ROC AUC', 'PR AUC', 'TPR at FPR 0.05', ... 'R²'); '-' where a
+    run has no evaluation or its task has no such metric (mixed tasks share few rows)."""
+    labels: list[str] = []
+    columns: list[dict[str, str]] = []
+    for record in records:
+        evaluation = record.evaluation
+        column: dict[str, str] = {}
+        if evaluation is not None:
+            for name, value in evaluation.summary_metrics():
+                label = evaluation.metric_label(name)
+                column[label] = "undefined" if value is None or value != value else f"{value:.4g}"
+                if label not in labels:
+                    labels.append(label)
+        columns.append(column)
+    return [(label, [column.get(label, "-") for column in columns]) for label in labels]
 
 
 def parameter_rows(records: list[RunRecord]) -> list[tuple[str, list[str], bool]]:
@@ -94,6 +104,9 @@ def diff_table(records: list[RunRecord], only_differences: bool = False) -> Tabl
     for name in RESULT_ROWS:
         values = [column[name] for column in result_columns]
         table.add_row("", Text(name, style="italic"), *values)
+    # Each test metric of the runs' tasks on its own row, so runs compare metric by metric.
+    for label, values in evaluation_rows(records):
+        table.add_row("", Text(f"test {label}", style="italic"), *values)
     return table
 
 

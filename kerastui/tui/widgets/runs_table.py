@@ -124,9 +124,9 @@ def filter_records(records: list[RunRecord], text: str) -> list[RunRecord]:
 # 120-column screen with a 7-digit Slurm job id (the full titles made the table 124-135 wide).
 COLUMN_TITLES = ("", "run", "status", "dataset", "architecture", "epochs", "best val", "test", "duration",
                  "peak mem / GPU", "where")
-COLUMN_HEADERS = ("", "run", "status", "dataset", "architecture", "epochs", "val", "test", "time", "mem/gpu", "where")
+COLUMN_HEADERS = ("", "run", "status", "dataset", "layers", "epochs", "val", "test", "time", "mem/gpu", "where")
 # Long cells are capped (ending in an ellipsis); the details pane below the table shows them whole.
-COLUMN_WIDTHS = {"run": 22, "dataset": 8, "architecture": 12, "peak mem / GPU": 8}
+COLUMN_WIDTHS = {"run": 22, "dataset": 8, "architecture": 10, "peak mem / GPU": 8}
 
 
 def run_cell_text(record: RunRecord) -> str:
@@ -180,8 +180,13 @@ class RunsTable(DataTable):
         self.words: tuple[str, str] = ("", "")  # the metrics every row shares, named in the header
 
     def on_mount(self) -> None:
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        words = {"best val": self.words[0], "test": self.words[1]}
         for title, header in zip(COLUMN_TITLES, COLUMN_HEADERS):
-            self.add_column(header, key=title or "mark", width=COLUMN_WIDTHS.get(title))
+            label = f"{header} {words[title]}".strip() if title in words else header
+            self.add_column(label, key=title or "mark", width=COLUMN_WIDTHS.get(title))
 
     def show(self, records: list[RunRecord]) -> None:
         """Replace the rows, keeping the cursor on the same run where it is still shown."""
@@ -189,10 +194,9 @@ class RunsTable(DataTable):
         self.records = list(records)
         # A selection survives filtering and refreshes; runs deleted meanwhile drop out of it.
         self.selected = {p for p in self.selected if Path(p).exists()}
-        self.clear()
         self.words = shared_metric_words(self.records)
-        for key, base, word in (("best val", "val", self.words[0]), ("test", "test", self.words[1])):
-            self.columns[key].label = Text(f"{base} {word}".strip())
+        self.clear(columns=True)  # the headers name the metrics the rows share ("val acc", "test R²")
+        self._add_columns()
         for record in self.records:
             self.add_row(*row_cells(record, str(record.path) in self.selected, self.words), key=str(record.path))
         if current is not None:
