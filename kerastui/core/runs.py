@@ -443,7 +443,7 @@ class RunWriter:
 
 # The runs tables' words for the task metrics (a cell holds "AUC 0.9871" in 11 columns).
 SHORT_METRIC_NAMES = {"val_accuracy": "acc", "val_auc": "AUC", "val_mae": "MAE", "val_rmse": "RMSE",
-                      "test accuracy": "acc", "ROC AUC": "AUC", "PR AUC": "AP"}
+                      "val_loss": "loss", "test accuracy": "acc", "ROC AUC": "AUC", "PR AUC": "AP"}
 
 
 def shared_metric_words(records: list) -> tuple[str, str]:

@@ -190,8 +190,10 @@ class SweepRecord(RunRecord):
     """A whole sweep as one row of the runs list: its trials grouped under it.
 
     Read like a run where that makes sense: `epochs_done` / `epochs_planned` count the trials
-    finished and planned, `best_val_accuracy` is the best trial's objective (whatever metric
-    the sweep optimises), `test_accuracy` the best trial's test accuracy, `duration` their sum.
+    finished and planned, `best_val_metric` (and the older `best_val_accuracy`) is the best trial's
+    objective (whatever metric the sweep optimises: val_auc, val_mae...), `headline` the best
+    trial's test metric (and `test_accuracy` its accuracy, None for a regression), `duration`
+    their sum.
     """
 
     trials: list[RunRecord] = field(default_factory=list)

@@ -72,7 +72,7 @@ def make_run(
 TASK_VAL_METRICS = {"binary": "val_auc", "multilabel": "val_auc", "regression": "val_mae", "multiclass": "val_accuracy"}
 
 
-def make_task_run(root: Path, name: str, task: str, values: list[float], *, seed: int = 0, noise: float = 0.3) -> Path:
+def make_task_run(root: Path, name: str, task: str, values: list[float], *, seed: int = 0, noise: float = 0.6) -> Path:
     """A finished run of `task` (binary, multilabel, regression, multiclass) whose history logs the
     task's validation metric as `values` per epoch, with a real evaluation of made-up test scores
     (the task's own evaluate, so evaluation.json is what training writes). No training."""

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from kerastui.core.follower import RunEnded, RunFollower, is_training_event
 from kerastui.core.resources import efficiency_line
 from kerastui.core.run_summary import format_duration
-from kerastui.core.runs import RunRecord, list_runs, load_run
+from kerastui.core.runs import RunRecord, list_runs, load_run, metric_value_text
 from kerastui.core.sweep_runs import SweepRecord, group_sweeps
 from kerastui.tui.host import host
 from kerastui.tui.intents import CloneExperiment, FollowRun
@@ -238,6 +238,12 @@ class RunsScreen(Screen):
         host = record.info.get("host")
         if host:
             text.append(f" on {host}")
+        evaluation = record.evaluation
+        if evaluation is not None:
+            # The task's own test metrics (ROC AUC and TPR at FPR, R² and MAE...), as evaluate prints them.
+            shown = ", ".join(f"{evaluation.metric_label(name)} {'undefined' if value is None else metric_value_text(value)}"
+                              for name, value in evaluation.summary_metrics())
+            text.append(f"\n{record.task} test: {shown}")
         used = efficiency_line(record.resources)
         if used:
             text.append(f"\nresources: {used}", style="dim")

@@ -10,7 +10,6 @@ ThresholdSweep (one sort, then a binary search a step), never a pass over the te
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.widgets import Static
 
 from kerastui.core.evaluation.threshold import Curve
@@ -26,12 +25,12 @@ from kerastui.tui.widgets.evaluation_charts import curve_draw, score_draw
 from kerastui.tui.widgets.evaluation_view import EvaluationView
 from kerastui.tui.widgets.plotext_chart import PlotextChart
 from kerastui.tui.widgets.sample_browser import BrowserItem, SampleBrowser, TestSamples
+from kerastui.tui.widgets.threshold_keys import THRESHOLD_BINDINGS, stepped
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.evaluation.binary import BinaryEvaluation
     from kerastui.core.evaluation.threshold import Counts
 
-STEP, BIG_STEP = 0.01, 0.1
 MAX_MISTAKES_LISTED = 500  # the browser steps one at a time: the worst few hundred are plenty
 
 
@@ -84,13 +83,9 @@ class BinaryEvaluationView(EvaluationView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("right", "move(1)", "Threshold +0.01", show=False),
-        Binding("left", "move(-1)", "Threshold -0.01", show=False),
-        Binding("shift+right", "move(10)", "Threshold +0.1", show=False),
-        Binding("shift+left", "move(-10)", "Threshold -0.1", show=False),
+        *THRESHOLD_BINDINGS,
         Binding("f", "at_fpr", "TPR at FPR"),
         Binding("g", "at_tpr", "FPR at TPR"),
-        Binding("0", "reset", "Threshold back"),
         Binding("m", "toggle_mistakes", "FP/FN"),
     ]
 
@@ -144,38 +139,35 @@ class BinaryEvaluationView(EvaluationView, can_focus=True):
         self._update()
 
     def action_move(self, steps: int) -> None:
-        if not self._can_move():
-            return
-        # Steps land on the grid of 0.01 (0.5 -> 0.51, 0.5037 -> 0.51), whatever threshold a jump left.
-        position = self.threshold / STEP
-        start = math.floor(position + 1e-9) if steps > 0 else math.ceil(position - 1e-9)
-        self.set_threshold(round((start + steps) * STEP, 4))
+        if self._can_move():
+            self.set_threshold(stepped(self.threshold, steps))
 
     def action_at_fpr(self) -> None:
         from kerastui.core.evaluation.binary import TPR_AT_FPR_TARGETS
 
-        if not self._can_move():
-            return
-        self._fpr_turn = (self._fpr_turn + 1) % len(TPR_AT_FPR_TARGETS)
-        target = TPR_AT_FPR_TARGETS[self._fpr_turn]
-        threshold = self.evaluation.sweep.threshold_for_fpr(target)
-        if threshold is None:
-            self.notify("FPR is undefined: the test split has no negatives", severity="warning")
-            return
-        self.set_threshold(threshold, pinned=f"TPR at FPR ≤ {target:g}")
+        self._fpr_turn = self._jump(TPR_AT_FPR_TARGETS, self._fpr_turn, "fpr")
 
     def action_at_tpr(self) -> None:
         from kerastui.core.evaluation.binary import FPR_AT_TPR_TARGETS
 
+        self._tpr_turn = self._jump(FPR_AT_TPR_TARGETS, self._tpr_turn, "tpr")
+
+    def _jump(self, targets: tuple[float, ...], turn: int, rate: str) -> int:
+        """To the threshold of the next of `targets` ("TPR at FPR <= x" or "FPR at TPR >= y");
+        the turn reached."""
         if not self._can_move():
-            return
-        self._tpr_turn = (self._tpr_turn + 1) % len(FPR_AT_TPR_TARGETS)
-        target = FPR_AT_TPR_TARGETS[self._tpr_turn]
-        threshold = self.evaluation.sweep.threshold_for_tpr(target)
+            return turn
+        turn = (turn + 1) % len(targets)
+        target = targets[turn]
+        sweep = self.evaluation.sweep
+        threshold = sweep.threshold_for_fpr(target) if rate == "fpr" else sweep.threshold_for_tpr(target)
         if threshold is None:
-            self.notify("TPR is undefined: the test split has no positives", severity="warning")
-            return
-        self.set_threshold(threshold, pinned=f"FPR at TPR ≥ {target:g}")
+            missing = "negatives" if rate == "fpr" else "positives"
+            self.notify(f"{rate.upper()} is undefined: the test split has no {missing}", severity="warning")
+            return turn
+        pinned = f"TPR at FPR ≤ {target:g}" if rate == "fpr" else f"FPR at TPR ≥ {target:g}"
+        self.set_threshold(threshold, pinned=pinned)
+        return turn
 
     def action_reset(self) -> None:
         if self.evaluation is not None:

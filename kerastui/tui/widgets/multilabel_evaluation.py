@@ -9,24 +9,21 @@ sorted scores), never the whole test set.
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
 from kerastui.tui.widgets.evaluation_view import EvaluationView
 from kerastui.tui.widgets.sample_browser import BrowserItem, SampleBrowser, TestSamples
+from kerastui.tui.widgets.threshold_keys import THRESHOLD_BINDINGS, stepped
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.evaluation.multilabel import MultilabelEvaluation
 
-STEP = 0.01
 MAX_MISTAKES_LISTED = 500
 COLUMNS = ("label", "threshold", "TPR", "FPR", "precision", "F1", "ROC AUC", "support")
 
@@ -38,13 +35,7 @@ def _rate(value: float | None) -> str:
 class LabelTable(DataTable):
     """The labels; left/right move the highlighted label's threshold."""
 
-    BINDINGS = [
-        Binding("right", "move(1)", "Threshold +0.01", show=False),
-        Binding("left", "move(-1)", "Threshold -0.01", show=False),
-        Binding("shift+right", "move(10)", "Threshold +0.1", show=False),
-        Binding("shift+left", "move(-10)", "Threshold -0.1", show=False),
-        Binding("0", "reset", "Threshold back"),
-    ]
+    BINDINGS = THRESHOLD_BINDINGS
 
     def action_move(self, steps: int) -> None:
         view = next((a for a in self.ancestors if isinstance(a, MultilabelEvaluationView)), None)
@@ -97,9 +88,7 @@ class MultilabelEvaluationView(EvaluationView):
         if not evaluation.has_scores:
             self.notify("this evaluation was saved without its scores: thresholds cannot move", severity="warning")
             return
-        position = evaluation.thresholds[label] / STEP
-        start = math.floor(position + 1e-9) if steps > 0 else math.ceil(position - 1e-9)
-        self.set_threshold(label, round(min(1.0, max(0.0, (start + steps) * STEP)), 4))
+        self.set_threshold(label, stepped(evaluation.thresholds[label], steps))
 
     def reset_threshold(self, label: int) -> None:
         if self.original is not None and 0 <= label < len(self.original.label_names):

@@ -48,15 +48,18 @@ class SortColumn:
     descending: bool = False
 
 
-def _test_rank(record: RunRecord) -> float | None:
-    """The headline test metric signed so that bigger is better (every headline is, today: test
-    accuracy, ROC AUC, R², macro F1)."""
-    return record.headline[1]
+def _val_rank(record: RunRecord) -> tuple[str, float] | None:
+    """The best validation value signed so that bigger is better (the lowest MAE first), after the
+    task: runs of several tasks sort each task's runs together, since an AUC and an MAE do not compare."""
+    rank = record.best_val_rank
+    return None if rank is None else (record.task, rank)
 
 
-def _missing_last(value: float | None) -> tuple[int, float]:
-    # (0, v) sorts before (1, 0): runs without a value go to the end whichever the direction.
-    return (1, 0.0) if value is None else (0, value)
+def _test_rank(record: RunRecord) -> tuple[str, float] | None:
+    """The headline test metric after the task, as _val_rank; every headline is bigger-better
+    (test accuracy, ROC AUC, R², macro F1)."""
+    value = record.headline[1]
+    return None if value is None or value != value else (record.task, value)
 
 
 SORT_COLUMNS: tuple[SortColumn, ...] = (
@@ -66,8 +69,8 @@ SORT_COLUMNS: tuple[SortColumn, ...] = (
     SortColumn("dataset", "dataset", _dataset),
     SortColumn("epochs", "epochs", lambda r: r.epochs_done, descending=True),
     # The task's metrics, best first whatever their direction (the lowest MAE, the highest AUC).
-    SortColumn("best_val_accuracy", "best val", lambda r: r.best_val_rank, descending=True),
-    SortColumn("test_accuracy", "test", lambda r: _test_rank(r), descending=True),
+    SortColumn("best_val_accuracy", "best val", _val_rank, descending=True),
+    SortColumn("test_accuracy", "test", _test_rank, descending=True),
     SortColumn("duration", "duration", lambda r: r.duration, descending=True),
     SortColumn("where", "where", lambda r: r.location),
 )
