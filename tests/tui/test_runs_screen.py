@@ -99,7 +99,7 @@ async def test_runs_screen_lists_sorts_and_filters(tmp_path, three_runs):
         fast = next(r for r in screen.table.records if r.name.endswith("fast-lr"))
         row = [str(cell) for cell in screen.table.get_row(str(fast.path))]
         assert row[2] == "finished" and row[3] == "digits" and row[5] == "4/4"
-        assert row[7] == f"{fast.test_accuracy:.4g}" and row[6] == f"{fast.best_val_accuracy:.4g}" and row[10] == "local" and row[9] == "-"  # no resource samples in a scripted run
+        assert row[7] == f"{fast.test_accuracy:.4f}" and row[6] == f"{fast.best_val_accuracy:.4f}" and row[10] == "local" and row[9] == "-"  # no resource samples in a scripted run
 
         # s cycles the sort column: created -> name -> status -> dataset -> epochs -> best val
         for _ in range(5):
