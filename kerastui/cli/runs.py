@@ -1,7 +1,9 @@
 """List the run directories as a table, newest first (the same columns as the runs screen).
 
 A sweep is one row, as on the runs screen: its epochs column counts the trials finished of those
-planned, its val_acc is the best trial's objective; `--trials` lists each trial instead."""
+planned, its best val is the best trial's objective; `--trials` lists each trial instead. The
+metric columns are each run's task's: the best val_accuracy, val_auc or val_mae, and the test
+accuracy, ROC AUC, macro F1 or R²; runs of one task name it in the header, else each cell does."""
 
 from __future__ import annotations
 
@@ -12,7 +14,6 @@ from kerastui.cli.common import EXIT_OK, check_runs_dir
 from kerastui.core.run_summary import STATUS_STYLES, format_duration, peak_memory_text, percent_text
 
 HELP = "list runs as a table"
-
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +71,7 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
         ("epochs", "epochs", "right", None, lambda r: cell(_epochs(r))),
         # The task's metrics: best validation accuracy, AUC or MAE; test accuracy, ROC AUC or R².
         # Runs of one task name the metric in the header, runs of several in each cell.
-        (f"best {val_word}".strip(), f"val {val_word}".strip(), "right", None,
+        (f"best val {val_word}".strip(), f"val {val_word}".strip(), "right", None,
          lambda r: cell(r.best_val_text if not val_word else metric_value_text(r.best_val_metric[1]))),
         (f"test {test_word}".strip(), f"test {test_word}".strip(), "right", None,
          lambda r: cell(r.headline_text if not test_word else metric_value_text(r.headline[1]))),
@@ -81,7 +82,7 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
          lambda r: cell(percent_text(r.resources.get("mean_gpu_util"), of_one=False))),
         ("where", "where", "left", None, lambda r: cell(r.location)),
     ]
-    shown = [c for c in columns if c[3] is not None or c[0] in ("run", "status", "epochs", "where") or c[0].startswith(("best", "test"))]
+    shown = [c for c in columns if c[3] is not None or c[0] in ("run", "status", "epochs", "where") or c[0].startswith(("best val", "test"))]
     table = Table(header_style="bold", expand=False, box=box.SIMPLE_HEAD if compact else box.HEAVY_HEAD,
                   pad_edge=not compact, collapse_padding=compact)
     for header, short, justify, cap, _ in shown:

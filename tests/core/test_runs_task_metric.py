@@ -60,7 +60,7 @@ def test_runs_of_one_task_name_the_metric_once_in_the_header(tmp_path, capsys):
     _run(tmp_path, "houses2", "regression", "val_mae", [2.5, 2.0])
     assert main(["runs", "--runs-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "best MAE" in out and "test R²" in out and "MAE 1.5" not in out
+    assert "best val MAE" in out and "test R²" in out and "MAE 1.5" not in out
 
 
 def test_compare_charts_the_runs_task_metric(tmp_path):

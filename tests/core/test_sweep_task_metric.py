@@ -49,3 +49,73 @@ def test_an_unknown_objective_is_refused_naming_every_metric():
     _, problems = sweep_from_table({**TABLE, "objective": "val_acc"}, Experiment())
     (problem,) = [p for p in problems if p.field == "sweep.objective"]
     assert "val_accuracy" in problem.message and "val_mae" in problem.message
+
+
+# ---- a regression sweep on disk: trials written from events, no training ------------------------
+
+
+def _regression_sweep(tmp_path, maes: list[list[float]], stop_bad_after: int = 0):
+    """A sweep of a regression experiment whose trials logged these val_mae per epoch (finished,
+    each with a regression evaluation), or fewer trials than planned where `maes` is short."""
+    import numpy as np
+
+    from kerastui.core.events import EpochEnded, TrainingFinished, TrainingStarted
+    from kerastui.core.runs import RunWriter
+    from kerastui.core.sweep_runs import create_sweep_dir, prepare_pending_trials
+    from kerastui.core.tasks import TASKS, evaluate_with
+
+    base = replace(of_task("regression"), dataset="diabetes")
+    table = {"parameters": {"compile.learning_rate": [0.1, 0.01, 0.001]}, "stop_bad_after": stop_bad_after}
+    sweep, problems = sweep_from_table(table, base)
+    assert not problems
+    sweep_dir = create_sweep_dir(base, sweep, tmp_path / "runs")
+    runs = prepare_pending_trials(sweep_dir)
+    rng = np.random.default_rng(0)
+    for run_dir, values in zip(runs, maes):
+        writer = RunWriter.open(run_dir, None)
+        writer(TrainingStarted(epochs=len(values), steps_per_epoch=1, train_samples=8, validation_samples=2, batch_size=8))
+        for epoch, value in enumerate(values):
+            writer(EpochEnded(epoch, len(values), {"loss": value, "val_loss": value, "val_mae": value}, 0.1))
+        writer(TrainingFinished(len(values)))
+        y = rng.normal(size=(30, 1))
+        writer.save_evaluation(evaluate_with(TASKS["regression"], y, y + rng.normal(0, values[-1] / 4, y.shape),
+                                             ("target",), 0.5))
+        writer.close()
+    return sweep_dir, sweep, runs
+
+
+def test_a_regression_sweeps_leaderboard_puts_the_lowest_mae_first(tmp_path, capsys):
+    from kerastui.cli import main
+    from kerastui.core.runs import list_runs
+    from kerastui.core.sweep_runs import SweepRecord, group_sweeps, leaderboard
+
+    sweep_dir, sweep, _ = _regression_sweep(tmp_path, [[3.0, 2.0], [2.5, 1.0, 1.2], [4.0, 3.5]])
+    assert sweep.objective == "val_mae" and sweep.direction == "min"
+    _, rows = leaderboard(sweep_dir)
+    assert [row.objective for row in rows] == [1.0, 2.0, 3.5]  # the best of each trial is its lowest
+    assert main(["sweep", "--show", str(sweep_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "leaderboard by best val_mae (min)" in out
+    first = next(line for line in out.splitlines() if line.startswith("1 "))
+    assert "1.0000" in first and "R² " in first  # the test column: the task's headline, not accuracy
+    (record,) = [r for r in group_sweeps(list_runs(tmp_path / "runs")) if isinstance(r, SweepRecord)]
+    assert record.best_val_metric == ("val_mae", 1.0) and record.headline[0] == "R²"
+    assert record.task == "regression" and record.test_accuracy is None
+    assert main(["runs", "--runs-dir", str(tmp_path / "runs")]) == 0
+    assert "1.0000" in capsys.readouterr().out
+
+
+def test_the_bad_trial_rule_stops_a_trial_whose_mae_is_above_the_median(tmp_path):
+    from kerastui.core.events import EpochEnded
+    from kerastui.core.sweep_runs import BadTrialStop
+
+    sweep_dir, sweep, runs = _regression_sweep(tmp_path, [[2.0, 1.0, 0.9, 0.8], [2.0, 1.2, 1.1, 1.0]], stop_bad_after=2)
+    stopped: list[str] = []
+    rule = BadTrialStop(runs[2], sweep, stopped.append)
+    rule(EpochEnded(0, 4, {"val_mae": 0.5}, 0.1))
+    rule(EpochEnded(1, 4, {"val_mae": 0.6}, 0.1))  # best 0.5: below the others' 1.0 and 1.2 — good, goes on
+    assert not stopped
+    worse = BadTrialStop(runs[2], sweep, stopped.append)
+    worse(EpochEnded(0, 4, {"val_mae": 3.0}, 0.1))
+    worse(EpochEnded(1, 4, {"val_mae": 2.5}, 0.1))  # best 2.5, above the median 1.1: stopped
+    assert stopped and "above the median 1.1000" in stopped[0]
