@@ -34,7 +34,7 @@ from kerastui.core import spec
 from kerastui.core.layers import LAYERS
 from kerastui.core.runs import SWEEP_DEFINITION
 from kerastui.core.spec import Experiment, Problem, SpecError
-from kerastui.core.tasks import TASKS, all_monitors, metric_direction
+from kerastui.core.tasks import TASKS, Task, all_monitors, metric_direction
 
 METHODS = ("grid", "random")
 GOALS = ("max", "min")
@@ -218,6 +218,24 @@ def dumps_sweep(base: Experiment, sweep: Sweep) -> str:
 _SWEEP_KEYS = ("method", "trials", "seed", "objective", "goal", "stop_bad_after", "parameters")
 
 
+def _task_of(base: Experiment | None, parameters: Any) -> Task | None:
+    """The task every trial trains: the experiment's, else its built-in data set's (a constant,
+    cheap to look up); None when unknown here (a file is not loaded to find out) or when the
+    sweep varies the task or the data, so that trials may differ."""
+    if base is None or (isinstance(parameters, dict) and {"task", "dataset"} & set(parameters)):
+        return None
+    if base.task:
+        return TASKS.get(base.task)
+    from kerastui.core.data import builtin_name, dataset_info
+
+    if builtin_name(base.dataset) is None:
+        return None
+    try:
+        return TASKS.get(dataset_info(base.dataset).task)
+    except Exception:  # noqa: BLE001 - a name the experiment's own check reports; the objective is not judged
+        return None
+
+
 def sweep_from_table(table: Any, base: Experiment | None) -> tuple[Sweep, list[Problem]]:
     """A [sweep] table (as TOML reads it, or as the app's sweep form builds it) checked against
     the base experiment: the sweep, and every problem found."""
@@ -233,7 +251,7 @@ def sweep_from_table(table: Any, base: Experiment | None) -> tuple[Sweep, list[P
     goal = table.get("goal", "")
     if goal and goal not in GOALS:
         problems.append(Problem("sweep.goal", goal, "must be max or min"))
-    task = TASKS.get(base.task) if base is not None and base.task else None
+    task = _task_of(base, table.get("parameters"))
     # Without an objective, the task's own metric (val_auc for binary, val_mae for regression).
     objective = table.get("objective", f"val_{task.chart_metric}" if task is not None else "val_accuracy")
     allowed = task.monitors() if task is not None else all_monitors()

@@ -46,9 +46,14 @@ def test_an_objective_the_task_does_not_log_is_refused_with_what_it_logs():
 
 
 def test_an_unknown_objective_is_refused_naming_every_metric():
-    _, problems = sweep_from_table({**TABLE, "objective": "val_acc"}, Experiment())
+    # A file's task is not known before it loads: every metric training logs is named.
+    on_a_file = replace(Experiment(), task="", dataset="my_data.npz")
+    _, problems = sweep_from_table({**TABLE, "objective": "val_acc"}, on_a_file)
     (problem,) = [p for p in problems if p.field == "sweep.objective"]
     assert "val_accuracy" in problem.message and "val_mae" in problem.message
+    _, problems = sweep_from_table({**TABLE, "objective": "val_acc"}, Experiment())  # digits: multiclass
+    (problem,) = [p for p in problems if p.field == "sweep.objective"]
+    assert "multiclass" in problem.message and "val_accuracy" in problem.message and "val_mae" not in problem.message
 
 
 # ---- a regression sweep on disk: trials written from events, no training ------------------------
@@ -119,3 +124,15 @@ def test_the_bad_trial_rule_stops_a_trial_whose_mae_is_above_the_median(tmp_path
     worse(EpochEnded(0, 4, {"val_mae": 3.0}, 0.1))
     worse(EpochEnded(1, 4, {"val_mae": 2.5}, 0.1))  # best 2.5, above the median 1.1: stopped
     assert stopped and "above the median 1.1000" in stopped[0]
+
+
+def test_without_a_task_the_built_in_datas_task_decides_the_objective():
+    diabetes = replace(Experiment(), task="", dataset="diabetes")  # "": the data's task, regression
+    sweep, problems = sweep_from_table(dict(TABLE), diabetes)
+    assert not problems and sweep.objective == "val_mae" and sweep.direction == "min"
+    _, problems = sweep_from_table({**TABLE, "objective": "val_accuracy"}, diabetes)
+    assert any(p.field == "sweep.objective" and "val_mae" in p.message for p in problems)
+    # Trials over several data sets may differ in task: any metric training logs is accepted.
+    varied = {"parameters": {"dataset": ["diabetes", "digits"]}, "objective": "val_accuracy"}
+    _, problems = sweep_from_table(varied, diabetes)
+    assert not [p for p in problems if p.field == "sweep.objective"]
