@@ -72,3 +72,13 @@ def test_compare_charts_the_runs_task_metric(tmp_path):
     assert task_metric(regressions) == "mae"
     _run(tmp_path, "signals", "binary", "val_auc", [0.7, 0.9])
     assert task_metric(list_runs(tmp_path)) == "accuracy"  # mixed tasks share no metric but loss
+
+
+def test_watch_ends_with_the_tasks_own_metrics(tmp_path, capsys):
+    _run(tmp_path, "houses", "regression", "val_mae", [3.0, 1.5])
+    (record,) = list_runs(tmp_path)
+    assert main(["watch", str(record.path), "--plain"]) == 0
+    out = capsys.readouterr().out
+    evaluation = record.evaluation
+    assert f"R² {evaluation.r2:.4f}" in out and f"MAE {evaluation.mae:.4f}" in out
+    assert "test accuracy" not in out
