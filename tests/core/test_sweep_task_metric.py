@@ -9,6 +9,7 @@ import pytest
 from kerastui.core.spec import Experiment, fit_to_task
 from kerastui.core.sweep import Sweep, sweep_from_table
 
+
 def of_task(task: str) -> Experiment:
     return fit_to_task(replace(Experiment(), task=task), 2 if task == "binary" else 3, task)
 
@@ -114,7 +115,7 @@ def test_the_bad_trial_rule_stops_a_trial_whose_mae_is_above_the_median(tmp_path
     from kerastui.core.events import EpochEnded
     from kerastui.core.sweep_runs import BadTrialStop
 
-    sweep_dir, sweep, runs = _regression_sweep(tmp_path, [[2.0, 1.0, 0.9, 0.8], [2.0, 1.2, 1.1, 1.0]], stop_bad_after=2)
+    _, sweep, runs = _regression_sweep(tmp_path, [[2.0, 1.0, 0.9, 0.8], [2.0, 1.2, 1.1, 1.0]], stop_bad_after=2)
     stopped: list[str] = []
     rule = BadTrialStop(runs[2], sweep, stopped.append)
     rule(EpochEnded(0, 4, {"val_mae": 0.5}, 0.1))

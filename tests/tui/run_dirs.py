@@ -150,11 +150,12 @@ class SlowWriter(threading.Thread):
 def make_regression_sweep(root: Path, maes: list[list[float]]) -> Path:
     """A sweep of a regression experiment over three learning rates whose first trials logged
     these val_mae per epoch (each finished with a regression evaluation); the rest stay queued."""
+    import numpy as np
+
     from kerastui.core.spec import Experiment, fit_to_task
     from kerastui.core.sweep import sweep_from_table
     from kerastui.core.sweep_runs import create_sweep_dir, prepare_pending_trials
     from kerastui.core.tasks import TASKS, evaluate_with
-    import numpy as np
 
     base = fit_to_task(replace(Experiment(), name="mae-sweep", task="regression", dataset="diabetes"), 1, "regression")
     sweep, problems = sweep_from_table({"parameters": {"compile.learning_rate": [0.1, 0.01, 0.001]}}, base)

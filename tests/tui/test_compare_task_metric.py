@@ -4,6 +4,7 @@ drawing the task's metric and the diff listing every test metric of the runs' ta
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from fakes import FakePreviewer, tiny_experiment, wait_until
@@ -57,7 +58,7 @@ def test_the_diff_lists_every_test_metric_of_the_runs_tasks(tmp_path):
     assert {"ROC AUC", "PR AUC", "R²", "MAE", "RMSE"} <= set(rows)
     assert rows["MAE"][:2] == ["-", "-"] and rows["ROC AUC"][2:] == ["-", "-"]  # not a metric of that task
     assert rows["R²"][2] == f"{records[2].evaluation.r2:.4g}"
-    console = Console(width=200, record=True, file=open("/dev/null", "w"))
+    console = Console(width=200, record=True, file=io.StringIO())
     console.print(diff_table(records))
     text = console.export_text()
     assert "test MAE" in text and "test ROC AUC" in text
@@ -88,7 +89,7 @@ async def test_compare_two_regressions_charts_mae_and_lists_their_metrics(tmp_pa
             == {"mae-1": [3.0, 1.0, 1.5], "mae-2": [3.0, 2.0, 2.5]}
         await pilot.press("v")
         assert chart.metric == "mae"  # the training curve of the same metric
-        console = Console(width=200, record=True, file=open("/dev/null", "w"))
+        console = Console(width=200, record=True, file=io.StringIO())
         console.print(diff_table(compare.records))
         text = console.export_text()
         assert "test R²" in text and "test MAE" in text and "MAE 1.0000" in text
