@@ -78,7 +78,12 @@ class Experiment:
 
     def task_for(self, data_task: str | None = None) -> Task:
         """The task this experiment trains: its own, else the data's, else multiclass."""
-        return TASKS.get(self.task or data_task or DEFAULT_TASK, TASKS[DEFAULT_TASK])
+        # An unknown task (already reported as such) is checked as the data's, so that its one
+        # problem is not buried under the mismatches of a task nobody chose.
+        for name in (self.task, data_task):
+            if isinstance(name, str) and name in TASKS:
+                return TASKS[name]
+        return TASKS[DEFAULT_TASK]
 
     def problems(self, input_shape: tuple[int, ...] | None = None, num_classes: int | None = None,
                  data_task: str | None = None, vocabulary_size: int | None = None) -> list[Problem]:
@@ -91,11 +96,12 @@ class Experiment:
         `vocabulary_size` (0: the data is not word numbers) checks what an Embedding reads.
         """
         found: list[Problem] = []
-        if self.task and self.task not in TASKS:
+        known_name = isinstance(self.task, str) and self.task in TASKS
+        if self.task and not known_name:
             found.append(Problem("task", self.task, f"unknown task; allowed: {', '.join(TASKS)}"))
         task = self.task_for(data_task)
         # Without a task named or data to suggest one, a loss or monitor of any task may be meant.
-        task_known = bool(self.task in TASKS or data_task or num_classes is not None)
+        task_known = bool(known_name or data_task or num_classes is not None)
         if not self.name or not isinstance(self.name, str):
             found.append(Problem("name", self.name, "must be a non-empty name"))
         if not self.dataset:
@@ -268,14 +274,37 @@ def to_dict(experiment: Experiment) -> dict[str, Any]:
     return data
 
 
+# Top-level settings that are names, and what each names (for the message when one is not text).
+TEXT_SETTINGS = {
+    "name": "the experiment's name",
+    "dataset": "a built-in name such as \"digits\", or a data file's path",
+    "strategy": ", ".join(STRATEGIES),
+    "backend": ", ".join(BACKENDS),
+    "task": ", ".join(TASKS) + ", or \"\" for the data's own",
+}
+
+
 def from_dict(data: dict[str, Any], source: str | None = None) -> Experiment:
     """Build an Experiment from plain data, reporting unknown keys and bad types as problems."""
     problems: list[Problem] = []
     top = _known_keys(data, Experiment, "", problems)
+    # Names are looked up in registries (a task, a backend, a file): a number or a list there
+    # would otherwise reach a dict lookup or a path and end in a traceback.
+    for key in TEXT_SETTINGS:
+        if key in top and not isinstance(top[key], str):
+            problems.append(Problem(key, top[key], f"must be text in quotes ({TEXT_SETTINGS[key]})"))
+            del top[key]
+    raw_layers = data.get("layers", []) if isinstance(data, dict) else []
+    if not isinstance(raw_layers, list):
+        problems.append(Problem("layers", raw_layers, "must be an array of tables: [[layers]] type = \"Dense\" ..."))
+        raw_layers = []
     layers = []
-    for index, raw in enumerate(data.get("layers", [])):
+    for index, raw in enumerate(raw_layers):
         if not isinstance(raw, dict) or "type" not in raw:
             problems.append(Problem(f"layers[{index}]", raw, "must be a table with a 'type' key"))
+            continue
+        if not isinstance(raw["type"], str):
+            problems.append(Problem(f"layers[{index}].type", raw["type"], "must be a layer type's name in quotes, such as \"Dense\""))
             continue
         params = {k: v for k, v in raw.items() if k != "type"}
         layers.append(LayerSpec(type=raw["type"], params=params))
