@@ -74,6 +74,7 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     from kerastui.core.data import DatasetError, builtin_name, dataset_info
     from kerastui.core.presets import PresetError, preset_layers
     from kerastui.core.spec import fit_to_task
+    from kerastui.core.tasks import TASKS
 
     experiment = None
     if args.config:
@@ -88,8 +89,10 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
         # A file's absolute path keeps the config valid when re-run from elsewhere (a Slurm job).
         dataset = str(Path(args.dataset).expanduser().resolve())
     dataset_problem = ""
+    # The task the user chose decides what integers that are no classes are (counts: regression).
+    chosen_task = args.task if args.task is not None else (experiment.task if experiment else "")
     try:
-        info = dataset_info(dataset)
+        info = dataset_info(dataset, task=chosen_task if isinstance(chosen_task, str) else "")
         if not info.available:
             dataset_problem = f"dataset {dataset!r} is not available: {info.unavailable_reason}"
     except DatasetError as error:
@@ -97,6 +100,9 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     if dataset_problem:
         # The other fields are still checked, so every problem is known at once.
         base = experiment or spec.Experiment(name=args.preset or "mlp", dataset=dataset)
+        if experiment is None and args.task in TASKS:
+            # The preset would take the task's loss; the default one is no problem of the user's.
+            base = replace(base, compile=replace(base.compile, loss=TASKS[args.task].default_loss()))
         others = [str(p) for p in _with_options(replace(base, dataset=dataset), args).problems()]
         raise UsageError(dataset_problem, *others)
 
@@ -198,6 +204,12 @@ def run(args: argparse.Namespace) -> int:
     except BackendError as error:
         raise UsageError(str(error)) from None
     dataset = load_experiment_data(experiment)
+    from kerastui.core.tasks.targets import experiment_target_problems
+
+    # Before a run directory exists: a loss that cannot take these targets is bad input, not a
+    # run that fails at its first batch.
+    if problems := experiment_target_problems(experiment, dataset):
+        raise UsageError(*problems)
 
     run_dir = args.run_dir
     scratch = None

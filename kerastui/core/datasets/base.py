@@ -405,6 +405,8 @@ def checked_targets(
     check_finite(origin, "", y_train=y_train, y_test=y_test)
     both = _combined(y_train, y_test)
     chosen = task or _declared_or_inferred(both, names, task_hint, origin)
+    if chosen in CLASS_TASKS and task is None and task_hint == "regression" and np.unique(both).size < 2:
+        chosen = "regression"  # one value throughout: no classes, and the user said targets
     from kerastui.core.tasks import task_named
 
     why = task_named(chosen).label_problem(both)
@@ -413,6 +415,13 @@ def checked_targets(
     if chosen in CLASS_TASKS:
         labels = tuple(y.reshape(len(y)).astype(np.int64) for y in (y_train, y_test))
         class_names = class_names_for(labels, names, origin)
+        trained_on = np.unique(labels[0])
+        if trained_on.size < 2:
+            # Both splits together have two classes, but a model fitted on one learns a constant.
+            raise DatasetError(
+                f"{origin}: y_train holds only class {int(trained_on[0])} ({class_names[int(trained_on[0])]!r}); "
+                f"a classifier learns nothing from one class: put samples of each class in the training split"
+            )
         if chosen == "binary" and len(class_names) != 2:
             raise DatasetError(f"{origin}: a binary task has two classes (0 and 1); found {len(class_names)}")
         return Targets(labels[0], labels[1], chosen, class_names)
@@ -420,6 +429,15 @@ def checked_targets(
     column_names = output_names(chosen, columns, target_names if target_names is not None else names, origin)
     if chosen == "multilabel":
         return Targets(y_train.astype(np.int64), y_test.astype(np.int64), chosen, column_names)
+    for what, y in (("y_train", y_train), ("y_test", y_test)):
+        beyond = np.abs(y.astype(np.float64)) > np.finfo(np.float32).max
+        if beyond.any():
+            # float32 (what Keras trains in) would make these infinite without a word.
+            first = int(np.argwhere(beyond)[0][0])
+            raise DatasetError(
+                f"{origin}: {what} has {int(beyond.sum())} target value(s) beyond float32's range "
+                f"(largest magnitude {float(np.max(np.abs(y))):.3g}, the first at sample {first}); rescale the targets"
+            )
     return Targets(y_train.astype(np.float32), y_test.astype(np.float32), chosen, column_names)
 
 
