@@ -366,7 +366,8 @@ def test_csv_text_and_nan_in_several_label_columns_are_named_by_line(tmp_path):
     with pytest.raises(DatasetError, match=r"t.csv line 3, column 'label_a': 'yes' is not a number"):
         load_dataset(path)
     path = write_csv(tmp_path / "n.csv", "x,target_a,target_b", ["1,0.5,1", "2,0.25,0", "3,nan,1", "4,1,2"])
-    with pytest.raises(DatasetError, match=r"n.csv line 4, column 'target_a': label 'nan' is not finite"):
+    with pytest.raises(DatasetError, match=r"n.csv: 1 NaN or infinite label value; the first at line 4 \(sample 2\), "
+                                           r"column 'target_a': 'nan'"):
         load_dataset(path)
 
 
