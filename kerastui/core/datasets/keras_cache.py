@@ -446,12 +446,19 @@ def read_sequence_npz(path: Path, keys: tuple[str, ...]) -> dict[str, np.ndarray
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, pickle.UnpicklingError, TypeError,
             AttributeError) as error:
-        raise DatasetError(f"{path}: not a Keras sequence archive ({error})") from None
+        raise DatasetError(f"{path}: not a Keras sequence archive ({error}); {DAMAGED}") from None
     return arrays
+
+
+# What to do about a cached file that cannot be read.
+DAMAGED = "the cached file may be truncated or damaged: replace it with a fresh copy of Keras's file"
 
 
 def _read_xy(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """x and y of boston_housing.npz or california_housing.npz (plain numbers, no pickles)."""
+    if path.is_file() and not zipfile.is_zipfile(path):
+        # np.load would try it as a pickle and speak of "pickled (object) data".
+        raise DatasetError(f"{path}: not a .npz archive (a zip of arrays); {DAMAGED}")
     try:
         with np.load(path, allow_pickle=False) as archive:
             missing = [k for k in ("x", "y") if k not in archive.files]
@@ -464,7 +471,7 @@ def _read_xy(path: Path) -> tuple[np.ndarray, np.ndarray]:
     except DatasetError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise DatasetError(f"{path}: not a readable .npz file of numeric arrays ({error})") from None
+        raise DatasetError(f"{path}: not a readable .npz file of numeric arrays ({error}); {DAMAGED}") from None
 
 
 # ---------------------------------------------------------------- word sequences
