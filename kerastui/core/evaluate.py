@@ -247,6 +247,28 @@ def model_from_logits(model: Any) -> bool:
     return bool(config.get("from_logits", False))
 
 
+def model_data_mismatch(model: Any, dataset: Any, task: Any) -> str | None:
+    """Why a saved model cannot be scored on this data (the data file, or the run's task, changed
+    since it trained), in the data's words rather than Keras's; None when it fits."""
+    from kerastui.core.build import output_problem
+
+    shape = getattr(model, "input_shape", None)
+    wanted = tuple(shape)[1:] if isinstance(shape, tuple) else ()  # a list: several inputs, not checked here
+    given = tuple(int(d) for d in dataset.x_test.shape[1:])
+    fits = len(wanted) == len(given) and all(w is None or w == g for w, g in zip(wanted, given))
+    if wanted and not fits:
+        return (f"the saved model takes samples of shape {tuple(wanted)} but {dataset.name}'s test samples have "
+                f"shape {given}: the data changed since the run trained; evaluate with the data it trained on")
+    output = getattr(model, "output_shape", None)
+    if isinstance(output, tuple) and output:
+        mismatch = output_problem(output, len(dataset.class_names), task)
+        if mismatch:
+            return (f"the saved model gives {tuple(output)[1:]} per sample, which does not fit {dataset.name} "
+                    f"read as a {task.name} task ({len(dataset.class_names)} {task.output_word}): the data or the "
+                    f"run's task changed since it trained")
+    return None
+
+
 def evaluate_model(model: Any, dataset: Any, batch_size: int = 256) -> Any:
     """Evaluate a compiled Keras model on the dataset's test split, scored as its task is
     (kerastui.core.evaluation.<task>): an Evaluation for multiclass, the task's own otherwise."""
@@ -254,6 +276,9 @@ def evaluate_model(model: Any, dataset: Any, batch_size: int = 256) -> Any:
 
     task = task_named(getattr(dataset, "task", "multiclass"))
     outputs_count = len(dataset.class_names)
+    problem = model_data_mismatch(model, dataset, task)
+    if problem:
+        raise ValueError(problem)
     targets = task.targets(dataset.y_test, model_loss_name(model), outputs_count)
     scores = model.evaluate(dataset.x_test, targets, batch_size=batch_size, verbose=0, return_dict=True)
     outputs = np.asarray(model.predict(dataset.x_test, batch_size=batch_size, verbose=0))
