@@ -482,7 +482,56 @@ def _bad_inputs(tmp_path: Path) -> dict:
         '[compile]\nloss = "binary_crossentropy"\n[fit]\nclass_weight = [1, 2, 3]\n')
     (tmp_path / "mse_binary.toml").write_text(
         'dataset = "breast_cancer"\n[[layers]]\ntype = "Dense"\nunits = 1\nactivation = "sigmoid"\n[compile]\nloss = "mse"\n')
+    _task_fault_files(tmp_path, rng)
+    t = tmp_path
     return {
+        **{f"task = {value} in the TOML": ([str(t / f"task_{i}.toml")], message)
+           for i, (value, message) in enumerate(TASK_VALUES)},
+        "a layer type that is not text": ([str(t / "layer_type_list.toml")], "layers[0].type = ['Dense']: must be a layer type"),
+        "layers that are no array": ([str(t / "layers_number.toml")], "layers = 3: must be an array of tables"),
+        "a dataset that is a number": ([str(t / "dataset_number.toml")], "dataset = 3: must be text in quotes"),
+        "NaN in the training targets": (["--dataset", str(t / "nan_y_train.npz")],
+                                        "y_train has 1 NaN or infinite value; the first at sample 7"),
+        "infinite test targets": (["--dataset", str(t / "inf_y_test.npz")],
+                                  "y_test has 2 NaN or infinite values; the first at sample 3"),
+        "NaN in one of several targets": (["--dataset", str(t / "nan_y3.npz")],
+                                          "y_train has 1 NaN or infinite value; the first at sample 9, column 2"),
+        "infinite test inputs": (["--dataset", str(t / "inf_x_test.npz")],
+                                 "x_test has 1 NaN or infinite value; the first at sample 2, column 3"),
+        "NaN in a signal": (["--dataset", str(t / "nan_signal.npz")],
+                            "x_train has 1 NaN or infinite value; the first at sample 11, time step 5, channel 1"),
+        "NaN features in a CSV": (["--dataset", str(t / "nan_features.csv")],
+                                  "2 NaN or infinite feature values; the first at line 4 (sample 1), column 'b'"),
+        "NaN targets in a CSV": (["--dataset", str(t / "nan_targets.csv")],
+                                 "2 NaN or infinite label values; the first at line 4 (sample 1), column 'target'"),
+        "string labels": (["--dataset", str(t / "strings.npz")], "labels of type <U1 fit no task"),
+        "3-D labels": (["--dataset", str(t / "labels3d.npz")], "y_train: labels of shape (50, 2, 2) fit no task"),
+        "negative class numbers": (["--dataset", str(t / "negative.npz")], "integer labels from -1 to 1"),
+        "a huge class number": (["--dataset", str(t / "huge.npz")], "label 1000000000000 is far outside the others"),
+        "complex labels": (["--dataset", str(t / "complex.npz")], "labels of type complex64 fit no task"),
+        "a training split of one class": (["--dataset", str(t / "train_one_class.npz")],
+                                          "y_train holds only class 0 ('0'); a classifier learns nothing"),
+        "multilabel on one label per sample": (["--dataset", "breast_cancer", "--task", "multilabel"],
+                                               "cannot be a multilabel task's targets"),
+        "binary on five classes": (["--dataset", str(t / "five.npz"), "--task", "binary"],
+                                   "binary labels must be 0 or 1; found 0, 1, 2, 3, 4"),
+        "binary on regression targets": (["--dataset", str(t / "floats.npz"), "--task", "binary"],
+                                         "binary labels must be 0 or 1"),
+        "regression on strings, alone": (["--dataset", str(t / "strings.npz"), "--task", "regression"],
+                                         "labels of type <U1 fit no task"),
+        "targets beyond float32": (["--dataset", str(t / "beyond_float32.npz")], "target value(s) beyond float32's range"),
+        "targets whose squares overflow": (["--dataset", str(t / "huge_targets.npz")],
+                                           "make squared errors (mse, RMSE) past float32's largest number"),
+        "softmax on a multilabel task": ([str(t / "softmax_multilabel.toml")], "softmax makes the labels compete"),
+        "10 units for 3 targets": ([str(t / "ten_for_three.toml")], "outputs 10 values but the dataset has 3 targets"),
+        "2 sigmoid units for a binary task": ([str(t / "two_sigmoid_binary.toml")], "a binary task needs 1"),
+        "class weights on regression": ([str(t / "weights_regression.toml")], "which a regression task does not have"),
+        "a negative class weight": ([str(t / "weights_negative.toml")], "each weight must be a number greater than 0"),
+        "a zero class weight": ([str(t / "weights_zero.toml")], "each weight must be a number greater than 0"),
+        "a negative focal gamma": ([str(t / "focal_gamma.toml")], "compile.focal_gamma = -1: must be a number at least 0"),
+        "a focal alpha above 1": ([str(t / "focal_alpha.toml")], "compile.focal_alpha = 1.5: must be at most 1"),
+        "a huber delta of 0": ([str(t / "huber_zero.toml")], "compile.huber_delta = 0: must be greater than 0"),
+        "a negative huber delta": ([str(t / "huber_negative.toml")], "compile.huber_delta = -1: must be a number at least 0"),
         "a FIFO as the data file": (["--dataset", str(tmp_path / "pipe.npz")], "is a FIFO (named pipe), not a regular file"),
         "a FIFO as the experiment": ([str(tmp_path / "pipe.toml")], "is a FIFO (named pipe), not a regular file"),
         "NaN in the inputs": (["--dataset", str(tmp_path / "nan_inputs.npz")], "1 NaN or infinite value; the first at sample 5, column 1"),
@@ -511,6 +560,96 @@ def _bad_inputs(tmp_path: Path) -> dict:
     }
 
 
+# task = ... in an experiment file, and the one line each gets (alone: not under the mismatches
+# of a task nobody chose).
+TASK_VALUES = [
+    ('"ranking"', "task = 'ranking': unknown task; allowed: multiclass, binary"),
+    ('3', "task = 3: must be text in quotes (multiclass, binary, multilabel, regression"),
+    ('true', "task = True: must be text in quotes"),
+    ('["binary"]', "task = ['binary']: must be text in quotes"),
+    ('{a = 1}', "task = {'a': 1}: must be text in quotes"),
+]
+SIGMOID_OUT = '[[layers]]\ntype = "Dense"\nunits = 1\nactivation = "sigmoid"\n[compile]\nloss = "binary_crossentropy"\n'
+
+
+def _task_fault_files(tmp_path: Path, rng) -> None:
+    """The data and experiment files of the task cases (issue 17's bad input), a few KB each."""
+    t = tmp_path
+    x, x_test = rng.normal(size=(50, 4)).astype(np.float32), rng.normal(size=(20, 4)).astype(np.float32)
+    binary, binary_test = np.arange(50) % 2, np.arange(20) % 2
+    real, real_test = rng.normal(size=50).astype(np.float32), rng.normal(size=20).astype(np.float32)
+
+    def npz(name, y, y_test, x_train=x, x_held=x_test):
+        np.savez(t / name, x_train=x_train, y_train=y, x_test=x_held, y_test=y_test)
+
+    bad = real.copy()
+    bad[7] = np.nan
+    npz("nan_y_train.npz", bad, real_test)
+    bad = real_test.copy()
+    bad[3], bad[4] = np.inf, np.nan
+    npz("inf_y_test.npz", real, bad)
+    three = rng.normal(size=(50, 3)).astype(np.float32)
+    bad = three.copy()
+    bad[9, 2] = np.nan
+    npz("nan_y3.npz", bad, rng.normal(size=(20, 3)).astype(np.float32))
+    bad = x_test.copy()
+    bad[2, 3] = np.inf
+    npz("inf_x_test.npz", binary, binary_test, x_held=bad)
+    signal = rng.normal(size=(50, 20, 2)).astype(np.float32)
+    signal[11, 5, 1] = np.nan
+    npz("nan_signal.npz", binary, binary_test, signal, rng.normal(size=(20, 20, 2)).astype(np.float32))
+    (t / "nan_features.csv").write_text("a,b,label\n1,2,0\n\n3,nan,1\n4,inf,0\n5,6,1\n7,8,0\n1,2,1\n")
+    (t / "nan_targets.csv").write_text("a,b,target\n1,2,0.5\n\n3,1,nan\n4,3,-inf\n5,6,1\n7,8,0\n1,2,1\n")
+    npz("strings.npz", np.array(["a", "b"] * 25), np.array(["a", "b"] * 10))
+    npz("labels3d.npz", rng.integers(0, 2, size=(50, 2, 2)), rng.integers(0, 2, size=(20, 2, 2)))
+    npz("negative.npz", np.arange(50) % 3 - 1, np.arange(20) % 3 - 1)
+    huge = np.arange(50) % 3
+    huge[0] = 10**12
+    npz("huge.npz", huge, np.arange(20) % 3)
+    npz("complex.npz", real.astype(np.complex64), real_test.astype(np.complex64))
+    npz("train_one_class.npz", np.zeros(50, dtype=int), binary_test)
+    npz("five.npz", np.arange(50) % 5, np.arange(20) % 5)
+    npz("beyond_float32.npz", real.astype(np.float64) * 1e300, real_test)
+    npz("huge_targets.npz", real * np.float32(1e30), real_test * np.float32(1e30))
+    (t / "softmax_multilabel.toml").write_text(
+        f'dataset = "{t / "labels.npz"}"\n[[layers]]\ntype = "Dense"\nunits = 3\nactivation = "softmax"\n'
+        '[compile]\nloss = "binary_crossentropy"\n')
+    npz("labels.npz", (rng.random((50, 3)) > 0.5).astype(int), (rng.random((20, 3)) > 0.5).astype(int))
+    npz("three_targets.npz", three, rng.normal(size=(20, 3)).astype(np.float32))
+    (t / "ten_for_three.toml").write_text(
+        f'dataset = "{t / "three_targets.npz"}"\n[[layers]]\ntype = "Dense"\nunits = 10\nactivation = "linear"\n'
+        '[compile]\nloss = "mse"\n')
+    (t / "two_sigmoid_binary.toml").write_text('dataset = "breast_cancer"\n' + SIGMOID_OUT.replace("units = 1", "units = 2"))
+    (t / "weights_regression.toml").write_text(
+        'dataset = "diabetes"\n[[layers]]\ntype = "Dense"\nunits = 1\nactivation = "linear"\n[compile]\nloss = "mse"\n'
+        '[fit]\nclass_weight = "balanced"\n')
+    for name, weights in (("weights_negative", "[-1, 2]"), ("weights_zero", "[0, 1]")):
+        (t / f"{name}.toml").write_text(f'dataset = "breast_cancer"\n{SIGMOID_OUT}[fit]\nclass_weight = {weights}\n')
+    focal = SIGMOID_OUT.replace('"binary_crossentropy"', '"binary_focal_crossentropy"')
+    (t / "focal_gamma.toml").write_text(f'dataset = "breast_cancer"\n{focal}focal_gamma = -1\n')
+    (t / "focal_alpha.toml").write_text(f'dataset = "breast_cancer"\n{focal}focal_alpha = 1.5\n')
+    huber = '[[layers]]\ntype = "Dense"\nunits = 1\nactivation = "linear"\n[compile]\nloss = "huber"\n'
+    (t / "huber_zero.toml").write_text(f'dataset = "diabetes"\n{huber}huber_delta = 0\n')
+    (t / "huber_negative.toml").write_text(f'dataset = "diabetes"\n{huber}huber_delta = -1\n')
+    for index, (value, _) in enumerate(TASK_VALUES):
+        (t / f"task_{index}.toml").write_text(f'dataset = "breast_cancer"\ntask = {value}\n{SIGMOID_OUT}')
+    (t / "layer_type_list.toml").write_text('dataset = "digits"\n[[layers]]\ntype = ["Dense"]\n')
+    (t / "layers_number.toml").write_text('dataset = "digits"\nlayers = 3\n')
+    (t / "dataset_number.toml").write_text('dataset = 3\n')
+
+
+TASK_CASES = [f"task = {value} in the TOML" for value, _ in TASK_VALUES] + [
+    "a layer type that is not text", "layers that are no array", "a dataset that is a number",
+    "NaN in the training targets", "infinite test targets", "NaN in one of several targets", "infinite test inputs",
+    "NaN in a signal", "NaN features in a CSV", "NaN targets in a CSV", "string labels", "3-D labels",
+    "negative class numbers", "a huge class number", "complex labels", "a training split of one class",
+    "multilabel on one label per sample", "binary on five classes", "binary on regression targets",
+    "regression on strings, alone", "targets beyond float32", "targets whose squares overflow",
+    "softmax on a multilabel task", "10 units for 3 targets", "2 sigmoid units for a binary task",
+    "class weights on regression", "a negative class weight", "a zero class weight", "a negative focal gamma",
+    "a focal alpha above 1", "a huber delta of 0", "a negative huber delta",
+]
+
 CASES = [
     "symlink loop", "dangling symlink", "csv with a header only", "csv with one row of numbers",
     "npz that is no zip", "npz without the arrays", "directory without IDX files", "a single class",
@@ -520,7 +659,10 @@ CASES = [
     "a FIFO as the data file", "a FIFO as the experiment", "NaN in the inputs", "float values into an Embedding",
     "a task the labels cannot be", "an unknown task", "a regression loss on a binary task",
     "a weight per class, miscounted",
+    *TASK_CASES,
 ]
+# Cases whose one problem must be the only line (no follow-on mismatches of a task nobody chose).
+ALONE = {*(f"task = {value} in the TOML" for value, _ in TASK_VALUES), "regression on strings, alone"}
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -533,6 +675,8 @@ def test_bad_input_is_exit_2_with_a_message_and_no_run_directory(tmp_path, case)
     assert message in result["err"], result["err"]
     no_traceback(result)
     assert not (tmp_path / "runs").exists()  # nothing was started, so nothing is left behind
+    if case in ALONE:
+        assert len(result["err"].strip().splitlines()) == 1, result["err"]
 
 
 def test_validation_goes_on_past_a_bad_dataset(tmp_path):

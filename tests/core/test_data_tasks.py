@@ -271,7 +271,7 @@ def test_nan_in_the_test_split_names_x_test(tmp_path):
     ("y_train", "y_test", "complaint"),
     [
         (np.array(["cat", "dog"] * 3), np.array(["cat", "dog"]), r"y_train: labels of type <U3 fit no task.*names in class_names"),
-        (np.zeros((6, 2, 2)), np.zeros((2, 2, 2)), r"labels of shape \(8, 2, 2\) fit no task"),
+        (np.zeros((6, 2, 2)), np.zeros((2, 2, 2)), r"y_train: labels of shape \(6, 2, 2\) fit no task"),
         (np.array([0, 1, 2, 0, 1, -4]), np.array([0, 1]), r"integer labels from -4 to 2 .*not classes 0..K-1"),
         (np.array([0, 1, 2, 0, 1, 500]), np.array([0, 1]), r"label 500 is far outside the others \(0 to 2\), so these are not classes 0..K-1"),
     ],

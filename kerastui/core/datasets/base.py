@@ -393,7 +393,8 @@ def checked_targets(
             f"per sample (N,), or the same number of columns (N, L)"
         )
     for what, y in (("y_train", y_train), ("y_test", y_test)):
-        if y.dtype.kind not in "iuf":
+        # Each split on its own, so the message names the split and its own shape.
+        if y.dtype.kind not in "iuf" or y.ndim > 2:
             from kerastui.core.tasks import TaskError, infer_task
 
             try:
