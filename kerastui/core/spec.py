@@ -290,9 +290,9 @@ def from_dict(data: dict[str, Any], source: str | None = None) -> Experiment:
     top = _known_keys(data, Experiment, "", problems)
     # Names are looked up in registries (a task, a backend, a file): a number or a list there
     # would otherwise reach a dict lookup or a path and end in a traceback.
-    for key in TEXT_SETTINGS:
+    for key, meaning in TEXT_SETTINGS.items():
         if key in top and not isinstance(top[key], str):
-            problems.append(Problem(key, top[key], f"must be text in quotes ({TEXT_SETTINGS[key]})"))
+            problems.append(Problem(key, top[key], f"must be text in quotes ({meaning})"))
             del top[key]
     raw_layers = data.get("layers", []) if isinstance(data, dict) else []
     if not isinstance(raw_layers, list):
