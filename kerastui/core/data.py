@@ -217,8 +217,9 @@ def _load(name_or_path: str, *, seed: int, test_fraction: float, task: str = "")
     path = path.resolve()
     from kerastui.core.user_paths import special_file_problem
 
-    if special_file_problem(path):
-        raise DatasetError(f"{path} {special_file_problem(path)}")
+    problem = special_file_problem(path)
+    if problem:
+        raise DatasetError(f"{path} {problem}")
     if path.is_dir():
         return load_idx_directory(path, name_or_path, seed=seed, test_fraction=test_fraction, task_hint=task)
     suffix = path.suffix.lower()

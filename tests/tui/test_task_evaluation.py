@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from fakes import wait_until
 from sklearn.metrics import confusion_matrix, f1_score, mean_absolute_error, roc_curve
+from test_evaluate_screen import shown_text
 from test_task_choice import choose_dataset_by_keys, ready
 
 from kerastui.core.datasets.base import Dataset
@@ -37,11 +38,7 @@ async def train_and_evaluate(app, pilot) -> EvaluateScreen:
 
 
 def static_text(screen, selector: str) -> str:
-    from rich.console import Console
-
-    console = Console(width=120, record=True, color_system=None, file=__import__("io").StringIO())
-    console.print(screen.query_one(selector).content)
-    return console.export_text()
+    return shown_text(screen.query_one(selector))
 
 
 def chart_text(screen, selector: str) -> str:

@@ -21,7 +21,7 @@ TASK_NAMES = tuple(TASKS)
 FAR_LABEL_GAP = 10
 
 __all__ = ["METRIC_DIRECTIONS", "TASKS", "TASK_NAMES", "LossRule", "Task", "evaluate_with", "infer_task",
-           "metric_direction", "task_named", "all_losses", "all_monitors"]
+           "metric_direction", "output_word", "task_named", "all_losses", "all_monitors"]
 
 
 class TaskError(ValueError):
@@ -33,6 +33,11 @@ def task_named(name: str) -> Task:
         return TASKS[name]
     except KeyError:
         raise TaskError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}") from None
+
+
+def output_word(task_name: str) -> str:
+    """What a task's outputs are called ("classes", "labels", "targets"); "classes" for no task."""
+    return TASKS[task_name].output_word if task_name in TASKS else "classes"
 
 
 def looks_like_classes(y: np.ndarray) -> bool:

@@ -25,7 +25,7 @@ from textual.worker import Worker, WorkerState
 
 from kerastui.core.presets import PRESET_DESCRIPTIONS, PRESETS
 from kerastui.core.spec import Experiment, fit_to_task
-from kerastui.core.tasks import TASKS
+from kerastui.core.tasks import TASKS, output_word
 from kerastui.tui.host import Host
 from kerastui.tui.intents import (
     ApplyPreset,
@@ -260,7 +260,7 @@ class BuildScreen(Screen):
     def on_dataset_picker_chosen(self, event: DatasetPicker.Chosen) -> None:
         info = event.info
         self.post_message(UseDataset(info))
-        word = TASKS[info.task].output_word if info.task in TASKS else "classes"
+        word = output_word(info.task)
         self.notify(f"{info.name}: {shape_text(info.input_shape)}, {info.num_classes} {word}, task {info.task}",
                     title="Dataset")
 

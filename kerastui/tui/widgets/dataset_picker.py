@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
-from kerastui.core.tasks import TASKS
+from kerastui.core.tasks import TASKS, output_word
 from kerastui.tui.widgets.form_fields import FORM_FIELD_CSS
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +44,7 @@ def task_cell(info: DatasetInfo) -> str:
 
 def outputs_text(info: DatasetInfo) -> str:
     """ "binary, 2 classes", "multiclass, 10 classes", "regression, 3 targets": the task and its outputs."""
-    word = TASKS[info.task].output_word if info.task in TASKS else "classes"
+    word = output_word(info.task)
     return f"{info.task}, {info.num_classes} {word}" if info.task else f"{info.num_classes} {word}"
 
 
@@ -75,7 +75,7 @@ def describe_info(info: DatasetInfo) -> Text:
         text.append(info.unavailable_reason)
     else:
         names = ", ".join(info.class_names[:10]) + (" …" if len(info.class_names) > 10 else "")
-        word = TASKS[info.task].output_word if info.task in TASKS else "classes"
+        word = output_word(info.task)
         text.append(f"\n{word}: {names}", style="dim")
     return text
 
