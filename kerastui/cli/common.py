@@ -80,11 +80,12 @@ def check_runs_dir(runs_dir: Path | None) -> None:
         raise UsageError(f"the runs directory {path} is a file, not a directory; give another --runs-dir")
 
 
-def load_experiment_data(experiment: Any) -> Any:
-    """The experiment's dataset split with its seed (as trained), or a one-line UsageError."""
-    from kerastui.core.data import DatasetError, experiment_dataset
+def load_experiment_data(experiment: Any, run_dir: Path | None = None) -> Any:
+    """The experiment's dataset split with its seed (as trained), or a one-line UsageError. With
+    the run's directory, a streamed set is prepared as that run prepared it (preprocessing.json)."""
+    from kerastui.core.data import DatasetError, experiment_dataset, run_dataset
 
     try:
-        return experiment_dataset(experiment)
+        return run_dataset(experiment, run_dir) if run_dir is not None else experiment_dataset(experiment)
     except DatasetError as error:
         raise UsageError(str(error)) from None

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         keras = import_keras(experiment.backend)
     except BackendError as error:
         raise UsageError(str(error)) from None
-    dataset = load_experiment_data(experiment)
+    dataset = load_experiment_data(experiment, path)
     try:
         model = load_model_file(record.model_path, keras)
     except ModelFileError as error:  # a corrupt or incompatible file: say which and why, no traceback

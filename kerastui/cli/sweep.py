@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         base, sweep = load_sweep(source)
     except SpecError as error:
         raise UsageError(*(config_problem(source, p) for p in error.problems)) from None
-    _check_dataset(base.dataset)
+    _check_dataset(base.dataset, base.data)
 
     try:
         sweep_dir = Path(args.resume).resolve() if args.resume else create_sweep_dir(base, sweep, args.runs_dir)
@@ -123,11 +123,11 @@ def _submit_array(args: argparse.Namespace, sweep_dir: Path) -> int:
     return EXIT_OK
 
 
-def _check_dataset(name: str) -> None:
+def _check_dataset(name: str, settings: Any) -> None:
     from kerastui.core.data import DatasetError, dataset_info
 
     try:
-        info = dataset_info(name)
+        info = dataset_info(name, settings=settings)
     except DatasetError as error:
         raise UsageError(str(error)) from None
     if not info.available:

@@ -92,7 +92,8 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     # The task the user chose decides what integers that are no classes are (counts: regression).
     chosen_task = args.task if args.task is not None else (experiment.task if experiment else "")
     try:
-        info = dataset_info(dataset, task=chosen_task if isinstance(chosen_task, str) else "")
+        info = dataset_info(dataset, task=chosen_task if isinstance(chosen_task, str) else "",
+                            settings=experiment.data if experiment else None)
         if not info.available:
             dataset_problem = f"dataset {dataset!r} is not available: {info.unavailable_reason}"
     except DatasetError as error:
@@ -117,8 +118,11 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
                 info.outputs_for(task), info.task)
         elif args.preset:
             task = experiment.task_for(info.task).name
-            experiment = replace(experiment, layers=preset_layers(args.preset, info.input_shape, info.outputs_for(task), task,
-                                                                  vocabulary_size=getattr(info, "vocabulary_size", 0)))
+            # The preset's output, and the loss and monitor where the file's do not fit its task.
+            experiment = fit_to_task(
+                replace(experiment, layers=preset_layers(args.preset, info.input_shape, info.outputs_for(task), task,
+                                                         vocabulary_size=getattr(info, "vocabulary_size", 0))),
+                info.outputs_for(task), info.task)
         elif dataset != experiment.dataset:
             experiment = fit_to_task(experiment, info.outputs_for(experiment.task_for(info.task).name), info.task)
     except PresetError as error:

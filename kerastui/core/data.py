@@ -31,8 +31,11 @@ from kerastui.core.datasets.keras_cache import (
     load_keras_set,
     parse_keras_options,
 )
+from kerastui.core.datasets.array_files import HDF5_SUFFIXES, NETCDF_SUFFIXES
+from kerastui.core.datasets.keyed_arrays import load_array_file
 from kerastui.core.datasets.npz_file import load_npz_file
 from kerastui.core.datasets.options import DatasetOption, canonical_name, split_options, usage
+from kerastui.core.datasets.settings import DataSettings
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -65,9 +68,12 @@ BUILTIN_DATASETS: tuple[str, ...] = (
     "boston_housing",
     "california_housing",
 )
-FILE_KINDS = "a .npz (x_train, y_train, x_test, y_test), a .csv with a label column, or a directory of IDX files"
+FILE_KINDS = ("a .npz (x_train, y_train, x_test, y_test, or keys named in [data]), a .npy, an HDF5 (.h5) or "
+              "NetCDF (.nc) file, a .csv with a label column, a folder of images (one subfolder per class), "
+              "or a directory of IDX files")
 ALIASES = {"cifar_10": "cifar10", "cifar_100": "cifar100", "fashion": "fashion_mnist", "boston": "boston_housing",
            "california": "california_housing"}
+STREAMED_SUFFIXES = (".npy", *HDF5_SUFFIXES, *NETCDF_SUFFIXES)
 # A CSV's label columns written after its path: data.csv:label=y1,y2,y3.
 CSV_LABEL_OPTION = ":label="
 
@@ -142,7 +148,7 @@ def list_datasets() -> list[DatasetInfo]:
     return [dataset_info(name) for name in BUILTIN_DATASETS]
 
 
-def dataset_info(name_or_path: str, *, task: str = "") -> DatasetInfo:
+def dataset_info(name_or_path: str, *, task: str = "", settings: DataSettings | None = None) -> DatasetInfo:
     """Cheap for the built-ins (constants plus a cache check); a file is loaded to describe it.
 
     `task` is the experiment's (if it names one): integer labels that are not classes then load as
@@ -155,15 +161,20 @@ def dataset_info(name_or_path: str, *, task: str = "") -> DatasetInfo:
         if base in EMBEDDED_SETS:
             return embedded_info(base)
         return keras_info(base, options)
-    return load_dataset(name_or_path, task=task).info()
+    return load_dataset(name_or_path, task=task, settings=settings).info()
 
 
-def load_dataset(name_or_path: str, *, seed: int = 0, test_fraction: float = 0.2, task: str = "") -> Dataset:
+def load_dataset(name_or_path: str, *, seed: int = 0, test_fraction: float = 0.2, task: str = "",
+                 settings: DataSettings | None = None) -> Dataset:
     """Load a built-in or a file. `seed` and `test_fraction` shape the held-out split where a set
     has no test part (the Keras sets are split as Keras splits them). `task`, the experiment's if
     it names one, only decides what labels that fit no class task are: with "regression" they
-    load as targets; the targets' form for the task is Dataset.for_task's work."""
-    return replace(_load(name_or_path, seed=seed, test_fraction=test_fraction, task=task), seed=seed)
+    load as targets; the targets' form for the task is Dataset.for_task's work. `settings`, the
+    experiment's [data] table, say where in a file the arrays are and how they are prepared.
+    HDF5, NetCDF, .npy and image folders are streamed (kerastui.core.datasets.streamed)."""
+    settings = settings if settings is not None else DataSettings()
+    return replace(_load(name_or_path, seed=seed, test_fraction=test_fraction, task=task, settings=settings),
+                   seed=seed)
 
 
 def experiment_dataset(experiment: Any) -> Dataset:
@@ -174,7 +185,33 @@ def experiment_dataset(experiment: Any) -> Dataset:
     those of the experiment's task when it names one (regression on class numbers, say).
     """
     task = getattr(experiment, "task", "")
-    return load_dataset(experiment.dataset, seed=experiment.seed, task=task).for_task(task)
+    return load_dataset(experiment.dataset, seed=experiment.seed, task=task,
+                        settings=getattr(experiment, "data", None)).for_task(task)
+
+
+def with_absolute_paths(experiment: Any) -> Any:
+    """The experiment with its data file (and a separate labels file) as absolute paths, for a job
+    that starts elsewhere; built-in names stay names."""
+    dataset = experiment.dataset
+    if builtin_name(dataset) is None:
+        path = Path(dataset).expanduser()
+        if path.exists():
+            dataset = str(path.resolve())
+    data = experiment.data
+    if data.labels and not Path(data.labels).expanduser().is_absolute():
+        labels = Path(experiment.dataset).expanduser().resolve().parent / Path(data.labels).expanduser()
+        data = replace(data, labels=str(labels))
+    return replace(experiment, dataset=dataset, data=data)
+
+
+def run_dataset(experiment: Any, run_dir: Path | None = None) -> Dataset:
+    """The data a run trained on, ready to evaluate: experiment_dataset, with a streamed set's
+    preprocessing as the run saved it (its training statistics), or computed again."""
+    from kerastui.core.datasets.keyed_arrays import prepare_dataset
+    from kerastui.core.datasets.streamed import load_preprocessing
+
+    saved = load_preprocessing(run_dir) if run_dir is not None else None
+    return prepare_dataset(experiment_dataset(experiment), saved)
 
 
 def _csv_with_labels(name_or_path: str) -> tuple[Path, tuple[str, ...]] | None:
@@ -192,7 +229,8 @@ def _csv_with_labels(name_or_path: str) -> tuple[Path, tuple[str, ...]] | None:
     return path, names
 
 
-def _load(name_or_path: str, *, seed: int, test_fraction: float, task: str = "") -> Dataset:
+def _load(name_or_path: str, *, seed: int, test_fraction: float, task: str = "",
+          settings: DataSettings = DataSettings()) -> Dataset:
     check_test_fraction(test_fraction)
     name = builtin_name(name_or_path)
     if name is not None:
@@ -221,8 +259,15 @@ def _load(name_or_path: str, *, seed: int, test_fraction: float, task: str = "")
     if problem:
         raise DatasetError(f"{path} {problem}")
     if path.is_dir():
+        from kerastui.core.datasets import image_folder
+
+        if image_folder.is_image_folder(path):
+            return image_folder.load_image_folder(path, name_or_path, settings, seed=seed,
+                                                  test_fraction=test_fraction, task_hint=task)
         return load_idx_directory(path, name_or_path, seed=seed, test_fraction=test_fraction, task_hint=task)
     suffix = path.suffix.lower()
+    if suffix in STREAMED_SUFFIXES or (suffix == ".npz" and not settings.is_default):
+        return load_array_file(path, name_or_path, settings, seed=seed, test_fraction=test_fraction, task_hint=task)
     if suffix == ".npz":
         return load_npz_file(path, name_or_path, task_hint=task)
     if suffix == ".csv":

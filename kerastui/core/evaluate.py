@@ -272,6 +272,7 @@ def model_data_mismatch(model: Any, dataset: Any, task: Any) -> str | None:
 def evaluate_model(model: Any, dataset: Any, batch_size: int = 256) -> Any:
     """Evaluate a compiled Keras model on the dataset's test split, scored as its task is
     (kerastui.core.evaluation.<task>): an Evaluation for multiclass, the task's own otherwise."""
+    from kerastui.core.datasets.keyed_arrays import is_streamed
     from kerastui.core.tasks import evaluate_with, task_named
 
     task = task_named(getattr(dataset, "task", "multiclass"))
@@ -280,7 +281,16 @@ def evaluate_model(model: Any, dataset: Any, batch_size: int = 256) -> Any:
     if problem:
         raise ValueError(problem)
     targets = task.targets(dataset.y_test, model_loss_name(model), outputs_count)
-    scores = model.evaluate(dataset.x_test, targets, batch_size=batch_size, verbose=0, return_dict=True)
-    outputs = np.asarray(model.predict(dataset.x_test, batch_size=batch_size, verbose=0))
+    x_test, fit_options = dataset.x_test, {"batch_size": batch_size}
+    if is_streamed(dataset):  # read from the file batch by batch, in order
+        from kerastui.core.batches import streamed_batches
+
+        everything = np.arange(len(x_test))
+        x_test, fit_options = streamed_batches(x_test, None, everything, batch_size), {}
+        scored = streamed_batches(dataset.x_test, targets, everything, batch_size)
+        scores = model.evaluate(scored, verbose=0, return_dict=True)
+    else:
+        scores = model.evaluate(x_test, targets, batch_size=batch_size, verbose=0, return_dict=True)
+    outputs = np.asarray(model.predict(x_test, verbose=0, **fit_options))
     return evaluate_with(task, np.asarray(dataset.y_test), task.scores(outputs, model_from_logits(model)),
                          tuple(dataset.class_names), float(scores.get("loss", math.nan)))

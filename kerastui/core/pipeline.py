@@ -129,8 +129,10 @@ def run_experiment(
         try:
             if result.status == "stopped" and getattr(stop, "requeue", False):
                 return _requeued(writer, result, held.event, listeners, sampler)
+            # The trainer's dataset is the prepared one (a streamed set's training statistics).
+            trained_on = getattr(trainer, "dataset", None) or dataset
             with multiworker_patches(experiment):  # the evaluation steps meet the same Keras bug
-                return _settle(writer, result, held.event, dataset, evaluator, listeners, sampler)
+                return _settle(writer, result, held.event, trained_on, evaluator, listeners, sampler)
         except KeyboardInterrupt:  # a second Ctrl+C while saving or evaluating
             raise _record_interrupt(writer, trainer, held.event, listeners) from None
     finally:
@@ -166,6 +168,8 @@ def _settle(writer: RunWriter, result: TrainResult, final: Any, dataset: Any,
         writer.record_info(keras_backend=str(keras.backend.backend()))
     evaluation = None
     notes: list[str] = []
+    if not writer.write_error:
+        _record_data_preparation(writer, dataset)
     if not writer.write_error and status in ("finished", "stopped") and result.model is not None:
         try:
             writer.save_model(result.model)
@@ -196,6 +200,21 @@ def _settle(writer: RunWriter, result: TrainResult, final: Any, dataset: Any,
         status, reason = "failed", writer.write_error  # the final event itself could not be recorded
     return RunOutcome(writer.path, status, result, evaluation, reason, recorded=writer.status_recorded,
                       write_failed=bool(writer.write_error), resources=summary)
+
+
+def _record_data_preparation(writer: RunWriter, dataset: Any) -> None:
+    """A streamed set's preprocessing (axes, scale, the training split's statistics), which
+    evaluation, export and a submission apply again, saved beside the model."""
+    from kerastui.core.datasets.keyed_arrays import dataset_preprocessing
+    from kerastui.core.datasets.streamed import PREPROCESSING_FILE, save_preprocessing
+
+    preprocessing = dataset_preprocessing(dataset)
+    if preprocessing is None:
+        return
+    try:
+        save_preprocessing(writer.path, preprocessing)
+    except OSError as error:
+        writer.failed_write(writer.path / PREPROCESSING_FILE, error)
 
 
 def _requeued(writer: RunWriter, result: TrainResult, final: Any, listeners: Iterable[Listener],

@@ -93,12 +93,14 @@ def default_settings(
 # ---- preparing and submitting ----------------------------------------------------------------
 
 
-def check_dataset_offline(name_or_path: str) -> None:
-    """Raise SlurmError unless the dataset can be loaded without a network (cached or a file)."""
+def check_dataset_offline(name_or_path: str, settings: Any = None) -> None:
+    """Raise SlurmError unless the dataset can be loaded without a network (cached or a file):
+    a file is opened and its headers and labels read (with the [data] table's `settings`), so a
+    path that is missing, unreadable or holds no such key is said before the job waits in a queue."""
     from kerastui.core.data import DatasetError, dataset_info
 
     try:
-        info = dataset_info(name_or_path)
+        info = dataset_info(name_or_path, settings=settings)
     except DatasetError as error:
         raise SlurmError(f"dataset {name_or_path!r} cannot be used by the job: {error}") from None
     if not info.available:
@@ -116,15 +118,18 @@ def prepare_submission(
     run_name: str | None = None,
     python: str | None = None,
     workdir: Path | None = None,
-    check_dataset: Callable[[str], None] = check_dataset_offline,
+    check_dataset: Callable[..., None] = check_dataset_offline,
 ) -> Path:
     """Make a run directory holding config.toml and job.sbatch, ready for `submit`.
 
     The user may inspect or edit job.sbatch before submitting. Nothing is sent to Slurm here.
     """
-    experiment.validated()
+    from kerastui.core.data import with_absolute_paths
+
+    # A compute node starts the job in another directory, perhaps days later: paths are absolute.
+    experiment = with_absolute_paths(experiment.validated())
     settings.validated()
-    check_dataset(experiment.dataset)
+    check_dataset(experiment.dataset, experiment.data)
     writer = RunWriter.create(experiment, root=runs_root, name=run_name, status=PREPARED)
     run_dir = writer.path.resolve()
     try:

@@ -15,6 +15,7 @@ from typing import Any
 
 import tomli_w
 
+from kerastui.core.datasets.settings import DataSettings, settings_from_dict, settings_to_dict
 from kerastui.core.layers import LayerSpec, integer_input_problems, shape_problems, vocabulary_problem
 from kerastui.core.presets import preset_layers
 from kerastui.core.problems import Problem, SpecError
@@ -75,6 +76,9 @@ class Experiment:
     backend: str = "tensorflow"
     # multiclass, binary, multilabel or regression; "" takes the task the data's labels suggest.
     task: str = ""
+    # Where in the dataset's file the inputs and labels are, and how they are prepared (the
+    # [data] table; kerastui.core.datasets.settings).
+    data: DataSettings = field(default_factory=DataSettings)
 
     def task_for(self, data_task: str | None = None) -> Task:
         """The task this experiment trains: its own, else the data's, else multiclass."""
@@ -106,6 +110,8 @@ class Experiment:
             found.append(Problem("name", self.name, "must be a non-empty name"))
         if not self.dataset:
             found.append(Problem("dataset", self.dataset, "must name a dataset or a file"))
+        if isinstance(self.data, DataSettings):
+            found.extend(self.data.problems())
         if not self.layers:
             found.append(Problem("layers", [], "needs at least one layer"))
         for index, layer in enumerate(self.layers):
@@ -271,6 +277,11 @@ def to_dict(experiment: Experiment) -> dict[str, Any]:
     data["layers"] = [{"type": layer.type, **layer.params} for layer in experiment.layers]
     weights = experiment.fit.class_weight
     data["fit"]["class_weight"] = list(weights) if isinstance(weights, tuple) else weights
+    table = settings_to_dict(experiment.data)
+    if table:
+        data["data"] = table
+    else:
+        del data["data"]
     return data
 
 
@@ -319,6 +330,7 @@ def from_dict(data: dict[str, Any], source: str | None = None) -> Experiment:
     fit_data = _known_keys(data.get("fit", {}), FitSettings, "fit.", problems)
     if isinstance(fit_data.get("class_weight"), list):
         fit_data["class_weight"] = tuple(fit_data["class_weight"])
+    data_settings = settings_from_dict(top.pop("data", None), problems)
     top.pop("layers", None)
     top.pop("compile", None)
     top.pop("fit", None)
@@ -329,6 +341,7 @@ def from_dict(data: dict[str, Any], source: str | None = None) -> Experiment:
         layers=tuple(layers),
         compile=CompileSettings(**compile_data),
         fit=FitSettings(**fit_data),
+        data=data_settings,
     )
 
 

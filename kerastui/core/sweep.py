@@ -231,7 +231,7 @@ def _task_of(base: Experiment | None, parameters: Any) -> Task | None:
     if builtin_name(base.dataset) is None:
         return None
     try:
-        return TASKS.get(dataset_info(base.dataset).task)
+        return TASKS.get(dataset_info(base.dataset, settings=base.data).task)
     except Exception:  # noqa: BLE001 - a name the experiment's own check reports; the objective is not judged
         return None
 

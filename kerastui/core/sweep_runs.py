@@ -112,7 +112,7 @@ def submit_array(sweep_dir: Path, settings: Any, parallel: int = 0, workdir: Pat
 
     sweep_dir = Path(sweep_dir).resolve()
     base, _ = load_sweep(sweep_dir / SWEEP_FILE)
-    slurm.check_dataset_offline(base.dataset)
+    slurm.check_dataset_offline(base.dataset, base.data)
     runs = prepare_pending_trials(sweep_dir, status=slurm.PREPARED)
     if not runs:
         return "", []

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from kerastui.core.events import (
     Listener,
     TrainingEvent,
@@ -179,8 +181,12 @@ class Trainer:
         from kerastui.core.tasks import metric_direction
         from kerastui.core.tasks.targets import class_weights, checked_targets
 
+        from kerastui.core.datasets.keyed_arrays import is_streamed, prepare_dataset
+
         experiment = self.experiment
-        data = self.dataset = self.dataset.for_task(experiment.task)
+        # A streamed set's NaN count and training statistics come from one pass over the file,
+        # here where the model trains; the pipeline saves them with the run (preprocessing.json).
+        data = self.dataset = prepare_dataset(self.dataset.for_task(experiment.task))
         fit = experiment.fit
         # The CLI and the app checked already; this is the net.
         problems = experiment.problems(tuple(data.input_shape), int(data.num_classes), data.task,
@@ -199,7 +205,13 @@ class Trainer:
             raise ValueError(problem)
 
         batch_size = global_batch_size(experiment)
-        train_samples, validation_samples = split_sizes(len(x), fit.validation_split)
+        if is_streamed(data):
+            inputs = streamed_fit_inputs(data.x_train, y, weights, batch_size, fit.validation_split, experiment.seed)
+            train_samples, validation_samples = inputs.pop("train_samples"), inputs.pop("validation_samples")
+        else:
+            inputs = dict(x=x, y=y, batch_size=batch_size, validation_split=fit.validation_split, shuffle=True,
+                          class_weight=weights)  # shuffled with the seed keras.utils.set_random_seed set
+            train_samples, validation_samples = split_sizes(len(x), fit.validation_split)
         progress = self._progress = FitProgress(epochs=fit.epochs, steps=max(1, math.ceil(train_samples / batch_size)))
         shape = FitShape(train_samples, validation_samples, batch_size, replicas(experiment), workers(experiment))
         self._history = keras.callbacks.History()
@@ -221,18 +233,32 @@ class Trainer:
             )
             callbacks.append(early)
         with multiworker_patches(experiment):
-            model.fit(
-                x,
-                y,
-                batch_size=batch_size,
-                epochs=fit.epochs,
-                validation_split=fit.validation_split,
-                shuffle=True,  # seeded through keras.utils.set_random_seed in build_model
-                class_weight=weights,
-                callbacks=callbacks,
-                verbose=0,
-            )
+            model.fit(**inputs, epochs=fit.epochs, callbacks=callbacks, verbose=0)
         return early
+
+
+def streamed_fit_inputs(x: Any, y: Any, weights: Any, batch_size: int, validation_split: float,
+                        seed: int) -> dict[str, Any]:
+    """fit's data arguments for a streamed training split: batch loaders over its training and
+    validation positions (Keras's validation_split only cuts arrays in memory). A source that
+    brings its own validation rows (an image folder's val/) gives them instead of a share."""
+    from kerastui.core.batches import streamed_batches, validation_positions
+
+    given = getattr(x.source, "validation_positions", None)
+    if given is not None and len(given):
+        validation = np.asarray(given, dtype=np.int64)
+        train = np.setdiff1d(np.arange(len(x)), validation)
+    else:
+        train, validation = validation_positions(len(x), validation_split, seed)
+    inputs: dict[str, Any] = {
+        "x": streamed_batches(x, y, train, batch_size, shuffle=True, seed=seed),
+        "class_weight": weights,
+        "train_samples": len(train),
+        "validation_samples": len(validation),
+    }
+    if len(validation):
+        inputs["validation_data"] = streamed_batches(x, y, validation, batch_size)
+    return inputs
 
 
 def error_text(error: BaseException, limit: int = 400) -> str:

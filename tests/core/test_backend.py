@@ -102,7 +102,7 @@ def test_tf_distribute_strategies_are_refused_with_other_backends(strategy, caps
 def test_slurm_job_script_exports_the_experiments_backend(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     experiment = spec.Experiment(name="tiny", layers=TINY_LAYERS, backend="jax")
-    run_dir = prepare_submission(experiment, SlurmSettings(), runs_root=tmp_path / "runs", check_dataset=lambda name: None)
+    run_dir = prepare_submission(experiment, SlurmSettings(), runs_root=tmp_path / "runs", check_dataset=lambda *given: None)
     script = (run_dir / "job.sbatch").read_text()
     assert "\nexport KERAS_BACKEND=jax\n" in script
     assert spec.load(run_dir / "config.toml").backend == "jax"  # what the job's `kerastui train` reads

@@ -31,7 +31,7 @@ TINY = spec.Experiment(
 
 def prepare(tmp_path, experiment=TINY, **settings):
     return prepare_submission(experiment, SlurmSettings(**settings), runs_root=tmp_path / "runs",
-                              workdir=tmp_path, check_dataset=lambda name: None)
+                              workdir=tmp_path, check_dataset=lambda *given: None)
 
 
 def test_multiworker_job_asks_for_tasks_and_starts_one_worker_per_task_with_srun(tmp_path):

@@ -1,0 +1,78 @@
+"""Batches of a streamed data set for Keras: a keras.utils.PyDataset over a StreamedArray.
+
+Each batch reads its rows from the file (kerastui.core.datasets.streamed) in a worker thread, a
+few batches ahead of the model (Keras's queue), and the order is reshuffled by index every epoch
+with the run's seed. Nothing here holds more than the queued batches. Keras is imported only
+when a loader is made, in the process that trains or evaluates.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+# Threads that read and prepare batches. Decoding JPEGs and h5py's reads release the GIL for
+# most of their time, so a few threads keep ahead of the model on a small node.
+DEFAULT_WORKERS = max(2, min(8, (os.cpu_count() or 2)))
+QUEUED_BATCHES = 8
+
+
+@lru_cache(maxsize=1)
+def _batches_class() -> type:
+    import keras
+
+    class StreamedBatches(keras.utils.PyDataset):
+        """Batches of rows `positions` of a StreamedArray, with their targets (and weights)."""
+
+        def __init__(self, x: Any, y: np.ndarray | None, positions: np.ndarray, batch_size: int, *,
+                     shuffle: bool, seed: int, workers: int, sample_weight: np.ndarray | None = None):
+            super().__init__(workers=workers, use_multiprocessing=False, max_queue_size=QUEUED_BATCHES)
+            self.x, self.y, self.batch_size = x, y, int(batch_size)
+            self.positions = np.asarray(positions, dtype=np.int64)
+            self.sample_weight = sample_weight
+            self.shuffle = shuffle
+            self.random = np.random.default_rng(seed)
+            self.order = self._new_order()
+
+        def _new_order(self) -> np.ndarray:
+            return self.random.permutation(self.positions) if self.shuffle else self.positions
+
+        def __len__(self) -> int:
+            return max(1, math.ceil(len(self.positions) / self.batch_size))
+
+        def __getitem__(self, index: int) -> Any:
+            rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+            x = self.x.take(rows)
+            if self.y is None:
+                return (x,)
+            if self.sample_weight is not None:
+                return x, self.y[rows], self.sample_weight[rows]
+            return x, self.y[rows]
+
+        def on_epoch_end(self) -> None:
+            check = getattr(self.x.source, "check_unchanged", None)
+            if check is not None:
+                check()  # a file rewritten mid-run is named, not read as garbage
+            self.order = self._new_order()
+
+    return StreamedBatches
+
+
+def streamed_batches(x: Any, y: np.ndarray | None, positions: np.ndarray, batch_size: int, *, shuffle: bool = False,
+                     seed: int = 0, workers: int = DEFAULT_WORKERS, sample_weight: np.ndarray | None = None) -> Any:
+    """A PyDataset of (x, y) batches over rows `positions` of `x` (all rows, in order, for predict)."""
+    return _batches_class()(x, y, positions, batch_size, shuffle=shuffle, seed=seed, workers=workers,
+                            sample_weight=sample_weight)
+
+
+def validation_positions(count: int, validation_split: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) positions of a streamed training split: as many as Keras's
+    validation_split would keep, but a seeded random share rather than the last rows (files are
+    often sorted by class or time, and these rows are in file order)."""
+    train = int(math.floor(count * (1.0 - validation_split))) if validation_split > 0 else count
+    shuffled = np.random.default_rng(seed).permutation(count)
+    return np.sort(shuffled[:train]), np.sort(shuffled[train:])

@@ -1,0 +1,313 @@
+"""Inputs read from their file on demand, a batch at a time, never all in memory.
+
+A `StreamedArray` is a view of some rows of a `RowSource` (an HDF5 dataset, a NetCDF variable, a
+memory-mapped .npy, an array in memory, a folder of images) through a `Preprocessing` (axis order,
+pixel scale, standardisation). It looks enough like a numpy array (len, shape, x[i], x[a:b],
+x[[3, 1, 2]]) for the views that show a few samples, and the model reads it through
+kerastui.core.batches. Train, validation and test splits are views of index arrays over the same
+source: no split is ever a copy.
+
+Sources are opened lazily and reopened in each process (they pickle as their path and key), so
+a batch loader's workers and a Slurm job read the file themselves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from kerastui.core.datasets.base import DatasetError, non_finite_problem
+
+# The streaming passes (statistics, NaN counts) read about this many bytes at a time.
+PASS_CHUNK_BYTES = 32 * 1024 * 1024
+
+
+class RowSource(Protocol):
+    """Rows of one array in a file: `read(rows)` with rows sorted, ascending, unique."""
+
+    path: Path
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def read(self, rows: np.ndarray) -> np.ndarray: ...
+
+
+def read_sorted(array: Any, rows: np.ndarray) -> np.ndarray:
+    """array[rows] for ascending unique rows, as a slice when they are contiguous (much faster in
+    h5py, which reads a hyperslab instead of one selection per row)."""
+    if not len(rows):
+        return np.asarray(array[0:0])
+    first, last = int(rows[0]), int(rows[-1])
+    if last - first + 1 == len(rows):
+        return np.asarray(array[first:last + 1])
+    return np.asarray(array[rows])
+
+
+@dataclass
+class MemoryRows:
+    """An array already in memory (an npz's, or labels): its batches are slices."""
+
+    values: np.ndarray
+    path: Path = Path("")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.values.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.values.dtype
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        return self.values[rows]
+
+
+class FileRows:
+    """Base of the file-backed sources: opened on first read, once per process, and checked
+    against the file's size and time of change so that a file rewritten mid-run is named."""
+
+    def __init__(self, path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype):
+        self.path, self.key, self.shape, self.dtype = Path(path), key, tuple(shape), np.dtype(dtype)
+        stat = os.stat(self.path)
+        self.signature = (stat.st_size, stat.st_mtime_ns)
+        self._handle: Any = None
+        self._lock = threading.Lock()
+        self._pid = -1
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_handle"], state["_lock"], state["_pid"] = None, None, -1
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
+    def open(self) -> Any:
+        """The array object to index (an h5py Dataset, a memmap, ...)."""
+        raise NotImplementedError
+
+    def check_unchanged(self) -> None:
+        try:
+            stat = os.stat(self.path)
+        except OSError as error:
+            raise DatasetError(f"{self.path}: cannot be read any more ({error.strerror or error}); "
+                               "it was moved or removed while in use") from None
+        if (stat.st_size, stat.st_mtime_ns) != self.signature:
+            raise DatasetError(f"{self.path}: the file changed while it was in use (size or time of change); "
+                               "training reads it batch by batch, so leave it unchanged until the run ends")
+
+    def read(self, rows: np.ndarray) -> np.ndarray:
+        with self._lock:  # h5py serialises reads anyway; one handle per process is enough
+            if self._handle is None or self._pid != os.getpid():
+                self.check_unchanged()
+                self._handle, self._pid = self.open(), os.getpid()
+            try:
+                return read_sorted(self._handle, rows)
+            except (OSError, ValueError, KeyError) as error:
+                self.check_unchanged()
+                raise DatasetError(f"{self.path}: {self.key or 'the array'} could not be read at rows "
+                                   f"{int(rows[0])}..{int(rows[-1])} ({error}); the file may be truncated "
+                                   "or damaged") from None
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What is done to each raw sample before the model sees it: plain data, saved with the run
+    (preprocessing.json) so that evaluation, export and a submission do exactly the same."""
+
+    axes: tuple[int, ...] = ()  # a new axis order, the sample axis first; () keeps the file's
+    scale: float = 1.0  # pixels: 1/255 for 8-bit values
+    standardize: str = "none"  # none | per_sample | per_feature
+    mean: tuple[float, ...] = ()  # per_feature: one per feature (the last axis), training split only
+    deviation: tuple[float, ...] = ()
+    expand_channel: bool = False  # (N, H, W) images and (N, T) signals gain a channel axis
+    dtype: str = "float32"  # int32 for word indices, which are never scaled
+
+    @property
+    def needs_statistics(self) -> bool:
+        return self.standardize == "per_feature" and not self.mean
+
+    def sample_shape(self, raw_sample_shape: tuple[int, ...]) -> tuple[int, ...]:
+        shape = tuple(raw_sample_shape[a - 1] for a in self.axes[1:]) if self.axes else tuple(raw_sample_shape)
+        return (*shape, 1) if self.expand_channel else shape
+
+    def arranged(self, raw: np.ndarray) -> np.ndarray:
+        """Raw rows in the model's axis order, with the channel axis (no scaling)."""
+        x = np.transpose(raw, self.axes) if self.axes else raw
+        return x[..., np.newaxis] if self.expand_channel else x
+
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        x = self.arranged(raw)
+        if self.dtype != "float32":
+            return x.astype(self.dtype, copy=False)
+        x = x.astype(np.float32, copy=True)
+        if self.scale != 1.0:
+            x *= np.float32(self.scale)
+        if self.standardize == "per_feature" and self.mean:
+            # Without statistics (a data set loaded only to be looked at, never trained on) the
+            # values show unstandardised; training and evaluation always prepare_dataset first.
+            x -= np.asarray(self.mean, dtype=np.float32)
+            x /= np.asarray(self.deviation, dtype=np.float32)
+        elif self.standardize == "per_sample" and x.ndim >= 2:
+            # Each sample, channel by channel (the last axis), over all its other positions.
+            over = tuple(range(1, x.ndim - 1)) if x.ndim > 2 else (1,)
+            centre = x.mean(axis=over, keepdims=True)
+            spread = x.std(axis=over, keepdims=True)
+            spread[spread == 0] = 1.0
+            x -= centre
+            x /= spread
+        return x
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"axes": list(self.axes), "scale": self.scale, "standardize": self.standardize,
+                "mean": list(self.mean), "deviation": list(self.deviation),
+                "expand_channel": self.expand_channel, "dtype": self.dtype}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preprocessing:
+        return cls(axes=tuple(data.get("axes", ())), scale=float(data.get("scale", 1.0)),
+                   standardize=str(data.get("standardize", "none")), mean=tuple(data.get("mean", ())),
+                   deviation=tuple(data.get("deviation", ())), expand_channel=bool(data.get("expand_channel", False)),
+                   dtype=str(data.get("dtype", "float32")))
+
+
+@dataclass(frozen=True, eq=False)
+class StreamedArray:
+    """Rows `rows` of `source`, prepared by `preprocessing`; see the module's docstring."""
+
+    source: Any  # a RowSource
+    rows: np.ndarray  # positions in the source, in this view's order
+    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    kind: str = ""  # image, tabular, signal or text: names positions in messages
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return (len(self.rows), *self.preprocessing.sample_shape(tuple(self.source.shape[1:])))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.dtype(self.preprocessing.dtype)
+
+    @property
+    def nbytes(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64)) * self.dtype.itemsize
+
+    def raw(self, positions: np.ndarray) -> np.ndarray:
+        """The file's rows at these positions of the view, in the view's order, unprepared."""
+        wanted = self.rows[np.asarray(positions, dtype=np.int64)]
+        order = np.argsort(wanted, kind="stable")
+        unique, inverse = np.unique(wanted[order], return_inverse=True)
+        values = self.source.read(unique)
+        back = np.empty(len(wanted), dtype=np.int64)
+        back[order] = inverse
+        return values[back]
+
+    def take(self, positions: np.ndarray) -> np.ndarray:
+        """Prepared samples at these positions of the view (what a batch holds)."""
+        return self.preprocessing.apply(self.raw(positions))
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        if isinstance(key, (int, np.integer)):
+            index = int(key) + (len(self) if key < 0 else 0)
+            if not 0 <= index < len(self):
+                raise IndexError(f"sample {key} is outside 0..{len(self) - 1}")
+            return self.take(np.array([index]))[0]
+        positions = np.arange(len(self))[key]
+        return self.take(positions)
+
+    def subset(self, positions: np.ndarray | slice) -> StreamedArray:
+        """A view of some of this view's rows (a validation part, a split): indices, not data."""
+        return replace(self, rows=self.rows[positions])
+
+    def with_preprocessing(self, preprocessing: Preprocessing) -> StreamedArray:
+        return replace(self, preprocessing=preprocessing)
+
+    def chunks(self) -> Any:
+        """(first position, raw rows) in order, about PASS_CHUNK_BYTES at a time."""
+        row_bytes = max(1, int(np.prod(self.source.shape[1:], dtype=np.int64)) * np.dtype(self.source.dtype).itemsize)
+        step = max(1, PASS_CHUNK_BYTES // row_bytes)
+        order = np.argsort(self.rows, kind="stable")  # read the file front to back
+        for start in range(0, len(order), step):
+            positions = order[start:start + step]
+            yield positions, self.source.read(self.rows[positions])
+
+
+def scan_and_fit(train: StreamedArray, others: dict[str, StreamedArray], origin: str) -> Preprocessing:
+    """One streaming pass over each split: NaN and infinite values are counted (how many, the first
+    sample) and, for per_feature, the training split's mean and deviation per feature are computed
+    (float64 sums, so 10^8 values lose nothing). Returns the preprocessing with its statistics."""
+    prep = train.preprocessing
+    wanted = prep.needs_statistics
+    total = squares = None
+    count = 0
+    for what, view in {"x_train": train, **others}.items():
+        bad_count, first_bad = 0, None
+        for positions, raw in view.chunks():
+            x = prep.arranged(raw)
+            if x.dtype.kind in "fc":
+                with np.errstate(invalid="ignore"):
+                    bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+                if bad.any():
+                    bad_positions = positions[bad]
+                    bad_count += int(np.count_nonzero(~np.isfinite(x)))
+                    smallest = int(bad_positions.min())
+                    first_bad = smallest if first_bad is None else min(first_bad, smallest)
+            if wanted and what == "x_train" and not bad_count:
+                values = x.astype(np.float64).reshape(-1, x.shape[-1]) * prep.scale
+                total = values.sum(axis=0) if total is None else total + values.sum(axis=0)
+                squares = (values ** 2).sum(axis=0) if squares is None else squares + (values ** 2).sum(axis=0)
+                count += len(values)
+        if bad_count:
+            plural = "s" if bad_count != 1 else ""
+            where = f"sample {first_bad}" if first_bad is not None else "a sample"
+            raise DatasetError(f"{origin}: {what} has {bad_count} NaN or infinite value{plural}; the first at {where}; "
+                               "remove those samples or fill the values")
+    if not wanted:
+        return prep
+    if not count:
+        raise DatasetError(f"{origin}: the training split is empty")
+    mean = total / count
+    variance = np.maximum(squares / count - mean ** 2, 0.0)
+    deviation = np.sqrt(variance)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(deviation))):
+        feature = int(np.flatnonzero(~(np.isfinite(mean) & np.isfinite(deviation)))[0])
+        raise DatasetError(f"{origin}: feature {feature} has values too large to standardise; rescale it")
+    deviation[deviation == 0] = 1.0  # a constant feature is only centred
+    return replace(prep, mean=tuple(float(m) for m in mean), deviation=tuple(float(d) for d in deviation))
+
+
+def first_rows_problem(view: StreamedArray, what: str) -> str | None:
+    """NaN in the first rows, for a quick word before the full pass (cheap: one small read)."""
+    head = view.take(np.arange(min(len(view), 64)))
+    return non_finite_problem(head, what, view.kind)
+
+
+PREPROCESSING_FILE = "preprocessing.json"
+
+
+def save_preprocessing(run_dir: Path, preprocessing: Preprocessing) -> None:
+    from kerastui.core.atomic import write_text_atomic
+
+    write_text_atomic(Path(run_dir) / PREPROCESSING_FILE, json.dumps(preprocessing.to_dict(), indent=1) + "\n")
+
+
+def load_preprocessing(run_dir: Path) -> Preprocessing | None:
+    path = Path(run_dir) / PREPROCESSING_FILE
+    try:
+        return Preprocessing.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
