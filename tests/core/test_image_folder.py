@@ -344,3 +344,52 @@ def test_folder_summary_counts_classes_and_offers_thumbnails_without_decoding(tm
     assert summary["counts"] == {"train": {"cat": 4, "dog": 4}, "test": {"cat": 2, "dog": 2}}
     assert summary["image_count"] == 12 and summary["skipped_count"] == 1 and summary["image_size"] == [8, 8]
     assert len(summary["sample_files"]["dog"]) == 3 and all(Path(f).is_file() for f in summary["sample_files"]["dog"])
+
+
+def test_a_labels_file_named_relative_is_found_beside_or_inside_the_folder(tmp_path):
+    from kerastui.core.datasets.image_folder import labels_file_path
+
+    folder = image_files.labelled_folder(tmp_path / "flat", [(f"{i}.png", "ab"[i % 2]) for i in range(6)],
+                                         csv_name="tags.csv")
+    assert labels_file_path(folder, "tags.csv") == folder / "tags.csv"
+    assert load(folder, labels="tags.csv").class_names == ("a", "b")
+    (tmp_path / "tags.csv").write_text((folder / "tags.csv").read_text())
+    assert labels_file_path(folder, "tags.csv") == tmp_path / "tags.csv"  # beside wins, as for every data file
+
+
+@pytest.mark.timeout(20)
+def test_a_fifo_named_in_the_labels_file_is_skipped_once_with_its_row(tmp_path):
+    folder = image_files.labelled_folder(tmp_path / "flat", [(f"{i}.png", "ab"[i % 2]) for i in range(6)])
+    os.mkfifo(folder / "pipe.png")
+    with open(folder / "labels.csv", "a") as labels:
+        labels.write("pipe.png,a\n")
+    data = load(folder)
+    assert skipped_images(data) == [(str(folder / "pipe.png"), "is a FIFO (named pipe), not a regular file")]
+    assert len(data.y_train) + len(data.y_test) == 6
+
+
+# ---------------------------------------------------------------- training (a tiny model, one epoch)
+
+@pytest.mark.slow
+def test_training_reads_val_folder_as_validation_and_survives_a_broken_image(tmp_path):
+    from dataclasses import replace
+
+    from kerastui.core.events import TrainingFinished, TrainingStarted
+    from kerastui.core.spec import FitSettings, preset_experiment
+    from kerastui.core.train import Trainer
+
+    folder = image_files.split_folders(tmp_path / "pets", counts={"train": 6, "val": 3, "test": 2})
+    image_files.write_corrupt(folder / "train" / "cat" / "broken.jpg")  # skipped at load
+    truncated = image_files.write_truncated(folder / "train" / "dog" / "half.jpg")  # fails in a batch
+    data = load(folder)
+    experiment = replace(preset_experiment("mlp", str(folder), data.input_shape, data.num_classes,
+                                           data_task=data.task),
+                         fit=FitSettings(epochs=1, batch_size=4, validation_split=0.5))
+    events = []
+    result = Trainer(experiment, data, listeners=[events.append]).run()
+    started = next(e for e in events if isinstance(e, TrainingStarted))
+    assert (started.train_samples, started.validation_samples) == (13, 6)  # val/, not fit's 0.5
+    assert isinstance(events[-1], TrainingFinished), result
+    reasons = dict(skipped_images(data))
+    assert "is not an image" in reasons[str(folder / "train" / "cat" / "broken.jpg")]
+    assert "could not be decoded" in reasons[str(truncated)]

@@ -334,7 +334,7 @@ def top_level(folder: Path, seen: set[tuple[int, int]]) -> TopLevel:
             images.append(entry.path)
         elif kind == FILE and entry.name.lower().endswith(".csv"):
             csv_files.append(Path(entry.path))
-        elif kind not in (FILE, FOLDER) and (is_image_name(entry.name) or "symlink loop" in kind):
+        elif "symlink loop" in kind:  # a loose FIFO is as ignored as a loose image; a loop may be a folder
             listing.skipped.append((entry.path, kind))
     return TopLevel(folders, images, csv_files, listing.skipped)
 
@@ -532,17 +532,27 @@ def split_folder_scan(path: Path, top: TopLevel, seen: set[tuple[int, int]]) -> 
 
 # ---------------------------------------------------------------- a labels file
 
+def labels_file_path(folder: Path, labels: str) -> Path:
+    """Where [data] labels points for an image folder: an absolute path as it is; a relative one
+    beside the folder (its parent, as for every data file) or else inside it. A job that starts
+    elsewhere stores this path (kerastui.core.data.with_absolute_paths)."""
+    given = Path(labels).expanduser()
+    if given.is_absolute():
+        return given
+    beside, inside = Path(folder).parent / given, Path(folder) / given
+    return inside if not os.path.lexists(beside) and os.path.lexists(inside) else beside
+
+
 def labels_file_of(path: Path, top: TopLevel, settings: DataSettings) -> Path | None:
     """The labels CSV the layout rules find, or None for folder layouts."""
     from kerastui.core.user_paths import special_file_problem
 
     if settings.labels:
-        given = Path(settings.labels).expanduser()
-        candidates = [given] if given.is_absolute() else [path.parent / given, path / given]
-        chosen = next((c for c in candidates if os.path.lexists(c)), None)
-        if chosen is None:
-            raise DatasetError(f"[data] labels: no such file {candidates[0]}"
-                               + (f" (nor {candidates[1]})" if len(candidates) > 1 else ""))
+        chosen = labels_file_path(path, settings.labels)
+        if not os.path.lexists(chosen):
+            given = Path(settings.labels).expanduser()
+            also = "" if given.is_absolute() else f" (nor {path / given})"
+            raise DatasetError(f"[data] labels: no such file {chosen}{also}")
         problem = special_file_problem(chosen)
         if problem or chosen.is_dir():
             raise DatasetError(f"[data] labels: {chosen} {problem or 'is a folder; name the labels CSV'}")
@@ -678,7 +688,7 @@ def labels_file_scan(path: Path, csv_path: Path, top: TopLevel, settings: DataSe
                            "a classifier needs at least two classes")
     return FolderScan(path, LAYOUT_LABELS, {"all": [file for _, file, _ in usable]}, {"all": values}, class_names,
                       target_names=target_names if class_names is None else None,
-                      sizes=Counter(sizes[0]), skipped=top.skipped + kinds.skipped + skipped,
+                      sizes=Counter(sizes[0]), skipped=kinds.skipped + skipped,  # the named files' only
                       labels_file=str(csv_path))
 
 
