@@ -350,6 +350,9 @@ def read_headers(files: list[str]) -> list[tuple[int, int] | str]:
                 found.append(str(error))
         return found
 
+    from PIL import Image
+
+    Image.init()  # every format's plugin registered once, before threads would race to do it
     chunks = [files[start:start + HEADER_CHUNK] for start in range(0, len(files), HEADER_CHUNK)]
     if len(chunks) <= 1:
         return chunk(files)
@@ -758,6 +761,9 @@ def seeded_split(files: list[str], labels: np.ndarray, seed: int, fraction: floa
 
 def load_image_folder(path: Path, name: str, settings: DataSettings | None, *, seed: int, test_fraction: float,
                       task_hint: str = "") -> Dataset:
+    """The folder as a Dataset of StreamedArray views over one ImageFiles source: x_train holds
+    train's rows and then val/'s (see the module's docstring), x_test the test rows; y_* are numpy
+    arrays checked by checked_targets. Only headers are read here, never pixels."""
     settings = settings if settings is not None else DataSettings()
     path = Path(path)
     check_test_fraction(test_fraction)
