@@ -1,27 +1,22 @@
 """Image folders as streamed data sets: each layout, conversions, skipped files, bad input.
 
-Folders are tiny (8x8 images, under 50 files) and written by tests/image_files.py. No model is
-trained here; the batches are read the way the batch loader reads them (x.take).
+Folders are tiny (8x8 images, under 50 files) and written by tests/image_files.py. Batches are
+read the way the batch loader reads them (x.take); one slow test trains a tiny model for an epoch.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import image_files  # noqa: E402
-
-from kerastui.core.data import load_dataset  # noqa: E402
-from kerastui.core.datasets.base import DatasetError  # noqa: E402
-from kerastui.core.datasets.image_folder import (  # noqa: E402
+from kerastui.core.data import load_dataset
+from kerastui.core.datasets.base import DatasetError
+from kerastui.core.datasets.image_folder import (
     SKIPPED_FILE,
     class_counts,
     folder_summary,
@@ -29,8 +24,9 @@ from kerastui.core.datasets.image_folder import (  # noqa: E402
     skipped_images,
     write_skipped,
 )
-from kerastui.core.datasets.settings import DataSettings  # noqa: E402
-from kerastui.core.datasets.streamed import StreamedArray  # noqa: E402
+from kerastui.core.datasets.settings import DataSettings
+from kerastui.core.datasets.streamed import StreamedArray
+from tests import image_files
 
 
 def load(path: Path, **settings) -> object:
