@@ -271,8 +271,16 @@ def inspect_array_file(path: Path, settings: DataSettings | None = None, *, sour
     if not entries:
         raise DatasetError(f"{path}: holds no arrays or variables")
     roles = _roles(path, entries, settings)
-    by_role = {role: name for name, role in roles.items()}
     sources = _Sources(path, form, entries)
+    try:
+        return _inspect_entries(path, form, entries, roles, sources, settings, source, sample_rows, sample_index)
+    finally:
+        sources.close()
+
+
+def _inspect_entries(path: Path, form: str, entries: list[ArrayEntry], roles: dict[str, str], sources: _Sources,
+                     settings: DataSettings, source: str, sample_rows: int, sample_index: int) -> Inspection:
+    by_role = {role: name for name, role in roles.items()}
     started = time.monotonic()
     budget = max(MIN_ARRAY_BYTES, min(SAMPLE_BYTES, TOTAL_SAMPLE_BYTES // len(entries)))
     summaries: dict[str, ArraySummary] = {}
@@ -332,6 +340,19 @@ class _Sources:
         self.path, self.form, self.entries = path, form, entries
         self._opened: dict[str, Any] = {}
 
+    def close(self) -> None:
+        """Let go of the files (a NetCDF-3 file's map warns if it is left to the collector)."""
+        import warnings
+
+        for rows in self._opened.values():
+            handle = getattr(rows, "_file", None)
+            if handle is not None:
+                rows._handle = rows._file = None
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    handle.close()
+        self._opened.clear()
+
     def rows(self, name: str) -> Any:
         if name not in self._opened:
             if self.form == "npz":
@@ -383,9 +404,16 @@ def block_ranges(total: int, wanted: int, blocks: int = BLOCKS) -> list[tuple[in
         return [(0, total)]
     if wanted < blocks or blocks < 2:
         return [(0, wanted)]
-    size = wanted // blocks
-    # Evenly spaced from the first row to the last: with 3 blocks, the start, middle and end.
-    return [(start, start + size) for start in ((i * (total - size)) // (blocks - 1) for i in range(blocks))]
+    # Evenly spaced from the first row to the last (with 3 blocks: the start, middle and end),
+    # the first blocks one row longer where `wanted` does not divide, so exactly `wanted` are read.
+    sizes = [wanted // blocks + (index < wanted % blocks) for index in range(blocks)]
+    gap = total - wanted
+    ranges, before = [], 0
+    for index, size in enumerate(sizes):
+        start = before + (index * gap) // (blocks - 1)
+        ranges.append((start, start + size))
+        before += size
+    return ranges
 
 
 def summarise_values(source: Any, *, sample_rows: int = SAMPLE_ROWS, budget_bytes: int = SAMPLE_BYTES,
@@ -622,7 +650,7 @@ def _file_sample(path: Path, sources: _Sources, entries: list[ArrayEntry], by_ro
                      f"the first {source.shape[0]:,} can be drawn")
         return None
     raw = np.asarray(source.read(np.array([index], dtype=np.int64)))
-    values = Preprocessing(axes=axes).arranged(raw)[0]
+    values = np.array(Preprocessing(axes=axes).arranged(raw)[0])  # a copy: no view of a file's map
     label = _sample_label(sources, by_role, index, class_names)
     sample = sample_as_kind(values, name, index, label=label, dimensions=_sample_dimensions(entry, axes))
     if sample.kind == SIGNAL and any("channels first" in n for n in sample.notes) and not axes:
@@ -697,6 +725,9 @@ def sample_as_kind(values: np.ndarray, array: str, row: int, *, label: str = "",
             kind = IMAGE
     if kind == IMAGE:
         return _image_sample(values, array, row, label, names, notes)
+    if kind == GRID:
+        low, high = _finite_range(values)
+        return Sample(GRID, values.astype(np.float64), low, high, array, row, label, names, tuple(notes))
     if kind == SIGNAL:
         signal = values.reshape(values.shape[0], -1) if values.ndim >= 2 else values[:, np.newaxis]
         low, high = _finite_range(signal)
