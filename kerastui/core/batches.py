@@ -2,7 +2,7 @@
 
 Each batch reads its rows from the file (kerastui.core.datasets.streamed) in a worker thread, a
 few batches ahead of the model (Keras's queue), and the order is reshuffled by index every epoch
-with the run's seed. Nothing here holds more than the queued batches. Keras is imported only
+with the run's seed (in runs of neighbouring rows: see BLOCKS_PER_BATCH). Nothing here holds more than the queued batches. Keras is imported only
 when a loader is made, in the process that trains or evaluates.
 """
 
@@ -19,6 +19,21 @@ import numpy as np
 # most of their time, so a few threads keep ahead of the model on a small node.
 DEFAULT_WORKERS = max(2, min(8, (os.cpu_count() or 2)))
 QUEUED_BATCHES = 8
+
+
+# A shuffled batch is made of this many runs of neighbouring rows rather than of single rows spread
+# over the file: HDF5 reads whole chunks, so rows one by one would read (and decompress) a chunk
+# per row; runs keep that near one chunk per run while each batch still mixes distant parts.
+BLOCKS_PER_BATCH = 8
+
+
+def block_shuffled(positions: np.ndarray, random: np.random.Generator, block: int) -> np.ndarray:
+    """The positions in a new random order of runs of `block` neighbours, each run shuffled inside."""
+    if block <= 1 or len(positions) <= block:
+        return random.permutation(positions)
+    starts = random.permutation(np.arange(0, len(positions), block))
+    runs = [random.permutation(positions[start:start + block]) for start in starts]
+    return np.concatenate(runs)
 
 
 @lru_cache(maxsize=1)
@@ -39,7 +54,9 @@ def _batches_class() -> type:
             self.order = self._new_order()
 
         def _new_order(self) -> np.ndarray:
-            return self.random.permutation(self.positions) if self.shuffle else self.positions
+            if not self.shuffle:
+                return self.positions
+            return block_shuffled(self.positions, self.random, max(1, self.batch_size // BLOCKS_PER_BATCH))
 
         def __len__(self) -> int:
             return max(1, math.ceil(len(self.positions) / self.batch_size))

@@ -199,7 +199,13 @@ def with_absolute_paths(experiment: Any) -> Any:
             dataset = str(path.resolve())
     data = experiment.data
     if data.labels and not Path(data.labels).expanduser().is_absolute():
-        labels = Path(experiment.dataset).expanduser().resolve().parent / Path(data.labels).expanduser()
+        base = Path(dataset)
+        if base.is_dir():
+            from kerastui.core.datasets.image_folder import labels_file_path
+
+            labels = labels_file_path(base, data.labels)
+        else:
+            labels = base.parent / Path(data.labels).expanduser()
         data = replace(data, labels=str(labels))
     return replace(experiment, dataset=dataset, data=data)
 

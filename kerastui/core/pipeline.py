@@ -208,6 +208,12 @@ def _record_data_preparation(writer: RunWriter, dataset: Any) -> None:
     from kerastui.core.datasets.keyed_arrays import dataset_preprocessing
     from kerastui.core.datasets.streamed import PREPROCESSING_FILE, save_preprocessing
 
+    from kerastui.core.datasets.image_folder import write_skipped
+
+    try:
+        write_skipped(writer.path, dataset)  # corrupt images, counted and listed, never a crash
+    except OSError as error:
+        writer.failed_write(writer.path / "skipped_images.txt", error)
     preprocessing = dataset_preprocessing(dataset)
     if preprocessing is None:
         return

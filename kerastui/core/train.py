@@ -245,7 +245,7 @@ def streamed_fit_inputs(x: Any, y: Any, weights: Any, batch_size: int, validatio
     from kerastui.core.batches import streamed_batches, validation_positions
 
     given = getattr(x.source, "validation_positions", None)
-    if given is not None and len(given):
+    if given is not None:
         validation = np.asarray(given, dtype=np.int64)
         train = np.setdiff1d(np.arange(len(x)), validation)
     else:

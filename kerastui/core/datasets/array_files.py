@@ -108,7 +108,9 @@ def _describe_npz(path: Path) -> list[ArrayEntry]:
                     continue
                 with archive.open(member) as handle:
                     version = np.lib.format.read_magic(handle)
-                    shape, _, dtype = np.lib.format._read_array_header(handle, version)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(handle)
                 entries.append(ArrayEntry(member[:-4], tuple(shape), str(dtype)))
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         raise _damaged(path, ".npz archive", error) from None
@@ -119,7 +121,9 @@ def _open_hdf5(path: Path) -> Any:
     import h5py
 
     try:
-        return h5py.File(path, "r")
+        # A chunk cache that holds a batch's chunks (the default, 1 MB, holds less than one chunk
+        # of most image or signal sets, so neighbouring rows would read their chunk again).
+        return h5py.File(path, "r", rdcc_nbytes=64 * 1024 * 1024, rdcc_nslots=10007)
     except (OSError, ValueError) as error:
         raise _damaged(path, "HDF5 file", error) from None
 
@@ -179,6 +183,8 @@ def _open_netcdf3(path: Path) -> Any:
 
 
 def _describe_netcdf3(path: Path) -> list[ArrayEntry]:
+    import warnings
+
     handle = _open_netcdf3(path)
     try:
         return [ArrayEntry(name, tuple(v.shape), str(v.data.dtype), tuple(v.dimensions),
@@ -186,7 +192,9 @@ def _describe_netcdf3(path: Path) -> list[ArrayEntry]:
                             for k, val in v._attributes.items() if k in ("units", "long_name")})
                 for name, v in handle.variables.items()]
     finally:
-        handle.close()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the mapped arrays close with the last reference
+            handle.close()
 
 
 # ---------------------------------------------------------------- reading rows
@@ -205,7 +213,8 @@ class NpyRows(FileRows):
 
 class Netcdf3Rows(FileRows):
     def open(self) -> Any:
-        return _open_netcdf3(self.path).variables[self.key].data
+        self._file = _open_netcdf3(self.path)  # kept open while its mapped variable is read
+        return self._file.variables[self.key].data
 
 
 def missing_key(path: Path, key: str, entries: list[ArrayEntry], setting: str) -> DatasetError:

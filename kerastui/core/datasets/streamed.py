@@ -38,15 +38,28 @@ class RowSource(Protocol):
     def read(self, rows: np.ndarray) -> np.ndarray: ...
 
 
+# A read of rows close together takes the whole stretch between them when it is at most this
+# much larger than the rows asked for (or this small): one hyperslab beats a selection per row.
+SPAN_FACTOR = 4
+SMALL_SPAN_BYTES = 16 * 1024 * 1024
+
+
 def read_sorted(array: Any, rows: np.ndarray) -> np.ndarray:
-    """array[rows] for ascending unique rows, as a slice when they are contiguous (much faster in
-    h5py, which reads a hyperslab instead of one selection per row)."""
+    """array[rows] for ascending unique rows. h5py reads a point selection row by row (and a
+    chunk per row), so rows close together are read as one slice and picked in memory, and rows
+    far apart as one slice per run of neighbours."""
     if not len(rows):
         return np.asarray(array[0:0])
     first, last = int(rows[0]), int(rows[-1])
-    if last - first + 1 == len(rows):
+    span = last - first + 1
+    if span == len(rows):
         return np.asarray(array[first:last + 1])
-    return np.asarray(array[rows])
+    row_bytes = int(np.prod(array.shape[1:], dtype=np.int64)) * np.dtype(array.dtype).itemsize
+    if span <= SPAN_FACTOR * len(rows) or span * row_bytes <= SMALL_SPAN_BYTES:
+        return np.asarray(array[first:last + 1])[rows - first]
+    breaks = np.flatnonzero(np.diff(rows) > 1) + 1
+    runs = np.split(rows, breaks)
+    return np.concatenate([np.asarray(array[int(run[0]):int(run[-1]) + 1]) for run in runs])
 
 
 @dataclass
@@ -83,6 +96,7 @@ class FileRows:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_handle"], state["_lock"], state["_pid"] = None, None, -1
+        state.pop("_file", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -252,6 +266,8 @@ def scan_and_fit(train: StreamedArray, others: dict[str, StreamedArray], origin:
     (float64 sums, so 10^8 values lose nothing). Returns the preprocessing with its statistics."""
     prep = train.preprocessing
     wanted = prep.needs_statistics
+    if not wanted and np.dtype(train.source.dtype).kind in "iub":
+        return prep  # whole numbers hold no NaN: nothing to count, and an image folder is not decoded twice
     total = squares = None
     count = 0
     for what, view in {"x_train": train, **others}.items():
