@@ -42,7 +42,7 @@ MAX_TRIALS = 1000  # a grid larger than this is a mistake on a workstation or a 
 SWEEP_FILE = SWEEP_DEFINITION  # one name for it, kept in runs (which lists a sweep's trials)
 _LAYER_PATH = re.compile(r"^layers\[(\d+)\]\.(\w+)$")
 _TOP_FIELDS = {"seed": int}
-_SECTION_FIELDS = {"compile": spec.CompileSettings, "fit": spec.FitSettings}
+_SECTION_FIELDS = {"compile": spec.CompileSettings, "fit": spec.FitSettings, "data": spec.DataSettings}
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def apply(experiment: Experiment, path: str, value: Any) -> Experiment:
         layers = list(experiment.layers)
         layers[index] = layer.with_params(**{param: value})
         return replace(experiment, layers=tuple(layers))
-    raise KeyError("unknown field; sweep seed, compile.<name>, fit.<name> or layers[i].<parameter>")
+    raise KeyError("unknown field; sweep seed, compile.<name>, fit.<name>, data.<name> or layers[i].<parameter>")
 
 
 # ---- reading and writing ----------------------------------------------------------------------------

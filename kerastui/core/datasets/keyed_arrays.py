@@ -53,6 +53,11 @@ def _choose(entries: list[ArrayEntry], given: str, defaults: tuple[str, ...], se
     for name in defaults:
         if name in names:
             return name
+    if setting == "x" and len(entries) == 1:
+        return entries[0].name  # a .npy, or a file of one array: the inputs
+    if setting == "y" and len(entries) == 1:
+        raise DatasetError(f"{path}: holds one array, the inputs; give the labels in another file: "
+                           "[data] labels = \"labels.csv\" (or a .npy, or an HDF5 file with key y)")
     listed = "; ".join(e.describe() for e in entries) or "none"
     raise DatasetError(f"{path}: which array holds the {'inputs' if setting == 'x' else 'labels'}? "
                        f"name it in the [data] table ({setting} = \"...\"), or in the data tab; the file holds: {listed}")
@@ -132,7 +137,9 @@ def _preprocessing(kind: str, dtype: np.dtype, settings: DataSettings, axes: tup
     elif kind == IMAGE and dtype == np.uint16:
         scale = 1 / 65535
     if standardize == "auto":
-        standardize = "none" if kind == IMAGE else "per_feature"
+        # 8- and 16-bit pixels are scaled to [0, 1]; measured fields (sea level in metres, a
+        # temperature grid in kelvin) and all other numbers are standardised per channel.
+        standardize = "none" if kind == IMAGE and dtype.kind in "ub" else "per_feature"
     expand = (kind == IMAGE and rank == 3) or (kind == SIGNAL and rank == 2)
     return Preprocessing(axes=axes, scale=scale, standardize=standardize, expand_channel=expand)
 

@@ -25,7 +25,8 @@ Standardisation, for inputs of shape (N, ..., C):
   per_sample   each sample, channel by channel, by its own mean and deviation (gravitational-wave
                strain, whose scale changes from one recording to the next);
   none         the values as they are in the file;
-  auto         the kind's own rule: pixels / 255, tabular and signal data per feature.
+  auto         the kind's own rule: 8-bit pixels / 255 (16-bit / 65535), everything else (tabular
+               rows, signals, grids of measured values) per feature.
 """
 
 from __future__ import annotations
