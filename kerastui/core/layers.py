@@ -4,9 +4,10 @@ and how Keras builds it.
 
 Names are Keras class names and parameters are Keras argument names, so Keras builds a layer as
 `getattr(keras.layers, type)(**params)`; the few that are not one Keras class with those
-arguments (Bidirectional, Reshape's text, the residual block) say how they are built. Adding a
-layer type is adding one `LayerType` to `LAYERS` (and its tests): the spec's validation, the
-shape check, the layer editor, the runs table and the model builder all read it from here.
+arguments (Bidirectional, Reshape's and RandomContrast's text, the residual block) say how they
+are built. Adding a layer type is adding one `LayerType` to `LAYERS` (and its tests): the spec's
+validation, the shape check, the layer editor, the runs table and the model builder all read it
+from here.
 Nothing here imports Keras (the build functions are handed the module).
 """
 
@@ -21,6 +22,10 @@ from kerastui.core.problems import Problem
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "elu", "gelu", "selu", "swish", "linear")
 PADDINGS = ("valid", "same")
+# How the augmentation layers fill what a rotation, zoom or shift uncovers, and the ways
+# RandomFlip mirrors (Keras's choices).
+FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+FLIP_MODES = ("horizontal", "vertical", "horizontal_and_vertical")
 
 Shape = tuple[int, ...]
 Param = Callable[[str], Any]  # a layer's parameter by name (its value, or the type's default)
@@ -316,6 +321,39 @@ def _residual_shape(param: Param, shape: Shape) -> Shape:
     return (*(-(-size // s) for size in shape[:-1]), param("filters"))
 
 
+def _resizing_shape(param: Param, shape: Shape) -> Shape:
+    return param("height"), param("width"), shape[2]
+
+
+def parse_value_range(text: str) -> tuple[float, float]:
+    """RandomContrast's value range from text such as "0,1" or "0,255"; ValueError says why not."""
+    parts = [part.strip() for part in str(text).strip().strip("()[]").split(",")]
+    example = 'two numbers, the lowest and the highest value, such as "0,1" or "0,255"'
+    if len(parts) != 2 or not all(parts):
+        raise ValueError(f"must be {example}")
+    try:
+        low, high = (float(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"must be {example}") from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"must be finite; write {example}")
+    if low >= high:
+        raise ValueError(f"the lowest value ({low:g}) must be below the highest ({high:g})")
+    return low, high
+
+
+def _value_range_problem(text: Any) -> str | None:
+    try:
+        parse_value_range(text)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def _nonzero_problem(value: float) -> str | None:
+    return "must not be 0 (every value would become the offset)" if value == 0 else None
+
+
 # ---- builders for what is not one Keras class with these arguments -----------------------------
 
 
@@ -328,6 +366,12 @@ def _build_bidirectional(keras_module: Any, param: Param, name: str, input_shape
 
 def _build_reshape(keras_module: Any, param: Param, name: str, input_shape: Shape | None) -> Any:
     return keras_module.layers.Reshape(parse_target_shape(param("target_shape")), name=name)
+
+
+def _build_random_contrast(keras_module: Any, param: Param, name: str, input_shape: Shape | None) -> Any:
+    # value_range is a pair for Keras; written as text ("0,1") like Reshape's sizes.
+    return keras_module.layers.RandomContrast(
+        factor=param("factor"), value_range=parse_value_range(param("value_range")), name=name)
 
 
 def _build_residual_block(keras_module: Any, param: Param, name: str, input_shape: Shape | None) -> Any:
@@ -396,6 +440,27 @@ def _residual_label(param: Param) -> str:
     if param("strides") != 1:
         text += f" /{param('strides')}"
     return text
+
+
+def _resizing_label(param: Param) -> str:
+    text = f"Resizing {param('height')}x{param('width')} {param('interpolation')}"
+    return text + (" crop" if param("crop_to_aspect_ratio") else "")
+
+
+def _rescaling_label(param: Param) -> str:
+    text = f"Rescaling x{param('scale'):g}"
+    return text + (f" {param('offset'):+g}" if param("offset") else "")
+
+
+def _contrast_label(param: Param) -> str:
+    text, value_range = f"RandomContrast {param('factor'):g}", param("value_range")
+    if _value_range_problem(value_range) is None and parse_value_range(value_range) == (0.0, 1.0):
+        return text
+    return f"{text} range {value_range}"
+
+
+def _fill_mode_label(text: str, param: Param) -> str:
+    return text + (f" {param('fill_mode')}" if param("fill_mode") != "reflect" else "")
 
 
 def _pooling(name: str, short: str, what: str) -> LayerType:
@@ -477,6 +542,73 @@ LAYERS: dict[str, LayerType] = {
         ),
         LayerType("GlobalAveragePooling2D", "the mean of each channel over the whole image",
                   short=lambda p: "GAP", input_rank=3, output_shape=lambda p, shape: (shape[2],)),
+        # ---- images: preprocessing, and augmentation (Keras applies the Random* layers only while
+        # training; evaluation and prediction see the images as they are) ----
+        LayerType(
+            "Rescaling", "multiplies every value by scale and adds offset, e.g. [0, 1] pixels to [-1, 1]",
+            # kerastui's pixels arrive in [0, 1] already (Keras's 1/255 example would scale them twice).
+            {"scale": ParamRule(float, 2.0, check=_nonzero_problem),
+             "offset": ParamRule(float, -1.0)},
+            label=_rescaling_label,
+            short=lambda p: "Rescale",
+        ),
+        LayerType(
+            "Resizing", "resizes the image to height x width (optionally cropped to keep its proportions)",
+            {"height": ParamRule(int, 64, minimum=1, maximum=10_000),
+             "width": ParamRule(int, 64, minimum=1, maximum=10_000),
+             # The methods every Keras backend has (torch lacks lanczos, JAX area).
+             "interpolation": ParamRule(str, "bilinear", choices=("bilinear", "nearest", "bicubic")),
+             "crop_to_aspect_ratio": ParamRule(bool, False)},
+            label=_resizing_label,
+            short=lambda p: f"Resize{p('height')}x{p('width')}",
+            input_rank=3,
+            output_shape=_resizing_shape,
+        ),
+        LayerType(
+            "RandomFlip", "mirrors each training image at random (left-right, up-down, or both)",
+            {"mode": ParamRule(str, "horizontal", choices=FLIP_MODES)},
+            label=lambda p: f"RandomFlip {p('mode')}",
+            short=lambda p: {"horizontal": "FlipH", "vertical": "FlipV"}.get(p("mode"), "FlipHV"),
+            input_rank=3,
+        ),
+        LayerType(
+            "RandomRotation", "rotates each training image by a random angle, up to factor x 360 degrees",
+            {"factor": ParamRule(float, 0.1, minimum=0.0, maximum=1.0),
+             "fill_mode": ParamRule(str, "reflect", choices=FILL_MODES)},
+            label=lambda p: _fill_mode_label(f"RandomRotation {p('factor'):g}", p),
+            short=lambda p: f"Rot{p('factor'):g}",
+            input_rank=3,
+        ),
+        LayerType(
+            "RandomZoom", "zooms each training image in or out at random, by up to a factor of its size",
+            # Both factors reach Keras, so height and width are zoomed independently (Keras keeps
+            # the proportions only when width_factor is None, which a TOML value cannot be).
+            {"height_factor": ParamRule(float, 0.1, minimum=0.0, maximum=1.0, exclusive_maximum=True),
+             "width_factor": ParamRule(float, 0.1, minimum=0.0, maximum=1.0, exclusive_maximum=True),
+             "fill_mode": ParamRule(str, "reflect", choices=FILL_MODES)},
+            label=lambda p: _fill_mode_label(f"RandomZoom {p('height_factor'):g}x{p('width_factor'):g}", p),
+            short=lambda p: f"Zoom{p('height_factor'):g}",
+            input_rank=3,
+        ),
+        LayerType(
+            "RandomTranslation", "shifts each training image at random, by up to a factor of its height and width",
+            {"height_factor": ParamRule(float, 0.1, minimum=0.0, maximum=1.0),
+             "width_factor": ParamRule(float, 0.1, minimum=0.0, maximum=1.0),
+             "fill_mode": ParamRule(str, "reflect", choices=FILL_MODES)},
+            label=lambda p: _fill_mode_label(f"RandomTranslation {p('height_factor'):g}x{p('width_factor'):g}", p),
+            short=lambda p: f"Shift{p('height_factor'):g}",
+            input_rank=3,
+        ),
+        LayerType(
+            "RandomContrast", "scales each training image's contrast by a random 1 - factor to 1 + factor",
+            # Keras clips the result to value_range; its default (0, 255) is not kerastui's [0, 1] pixels.
+            {"factor": ParamRule(float, 0.2, minimum=0.0, maximum=1.0),
+             "value_range": ParamRule(str, "0,1", check=_value_range_problem)},
+            label=_contrast_label,
+            short=lambda p: f"Contrast{p('factor'):g}",
+            input_rank=3,
+            builder=_build_random_contrast,
+        ),
         # ---- sequences and signals: (steps, channels) ----
         LayerType(
             "Conv1D", "1-D convolution: filters slid along the sequence (a signal's steps)",
