@@ -31,7 +31,7 @@ def test_every_layer_type_names_a_keras_class_and_its_arguments():
     assert "merge_mode" in accepted(keras.layers.Bidirectional)
     assert {"target_shape"} == set(LAYERS["Reshape"].params) and "target_shape" in accepted(keras.layers.Reshape)
     assert {layer.name for layer in LAYERS.values() if layer.builder is not None} == {
-        "Bidirectional", "Reshape", "ResidualBlock"}
+        "Bidirectional", "Reshape", "ResidualBlock", "RandomContrast"}
 
 
 def test_every_default_is_allowed_by_its_own_rule():
@@ -41,7 +41,8 @@ def test_every_default_is_allowed_by_its_own_rule():
 
 
 def test_image_and_sequence_layers_are_marked_so():
-    assert set(SPATIAL_LAYERS) == {"Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D"}
+    assert set(SPATIAL_LAYERS) == {"Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D", "Resizing",
+                                   "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast"}
     assert set(SEQUENCE_LAYERS) == {"Conv1D", "MaxPooling1D", "AveragePooling1D", "GlobalAveragePooling1D",
                                     "GlobalMaxPooling1D", "LSTM", "GRU", "Bidirectional", "SpatialDropout1D"}
     assert all(LAYERS[name].needs_image for name in SPATIAL_LAYERS) and not LAYERS["Conv1D"].needs_image
@@ -163,3 +164,12 @@ def test_a_layer_is_immutable_through_and_through():
     assert layer.param("units") == 8 and layer.with_params(units=9).param("units") == 9
     assert hash(layer) == hash(LayerSpec("Dense", {"units": 8})) and layer == LayerSpec("Dense", {"units": 8})
     assert copy.deepcopy(layer) == layer == pickle.loads(pickle.dumps(layer))
+
+
+def test_the_layer_forms_reading_of_true_and_false_is_the_rules_own():
+    from kerastui.tui.widgets.layer_editor import parse_param
+
+    rule = LAYERS["LSTM"].params["return_sequences"]
+    assert parse_param(rule, "true") == (True, None) and parse_param(rule, "False") == (False, None)
+    assert parse_param(rule, "maybe") == (None, "must be true or false")
+    assert rule.to_text(True) == "true"

@@ -25,22 +25,9 @@ NEW_LAYER = LayerSpec("Dense", {"units": 64, "activation": "relu"})
 
 
 def parse_param(rule: ParamRule, text: str) -> tuple[Any, str | None]:
-    """(value, None) when `text` is acceptable for `rule`, else (None, why not)."""
-    raw = text.strip()
-    if rule.kind is int:
-        try:
-            value: Any = int(raw)
-        except ValueError:
-            return None, "must be a whole number"
-    elif rule.kind is float:
-        try:
-            value = float(raw)
-        except ValueError:
-            return None, "must be a number"
-    else:
-        value = raw
-    problem = rule.problem(value)
-    return (None, problem) if problem else (value, None)
+    """(value, None) when `text` is acceptable for `rule`, else (None, why not): the rule's own
+    reading, so true/false fields (return_sequences, crop_to_aspect_ratio) read as the TOML does."""
+    return rule.from_text(text)
 
 
 def retyped(layer: LayerSpec, new_type: str) -> LayerSpec:
@@ -133,7 +120,7 @@ class LayerForm(VerticalScroll):
             if rule.choices:
                 field: Input | Select = ParamSelect([(c, c) for c in rule.choices], layer.param(name), name)
             else:
-                field = ParamInput(f"{layer.param(name):g}" if rule.kind is float else str(layer.param(name)), name, compact=True)
+                field = ParamInput(rule.to_text(layer.param(name)), name, compact=True)
             yield from self._row(name, field)
         if not LAYERS[layer.type].params:
             yield Static(Text("(no parameters)", style="dim"))
