@@ -42,10 +42,12 @@ def runs_root(app: App) -> Path:
 def load_dataset_for(app: App, experiment: Experiment) -> Dataset:
     """The data a run was trained on (its dataset, split with its seed): the app's loaded one when
     it is that, else loaded (blocking)."""
-    current = host(app).session.dataset
-    if current is not None and (current.name, current.seed) == (experiment.dataset, experiment.seed):
+    session = host(app).session
+    current = session.dataset
+    same_table = session.experiment.data == experiment.data  # which keys, axes, image size
+    if current is not None and same_table and (current.name, current.seed) == (experiment.dataset, experiment.seed):
         return current
-    return host(app).dataset_loader(experiment.dataset, seed=experiment.seed)
+    return host(app).dataset_loader(experiment.dataset, seed=experiment.seed, settings=experiment.data)
 
 
 async def show_evaluation(app: App, outcome: RunOutcome, dataset: Dataset) -> None:
