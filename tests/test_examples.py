@@ -17,6 +17,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 TASK_EXAMPLES = {
     "breast_cancer_binary.toml": "binary",
     "signals_resnet1d.toml": "binary",
+    "strain_h5.toml": "binary",
     "imdb_lstm.toml": "binary",
     "diabetes_regression.toml": "regression",
     "sweep.toml": "multiclass",
@@ -31,11 +32,11 @@ def test_every_example_is_listed_here():
 def test_the_example_fits_its_data_and_task(name, tmp_path, monkeypatch):
     # A sweep's file is its base experiment plus [sweep] (checked against it by load_sweep).
     experiment = load_sweep(EXAMPLES / name)[0] if name == "sweep.toml" else spec.load(EXAMPLES / name)
-    if experiment.dataset == "signals.npz":  # the file make_signals.py writes, where the comment says
-        subprocess.run([sys.executable, str(EXAMPLES / "make_signals.py"), str(tmp_path / "signals.npz"),
+    if experiment.dataset in ("signals.npz", "strain.h5"):  # the files make_signals.py writes, as the comments say
+        subprocess.run([sys.executable, str(EXAMPLES / "make_signals.py"), str(tmp_path / experiment.dataset),
                         "--samples", "300"], check=True, capture_output=True, timeout=120)
         monkeypatch.chdir(tmp_path)
-    info = dataset_info(experiment.dataset)  # imdb: known without its (uncached) file
+    info = dataset_info(experiment.dataset, settings=experiment.data)  # imdb: known without its (uncached) file
     task = experiment.task_for(info.task).name
     assert task == TASK_EXAMPLES[name]
     problems = experiment.problems(info.input_shape, info.outputs_for(task), info.task,
