@@ -158,3 +158,22 @@ def test_a_file_larger_than_the_memory_allowed_trains(tmp_path):
     assert "reading it whole is refused" in result.stdout
     (run_dir,) = (tmp_path / "runs").iterdir()
     assert json.loads((run_dir / "evaluation.json").read_text())["positives"] > 0
+
+
+def test_the_data_table_can_be_given_as_options_and_bad_ones_are_named(tmp_path, capsys):
+    x, y = signals(60)
+    write_hdf5(tmp_path / "strain.h5", strain=x, flag=y)
+    common = ["train", "--dataset", str(tmp_path / "strain.h5"), "--x", "strain", "--y", "flag",
+              "--runs-dir", str(tmp_path / "runs"), "--plain", "--epochs", "1"]
+    assert main([*common, "--axes", "0,2,1", "--standardize", "per_sample"]) == 0
+    (run_dir,) = (tmp_path / "runs").iterdir()
+    from kerastui.core import spec
+
+    stored = spec.load(run_dir / "config.toml").data
+    assert (stored.x, stored.y, stored.axes, stored.standardize) == ("strain", "flag", (0, 2, 1), "per_sample")
+    capsys.readouterr()
+    assert main([*common, "--axes", "0,x", "--standardize", "zscore"]) == 2
+    err = capsys.readouterr().err
+    assert "--axes '0,x': give whole numbers" in err
+    assert main([*common, "--standardize", "zscore"]) == 2
+    assert "--standardize 'zscore': allowed: auto, none, per_sample, per_feature" in capsys.readouterr().err

@@ -33,6 +33,7 @@ from kerastui.cli.common import (
     load_experiment_data,
     print_error,
 )
+from kerastui.cli.data_options import add_data_options
 from kerastui.core.presets import PRESETS
 
 HELP = "train an experiment headless and write a run directory"
@@ -66,12 +67,15 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--backend", metavar="NAME", help="Keras backend: tensorflow, jax or torch")
     what.add_argument("--strategy", metavar="NAME", help="default, mirrored or multiworker")
     what.add_argument("--name", help="run name (default: the experiment's name)")
+    add_data_options(parser.add_argument_group("data (override the file's [data] table)"))
 
 
 def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     """The Experiment the options describe, validated, and the DatasetInfo it was checked against."""
     from kerastui.core import spec
+    from kerastui.cli.data_options import with_data_options
     from kerastui.core.data import DatasetError, builtin_name, dataset_info
+    from kerastui.core.datasets.settings import DataSettings
     from kerastui.core.presets import PresetError, preset_layers
     from kerastui.core.spec import fit_to_task
     from kerastui.core.tasks import TASKS
@@ -91,9 +95,10 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     dataset_problem = ""
     # The task the user chose decides what integers that are no classes are (counts: regression).
     chosen_task = args.task if args.task is not None else (experiment.task if experiment else "")
+    data_settings = with_data_options(experiment.data if experiment else DataSettings(), args)
     try:
         info = dataset_info(dataset, task=chosen_task if isinstance(chosen_task, str) else "",
-                            settings=experiment.data if experiment else None)
+                            settings=data_settings)
         if not info.available:
             dataset_problem = f"dataset {dataset!r} is not available: {info.unavailable_reason}"
     except DatasetError as error:
@@ -127,7 +132,7 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
             experiment = fit_to_task(experiment, info.outputs_for(experiment.task_for(info.task).name), info.task)
     except PresetError as error:
         raise UsageError(str(error)) from None
-    experiment = _with_options(replace(experiment, dataset=dataset), args)
+    experiment = _with_options(replace(experiment, dataset=dataset, data=data_settings), args)
     task = experiment.task_for(info.task).name
     problems = experiment.problems(tuple(info.input_shape), info.outputs_for(task), info.task,
                                    getattr(info, "vocabulary_size", 0))
