@@ -25,35 +25,20 @@ from __future__ import annotations
 import argparse
 
 from kerastui.cli.common import EXIT_OK, UsageError, plain_output
+from kerastui.cli.data_options import add_data_options, with_data_options
 
 HELP = "inspect a data file or folder: arrays, value ranges, NaN counts, labels, a sample"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", metavar="PATH", help="a data file (.h5 .nc .npy .npz .csv), a folder, or a built-in name")
-    parser.add_argument("--x", metavar="KEY", default="", help="the array or variable holding the inputs")
-    parser.add_argument("--y", metavar="KEY", default="", help="the array or variable holding the labels")
-    parser.add_argument("--x-test", metavar="KEY", default="", help="the test split's inputs, when the file has them")
-    parser.add_argument("--y-test", metavar="KEY", default="", help="the test split's labels")
-    parser.add_argument("--labels", metavar="FILE", default="",
-                        help="labels kept in another file (a CSV, .npy, or an array file with key --y)")
-    parser.add_argument("--axes", metavar="0,2,1", default="",
-                        help="the inputs' axis order, samples first: 0,2,1 turns (N, 2, 200) into (N, 200, 2)")
+    add_data_options(parser, preparation=False)
     parser.add_argument("--sample", metavar="N", type=int, default=0, help="which sample to draw (default 0)")
     parser.add_argument("--rows", metavar="N", type=int, default=2000,
                         help="rows read per array for its value range (default 2000; at most 16 MB)")
     parser.add_argument("--plain", action="store_true", help="no colour (also when not a terminal, or NO_COLOR)")
     parser.add_argument("--width", metavar="COLUMNS", type=int, default=0,
                         help="draw this many columns wide (default: the terminal's)")
-
-
-def _axes(text: str) -> tuple[int, ...]:
-    if not text.strip():
-        return ()
-    try:
-        return tuple(int(part) for part in text.replace(" ", "").strip("[]()").split(","))
-    except ValueError:
-        raise UsageError(f"--axes {text!r}: give axis numbers separated by commas, such as 0,2,1") from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,11 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.datasets.inspect import inspect_path
     from kerastui.core.datasets.settings import DataSettings
 
-    settings = DataSettings(x=args.x, y=args.y, x_test=args.x_test, y_test=args.y_test, labels=args.labels,
-                            axes=_axes(args.axes))
-    problems = settings.problems()
-    if problems:
-        raise UsageError(*(f"--{p.field.removeprefix('data.').replace('_', '-')}: {p.message}" for p in problems))
+    settings = with_data_options(DataSettings(), args)
     if args.rows < 1:
         raise UsageError(f"--rows {args.rows}: give at least 1")
     if args.sample < 0:
