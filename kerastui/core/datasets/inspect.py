@@ -339,6 +339,7 @@ class _Sources:
     def __init__(self, path: Path, form: str, entries: list[ArrayEntry]):
         self.path, self.form, self.entries = path, form, entries
         self._opened: dict[str, Any] = {}
+        self.separate_labels: np.ndarray | None = None  # labels read from [data] labels, once
 
     def close(self) -> None:
         """Let go of the files (a NetCDF-3 file's map warns if it is left to the collector)."""
@@ -572,6 +573,7 @@ def _file_labels(path: Path, settings: DataSettings, sources: _Sources, by_role:
         from kerastui.core.datasets import keyed_arrays
 
         values = keyed_arrays._labels_from_file(path, settings, path)  # noqa: SLF001  (one reader of labels files)
+        sources.separate_labels = np.asarray(values)
         found.append(summarise_labels(values, Path(settings.labels).name, "y", class_names=names))
     for role in ("y", "y_test"):
         name = by_role.get(role)
@@ -584,20 +586,11 @@ def _file_labels(path: Path, settings: DataSettings, sources: _Sources, by_role:
         if _row_bytes(entry.shape, entry.dtype) > MAX_ROW_BYTES:
             notes.append(f"{name} ({role}) has rows of {_bytes_text(_row_bytes(entry.shape, entry.dtype))}: not labels")
             continue
-        values, whole = _read_labels(sources.rows(name), entry.shape[0])
-        summary = summarise_labels(values, name, role, class_names=names, rows_total=entry.shape[0])
-        if not whole:
-            summary = _with_note(summary, f"counted on {len(values):,} of {entry.shape[0]:,} labels")
-        found.append(summary)
+        values, _ = _read_labels(sources.rows(name), entry.shape[0])  # rows_read < rows_total says a sample
+        found.append(summarise_labels(values, name, role, class_names=names, rows_total=entry.shape[0]))
     if not found and by_role.get("x"):
         notes.append("no labels found: name them with --y KEY (or [data] y = \"KEY\", or labels = \"FILE\")")
     return tuple(found)
-
-
-def _with_note(summary: LabelSummary, note: str) -> LabelSummary:
-    from dataclasses import replace
-
-    return replace(summary, note="; ".join(filter(None, [summary.note, note])))
 
 
 def _file_class_names(path: Path, sources: _Sources) -> tuple[str, ...]:
@@ -670,7 +663,8 @@ def _sample_dimensions(entry: ArrayEntry, axes: tuple[int, ...]) -> tuple[str, .
 def _sample_label(sources: _Sources, by_role: dict[str, str], index: int, class_names: tuple[str, ...]) -> str:
     name = by_role.get("y")
     if not name:
-        return ""
+        separate = sources.separate_labels
+        return _label_text(separate[index], class_names) if separate is not None and index < len(separate) else ""
     entry = next(e for e in sources.entries if e.name == name)
     if _numeric_dtype(entry.dtype) is None or not entry.shape or _row_bytes(entry.shape, entry.dtype) > MAX_ROW_BYTES:
         return ""
@@ -800,8 +794,8 @@ def inspect_dataset(dataset: Dataset, source: str, form: str, *, sample_rows: in
     label = _dataset_label(value, task, names)
     sample = sample_as_kind(np.asarray(dataset.x_train[sample_index]), "x_train", sample_index, label=label,
                             hint=dataset.kind, names=tuple(dataset.feature_names))
-    notes = (f"{dataset.title or dataset.name}: as loaded (pixels scaled to 0..1, a held-out test split where the "
-             f"set has none)",) if form == "builtin" else ()
+    notes = (f"{dataset.title or dataset.name}: as kerastui loads it (images scaled to 0..1; a seeded test split "
+             "where the set has none)",) if form == "builtin" else ()
     return Inspection(source=source, form=form, arrays=tuple(arrays), x="x_train", y="y_train", x_test="x_test",
                       y_test="y_test", labels=labels, sample=sample, notes=notes)
 
