@@ -9,12 +9,14 @@ intents; tests drive it without an app.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kerastui.core import spec
+from kerastui.core.datasets.settings import DataSettings
 from kerastui.core.presets import PRESETS, PresetError, preset_layers
 from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.spec import Experiment, fit_to_task
@@ -30,6 +32,16 @@ class DatasetRequest:
     name: str
     seed: int
     number: int
+    # The experiment's [data] table: which keys of a file hold the inputs and labels, and how
+    # they are prepared. The app loads with them, as the headless `kerastui train` does.
+    settings: DataSettings = field(default_factory=DataSettings)
+    # Fit the layers to the data once it has loaded (a file chosen before it could be read, or
+    # a [data] field changed: its shape and classes were not known when the change was made).
+    adapt: bool = False
+
+    @property
+    def key(self) -> tuple[str, int, DataSettings]:
+        return (self.name, self.seed, self.settings)
 
 
 @dataclass(frozen=True)
@@ -69,32 +81,59 @@ class BuildSession:
         self.training_pending = False
         self._request: DatasetRequest | None = None
         self._requests = 0
+        # (dataset, seed, [data]) of the data loaded, and of the last load that failed (with its
+        # file's time and size): a failed load is not tried again at every edit (each would
+        # notify its error anew), only once the data wanted or the file itself has changed.
+        self._loaded_key: tuple | None = None
+        self._failed_key: tuple | None = None
+        # The next load fits the layers to the data (see DatasetRequest.adapt), rebuilding the
+        # preset when the layers were the unedited preset for the data known before the change.
+        self._adapt_on_load = False
+        self._rebuild_preset = False
 
     # ---- the dataset ---------------------------------------------------------------------------
 
-    def dataset_to_load(self) -> DatasetRequest | None:
-        """The load the experiment needs now (its dataset and seed), or None when that data is
-        loaded or already loading. Asking makes any earlier request stale."""
+    def _wanted_key(self) -> tuple[str, int, DataSettings]:
         experiment = self.experiment
-        loaded = self.dataset
-        if loaded is not None and (loaded.name, loaded.seed) == (experiment.dataset, experiment.seed):
+        return (experiment.dataset, experiment.seed, experiment.data)
+
+    def _failed_again(self, key: tuple) -> bool:
+        """True when `key` is the load that failed last and its file has not changed since."""
+        return self._failed_key == (*key, _file_stamp(key[0]))
+
+    def dataset_to_load(self) -> DatasetRequest | None:
+        """The load the experiment needs now (its dataset, seed and [data] table), or None when
+        that data is loaded, already loading, or failed to load as it is. Asking makes any
+        earlier request stale."""
+        wanted = self._wanted_key()
+        if self.dataset is not None and self._loaded_key == wanted:
             return None
         request = self._request
-        if request is not None and (request.name, request.seed) == (experiment.dataset, experiment.seed):
+        if request is not None and request.key == wanted:
+            return None
+        if request is None and self._failed_again(wanted):
             return None
         self._requests += 1
         self.dataset = None
-        self._request = DatasetRequest(experiment.dataset, experiment.seed, self._requests)
+        name, seed, settings = wanted
+        self._request = DatasetRequest(name, seed, self._requests, settings, self._adapt_on_load)
         return self._request
 
     def dataset_loaded(self, request: DatasetRequest, dataset: Dataset) -> bool:
-        """Take a finished load; False when it is stale (another dataset was chosen meanwhile)."""
+        """Take a finished load; False when it is stale (another dataset was chosen meanwhile).
+        A load asked for by a new file or a changed [data] field fits the layers to the data."""
         if request != self._request:
             return False
         self._request = None
         self.dataset = dataset
+        self._loaded_key, self._failed_key = request.key, None
+        previous = self.dataset_info
         self.dataset_info = dataset.info()
         self.dataset_error = ""
+        if request.adapt:
+            self._adapt_on_load = False
+            rebuild, self._rebuild_preset = self._rebuild_preset, False
+            self._fit_layers_to(self.dataset_info, rebuild or self._is_unchanged_preset(previous))
         return True
 
     def dataset_failed(self, request: DatasetRequest, message: str) -> bool:
@@ -103,6 +142,7 @@ class BuildSession:
             return False
         self._request = None
         self.dataset = None
+        self._loaded_key, self._failed_key = None, (*request.key, _file_stamp(request.name))
         self.dataset_error = message
         self.training_pending = False
         return True
@@ -123,7 +163,19 @@ class BuildSession:
     # ---- edits ---------------------------------------------------------------------------------
 
     def edit(self, experiment: Experiment) -> None:
-        """The user changed a field or the layers. Keras has not looked at the new layers yet."""
+        """The user changed a field or the layers. Keras has not looked at the new layers yet.
+
+        Another data file, or a changed field of its [data] table, is loaded again; its shape and
+        classes are not known until it has, so the layers are fitted to them then (and a new
+        file's old data no longer describes it meanwhile)."""
+        old = self.experiment
+        if experiment.dataset != old.dataset or experiment.data != old.data:
+            self._expect_new_shape()
+            if experiment.dataset != old.dataset:
+                self.dataset_info = None
+        self._set_experiment(experiment)
+
+    def _set_experiment(self, experiment: Experiment) -> None:
         if experiment.layers != self.experiment.layers:
             self.preview_error = ""
         self.experiment = experiment
@@ -136,6 +188,8 @@ class BuildSession:
         """Another whole experiment (an opened file, a cloned run): the old data's shape no longer applies."""
         if experiment.dataset != self.experiment.dataset:
             self.dataset_info = None
+        # Its layers are its own (not fitted to the data), and its data is tried again.
+        self._adapt_on_load, self._failed_key = False, None
         self.path = path
         self.preview_error = ""
         self.experiment = experiment
@@ -144,18 +198,35 @@ class BuildSession:
         """Switch to `info`'s dataset, fitting the output layer to its classes, and rebuilding a
         preset the user has not edited (the cnn picks its padding by image size). Returns a
         warning, or ""."""
-        experiment, warning = self.experiment, ""
-        unchanged_preset = self._is_unchanged_preset()
+        experiment = self.experiment
+        unchanged_preset = self._is_unchanged_preset(self.dataset_info)
+        data = experiment.data if info.name == experiment.dataset else DataSettings()
         # New data: its labels say the task again (a task chosen for the old data may not fit).
-        adapted = fit_to_task(replace(experiment, task=""), info.num_classes, info.task)
+        self.experiment = replace(experiment, task="", data=data)
+        warning = self._fit_layers_to(info, unchanged_preset)
+        self._set_experiment(replace(self.experiment, dataset=info.name))
+        return warning
+
+    def _expect_new_shape(self) -> None:
+        if not self._adapt_on_load:  # a change already waiting for its load judged the preset first
+            self._rebuild_preset = self._is_unchanged_preset(self.dataset_info)
+        self._adapt_on_load = True
+
+    def _fit_layers_to(self, info: DatasetInfo, unchanged_preset: bool) -> str:
+        """The output layer fitted to `info`'s classes (the experiment's task kept, else the
+        labels'), and a preset the user had not edited rebuilt for the new data. Returns a
+        warning, or ""."""
+        experiment, warning = self.experiment, ""
+        task = experiment.task_for(info.task).name
+        adapted = fit_to_task(experiment, info.outputs_for(task), info.task)
         layers = adapted.layers
         if unchanged_preset:
             try:
-                layers = _preset_layers(experiment.name, info, info.task)
+                layers = _preset_layers(experiment.name, info, task)
             except PresetError as error:
                 warning = str(error)
         self.dataset_info = info
-        self.edit(replace(adapted, dataset=info.name, layers=tuple(layers)))
+        self._set_experiment(replace(adapted, layers=tuple(layers)))
         return warning
 
     def choose_task(self, task: str) -> str:
@@ -176,8 +247,8 @@ class BuildSession:
         self.edit(fit_to_task(replace(experiment, task=task), outputs, info.task))
         return ""
 
-    def _is_unchanged_preset(self) -> bool:
-        info, experiment = self.dataset_info, self.experiment
+    def _is_unchanged_preset(self, info: DatasetInfo | None) -> bool:
+        experiment = self.experiment
         if info is None or experiment.name not in PRESETS:
             return False
         try:
@@ -219,7 +290,6 @@ class BuildSession:
         self.training_pending = False
         if refused_fields:
             return refused_fields_refusal("Cannot train yet", refused_fields)
-        info = self.dataset_info
         problems = self.problems()
         if problems:
             return Refusal("Cannot train yet", _bullets(str(p) for p in problems))
@@ -253,6 +323,16 @@ class BuildSession:
             return f"cannot write {target}: {error.strerror or error}"
         self.path = target
         return None
+
+
+def _file_stamp(name: str) -> tuple[int, int] | None:
+    """A data file's (or folder's) modification time and size; None for a built-in name. os.stat
+    opens nothing, so a FIFO cannot block it."""
+    try:
+        status = os.stat(Path(name).expanduser())
+    except (OSError, ValueError):
+        return None
+    return (status.st_mtime_ns, status.st_size)
 
 
 def refused_fields_refusal(title: str, refused_fields: list[str]) -> Refusal:

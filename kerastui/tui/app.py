@@ -317,7 +317,7 @@ class KerasTUI(App):
     @work(thread=True, group="dataset", exclusive=True, exit_on_error=False)
     def _load_dataset(self, request: DatasetRequest) -> None:
         try:
-            dataset = self.dataset_loader(request.name, seed=request.seed)
+            dataset = self.dataset_loader(request.name, seed=request.seed, settings=request.settings)
         except Exception as error:  # DatasetError mostly; anything else is shown the same way
             self._from_thread(self._dataset_failed, request, str(error))
             return

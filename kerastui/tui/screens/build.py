@@ -23,6 +23,7 @@ from textual.widgets import Footer, Header, OptionList, Select, Static, TabbedCo
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from kerastui.core.datasets.settings import DataSettings
 from kerastui.core.presets import PRESET_DESCRIPTIONS, PRESETS
 from kerastui.core.spec import Experiment, fit_to_task
 from kerastui.core.tasks import TASKS, output_word
@@ -36,6 +37,8 @@ from kerastui.tui.intents import (
     TrainExperiment,
     UseDataset,
 )
+from kerastui.tui.widgets.data_file_view import DataFileView
+from kerastui.tui.widgets.data_settings_form import DataSettingsForm
 from kerastui.tui.widgets.dataset_picker import DatasetPicker, DatasetTable, shape_text
 from kerastui.tui.widgets.hyperparameters import DataFacts, HyperparameterForm, with_setting
 from kerastui.tui.widgets.layer_editor import LayerEditor, LayerTable
@@ -131,6 +134,7 @@ class BuildScreen(Screen):
                 yield TaskPicker(id="task-picker")  # the experiment's task on its data: always in sight
                 with VerticalScroll(id="data-pane"):
                     yield DatasetPicker(id="dataset-picker")
+                    yield DataFileView(id="data-file")  # a file's [data] form and inspector
                     yield SampleImages(id="samples")
             with TabPane("Model F3", id="tab-model"), Horizontal(id="model-pane"):
                 with Vertical(id="layers-side"):
@@ -192,12 +196,18 @@ class BuildScreen(Screen):
         self._show_task()
         self.query_one(HyperparameterForm).set_experiment(experiment)
         self.query_one(DatasetPicker).set_current(experiment.dataset)
+        self.query_one(DataFileView).follow(experiment.dataset, experiment.data)
         self._schedule_preview()
         self._update_status()
 
     def _dataset_changed(self, dataset: Dataset | None) -> None:
         samples = self.query_one(SampleImages)
-        if dataset is not None:
+        self.query_one(DataFileView).set_load_error(self.app.dataset_error)
+        if dataset is not None and self.query_one(DataFileView).form:
+            # A file's samples are the inspector's, read in a worker (a streamed file's rows are
+            # not read on the UI thread).
+            samples.show_message("")
+        elif dataset is not None:
             samples.show(dataset)
         elif self.app.dataset_error:
             samples.show_message(f"✗ {self.app.dataset_error}", style="red")
@@ -206,12 +216,15 @@ class BuildScreen(Screen):
         self._update_status()
 
     def _dataset_info_changed(self, info: DatasetInfo | None) -> None:
+        if info is not None and self.query_one(DataFileView).form:
+            self.query_one(DatasetPicker).remember(info)
         self.query_one(LayerEditor).set_layers(self.app.experiment.layers, self.input_shape)
         self._show_task()
         self._schedule_preview()
         self._update_status()
 
     def _dataset_error_changed(self, message: str) -> None:
+        self.query_one(DataFileView).set_load_error(message)
         if message:
             self.query_one(SampleImages).show_message(f"✗ {message}", style="red")
         self._update_status()
@@ -235,6 +248,8 @@ class BuildScreen(Screen):
             task = TASKS[app.session.task_name()]
             outputs = info.outputs_for(task.name)
             text.append(f"{info.name} {shape_text(info.input_shape)} → {task.name}, {outputs} {task.output_word}")
+        elif app.dataset_error:
+            text.append(f"{experiment.dataset} ✗ not loaded", style="red")
         else:
             text.append(f"{experiment.dataset} (loading)")
         text.append(f" │ {len(experiment.layers)} layers")
@@ -247,6 +262,8 @@ class BuildScreen(Screen):
             text.append(f"✗ fix {refused[0]}", style="red")
         elif problems:
             text.append(f"✗ {problems[0]}", style="red")
+        elif app.dataset_error:
+            text.append("✗ the data does not load (see Data tab)", style="red")
         elif app.preview_error:
             text.append("✗ layers do not fit (see Model tab)", style="red")
         elif app.training_pending:
@@ -263,6 +280,30 @@ class BuildScreen(Screen):
         word = output_word(info.task)
         self.notify(f"{info.name}: {shape_text(info.input_shape)}, {info.num_classes} {word}, task {info.task}",
                     title="Dataset")
+
+    def on_dataset_picker_file_chosen(self, event: DatasetPicker.FileChosen) -> None:
+        path = event.path
+
+        def use_file(experiment: Experiment) -> Experiment:
+            if experiment.dataset == path:
+                return experiment  # the same file again: loaded again if it failed and has changed
+            # Another file: its own keys are picked in the form; its labels say the task again.
+            return replace(experiment, dataset=path, task="", data=DataSettings())
+
+        self.query_one(DataFileView).focus_form_next = True
+        self.post_message(EditExperiment(use_file))
+        self.notify(f"{path}: pick its arrays and settings below", title="Data file")
+
+    def on_data_file_view_shown(self, event: DataFileView.Shown) -> None:
+        samples = self.query_one(SampleImages)
+        samples.display = not event.form
+        if not event.form and self.app.dataset is not None:
+            samples.show(self.app.dataset)
+
+    def on_data_settings_form_edited(self, event: DataSettingsForm.Edited) -> None:
+        change = event.change
+        self.post_message(EditExperiment(lambda experiment: replace(experiment, data=change(experiment.data))))
+        self.notify(f"{event.what}; loading the data again", title="Data", timeout=3)
 
     def on_task_picker_chosen(self, event: TaskPicker.Chosen) -> None:
         self.post_message(ChooseTask((event.task,)))
@@ -293,6 +334,7 @@ class BuildScreen(Screen):
 
     @on(LayerEditor.FieldChecked)
     @on(HyperparameterForm.FieldChecked)
+    @on(DataSettingsForm.FieldChecked)
     def _field_checked(self) -> None:
         # A field's text was refused or fixed: the status line says whether ctrl+r can train.
         self._update_status()
@@ -300,7 +342,8 @@ class BuildScreen(Screen):
     def invalid_fields(self) -> list[str]:
         """Each field showing a refused value. The experiment still holds that field's last valid value,
         so training or saving now would silently use a value the user does not see."""
-        return self.query_one(LayerEditor).invalid_fields() + self.query_one(HyperparameterForm).invalid_fields()
+        return (self.query_one(LayerEditor).invalid_fields() + self.query_one(HyperparameterForm).invalid_fields()
+                + self.query_one(DataFileView).invalid_fields())
 
     def show_experiment(self, experiment: Experiment) -> None:
         """Show `experiment` in every field, replacing refused text (an experiment file was opened)."""

@@ -1,4 +1,10 @@
-"""Pick the data: built-in sets with shape, classes, sizes, source and availability, or a file path."""
+"""Pick the data: built-in sets with shape, classes, sizes, source and availability, or a file path.
+
+A CSV table or IDX folder is loaded to describe it before it is chosen (`Chosen(info)`). A file of
+named arrays (HDF5, NetCDF, .npy, .npz) or a folder of images is chosen once its headers read
+(`FileChosen(path)`): its keys may still have to be picked in the data tab's [data] form, so it
+is loaded afterwards, with them.
+"""
 
 from __future__ import annotations
 
@@ -129,18 +135,27 @@ class DatasetPicker(Vertical):
             super().__init__()
             self.info = info
 
+    class FileChosen(Message):
+        """A file of named arrays or a folder of images: its [data] table is set in the data tab."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.infos: list[DatasetInfo] = []
         self.current: str | None = None
+        self._listed: set[str] = set()  # the built-ins' names
 
     def compose(self) -> ComposeResult:
         table = DatasetTable(id="dataset-table", cursor_type="row", zebra_stripes=True)
         table.add_columns("  dataset", "input", "task", "train/test", "source")
         yield table
         yield Static("listing datasets…", id="dataset-detail")
-        yield Label("or a data file (.npz, .csv with a label column, or an IDX folder); enter loads it:", classes="field-label")
-        yield Input(placeholder="path/to/data.npz", id="dataset-path")
+        yield Label("or a data file (.h5, .nc, .npy, .npz, .csv) or folder (images, IDX); enter loads it:",
+                    classes="field-label")
+        yield Input(placeholder="path/to/data.h5", id="dataset-path")
         yield Static("", id="dataset-path-error", classes="field-error")
 
     def on_mount(self) -> None:
@@ -158,6 +173,7 @@ class DatasetPicker(Vertical):
         worker = event.worker
         if worker.group == "dataset-list":
             if worker.state == WorkerState.SUCCESS:
+                self._listed = {info.name for info in worker.result}
                 self.set_infos(list(worker.result), keep_files=True)
             elif worker.state == WorkerState.ERROR:
                 self.query_one("#dataset-detail", Static).update(Text(f"cannot list datasets: {worker.error}", style="red"))
@@ -201,6 +217,19 @@ class DatasetPicker(Vertical):
     def _row_of(self, name: str) -> int:
         return next(i for i, info in enumerate(self.infos) if info.name == name)
 
+    def remember(self, info: DatasetInfo) -> None:
+        """A file loaded for the experiment joins the list (with its shape and classes)."""
+        known = next((i for i, existing in enumerate(self.infos) if existing.name == info.name), None)
+        if known is not None and (self.infos[known] == info or info.name in self._listed):
+            return  # a built-in keeps the row it was listed with
+        if known is None and not self.infos:
+            return  # the built-ins are still being listed; they come first
+        if known is None:
+            self.infos = self.infos + [info]
+        else:
+            self.infos = [*self.infos[:known], info, *self.infos[known + 1:]]
+        self._fill_table()
+
     def set_current(self, name: str) -> None:
         """Mark `name` as the experiment's dataset."""
         if name == self.current:
@@ -243,7 +272,7 @@ class DatasetPicker(Vertical):
         event.stop()
         path = event.value.strip()
         if not path:
-            self._show_path_error("enter the path of a .npz, .csv or IDX folder")
+            self._show_path_error("enter the path of a data file (.h5, .nc, .npy, .npz, .csv) or a folder")
             return
         self._show_path_error("")
         self.query_one("#dataset-path-error", Static).update(Text("checking…", style="dim"))
@@ -255,13 +284,29 @@ class DatasetPicker(Vertical):
             self._show_path_error("")
 
     @work(thread=True, group="dataset-file", exclusive=True, exit_on_error=False)
-    def _describe_file(self, path: str) -> DatasetInfo:
-        from kerastui.core.data import dataset_info
+    def _describe_file(self, path: str) -> DatasetInfo | str:
+        """The file's info (a CSV table, IDX folder), or the path itself when it is a file of
+        named arrays (its headers read) or a folder of images. DatasetError says why not."""
+        from pathlib import Path
 
+        from kerastui.core.data import dataset_info
+        from kerastui.tui.widgets.data_look import ARRAYS, IMAGES, data_form
+
+        form = data_form(path)
+        if form == ARRAYS:
+            from kerastui.core.datasets.array_files import describe_arrays
+
+            describe_arrays(Path(path).expanduser())  # a damaged or foreign file is refused here
+            return path
+        if form == IMAGES:
+            return path  # its listing is the data tab's to show, errors included
         return dataset_info(path)
 
-    def _file_described(self, info: DatasetInfo) -> None:
+    def _file_described(self, info: DatasetInfo | str) -> None:
         self._show_path_error("")
+        if isinstance(info, str):
+            self.post_message(self.FileChosen(info))
+            return
         if not info.available:
             self._show_path_error(info.unavailable_reason or "not available")
             return
