@@ -14,6 +14,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -21,6 +22,9 @@ from kerastui.core.datasets.settings import DataSettings
 from kerastui.tui.widgets.data_inspector import DataInspector
 from kerastui.tui.widgets.data_look import DataLook, look_at
 from kerastui.tui.widgets.data_settings_form import DataSettingsForm
+
+
+READING_DELAY = 0.4  # seconds a look may take before the view says it is reading
 
 
 class DataFileView(Vertical):
@@ -53,6 +57,7 @@ class DataFileView(Vertical):
         self.form = ""
         # Focus the form once the next look is shown (a file was just chosen: its keys come next).
         self.focus_form_next = False
+        self._reading: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="data-look-status")
@@ -65,8 +70,10 @@ class DataFileView(Vertical):
         if key == self.key:
             return
         self.key = key
-        if self.form:
-            self._status(f"reading {name}…")
+        if self._reading is not None:
+            self._reading.stop()
+        # Said only when a look takes a while: a quick one would shift the form by a line and back.
+        self._reading = self.set_timer(READING_DELAY, lambda: self._status(f"reading {name}…") if self.form else None)
         self._look(name, settings)
 
     def set_load_error(self, message: str) -> None:
@@ -94,6 +101,9 @@ class DataFileView(Vertical):
 
     def _show(self, look: DataLook) -> None:
         self.look = look
+        if self._reading is not None:
+            self._reading.stop()
+            self._reading = None
         form = look.form
         self._status("")
         if form != self.form:

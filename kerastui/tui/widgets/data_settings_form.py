@@ -54,6 +54,7 @@ STANDARDIZE_HELP = {
 # "[data] x", "asked for by [data] y_test", "axes [0, 2]: ...": the field a message is about.
 FIELD_IN_MESSAGE = re.compile(r"\[data\] (x_test|y_test|x|y|labels|axes|standardize|image_size|color|validation_split)\b"
                               r"|: (axes) \[|\((x|y) = \"")
+LISTED_ARRAYS = "; the file holds: "  # how the core's messages list a file's arrays
 TEXT_FIELDS = {"labels": "labels file", "image_size": "image size", "validation_split": "validation split"}
 
 
@@ -308,7 +309,9 @@ class DataSettingsForm(Vertical):
         self._show_errors()
 
     def focus_first(self) -> None:
-        """Focus the list of arrays (a file) or the image size (a folder)."""
+        """Focus the list of arrays (a file) or the image size (a folder), the form at the top of
+        the pane (at 80x24 the list would be half hidden under the dataset table)."""
+        self.query_one("#data-form-title").scroll_visible(top=True, animate=False)
         if self.form == ARRAYS and self.look is not None and self.look.entries:
             self.query_one(ArrayTable).focus()
         elif self.form == IMAGES:
@@ -443,6 +446,9 @@ class DataSettingsForm(Vertical):
             if field in TEXT_FIELDS:
                 continue  # typed fields show their own refusal (and the loader's, below, in the panel)
             shown = by_field.get(field, [])
+            if field == "roles":  # the arrays the message lists are the list just above it
+                shown = [m.split(LISTED_ARRAYS)[0] + (" (the arrays are listed above)" if LISTED_ARRAYS in m else "")
+                         for m in shown]
             error.update(Text("\n".join(f"✗ {m}" for m in shown)))
             error.display = bool(shown)
         for field in TEXT_FIELDS:
