@@ -22,13 +22,13 @@ from kerastui.core.datasets.array_files import (
     describe_arrays,
     file_format,
     missing_key,
+    numbers_needed,
     open_rows,
     read_whole,
 )
 from kerastui.core.datasets.base import (
     IMAGE,
     SIGNAL,
-    TABULAR,
     TEXT,
     Dataset,
     DatasetError,
@@ -40,8 +40,12 @@ from kerastui.core.datasets.streamed import Preprocessing, StreamedArray, scan_a
 
 DEFAULT_X = ("x_train", "x", "X", "inputs", "data", "images", "signals", "features")
 DEFAULT_Y = ("y_train", "y", "Y", "labels", "label", "targets", "target")
-# Rows read to tell the kind of data (images, signals, ...) and to show value ranges.
+# Rows read to tell the kind of data (images, signals, ...) and to show value ranges: at most
+# this many, and this many bytes (at least one row).
 SAMPLE_ROWS = 64
+SAMPLE_BYTES = 16 * 1024 * 1024
+# A sample (one row of the inputs) larger than this is a misread shape, or past what a batch holds.
+MAX_SAMPLE_BYTES = 1 << 30
 
 
 def _choose(entries: list[ArrayEntry], given: str, defaults: tuple[str, ...], setting: str, path: Path) -> str:
@@ -63,48 +67,90 @@ def _choose(entries: list[ArrayEntry], given: str, defaults: tuple[str, ...], se
                        f"name it in the [data] table ({setting} = \"...\"), or in the data tab; the file holds: {listed}")
 
 
-def _labels_from_file(path: Path, settings: DataSettings, base: Path) -> np.ndarray:
-    """Labels kept apart: a CSV (a header names the columns; [data] y picks some) or an array file."""
-    labels = Path(settings.labels).expanduser()
-    if not labels.is_absolute():
-        labels = (base.parent / labels)
-    from kerastui.core.user_paths import special_file_problem
+def labels_path(settings: DataSettings, base: Path) -> Path:
+    """The [data] labels file: relative names are beside the data file. Its kind is checked
+    (stat, no open) here, where it enters: a FIFO, a device, a folder or a link to nowhere."""
+    from kerastui.core.datasets.array_files import path_problem
 
-    if not labels.exists():
+    try:
+        labels = Path(settings.labels).expanduser()
+    except RuntimeError as error:  # ~someone without a home
+        raise DatasetError(f"[data] labels = {settings.labels!r}: {error}; give the path without ~") from None
+    if not labels.is_absolute():
+        labels = base.parent / labels
+    problem = path_problem(labels)
+    if problem == "does not exist":
         raise DatasetError(f"[data] labels: no such file {labels}")
-    problem = special_file_problem(labels)
-    if problem or labels.is_dir():
-        raise DatasetError(f"[data] labels: {labels} {problem or 'is a directory; give the labels file'}")
+    if problem:
+        raise DatasetError(f"[data] labels: {labels} {problem.replace('the data file', 'the labels file')}")
+    return labels
+
+
+def _labels_from_file(path: Path, settings: DataSettings, base: Path) -> np.ndarray:
+    """Labels kept apart: a CSV (a header names the columns; [data] y picks some) or an array file
+    (of one array: that one; else [data] y or the default label names)."""
+    labels = labels_path(settings, base)
     if labels.suffix.lower() == ".csv":
         return _csv_labels(labels, settings.y)
     entries = describe_arrays(labels)
-    key = _choose(entries, settings.y, DEFAULT_Y, "y", labels)
-    return np.asarray(read_whole(labels, key, entries, "y"))
+    if len(entries) == 1 and not settings.y:
+        key = entries[0].name
+    else:
+        key = _choose(entries, settings.y, DEFAULT_Y, "y", labels)
+    return _numeric_labels(labels, key, entries, "y")
+
+
+def _numeric_labels(path: Path, key: str, entries: list[ArrayEntry], setting: str) -> np.ndarray:
+    entry = next((e for e in entries if e.name == key), None)
+    if entry is not None and entry.holds and entry.holds != "text":
+        raise numbers_needed(path, entry, setting)  # text labels are named by the task check, with advice
+    return np.asarray(read_whole(path, key, entries, setting))
 
 
 def _csv_labels(path: Path, column: str) -> np.ndarray:
+    where = f"[data] labels: {path}"
     try:
-        with open(path, newline="", encoding="utf-8") as handle:
-            rows = [row for row in csv.reader(handle) if row]
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise DatasetError(f"[data] labels: {path} cannot be read as CSV ({error})") from None
+        with open(path, newline="", encoding="utf-8-sig") as handle:  # -sig: a spreadsheet's byte-order mark
+            rows = [(number, row) for number, row in enumerate(csv.reader(handle), start=1) if any(c.strip() for c in row)]
+    except OSError as error:
+        raise DatasetError(f"{where} cannot be read ({error.strerror or error})") from None
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise DatasetError(f"{where} cannot be read as CSV ({error}); save it as UTF-8 text") from None
     if not rows:
-        raise DatasetError(f"[data] labels: {path} is empty")
-    header = rows[0]
+        raise DatasetError(f"{where} is empty: it needs one label per sample")
+    header = [cell.strip() for cell in rows[0][1]]
     has_header = any(not _is_number(cell) for cell in header)
     body = rows[1:] if has_header else rows
+    if not body:
+        raise DatasetError(f"{where} has a header ({', '.join(header)}) but no rows: it needs one label per sample")
     columns = list(range(len(header)))
     if column:
         wanted = [c.strip() for c in column.split(",")]
         if not has_header or any(c not in header for c in wanted):
-            raise DatasetError(f"[data] labels: {path} has no column {column!r} (columns: {', '.join(header)})")
+            listed = ", ".join(header) if has_header else f"none named: no header, {len(header)} columns"
+            raise DatasetError(f"{where} has no column {column!r} (columns: {listed})")
+        if len(set(wanted)) != len(wanted):
+            raise DatasetError(f"{where}: [data] y = {column!r} names a column twice")
         columns = [header.index(c) for c in wanted]
-    try:
-        values = np.array([[float(row[c]) for c in columns] for row in body])
-    except (ValueError, IndexError):
-        raise DatasetError(f"[data] labels: {path} holds a value that is not a number (or a short row)") from None
+    elif has_header and len(header) > 1:
+        # "id,label" would otherwise train on the ids as a second target.
+        raise DatasetError(f"{where} has columns {', '.join(header)}: name the label column(s) in [data] y "
+                           f"(y = \"{header[-1]}\", or several separated by commas)")
+    values = np.empty((len(body), len(columns)))
+    for line_index, (line, row) in enumerate(body):
+        for out, c in enumerate(columns):
+            name = header[c] if has_header else str(c + 1)
+            if c >= len(row):
+                raise DatasetError(f"{where}: line {line} has {len(row)} cells, not a value in column {name}")
+            cell = row[c].strip()
+            if not _is_number(cell):
+                raise DatasetError(f"{where}: line {line}, column {name}: {cell!r} is not a number; labels are class "
+                                   "numbers 0..K-1 (or 0/1 columns, or regression targets)")
+            values[line_index, out] = float(cell)
     values = values[:, 0] if values.shape[1] == 1 else values
-    return values.astype(np.int64) if np.all(values == np.round(values)) else values
+    with np.errstate(invalid="ignore"):
+        whole = np.all(np.isfinite(values)) and np.all(values == np.round(values)) and np.all(np.abs(values) < 2 ** 53)
+    return values.astype(np.int64) if whole else values
 
 
 def _is_number(text: str) -> bool:
@@ -144,47 +190,98 @@ def _preprocessing(kind: str, dtype: np.dtype, settings: DataSettings, axes: tup
     return Preprocessing(axes=axes, scale=scale, standardize=standardize, expand_channel=expand)
 
 
+def _inputs_entry(path: Path, key: str, entries: list[ArrayEntry], setting: str) -> ArrayEntry:
+    """The array named as inputs, checked before a row is read: numbers, samples with values."""
+    entry = next((e for e in entries if e.name == key), None)
+    if entry is None:
+        raise missing_key(path, key, entries, setting)
+    if entry.holds:
+        raise numbers_needed(path, entry, setting)
+    if not entry.shape:
+        raise DatasetError(f"{path}: {key} is a single value, not an array of samples")
+    if len(entry.shape) >= 2 and not int(np.prod(entry.shape[1:], dtype=np.int64)):
+        raise DatasetError(f"{path}: {key} has shape {tuple(entry.shape)}: its samples hold no values")
+    sample_bytes = int(np.prod(entry.shape[1:], dtype=np.int64)) * entry.values_dtype.itemsize
+    if sample_bytes > MAX_SAMPLE_BYTES:
+        raise DatasetError(f"{path}: {key} has shape {tuple(entry.shape)}: one sample is {sample_bytes / 1e9:.1f} GB, "
+                           f"more than a batch can hold (at most {MAX_SAMPLE_BYTES / 1e9:.1f} GB a sample); is the "
+                           "shape right? the samples are the first axis")
+    return entry
+
+
+def _non_finite_labels(path: Path, key: str, values: np.ndarray, where: str) -> None:
+    """NaN or infinite labels named by their row in the file (or line of the CSV), before the split."""
+    if values.dtype.kind not in "fc" or not values.size:
+        return
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(values.reshape(len(values), -1))
+    if bad.any():
+        samples = np.flatnonzero(bad.any(axis=1))
+        count = int(np.count_nonzero(bad))
+        raise DatasetError(f"{path}: the labels ({key}) have {count} NaN or infinite value{'s' if count != 1 else ''} "
+                           f"in {len(samples)} sample{'s' if len(samples) != 1 else ''}; the first at sample "
+                           f"{int(samples[0])}{where}; remove those samples or fill the labels")
+
+
 def load_array_file(path: Path, name: str, settings: DataSettings, *, seed: int = 0, test_fraction: float = 0.2,
                     task_hint: str = "") -> Dataset:
-    file_format(path)  # an empty or foreign file is named before anything else
+    file_format(path)  # a special, empty or foreign file is named before anything else
     entries = describe_arrays(path)
     x_key = _choose(entries, settings.x, DEFAULT_X, "x", path)
-    x_rows = open_rows(path, x_key, entries, "x")
-    if settings.labels:
-        y_all = _labels_from_file(path, settings, path)
-    else:
-        y_key = _choose(entries, settings.y, DEFAULT_Y, "y", path)
-        y_all = np.asarray(read_whole(path, y_key, entries, "y"))
-    rank = len(x_rows.shape)
+    x_entry = _inputs_entry(path, x_key, entries, "x")
+    rank = len(x_entry.shape)
     axes = tuple(settings.axes)
     bad_axes = axes_problems(list(axes), rank) if axes else []
     if bad_axes:
-        raise DatasetError(f"{path}: [data] axes {list(axes)}: {bad_axes[0].message}; {x_key} has shape {x_rows.shape}")
+        raise DatasetError(f"{path}: [data] axes {list(axes)}: {bad_axes[0].message}; {x_key} has shape {x_entry.shape}")
+    if rank == 1:
+        raise DatasetError(f"{path}: {x_key} has shape {x_entry.shape}: one number per sample; inputs need at "
+                           "least one feature per sample (N, F)")
+    x_rows = open_rows(path, x_key, entries, "x")
+    if settings.labels:
+        y_all = _labels_from_file(path, settings, path)
+        labels_key, labels_where = Path(settings.labels).name, " (counting the labels file's rows from 0)"
+    else:
+        y_key = _choose(entries, settings.y, DEFAULT_Y, "y", path)
+        y_all = _numeric_labels(path, y_key, entries, "y")
+        labels_key, labels_where = y_key, " (its row in the file)"
+    if not y_all.ndim:
+        raise DatasetError(f"{path}: the labels ({labels_key}) are a single value, not one per sample")
     if len(y_all) != x_rows.shape[0]:
         raise DatasetError(f"{path}: {x_key} has {x_rows.shape[0]} samples but the labels have {len(y_all)}; "
                            "inputs and labels need one label per sample")
     if x_rows.shape[0] == 0:
         raise DatasetError(f"{path}: {x_key} holds no samples")
+    _non_finite_labels(path, labels_key, y_all, labels_where)
     all_rows = StreamedArray(x_rows, np.arange(x_rows.shape[0], dtype=np.int64), Preprocessing(axes=axes))
-    sample = all_rows.take(np.arange(min(SAMPLE_ROWS, len(all_rows))))
-    kind = kind_of_sample(sample) if sample.ndim >= 2 else TABULAR
-    if sample.ndim == 1:
-        raise DatasetError(f"{path}: {x_key} has shape {x_rows.shape}: one number per sample; inputs need at "
-                           "least one feature per sample (N, F)")
+    row_bytes = max(1, int(np.prod(x_rows.shape[1:], dtype=np.int64)) * np.dtype(x_rows.dtype).itemsize)
+    sample = all_rows.take(np.arange(min(SAMPLE_ROWS, len(all_rows), max(1, SAMPLE_BYTES // row_bytes))))
+    kind = kind_of_sample(sample)
     prep = _preprocessing(kind, np.dtype(x_rows.dtype), settings, axes, rank, path)
+    if settings.y_test and not settings.x_test and not (x_key == "x_train" and any(e.name == "x_test" for e in entries)):
+        raise DatasetError(f"{path}: [data] y_test = {settings.y_test!r} names test labels but no test inputs: "
+                           "name them too (x_test = \"...\"), or leave y_test empty for a seeded held-out split")
     test_key = settings.x_test or ("x_test" if x_key == "x_train" and any(e.name == "x_test" for e in entries) else "")
     if test_key:
+        test_entry = _inputs_entry(path, test_key, entries, "x_test")
+        if tuple(test_entry.shape[1:]) != tuple(x_entry.shape[1:]):
+            raise DatasetError(f"{path}: {x_key} samples have shape {tuple(x_entry.shape[1:])} but {test_key} samples "
+                               f"{tuple(test_entry.shape[1:])}; the test samples need the training samples' shape")
+        if test_entry.values_dtype.kind != x_entry.values_dtype.kind and "f" in (test_entry.values_dtype.kind,
+                                                                                x_entry.values_dtype.kind):
+            raise DatasetError(f"{path}: {x_key} holds {x_entry.dtype} values but {test_key} {test_entry.dtype}; "
+                               "the test inputs need the training inputs' kind of numbers (both whole, or both "
+                               "floating point), so they are prepared alike")
         test_rows = open_rows(path, test_key, entries, "x_test")
         y_test_key = settings.y_test or ("y_test" if any(e.name == "y_test" for e in entries) else "")
         if not y_test_key:
-            raise DatasetError(f"{path}: [data] x_test = {test_key!r} needs its labels: y_test = \"...\"")
-        y_test = np.asarray(read_whole(path, y_test_key, entries, "y_test"))
-        if test_rows.shape[1:] != x_rows.shape[1:]:
-            raise DatasetError(f"{path}: {x_key} samples have shape {x_rows.shape[1:]} but {test_key} samples "
-                               f"{test_rows.shape[1:]}")
+            raise DatasetError(f"{path}: [data] x_test = {test_key!r} needs its labels: y_test = \"...\" "
+                               f"(the file holds: {'; '.join(e.describe() for e in entries)})")
+        y_test = _numeric_labels(path, y_test_key, entries, "y_test")
         if len(y_test) != test_rows.shape[0]:
             raise DatasetError(f"{path}: {test_key} has {test_rows.shape[0]} samples but {y_test_key} has "
                                f"{len(y_test)} labels")
+        _non_finite_labels(path, y_test_key, y_test, " (its row in the file)")
         x_train = StreamedArray(x_rows, np.arange(x_rows.shape[0], dtype=np.int64), prep, kind)
         x_test = StreamedArray(test_rows, np.arange(test_rows.shape[0], dtype=np.int64), prep, kind)
         y_train = y_all

@@ -46,6 +46,9 @@ MAX_SIGNAL_CHANNELS = 16
 def read_npz_arrays(path: Path, optional: tuple[str, ...] = OPTIONAL_KEYS) -> dict[str, np.ndarray]:
     """The four arrays (plus the optional ones present); pickled objects are refused, never executed."""
     if path.is_file() and not zipfile.is_zipfile(path):
+        from kerastui.core.datasets.array_files import file_format
+
+        file_format(path)  # names an empty file, a pickle (never unpickled), a .npy or HDF5 by its bytes
         # np.load would try it as a pickle and say "contains pickled (object) data", which sends
         # the user after the wrong problem (a truncated download, an HTML error page, a .npy).
         raise DatasetError(

@@ -81,14 +81,19 @@ class MemoryRows:
         return self.values[rows]
 
 
+def _file_signature(stat: os.stat_result) -> tuple[int, int, int, int]:
+    # The inode and device too: a file replaced by another (mv new.h5 data.h5) keeps its name.
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ino, stat.st_dev)
+
+
 class FileRows:
     """Base of the file-backed sources: opened on first read, once per process, and checked
-    against the file's size and time of change so that a file rewritten mid-run is named."""
+    before every read against the file's size, time of change and inode, so that a file
+    rewritten, truncated or replaced mid-run is named (a stat costs microseconds a batch)."""
 
     def __init__(self, path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype):
         self.path, self.key, self.shape, self.dtype = Path(path), key, tuple(shape), np.dtype(dtype)
-        stat = os.stat(self.path)
-        self.signature = (stat.st_size, stat.st_mtime_ns)
+        self.signature = _file_signature(os.stat(self.path))
         self._handle: Any = None
         self._lock = threading.Lock()
         self._pid = -1
@@ -104,8 +109,12 @@ class FileRows:
         self._lock = threading.Lock()
 
     def open(self) -> Any:
-        """The array object to index (an h5py Dataset, a memmap, ...)."""
+        """The array object (an h5py Dataset, a memmap, ...)."""
         raise NotImplementedError
+
+    def readable(self, handle: Any) -> Any:
+        """What the rows are sliced from: the opened object itself, or a reader over it."""
+        return handle
 
     def check_unchanged(self) -> None:
         try:
@@ -113,22 +122,31 @@ class FileRows:
         except OSError as error:
             raise DatasetError(f"{self.path}: cannot be read any more ({error.strerror or error}); "
                                "it was moved or removed while in use") from None
-        if (stat.st_size, stat.st_mtime_ns) != self.signature:
-            raise DatasetError(f"{self.path}: the file changed while it was in use (size or time of change); "
-                               "training reads it batch by batch, so leave it unchanged until the run ends")
+        now = _file_signature(stat)
+        if now != self.signature:
+            if now[2:] != self.signature[2:]:
+                what = "it was replaced by another file"
+            elif now[0] < self.signature[0]:
+                what = f"it was truncated from {self.signature[0]:,} to {now[0]:,} bytes"
+            elif now[0] != self.signature[0]:
+                what = f"its size went from {self.signature[0]:,} to {now[0]:,} bytes"
+            else:
+                what = "it was written to (its time of change moved)"
+            raise DatasetError(f"{self.path}: the file changed while it was in use: {what}; training reads it "
+                               "batch by batch, so leave it unchanged until the run ends (or copy it first)")
 
     def read(self, rows: np.ndarray) -> np.ndarray:
         with self._lock:  # h5py serialises reads anyway; one handle per process is enough
-            if self._handle is None or self._pid != os.getpid():
-                self.check_unchanged()
-                self._handle, self._pid = self.open(), os.getpid()
+            self.check_unchanged()
             try:
+                if self._handle is None or self._pid != os.getpid():
+                    self._handle, self._pid = self.readable(self.open()), os.getpid()
                 return read_sorted(self._handle, rows)
-            except (OSError, ValueError, KeyError) as error:
+            except (OSError, ValueError, KeyError, RuntimeError) as error:
                 self.check_unchanged()
-                raise DatasetError(f"{self.path}: {self.key or 'the array'} could not be read at rows "
-                                   f"{int(rows[0])}..{int(rows[-1])} ({error}); the file may be truncated "
-                                   "or damaged") from None
+                where = f" at rows {int(rows[0])}..{int(rows[-1])}" if len(rows) else ""
+                raise DatasetError(f"{self.path}: {self.key or 'the array'} could not be read{where} ({error}); "
+                                   "the file may be truncated or damaged") from None
 
 
 @dataclass(frozen=True)
@@ -161,7 +179,8 @@ class Preprocessing:
         x = self.arranged(raw)
         if self.dtype != "float32":
             return x.astype(self.dtype, copy=False)
-        x = x.astype(np.float32, copy=True)
+        with np.errstate(over="ignore"):  # beyond float32 is refused by scan_and_fit before a model sees it
+            x = x.astype(np.float32, copy=True)
         if self.scale != 1.0:
             x *= np.float32(self.scale)
         if self.standardize == "per_feature" and self.mean:
@@ -260,48 +279,112 @@ class StreamedArray:
             yield positions, self.source.read(self.rows[positions])
 
 
+@dataclass
+class _NonFinite:
+    """NaN and infinite values found in one array of a file, over every split that reads it."""
+
+    values: int = 0
+    samples: int = 0
+    beyond_float32: int = 0  # finite float64 values the model's float32 would make infinite
+    first_beyond: int | None = None
+    first_row: int | None = None  # the row in the file
+    first_position: tuple[int, ...] = ()  # where in that sample, in the model's axis order
+    splits: dict[str, int] = field(default_factory=dict)  # samples per split
+
+    def add(self, split: str, rows: np.ndarray, x: np.ndarray) -> None:
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(x)
+            if x.dtype.itemsize > 4 and x.dtype.kind == "f":
+                large = (np.abs(x) > np.finfo(np.float32).max) & ~bad
+                large_samples = large.reshape(len(x), -1).any(axis=1)
+                if large_samples.any():
+                    self.beyond_float32 += int(np.count_nonzero(large))
+                    first = int(rows[large_samples].min())
+                    self.first_beyond = first if self.first_beyond is None else min(self.first_beyond, first)
+        per_sample = bad.reshape(len(x), -1).any(axis=1)
+        if not per_sample.any():
+            return
+        self.values += int(np.count_nonzero(bad))
+        self.samples += int(np.count_nonzero(per_sample))
+        self.splits[split] = self.splits.get(split, 0) + int(np.count_nonzero(per_sample))
+        index = int(np.argmin(np.where(per_sample, rows, np.iinfo(np.int64).max)))
+        if self.first_row is None or int(rows[index]) < self.first_row:
+            self.first_row = int(rows[index])
+            inside = np.argwhere(bad[index])
+            self.first_position = tuple(int(i) for i in inside[0]) if inside.size else ()
+
+    def problem(self, origin: str, key: str, kind: str, fill_note: str = "") -> DatasetError | None:
+        from kerastui.core.datasets.base import position_words
+
+        name = key or "the inputs"
+        if self.values:
+            plural = "s" if self.values != 1 else ""
+            where = f"sample {self.first_row} (its row in the file)"
+            position = position_words(self.first_position, kind)
+            if position:
+                where += f", {position}"
+            splits = ", ".join(f"{split}: {count}" for split, count in self.splits.items())
+            in_samples = f"in {self.samples} sample{'s' if self.samples != 1 else ''} ({splits})"
+            return DatasetError(f"{origin}: {name} has {self.values} NaN or infinite value{plural} {in_samples}; "
+                                f"the first at {where}{fill_note}; remove those samples or fill the values")
+        if self.beyond_float32:
+            return DatasetError(f"{origin}: {name} has {self.beyond_float32} value(s) beyond float32's range "
+                                f"(magnitude over {np.finfo(np.float32).max:.3g}), which the model, in float32, would "
+                                f"read as infinite; the first at sample {self.first_beyond} (its row in the file); "
+                                "rescale the values")
+        return None
+
+
+def _fill_note(source: Any) -> str:
+    packing = getattr(source, "packing", None)
+    if packing is None or not packing.fill:
+        return ""
+    values = ", ".join(f"{v:g}" for v in packing.fill)
+    return f" (cells holding the variable's _FillValue or missing_value, {values}, are missing values, read as NaN)"
+
+
 def scan_and_fit(train: StreamedArray, others: dict[str, StreamedArray], origin: str) -> Preprocessing:
-    """One streaming pass over each split: NaN and infinite values are counted (how many, the first
-    sample) and, for per_feature, the training split's mean and deviation per feature are computed
-    (float64 sums, so 10^8 values lose nothing). Returns the preprocessing with its statistics."""
+    """One streaming pass over each split: NaN and infinite values are counted (how many, in
+    which samples, the first by its row in the file) and, for per_feature, the training split's
+    mean and deviation per feature are computed (float64 sums, so 10^8 values lose nothing).
+    Returns the preprocessing with its statistics."""
     prep = train.preprocessing
     wanted = prep.needs_statistics
     if not wanted and np.dtype(train.source.dtype).kind in "iub":
         return prep  # whole numbers hold no NaN: nothing to count, and an image folder is not decoded twice
     total = squares = None
     count = 0
+    found: dict[int, tuple[str, _NonFinite]] = {}  # by source: splits of one array are counted together
     for what, view in {"x_train": train, **others}.items():
-        bad_count, first_bad = 0, None
+        key = str(getattr(view.source, "key", "") or "")
+        tally = found.setdefault(id(view.source), (key, _NonFinite()))[1]
         for positions, raw in view.chunks():
             x = prep.arranged(raw)
             if x.dtype.kind in "fc":
-                with np.errstate(invalid="ignore"):
-                    bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
-                if bad.any():
-                    bad_positions = positions[bad]
-                    bad_count += int(np.count_nonzero(~np.isfinite(x)))
-                    smallest = int(bad_positions.min())
-                    first_bad = smallest if first_bad is None else min(first_bad, smallest)
-            if wanted and what == "x_train" and not bad_count:
+                tally.add(what, view.rows[positions], x)
+            if wanted and what == "x_train" and not tally.values:
                 values = x.astype(np.float64).reshape(-1, x.shape[-1]) * prep.scale
-                total = values.sum(axis=0) if total is None else total + values.sum(axis=0)
-                squares = (values ** 2).sum(axis=0) if squares is None else squares + (values ** 2).sum(axis=0)
+                with np.errstate(over="ignore", invalid="ignore"):
+                    total = values.sum(axis=0) if total is None else total + values.sum(axis=0)
+                    squares = (values ** 2).sum(axis=0) if squares is None else squares + (values ** 2).sum(axis=0)
                 count += len(values)
-        if bad_count:
-            plural = "s" if bad_count != 1 else ""
-            where = f"sample {first_bad}" if first_bad is not None else "a sample"
-            raise DatasetError(f"{origin}: {what} has {bad_count} NaN or infinite value{plural}; the first at {where}; "
-                               "remove those samples or fill the values")
+    for what, view in {"x_train": train, **others}.items():
+        key, tally = found.pop(id(view.source), ("", None))
+        problem = tally.problem(origin, key, train.kind, _fill_note(view.source)) if tally else None
+        if problem:
+            raise problem
     if not wanted:
         return prep
     if not count:
         raise DatasetError(f"{origin}: the training split is empty")
-    mean = total / count
-    variance = np.maximum(squares / count - mean ** 2, 0.0)
-    deviation = np.sqrt(variance)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = total / count
+        variance = np.maximum(squares / count - mean ** 2, 0.0)
+        deviation = np.sqrt(variance)
     if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(deviation))):
         feature = int(np.flatnonzero(~(np.isfinite(mean) & np.isfinite(deviation)))[0])
-        raise DatasetError(f"{origin}: feature {feature} has values too large to standardise; rescale it")
+        raise DatasetError(f"{origin}: feature {feature} has values too large to standardise (their squares pass "
+                           "10^308); rescale it, or set [data] standardize = \"none\" or \"per_sample\"")
     deviation[deviation == 0] = 1.0  # a constant feature is only centred
     return replace(prep, mean=tuple(float(m) for m in mean), deviation=tuple(float(d) for d in deviation))
 
