@@ -572,7 +572,7 @@ def _file_labels(path: Path, settings: DataSettings, sources: _Sources, by_role:
     if settings.labels:
         from kerastui.core.datasets import keyed_arrays
 
-        values = keyed_arrays._labels_from_file(path, settings, path)  # noqa: SLF001  (one reader of labels files)
+        values = keyed_arrays.labels_from_file(path, settings, path)  # the one reader of labels files
         sources.separate_labels = np.asarray(values)
         found.append(summarise_labels(values, Path(settings.labels).name, "y", class_names=names))
     for role in ("y", "y_test"):

@@ -86,7 +86,7 @@ def labels_path(settings: DataSettings, base: Path) -> Path:
     return labels
 
 
-def _labels_from_file(path: Path, settings: DataSettings, base: Path) -> np.ndarray:
+def labels_from_file(path: Path, settings: DataSettings, base: Path) -> np.ndarray:
     """Labels kept apart: a CSV (a header names the columns; [data] y picks some) or an array file
     (of one array: that one; else [data] y or the default label names)."""
     labels = labels_path(settings, base)
@@ -239,7 +239,7 @@ def load_array_file(path: Path, name: str, settings: DataSettings, *, seed: int 
                            "least one feature per sample (N, F)")
     x_rows = open_rows(path, x_key, entries, "x")
     if settings.labels:
-        y_all = _labels_from_file(path, settings, path)
+        y_all = labels_from_file(path, settings, path)
         labels_key, labels_where = Path(settings.labels).name, " (counting the labels file's rows from 0)"
     else:
         y_key = _choose(entries, settings.y, DEFAULT_Y, "y", path)
