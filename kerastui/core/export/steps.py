@@ -63,13 +63,7 @@ def plan(source: RunSource) -> Plan:
     data = data_code(source)
     task = source.task.name
     extra = ["from sklearn.utils.class_weight import compute_class_weight"] if experiment.fit.class_weight == "balanced" else []
-    imports = import_lines(("import os", *data.imports), ("import keras", "import numpy as np", "from keras import layers",
-                                                           f"from sklearn.metrics import {', '.join(SKLEARN_METRICS[task])}",
-                                                           *extra), experiment.backend)
-    imports_code = _import_block(imports)
-    steps = (
-        Step("Imports", "Keras alone (with NumPy and scikit-learn); `KERAS_BACKEND` picks its backend "
-             f"(the run used {experiment.backend}).", imports_code),
+    steps = [
         Step("Data", f"The data as the run loaded it: {data.about}", f"SEED = {experiment.seed}\n" + data.load),
         Step("Preparation", preparation_words(data.preprocessing),
              prepare_code(data.preprocessing, len(source.dataset.input_shape)) + standardise_code(
@@ -78,32 +72,53 @@ def plan(source: RunSource) -> Plan:
         Step("Compile", "The run's optimizer, learning rate, loss and metrics.", compile_code(source)),
         Step("Fit", _fit_words(source, data), fit_code(source, data)),
         Step("Evaluation", f"The test split scored as a {task} task, with scikit-learn.", evaluation_code(source, data)),
-    )
-    return Plan(source, data, steps, tuple(imports))
+    ]
+    body = "\n".join(step.code for step in steps)
+    imports = import_lines(("import os", *data.imports),
+                           ("import keras", "import numpy as np", "from keras import layers",
+                            f"from sklearn.metrics import {', '.join(SKLEARN_METRICS[task])}", *extra),
+                           experiment.backend, body)
+    steps.insert(0, Step("Imports", "Keras alone (with NumPy and scikit-learn); `KERAS_BACKEND` picks its backend "
+                         f"(the run used {experiment.backend}).", "\n".join(imports) + "\n"))
+    return Plan(source, data, tuple(steps), tuple(imports))
 
 
 STANDARD_LIBRARY = ("os", "csv", "json", "pathlib", "math")
 
 
-def import_lines(lines: tuple[str, ...], third_party: tuple[str, ...], backend: str) -> list[str]:
-    """The imports as isort (ruff's I rules) orders them: the standard library, the backend's
-    choice (before Keras is imported), then the rest; `import` lines before `from` lines."""
-    every = {line for line in (*lines, *third_party) if line}
+def import_lines(lines: tuple[str, ...], third_party: tuple[str, ...], backend: str, body: str) -> list[str]:
+    """The imports `body` uses, as isort (ruff's I rules) writes them: the standard library, the
+    backend's choice (before Keras is imported), then the rest; `import` lines before `from`
+    lines, each sorted, a long one wrapped."""
+    every = {line for line in (*lines, *third_party) if line and _used(line, body)} | {"import os"}
 
     def standard(line: str) -> bool:
         return line.split()[1].split(".")[0] in STANDARD_LIBRARY
 
     def ordered(chosen: set[str]) -> list[str]:
-        return sorted((line for line in chosen if line.startswith("import ")), key=lambda l: l.split()[1].lower()) + \
-            sorted((line for line in chosen if line.startswith("from ")), key=lambda l: l.split()[1].lower())
+        plain = sorted((line for line in chosen if line.startswith("import ")), key=lambda line: line.split()[1].lower())
+        froms = sorted((line for line in chosen if line.startswith("from ")), key=lambda line: line.split()[1].lower())
+        return plain + [_wrapped(line) for line in froms]
 
     return [*ordered({line for line in every if standard(line)}), "",
             f'os.environ.setdefault("KERAS_BACKEND", {literal(backend)})', "",
             *ordered({line for line in every if not standard(line)})]
 
 
-def _import_block(lines: list[str]) -> str:
-    return "\n".join(lines) + "\n"
+def _used(line: str, body: str) -> bool:
+    """Whether `body` uses a name the import line binds (`np` of `import numpy as np`)."""
+    import re
+
+    bound = line.split(" import ")[1] if line.startswith("from ") else line.split()[-1]
+    names = [name.strip().split(" as ")[-1] for name in bound.split(",")]
+    return any(re.search(rf"(?<![\w.]){re.escape(name)}\b", body) for name in names)
+
+
+def _wrapped(line: str, width: int = 88) -> str:
+    if len(line) <= width:
+        return line
+    head, names = line.split(" import ")
+    return head + " import (\n" + "".join(f"    {name.strip()},\n" for name in names.split(",")) + ")"
 
 
 # ---- preparation --------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 from kerastui.core.export.data_code import code
 from kerastui.core.export.layer_code import RESIDUAL_BLOCK_CODE, literal, needs_functional
 from kerastui.core.export.source import ExportError
-from kerastui.core.export.steps import Plan, model_code, prepare_code
+from kerastui.core.export.steps import Plan, import_lines, model_code, prepare_code
 
 WEIGHTS_FILE = "model.weights.h5"
 PREPROCESSING_FILE = "preprocessing.json"
@@ -86,14 +86,11 @@ def model_py(plan: Plan) -> str:
     elif source.task.name == "multilabel":
         constants.append(f"LABEL_NAMES = {literal(list(source.dataset.class_names))}")
     built = model_code(source, saved_targets=True).replace(RESIDUAL_BLOCK_CODE, "").lstrip("\n")
-    imports = ["import json", "import os", "from pathlib import Path", "",
-               f'os.environ.setdefault("KERAS_BACKEND", {literal(experiment.backend)})', "",
-               "import keras", "import numpy as np", *data.helper_imports, "from keras import layers"]
     parts = [
         f'"""kerastui run {source.run_dir.name} ({experiment.name}) as a challenge submission.\n\n'
         "    model = Model()\n    model.load()\n    predictions = model.predict(X)\n\n"
         f"X: {data.raw_input}.\npredict returns {returns}.\n"
-        '"""\n\n' + "\n".join(imports) + "\n",
+        '"""\n\n' + "{imports}",
         "\n".join(constants) + "\n",
     ]
     if data.helpers:
@@ -122,6 +119,11 @@ def model_py(plan: Plan) -> str:
                 outputs = self.model.predict(prepare(np.asarray(X)), batch_size=256, verbose=0)
                 {output}
         '''))
+    body = "\n".join(parts[1:])
+    imports = import_lines(("import json", "import os", "from pathlib import Path"),
+                           ("import keras", "import numpy as np", *data.helper_imports, "from keras import layers"),
+                           experiment.backend, body)
+    parts[0] = parts[0].replace("{imports}", "\n".join(imports) + "\n")
     # One blank line after the imports (as isort leaves it), two between the rest.
     return parts[0] + "\n" + "\n\n".join(part.rstrip("\n") + "\n" for part in parts[1:])
 
