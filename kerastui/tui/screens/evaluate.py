@@ -66,10 +66,19 @@ class EvaluateScreen(Screen):
     BINDINGS = [
         Binding("n", "next_sample", "Next mistake"),
         Binding("p", "previous_sample", "Previous"),
+        Binding("x", "export", "Export", tooltip="Write the run as a plain Keras script, notebook or submission"),
         Binding("escape", "clear_filter", "All mistakes"),
         # Opened from a run's follow view: escape (once no filter is left to clear) goes back there.
         Binding("escape", "back", "Back"),
     ]
+
+    def action_export(self) -> None:
+        from kerastui.tui.screens.export_dialog import ExportDialog
+
+        if self.outcome is None:
+            self.notify("No run evaluated yet: nothing to export.")
+            return
+        self.app.push_screen(ExportDialog(self.outcome.run_dir))
 
     def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)

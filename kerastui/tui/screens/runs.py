@@ -57,6 +57,7 @@ class RunsScreen(Screen):
         Binding("c", "compare", "Compare"),
         Binding("m", "cycle_smoothing", "Smoothing"),
         Binding("l", "clone", "Clone to build"),
+        Binding("x", "export", "Export", tooltip="Write the run as a plain Keras script, notebook or submission"),
         Binding("u", "resume", "Resume", tooltip="Continue a stopped or interrupted run from its last saved epoch"),
         Binding("d,delete", "delete", "Delete"),
         Binding("r", "refresh", "Refresh"),
@@ -386,6 +387,18 @@ class RunsScreen(Screen):
         host(self.app).launcher.resume(record.path)
         self.notify(f"Resuming {record.name} from epoch {record.epochs_done + 1}.", title="Resume")
         self.post_message(FollowRun(record.path))
+
+    def action_export(self) -> None:
+        from kerastui.tui.screens.export_dialog import ExportDialog
+
+        record = self.table.current_record
+        if record is None:
+            self.notify("No run to export yet.")
+            return
+        if isinstance(record, SweepRecord):
+            self.notify(f"{record.name} is a sweep: open it (enter) and export one of its trials.", severity="warning")
+            return
+        self.app.push_screen(ExportDialog(record.path))
 
     def action_clone(self) -> None:
         record = self.table.current_record
