@@ -39,9 +39,21 @@ def slurm_cluster_problem() -> str | None:
     return None
 
 
+def pytest_configure(config):
+    # pytest-xdist's workers inherit COLUMNS=80 and LINES=24, which would fix the size of every
+    # app and table a test starts; a serial run has neither.
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ.pop("COLUMNS", None)
+        os.environ.pop("LINES", None)
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests marked `slurm` run against the real local cluster, or skip saying why (asked once)."""
     slurm_items = [item for item in items if item.get_closest_marker("slurm")]
+    for item in slurm_items:
+        # Under pytest-xdist (--dist loadgroup) the jobs share one node's two CPUs: one worker runs
+        # them all, in turn, so that no job waits behind another's allocation past its timeout.
+        item.add_marker(pytest.mark.xdist_group("slurm"))
     if not slurm_items:
         return
     problem = slurm_cluster_problem()

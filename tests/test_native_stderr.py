@@ -10,7 +10,7 @@ def test_native_output_is_diverted_and_python_output_is_not(tmp_path):
     log = tmp_path / "native.log"
     script = (
         "import os, sys\nfrom pathlib import Path\n"
-        "from kerastui.cli.native_stderr import divert_native_stderr\n"
+        "from kerastui.native_stderr import divert_native_stderr\n"
         f"with divert_native_stderr(Path({str(log)!r})):\n"
         "    os.write(2, b'from C++\\n')\n"
         "    print('from python', file=sys.stderr)\n"

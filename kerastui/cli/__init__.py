@@ -24,7 +24,7 @@ from types import ModuleType
 
 from kerastui import __version__
 from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, UsageError, print_error
-from kerastui.cli.native_stderr import divert_native_stderr_on_terminal
+from kerastui.native_stderr import divert_native_stderr_on_terminal
 
 # Subcommand modules, in the order `--help` lists them.
 SUBCOMMANDS = ["train", "runs", "evaluate", "watch", "submit", "sweep", "data", "export"]

@@ -154,7 +154,7 @@ class BuildSession:
             return self.experiment.problems()
         task = self.experiment.task_for(info.task).name
         return self.experiment.problems(info.input_shape, info.outputs_for(task), info.task,
-                                        getattr(info, "vocabulary_size", 0))
+                                        info.vocabulary_size)
 
     def task_name(self) -> str:
         """The task the experiment trains on the chosen data."""
@@ -361,4 +361,4 @@ def read_experiment(target: Path) -> tuple[Experiment | None, list[str]]:
 def _preset_layers(name: str, info: DatasetInfo, task: str) -> tuple:
     """Preset `name` fitted to the chosen data read as `task` (PresetError when it cannot fit)."""
     return preset_layers(name, info.input_shape, info.outputs_for(task), task,
-                         vocabulary_size=getattr(info, "vocabulary_size", 0))
+                         vocabulary_size=info.vocabulary_size)

@@ -7,7 +7,7 @@ closing the terminal (SIGHUP) or quitting the app never stops it. Its output goe
 train.log. Whoever wants to see the run follows its directory (kerastui.core.follower), exactly
 as for a Slurm job.
 
-A warm trainer (kerastui.core.warm_trainer: Keras imported, waiting) is kept ready for the
+A warm trainer (kerastui.warm_trainer: Keras imported, waiting) is kept ready for the
 backend of the latest run, so the next run starts training within a second.
 
 Not thread-safe: call it from one thread (the app's event loop; `pump` is cheap).
@@ -88,7 +88,7 @@ class WarmTrainer:
     @classmethod
     def start(cls, backend: str, python: str) -> WarmTrainer:
         process = subprocess.Popen(
-            [python, "-m", "kerastui.core.warm_trainer"],
+            [python, "-m", "kerastui.warm_trainer"],
             stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -30,7 +30,7 @@ from textual.reactive import var
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from kerastui.cli.native_stderr import divert_native_stderr_on_terminal
+from kerastui.native_stderr import divert_native_stderr_on_terminal
 from kerastui.core import spec
 from kerastui.core.build_session import WAIT_FOR_DATASET, BuildSession, DatasetRequest, Refusal, read_experiment, refused_fields_refusal
 from kerastui.core.presets import PRESET_DESCRIPTIONS, PRESETS

@@ -198,8 +198,7 @@ class RunMonitor(Screen):
             return ""
         if experiment.task:
             return experiment.task
-        session = getattr(self.app, "session", None)
-        info = getattr(session, "dataset_info", None)
+        info = host(self.app).session.dataset_info
         if info is not None and info.name == experiment.dataset:
             return experiment.task_for(info.task).name
         return ""

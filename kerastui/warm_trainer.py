@@ -1,13 +1,16 @@
 """A trainer process started before it is needed: Keras already imported, waiting for its run.
 
 The app keeps one ready (kerastui.core.launcher), so ctrl+r starts training at once instead of
-after TensorFlow's 3-6 s import. Started as `python -m kerastui.core.warm_trainer` with
+after TensorFlow's 3-6 s import. Started as `python -m kerastui.warm_trainer` with
 KERAS_BACKEND set; it imports Keras, then reads one JSON line from stdin:
 
     {"argv": ["train", "<run>/config.toml", "--run-dir", "<run>", "--plain"], "log": "<run>/train.log"}
 
 and runs exactly `kerastui <argv>` in this process, its output going to the log. End of input
 before a request (the app quit, or chose another backend) ends it quietly.
+
+It sits at the package's top, beside __main__, because it runs the CLI: kerastui.core (which
+starts it) imports neither the CLI nor the UI.
 """
 
 from __future__ import annotations
