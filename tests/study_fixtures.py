@@ -55,7 +55,7 @@ def sweep_study(path: Path | None = None):
 
         storage = JournalStorage(JournalFileBackend(str(path)))
     study = optuna.create_study(direction="maximize", storage=storage, study_name="sweep")
-    study.set_metric_names(["val_accuracy"])
+    _name(study, ["val_accuracy"])
     add_trials(study)
     return study
 
@@ -68,10 +68,18 @@ def two_objective_study():
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(directions=["maximize", "minimize"])
-    study.set_metric_names(["val_accuracy", "params"])
+    _name(study, ["val_accuracy", "params"])
     for width, accuracy, count in ((16, 0.80, 1000), (64, 0.90, 4000), (64, 0.85, 4500), (128, 0.95, 9000),
                                    (128, 0.70, 9500)):
         study.add_trial(create_trial(params={WIDTH: width}, distributions={WIDTH: IntDistribution(16, 128)},
                                      values=[accuracy, count]))
     study.add_trial(create_trial(state=TrialState.FAIL, params={WIDTH: 32}, distributions={WIDTH: IntDistribution(16, 128)}))
     return study
+
+
+def _name(study, names: list[str]) -> None:
+    import warnings
+
+    with warnings.catch_warnings():  # set_metric_names is experimental in Optuna 3 to 5
+        warnings.simplefilter("ignore")
+        study.set_metric_names(names)

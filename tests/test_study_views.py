@@ -107,3 +107,60 @@ def test_a_journal_file_study_reads_back_the_same(tmp_path):
     again = optuna.load_study(study_name="sweep", storage=JournalStorage(JournalFileBackend(str(journal))))
     views = study_views(again, importance_evaluators=())
     assert views.objectives == ("val_accuracy",) and views.history[-1].best == 0.95 and views.counts.pruned == 2
+
+
+def _journal_loader(monkeypatch, journal):
+    """kerastui.core.sweep_study.load_study opening `journal` (the engine's own, when it is there,
+    is replaced for the test: these tests are about the drawing)."""
+    import sys
+    import types
+
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    def load_study(sweep_dir):
+        if not journal.is_file():
+            raise FileNotFoundError(f"no study in {sweep_dir}")
+        return optuna.load_study(study_name="sweep", storage=JournalStorage(JournalFileBackend(str(journal))))
+
+    monkeypatch.setitem(sys.modules, "kerastui.core.sweep_study", types.SimpleNamespace(load_study=load_study))
+
+
+def test_sweep_show_prints_the_views_below_the_leaderboard_in_plain_text(tmp_path, monkeypatch, capsys):
+    from kerastui.cli.sweep_views import print_study_views
+
+    sweep_study(tmp_path / "study.journal")
+    _journal_loader(monkeypatch, tmp_path / "study.journal")
+    monkeypatch.setenv("COLUMNS", "90")
+    print_study_views(tmp_path, plain=True)
+    out = capsys.readouterr().out
+    assert "study: 6 complete, 2 pruned, 1 failed; best val_accuracy 0.95 (trial 6)" in out
+    assert "val_accuracy (max) by trial" in out and "x pruned" in out
+    assert "parameter importances (PED-ANOVA)" in out and "parameter importances (fANOVA)" in out
+    assert "compile.momentum: left out, not set in every complete trial" in out
+    charts = [line for line in out.splitlines() if "val_accuracy against" in line]
+    assert len(charts) == 4 and "layers[1].units" in charts[0]  # the most important first
+    assert "\x1b[" not in out and max(len(line) for line in out.splitlines()) <= 90
+
+
+def test_sweep_show_of_two_objectives_prints_the_front(monkeypatch, capsys, tmp_path):
+    import sys
+    import types
+
+    from kerastui.cli.sweep_views import print_study_views
+
+    study = two_objective_study()
+    monkeypatch.setitem(sys.modules, "kerastui.core.sweep_study", types.SimpleNamespace(load_study=lambda d: study))
+    print_study_views(tmp_path, plain=True)
+    out = capsys.readouterr().out
+    assert "3 trials on the Pareto front" in out and "Pareto front: 3 of 5 complete trials" in out
+    assert "params (min) against val_accuracy (max)" in out
+
+
+def test_a_sweep_without_a_readable_study_costs_one_line(tmp_path, monkeypatch, capsys):
+    from kerastui.cli.sweep_views import print_study_views
+
+    _journal_loader(monkeypatch, tmp_path / "missing.journal")
+    print_study_views(tmp_path, plain=True)
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no study views for" in captured.err and "Traceback" not in captured.err

@@ -60,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
         if not is_sweep_dir(Path(args.show)):
             raise UsageError(f"{args.show} is not a sweep directory (no {SWEEP_FILE} in it)")
         _print_leaderboard(Path(args.show))
+        from kerastui.cli.sweep_views import print_study_views
+
+        print_study_views(Path(args.show))  # history, importances, value by parameter, Pareto front
         return EXIT_OK
     check_runs_dir(args.runs_dir)
     if (args.config is None) == (args.resume is None):

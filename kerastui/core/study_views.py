@@ -209,13 +209,16 @@ def importances(study: optuna.Study, complete: list[Any], evaluator: str, n_obje
         if not everywhere:
             return Importances(evaluator, reason="no parameter is set in every complete trial", left_out=left_out)
         params = everywhere
+    # No target where the evaluator can do without: PED-ANOVA then reads the study's directions
+    # (given a target it ranks for *low* values, which would invert a maximised objective), for
+    # several objectives all of them; fANOVA (variance, no direction) needs one to be named.
+    target = None if n_objectives == 1 or evaluator == PED_ANOVA else (lambda t: t.values[0])
     try:
-        values = optuna_importance.get_param_importances(
-            study, evaluator=judge, params=params, target=lambda t: t.values[0])
+        values = optuna_importance.get_param_importances(study, evaluator=judge, params=params, target=target)
     except (ValueError, RuntimeError, ZeroDivisionError, ImportError) as error:
         return Importances(evaluator, reason=f"{evaluator} could not weigh them: {error}", left_out=left_out)
     ordered = dict(sorted(((k, float(v)) for k, v in values.items()), key=lambda kv: -kv[1]))
-    note = "" if n_objectives == 1 else "for the first objective"
+    note = "" if n_objectives == 1 else ("for all objectives" if target is None else "for the first objective")
     return Importances(evaluator, ordered, note=note, left_out=left_out)
 
 
