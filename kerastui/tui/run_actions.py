@@ -5,7 +5,6 @@ The Slurm calls go through the `SlurmClient` the app was given (kerastui.tui.slu
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 

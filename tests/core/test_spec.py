@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from kerastui.core import spec
-from kerastui.core.presets import PRESETS, presets_for
+from kerastui.core.presets import presets_for
 from kerastui.core.spec import (
     CompileSettings,
     Experiment,

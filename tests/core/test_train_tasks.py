@@ -11,7 +11,7 @@ import pytest
 from kerastui.core.datasets.base import TABULAR, Dataset
 from kerastui.core.events import EpochEnded, TrainingFailed
 from kerastui.core.layers import LayerSpec
-from kerastui.core.spec import CompileSettings, Experiment, FitSettings, fit_to_task
+from kerastui.core.spec import Experiment, FitSettings, fit_to_task
 from kerastui.core.train import Trainer
 
 pytestmark = pytest.mark.slow  # trains tiny real models
