@@ -28,6 +28,7 @@ def add_trials(study, trials=TRIALS) -> None:
     from optuna.trial import TrialState, create_trial
 
     states = {"complete": TrialState.COMPLETE, "pruned": TrialState.PRUNED, "failed": TrialState.FAIL}
+    before = len(study.trials)
     for number, (lr, width, optimizer, momentum, reports, state) in enumerate(trials):
         params = {LR: lr, WIDTH: width, OPTIMIZER: optimizer}
         distributions = {LR: FloatDistribution(1e-6, 1e-1, log=True), WIDTH: IntDistribution(16, 128),
@@ -39,8 +40,8 @@ def add_trials(study, trials=TRIALS) -> None:
             state=states[state], params=params, distributions=distributions,
             value=reports[-1] if state == "complete" else None,
             intermediate_values=dict(enumerate(reports)),
-            user_attrs={"run_dir": f"trial-{number:03d}", "epochs": len(reports)}))
-    assert len(study.trials) == len(trials), optuna.__version__
+            user_attrs={"run_dir": f"trial-{before + number:03d}", "epochs": len(reports)}))
+    assert len(study.trials) == before + len(trials), optuna.__version__
 
 
 def sweep_study(path: Path | None = None):

@@ -1,6 +1,10 @@
 """One sweep as a leaderboard: its trials best first by the sweep's objective, the varied fields
 as columns, live trials updating, and for each varied field the mean objective per value.
 
+Under it, the sweep's Optuna study (kerastui.tui.widgets.study_panel): v steps through the
+optimisation history, the parameter importances, the objective against a parameter (p: the next
+one) and, for several objectives, the Pareto front; read and computed in a thread worker.
+
 enter opens a trial like any run (the run monitor), c overlays the top trials on one chart
 (the compare view), escape goes back to the runs list.
 """
@@ -8,6 +12,7 @@ enter opens a trial like any run (the run monitor), c overlays the top trials on
 from __future__ import annotations
 
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -19,6 +24,8 @@ from textual.widgets import DataTable, Footer, Static
 
 from kerastui.core.run_summary import STATUS_STYLES
 from kerastui.core.sweep_runs import LeaderboardRow, leaderboard, mean_objective_by_value
+from kerastui.tui.widgets.study_charts import status_text
+from kerastui.tui.widgets.study_panel import StudyPanel
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.sweep import Sweep
@@ -34,6 +41,8 @@ class SweepScreen(Screen):
     BINDINGS = [
         Binding("enter", "open_trial", "Open trial"),
         Binding("c", "compare_top", f"Overlay top {TOP_TRIALS}"),
+        Binding("v", "next_view", "Study view"),
+        Binding("p", "next_parameter", "Parameter"),
         Binding("escape", "close", "Back"),
     ]
     DEFAULT_CSS = """
@@ -42,15 +51,18 @@ class SweepScreen(Screen):
     SweepScreen #sweep-means { height: auto; max-height: 12; padding: 0 1; }
     """
 
-    def __init__(self, sweep_dir: Path) -> None:
+    def __init__(self, sweep_dir: Path, load_study: Callable[[Path], Any] | None = None) -> None:
         super().__init__()
         self.sweep_dir = Path(sweep_dir)
+        self._load_study = load_study  # None: kerastui.core.sweep_study's, imported in the worker
+        self._study_key: tuple | None = None
         self.sweep: Sweep | None = None
         self.rows: list[LeaderboardRow] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="sweep-title")
         yield DataTable(id="sweep-board", cursor_type="row", zebra_stripes=True)
+        yield StudyPanel(id="sweep-study")
         yield Static(id="sweep-means")
         yield Footer()
 
@@ -58,10 +70,12 @@ class SweepScreen(Screen):
         self.query_one(DataTable).focus()
         self._timer = self.set_interval(LIVE_REFRESH, self._refresh_if_live)
         self._read()
+        self._read_study()
 
     def _refresh_if_live(self) -> None:
         if any(row.status in LIVE for row in self.rows):
             self._read()
+            self._read_study()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sweep-read")
     def _read(self) -> None:
@@ -81,7 +95,7 @@ class SweepScreen(Screen):
             table.add_row(
                 str(rank) if row.objective is not None else "-",
                 f"{row.trial:03d}",
-                Text(row.status, style=STATUS_STYLES.get(row.status, "dim")),
+                status_text(row.status, STATUS_STYLES.get(row.status, "dim")),  # pruned, failed marked
                 *(_value(row.params.get(path)) for path in paths),
                 f"{row.objective:.4f}" if row.objective is not None else "-",
                 record.headline_text if record is not None else "-",  # the task's test metric
@@ -128,6 +142,39 @@ class SweepScreen(Screen):
 
     def action_close(self) -> None:
         self.dismiss()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sweep-study")
+    def _read_study(self) -> None:
+        """The study's views, off the UI thread (the journal's replay, the importances' forest);
+        recomputed only when a trial has changed since the last read."""
+        from kerastui.core.study_views import study_views, views_key
+
+        load = self._load_study
+        try:
+            if load is None:
+                from kerastui.core.sweep_study import load_study as load
+            study = load(self.sweep_dir)
+            key = views_key(study)
+            if key == self._study_key:
+                return
+            views = study_views(study)
+        except ImportError:
+            self.app.call_from_thread(self.query_one(StudyPanel).show_views, None,
+                                      "This kerastui's sweeps have no Optuna study to show.")
+            return
+        except Exception as error:  # noqa: BLE001 - an unreadable study is a line in the panel, never a crash
+            self.app.call_from_thread(self.query_one(StudyPanel).show_views, None,
+                                      f"The study cannot be read: {type(error).__name__}: {error}")
+            return
+        self._study_key = key
+        self.app.call_from_thread(self.query_one(StudyPanel).show_views, views)
+
+    def action_next_view(self) -> None:
+        self.query_one(StudyPanel).next_view()
+
+    def action_next_parameter(self) -> None:
+        if self.query_one(StudyPanel).next_parameter() is None:
+            self.notify("No trial has set a parameter yet.", severity="warning")
 
 
 def means_text(sweep: Sweep, rows: list[LeaderboardRow]) -> Text:
