@@ -47,6 +47,7 @@ def test_a_minimised_objective_keeps_the_lowest_as_best():
 def test_counts_and_states_mark_pruned_and_failed_trials(views):
     assert (views.counts.complete, views.counts.pruned, views.counts.failed) == (6, 2, 1)
     assert views.counts.text() == "6 complete, 2 pruned, 1 failed"
+    assert views.counts_text() == "6 complete, 2 pruned, 1 failed, 21 epochs"  # the trials' "epochs" attributes
     assert views.states[2] == views.states[7] == "pruned" and views.states[3] == "failed"
 
 
@@ -134,7 +135,7 @@ def test_sweep_show_prints_the_views_below_the_leaderboard_in_plain_text(tmp_pat
     monkeypatch.setenv("COLUMNS", "90")
     print_study_views(tmp_path, plain=True)
     out = capsys.readouterr().out
-    assert "study: 6 complete, 2 pruned, 1 failed; best val_accuracy 0.95 (trial 6)" in out
+    assert "study: 6 complete, 2 pruned, 1 failed, 21 epochs; best val_accuracy 0.95 (trial 6)" in out
     assert "val_accuracy (max) by trial" in out and "x pruned" in out
     assert "parameter importances (PED-ANOVA)" in out and "parameter importances (fANOVA)" in out
     assert "compile.momentum: left out, not set in every complete trial" in out

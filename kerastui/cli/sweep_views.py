@@ -35,7 +35,7 @@ def study_renderables(views: StudyViews, width: int = 80, colour: bool = True) -
 
     chart_width = max(40, min(width, MAX_CHART_WIDTH))
     heading = Text("study: ", style="bold")
-    heading.append(f"{views.counts.text()}; {views.best_text()}")
+    heading.append(f"{views.counts_text()}; {views.best_text()}")
     parts: list[RenderableType] = [heading, chart_text(history_draw(views), chart_width, HISTORY_HEIGHT, colour)]
     parts.append(importance_text(views.importances, chart_width, colour))
     ranked = next((i.values for i in views.importances if i.values), {})

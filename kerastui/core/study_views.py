@@ -107,6 +107,11 @@ class StudyViews:
     counts: TrialCounts
     states: dict[int, str]  # trial number -> complete/pruned/failed/running/waiting
     pareto: list[ParetoPoint]  # every complete trial, on_front marking study.best_trials; [] for one objective
+    epochs: int | None = None  # epochs trained over all trials (their "epochs" user attribute), None if unknown
+
+    def counts_text(self) -> str:
+        """'6 complete, 2 pruned, 1 failed, 23 epochs': the trials, and what pruning saved."""
+        return self.counts.text() + (f", {self.epochs} epochs" if self.epochs is not None else "")
 
     @property
     def multi_objective(self) -> bool:
@@ -148,7 +153,13 @@ def study_views(study: optuna.Study, objectives: tuple[str, ...] | list[str] | N
         counts=counts,
         states=states,
         pareto=pareto_points(study, complete) if len(directions) > 1 else [],
+        epochs=_epochs(trials),
     )
+
+
+def _epochs(trials: list[Any]) -> int | None:
+    counted = [t.user_attrs["epochs"] for t in trials if isinstance(t.user_attrs.get("epochs"), int)]
+    return sum(counted) if counted else None
 
 
 def _state(trial: Any) -> str:

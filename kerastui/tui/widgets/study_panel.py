@@ -95,7 +95,7 @@ class StudyPanel(Vertical):
         if self.view == "parameter" and views.parameters:
             self.parameter_index %= len(views.parameters)
             where += f" {self.parameter_index + 1}/{len(views.parameters)}"
-        heading.update(Text(f"{where} · {views.counts.text()} · {views.best_text()}"))  # keys: in the footer
+        heading.update(Text(f"{where} · {views.counts_text()} · {views.best_text()}"))  # keys: in the footer
         if self.view == "history":
             chart.plot(history_draw(views))
             self._show(chart, text, None)
