@@ -65,7 +65,7 @@ def _table(records: list, *, compact: bool, architecture: int | None, dataset: i
     val_word, test_word = shared_metric_words(records)
     columns = [
         ("run", "run", "left", None, lambda r: cell(r.name)),
-        ("status", "status", "left", None, lambda r: cell(r.status, STATUS_STYLES.get(r.status, "dim"))),
+        ("status", "status", "left", None, lambda r: cell(r.status_label, STATUS_STYLES.get(r.status, "dim"))),
         ("dataset", "dataset", "left", dataset, lambda r: cell(Path(r.dataset).name if r.experiment else "?")),
         ("architecture", "architecture", "left", architecture, lambda r: cell(r.architecture)),
         ("epochs", "epochs", "right", None, lambda r: cell(_epochs(r))),

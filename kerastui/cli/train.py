@@ -194,7 +194,7 @@ def run(args: argparse.Namespace) -> int:
     from kerastui.core.distribute import is_chief
     from kerastui.core.pipeline import RunInterrupted, RunNotCreated, run_experiment
     from kerastui.core.resources import efficiency_line
-    from kerastui.core.runs import REQUEUED, RunClaimError, has_saved_state, read_status
+    from kerastui.core.runs import INTERRUPTED, REQUEUED, RunClaimError, has_saved_state, read_status
     from kerastui.core.train import StopRequest
 
     plain = _plain(args)
@@ -229,6 +229,8 @@ def run(args: argparse.Namespace) -> int:
         run_dir = scratch / "run"
 
     stop_event = StopRequest()
+    # Asked once, at the start: whether a preemption's SIGTERM may requeue this job (Requeue=1).
+    requeueable = _job_requeueable() if chief and os.environ.get("SLURM_JOB_ID") else False
     listeners: list[Any] = []
     if run_dir is not None and chief:
         from kerastui.core.sweep_runs import bad_trial_stop_for
@@ -239,7 +241,7 @@ def run(args: argparse.Namespace) -> int:
     # The other workers train in step with the chief: their epoch lines would only repeat its own.
     display = make_progress(plain) if chief else make_progress(True, stream=io.StringIO())
     try:
-        with display, _ctrl_c_stops(stop_event, display.note):
+        with display, _ctrl_c_stops(stop_event, display.note, requeueable):
             outcome = run_experiment(
                 experiment,
                 dataset,
@@ -264,6 +266,8 @@ def run(args: argparse.Namespace) -> int:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
+    if getattr(stop_event, "preempted", False) and outcome.status in (REQUEUED, INTERRUPTED):
+        return _after_preemption(outcome, chief, display.note)
     if outcome.status == REQUEUED:
         return _requeue(outcome, chief, display.note)
     if not chief:
@@ -341,7 +345,7 @@ def _requeue(outcome: Any, chief: bool, note: Callable[[str], None]) -> int:
         print_error(f"no epoch finished between two time-limit warnings (still {done}); not requeued again: "
                     f"give the job more time, then kerastui train --resume {shlex.quote(str(outcome.run_dir))}")
         return EXIT_INTERRUPTED
-    writer.update_info(requeued=iso_time(time.time()), requeued_at_epoch=done)
+    writer.update_info(requeued=iso_time(time.time()), requeued_for="time limit", requeued_at_epoch=done)
     # Said first: Slurm ends this process the moment the requeue is accepted.
     note(f"requeued job {os.environ.get('SLURM_JOB_ID', '?')} at its time-limit warning after {done} epoch(s): "
          f"it resumes from there when Slurm starts it again")
@@ -353,6 +357,56 @@ def _requeue(outcome: Any, chief: bool, note: Callable[[str], None]) -> int:
                     f"kerastui train --resume {shlex.quote(str(outcome.run_dir))}")
         return EXIT_INTERRUPTED
     return EXIT_OK
+
+
+def _job_requeueable() -> bool:
+    """Whether Slurm lets this job be requeued (it was submitted with --requeue, or the site's
+    JobRequeue=1 made it so): `scontrol show job` says Requeue=1."""
+    from kerastui.core import slurm
+
+    return slurm.job_fields(os.environ.get("SLURM_JOB_ID", "")).get("Requeue") == "1"
+
+
+def _after_preemption(outcome: Any, chief: bool, note: Callable[[str], None]) -> int:
+    """After a SIGTERM in a Slurm job, its state saved at the batch it landed on: requeue the job
+    (status "requeued", shown as "requeued: preempted") unless it was cancelled on purpose or may
+    not be requeued; then it ends interrupted, resumable with --resume."""
+    from kerastui.core import slurm
+    from kerastui.core.runs import INTERRUPTED, REQUEUED, RunWriter, iso_time
+
+    if not chief:
+        return EXIT_OK
+    result = outcome.result
+    done = result.epochs_done if result is not None else 0
+    where = f"after {done} epoch(s)"
+    saved = result.saved_mid_epoch if result is not None else None
+    if saved:
+        where = f"at batch {saved[1]} of epoch {saved[0] + 1}"
+    writer = RunWriter(outcome.run_dir)
+    resume = f"kerastui train --resume {shlex.quote(str(outcome.run_dir))}"
+    job_id = os.environ.get("SLURM_JOB_ID", "?")
+    grace = f"Slurm's KillWait grace time: {slurm.kill_wait_seconds()} s"
+    if outcome.status == REQUEUED:
+        state = slurm.job_fields(job_id).get("JobState", "")
+        if state.startswith("CANCELLED"):  # a plain scancel: the user wants it ended, not requeued
+            writer.set_status("stopped")
+            writer.update_info(requeued_for=None)
+            print_error(f"job {job_id} was cancelled; the run is stopped {where}, its state saved: {resume}")
+            return EXIT_INTERRUPTED
+        writer.update_info(requeued=iso_time(time.time()), requeued_for="preempted", requeued_at_epoch=done)
+        note(f"requeued: preempted; job {job_id} got SIGTERM, its state was saved {where} ({grace}); "
+             "it resumes from there when Slurm starts it again")
+        try:
+            slurm.requeue_this_job()
+        except slurm.SlurmError as error:
+            writer.set_status(INTERRUPTED)
+            print_error(f"{error}; the run is interrupted {where}, its state saved: {resume}")
+            return EXIT_INTERRUPTED
+        return EXIT_OK
+    writer.update_info(interrupted_for="preempted")
+    print_error(f"job {job_id} got SIGTERM and may not be requeued (Requeue=0); the run is interrupted "
+                f"{where}, its state saved ({grace}): {resume}")
+    return EXIT_INTERRUPTED
 
 
 def _report_interrupt(interrupted: Any) -> None:
@@ -382,14 +436,15 @@ def _stop_reason(signum: int) -> tuple[str, str]:
         why = f"Slurm's time-limit warning to job {os.environ.get('SLURM_JOB_ID', '?')}: state saved, job requeued"
         return why, "time-limit warning from Slurm: stopping after this batch to requeue the job"
     if os.environ.get("SLURM_JOB_ID"):
-        why = f"stopped by Slurm: job {os.environ['SLURM_JOB_ID']} got SIGTERM (scancel, its time limit or preemption)"
+        why = f"job {os.environ['SLURM_JOB_ID']} got SIGTERM from Slurm (preemption, scancel or its time limit): state saved"
     else:
         why = "stopped by SIGTERM"
     return why, f"{why}; stopping after this batch"
 
 
 @contextlib.contextmanager
-def _ctrl_c_stops(stop_event: threading.Event, note: Callable[[str], None]) -> Iterator[None]:
+def _ctrl_c_stops(stop_event: threading.Event, note: Callable[[str], None],
+                  requeueable: bool = False) -> Iterator[None]:
     """First Ctrl+C (or SIGTERM): stop gracefully after the batch (model saved, evaluated). Second: quit now.
 
     Slurm sends SIGTERM on scancel and at the time limit (then SIGKILL after KillWait), so a
@@ -411,8 +466,16 @@ def _ctrl_c_stops(stop_event: threading.Event, note: Callable[[str], None]) -> I
             note("quitting now; saving the model trained so far (Ctrl+C again to quit without it)")
             raise KeyboardInterrupt
         reason, line = _stop_reason(signum)
-        if hasattr(stop_event, "request"):
-            stop_event.request(reason, requeue=signum == signal.SIGUSR1)
+        in_job = bool(os.environ.get("SLURM_JOB_ID"))
+        if hasattr(stop_event, "request") and in_job and signum == signal.SIGTERM:
+            # Preemption (or scancel, told apart afterwards): save the state at this batch, end
+            # quickly within KillWait, then requeue if Slurm allows it (_after_preemption).
+            from kerastui.core.runs import INTERRUPTED, REQUEUED
+
+            stop_event.request(reason, requeue=True, save_state=True, preempted=True,
+                               end_status=REQUEUED if requeueable else INTERRUPTED)
+        elif hasattr(stop_event, "request"):
+            stop_event.request(reason, requeue=signum == signal.SIGUSR1, save_state=in_job and signum == signal.SIGUSR1)
         else:
             stop_event.set()
         note(line)

@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         return watch_in_app(path, runs_root=args.runs_dir, quiet_after=quiet_after)
 
     out = PlainProgress(sys.stdout, batches=args.batches)
-    out.note(f"watching {path} (status: {load_run(path).status})")
+    out.note(f"watching {path} (status: {load_run(path).status_label})")
     follower = RunFollower(
         path,
         quiet_after=args.idle_timeout or float("inf"),

@@ -5,7 +5,8 @@ FitProgress (read by the Trainer afterwards, in the same thread):
   where it happened, since for kerastui that is a failure with a reason, not a quiet stop;
 - `BackupAndRestore` (Keras's) keeps the training state of finished epochs only;
 - `History` (Keras's) records each epoch's metrics (the Trainer keeps those of finished epochs);
-- `EventCallback` turns Keras's hooks into kerastui's training events and honours stop requests.
+- `EventCallback` turns Keras's hooks into kerastui's training events and honours stop requests;
+- `StateOnStop` saves the training state mid-epoch when a stop asks for it (Slurm's SIGTERM).
 
 The classes subclass Keras's, which exists only once Keras is imported (seconds): each is made
 on first use for the Keras module given, and kept.
@@ -36,6 +37,7 @@ class FitProgress:
     epochs_done: int = 0
     failure: str = ""  # set when the loss became NaN/inf
     stop_seen: bool = False  # the stop request was honoured during fit
+    saved_mid_epoch: tuple[int, int] | None = None  # (epoch, batches done) of a state saved mid-epoch
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,21 @@ def backup_callback(keras: Any, backup_dir: Path, progress: FitProgress, every_b
                 super().on_epoch_end(epoch, logs)
                 if self.every_batches:
                     self._save_model()  # Keras saves every N batches then, not at epoch ends: each finished epoch too
+
+            def save_mid_epoch(self, epoch: int, batches_done: int) -> None:
+                """The state now, in the middle of `epoch` (weights, optimizer, seed generators, the
+                epoch and the batches done): Keras's metadata names the epoch in progress, so a
+                resumed fit goes on from these weights and every epoch still ends once."""
+                import json
+
+                from kerastui.core.atomic import write_text_atomic
+
+                self._current_epoch = int(epoch)
+                self._save_model()
+                write_text_atomic(Path(self._training_metadata_path), json.dumps(
+                    {"epoch": int(epoch), "batch": int(batches_done) - 1, "batches_done": int(batches_done),
+                     "saved_mid_epoch": True}))
+                self.progress.saved_mid_epoch = (int(epoch), int(batches_done))
 
             def _save_model(self):
                 # Every save, at an epoch's end or every N batches, comes here (and only then: no
@@ -228,3 +245,31 @@ def event_callback(keras: Any, emit: Callable[[TrainingEvent], None], progress: 
         return EventCallback
 
     return _made_once(keras, "events", make)(emit, progress, shape, stop_event, batch_event_interval)
+
+
+def state_on_stop_callback(keras: Any, backup: Any, progress: FitProgress, stop_event: threading.Event) -> Any:
+    """After the events (which honour the stop): when the stop asks for the state to be kept
+    (`stop_event.save_state`, Slurm's SIGTERM or time-limit warning), save it at this batch, so
+    the grace time before SIGKILL (Slurm's KillWait) is spent on one save, not on the rest of an
+    epoch. A stop at an epoch's last batch needs nothing: the epoch's own backup follows."""
+
+    def make() -> type:
+        class StateOnStop(keras.callbacks.Callback):
+            def __init__(self, backup, progress, stop_event):
+                super().__init__()
+                self.backup, self.progress, self.stop_event = backup, progress, stop_event
+                self.epoch = 0
+
+            def on_epoch_begin(self, epoch, logs=None):
+                self.epoch = int(epoch)
+
+            def on_train_batch_end(self, batch, logs=None):
+                step = int(batch) + 1
+                if (not self.progress.stop_seen or self.progress.failure or self.progress.saved_mid_epoch
+                        or not getattr(self.stop_event, "save_state", False) or step >= self.progress.steps):
+                    return
+                self.backup.save_mid_epoch(self.epoch, step)
+
+        return StateOnStop
+
+    return _made_once(keras, "state_on_stop", make)(backup, progress, stop_event)

@@ -128,7 +128,7 @@ def run_experiment(
             return RunOutcome(writer.path, "failed", None, None, reason, recorded=writer.status_recorded)
         try:
             if result.status == "stopped" and getattr(stop, "requeue", False):
-                return _requeued(writer, result, held.event, listeners, sampler)
+                return _requeued(writer, result, held.event, listeners, sampler, stop)
             # The trainer's dataset is the prepared one (a streamed set's training statistics).
             trained_on = getattr(trainer, "dataset", None) or dataset
             with multiworker_patches(experiment):  # the evaluation steps meet the same Keras bug
@@ -224,14 +224,16 @@ def _record_data_preparation(writer: RunWriter, dataset: Any) -> None:
 
 
 def _requeued(writer: RunWriter, result: TrainResult, final: Any, listeners: Iterable[Listener],
-              sampler: ResourceSampler) -> RunOutcome:
+              sampler: ResourceSampler, stop: Any = None) -> RunOutcome:
     """Slurm's time-limit warning: the training state (saved each epoch) is all that is kept, no
     model or evaluation (the time left is short), and the run says requeued, not stopped."""
     sampler.stop()
-    writer.end_status = REQUEUED  # written with the final event: no follower sees "stopped" first
+    # Written with the final event: no follower sees "stopped" first. A preempted job that
+    # cannot be requeued ends interrupted (resumable, its state saved) instead.
+    writer.end_status = getattr(stop, "end_status", "") or REQUEUED
     final = final or _final_event("stopped", result.epochs_done, result.reason)
     _emit(final, writer, listeners)
-    status = "failed" if writer.write_error else REQUEUED
+    status = "failed" if writer.write_error else writer.end_status
     return RunOutcome(writer.path, status, result, None, writer.write_error or result.reason,
                       recorded=writer.status_recorded, write_failed=bool(writer.write_error))
 

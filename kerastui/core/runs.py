@@ -494,6 +494,14 @@ class RunRecord:
                 self.status = status
 
     @property
+    def status_label(self) -> str:
+        """The status as shown: "requeued: preempted" for a Slurm job requeued after a SIGTERM
+        (the status file itself says "requeued", as at a time-limit warning)."""
+        if self.status == REQUEUED and self.info.get("requeued_for"):
+            return f"{REQUEUED}: {self.info['requeued_for']}"
+        return self.status
+
+    @property
     def epoch_events(self) -> list[EpochEnded]:
         return [e for e in self.events if isinstance(e, EpochEnded)]
 

@@ -17,6 +17,7 @@ parsing is tested without a cluster; tests/test_slurm_cluster.py runs them for r
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -310,6 +311,27 @@ def requeue_this_job(environ: Mapping[str, str] | None = None, *, runner: Runner
     if result.returncode != 0:
         raise SlurmError(f"scontrol requeue {job_id} failed: {_message(result)}")
     return job_id
+
+
+def job_fields(job_id: str, *, runner: Runner = subprocess.run, timeout: float = 10) -> dict[str, str]:
+    """`scontrol show job -o` as {field: value} (JobState, Requeue, ...); {} when it cannot say."""
+    try:
+        result = _run(runner, ["scontrol", "show", "job", "-o", job_id], timeout=timeout)
+    except (SlurmError, OSError, subprocess.SubprocessError):
+        return {}
+    if result.returncode != 0:
+        return {}
+    return dict(part.split("=", 1) for part in result.stdout.split() if "=" in part)
+
+
+def kill_wait_seconds(*, runner: Runner = subprocess.run, default: int = 30) -> int:
+    """Slurm's KillWait: the grace time between a job's SIGTERM and its SIGKILL (30 s by default)."""
+    try:
+        result = _run(runner, ["scontrol", "show", "config"], timeout=10)
+    except (SlurmError, OSError, subprocess.SubprocessError):
+        return default
+    found = re.search(r"^KillWait\s*=\s*(\d+)", result.stdout or "", re.M)
+    return int(found.group(1)) if found else default
 
 
 def sync_run_status(run_dir: Path, state: JobState) -> str:

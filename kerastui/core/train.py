@@ -39,6 +39,7 @@ from kerastui.core.fit_callbacks import (
     event_callback,
     finished_epochs,
     nan_failure_callback,
+    state_on_stop_callback,
 )
 from kerastui.core.spec import Experiment, SpecError
 
@@ -52,6 +53,7 @@ class TrainResult:
     history: dict[str, list[float]] = field(default_factory=dict)  # finished epochs only
     epochs_done: int = 0
     reason: str = ""
+    saved_mid_epoch: tuple[int, int] | None = None  # (epoch, batches done) of a state saved mid-epoch
 
 
 def split_sizes(samples: int, validation_split: float) -> tuple[int, int]:
@@ -68,10 +70,20 @@ class StopRequest(threading.Event):
 
     reason: str = ""
     requeue: bool = False
+    # Slurm's SIGTERM (preemption) and time-limit warning: the training state is saved at the
+    # batch the stop lands on (mid-epoch), and the run ends as `end_status` (the pipeline's
+    # quick ending: no model or evaluation in the grace time) instead of "requeued".
+    save_state: bool = False
+    end_status: str = ""
+    preempted: bool = False
 
-    def request(self, reason: str, requeue: bool = False) -> None:
+    def request(self, reason: str, requeue: bool = False, save_state: bool = False, end_status: str = "",
+                preempted: bool = False) -> None:
         self.reason = reason
         self.requeue = requeue
+        self.save_state = save_state
+        self.end_status = end_status
+        self.preempted = preempted
         self.set()
 
 
@@ -165,7 +177,8 @@ class Trainer:
     def _finish(self, event: TrainingEvent, status: str) -> TrainResult:
         self.emit(event)
         history = finished_epochs(self._history, self._epochs_done()) if self._history is not None else {}
-        self.result = TrainResult(status, self._model, history, self._epochs_done(), getattr(event, "reason", ""))
+        self.result = TrainResult(status, self._model, history, self._epochs_done(), getattr(event, "reason", ""),
+                                  self._progress.saved_mid_epoch if self._progress else None)
         return self.result
 
     def _fit(self):
@@ -219,12 +232,14 @@ class Trainer:
         # before the events, so the state is on disk before an epoch's event says it is done (a
         # run killed in between repeats no epoch when resumed).
         callbacks = [nan_failure_callback(keras, progress)]
+        backup = None
         if self.backup_dir is not None:
-            callbacks.append(backup_callback(keras, self.backup_dir, progress, fit.backup_every_batches))
-        callbacks += [
-            event_callback(keras, self.emit, progress, shape, self.stop_event, self.batch_event_interval),
-            self._history,
-        ]
+            backup = backup_callback(keras, self.backup_dir, progress, fit.backup_every_batches)
+            callbacks.append(backup)
+        callbacks.append(event_callback(keras, self.emit, progress, shape, self.stop_event, self.batch_event_interval))
+        if backup is not None:  # after the events, which decide the stop: then the state is saved at once
+            callbacks.append(state_on_stop_callback(keras, backup, progress, self.stop_event))
+        callbacks.append(self._history)
         early = None
         if fit.early_stopping_patience > 0:
             early = keras.callbacks.EarlyStopping(
