@@ -1,4 +1,5 @@
-"""Experiment -> Keras model, and a per-layer preview whose shapes and counts come from Keras itself.
+"""Experiment -> Keras model, and a per-layer preview whose shapes and counts come from Keras itself
+(the app's summary comes from the registry instead: kerastui.core.preview, no framework).
 
 Keras is imported inside the functions (it costs seconds); this module imports cheaply.
 """
@@ -8,50 +9,25 @@ from __future__ import annotations
 import math
 import threading
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kerastui.core.backend import import_keras
 from kerastui.core.layers import LAYERS
+from kerastui.core.preview import (  # noqa: F401  (the preview's types, importable from here as before)
+    LayerPreview,
+    ModelBuildError,
+    ModelPreview,
+    PreviewResult,
+    cannot_take,
+    check_specs,
+    format_shape,
+    layer_name,
+    output_problem,
+)
 from kerastui.core.spec import Experiment, LayerSpec, Problem, SpecError, shape_problems
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     import keras
-
-
-class ModelBuildError(ValueError):
-    """The layers cannot be put together; names the layer (0-based index) and the shapes involved."""
-
-    def __init__(self, message: str, layer_index: int | None = None, keras_message: str = ""):
-        super().__init__(message)
-        self.message = message
-        self.layer_index = layer_index
-        self.keras_message = keras_message
-
-
-@dataclass(frozen=True)
-class LayerPreview:
-    index: int  # 0-based position in the experiment's layers
-    name: str  # Keras layer name, e.g. "dense_1"
-    description: str  # human label, e.g. "Dense 128 relu"
-    output_shape: tuple  # batch dimension is None
-    params: int
-
-
-@dataclass(frozen=True)
-class ModelPreview:
-    input_shape: tuple
-    layers: tuple[LayerPreview, ...]
-    total_params: int
-    trainable_params: int
-
-    @property
-    def output_shape(self) -> tuple:
-        return self.layers[-1].output_shape if self.layers else (None, *self.input_shape)
-
-    @property
-    def non_trainable_params(self) -> int:
-        return self.total_params - self.trainable_params
 
 
 OPTIMIZER_CLASSES = {
@@ -72,26 +48,12 @@ def keras_layer(keras_module: Any, spec: LayerSpec, index: int,
     layer_type = LAYERS.get(spec.type)
     if layer_type is None:
         raise ModelBuildError(f"layer {index}: unknown layer type {spec.type!r}", index)
-    return layer_type.build(keras_module, spec.param, name=f"{_snake(spec.type)}_{index}", input_shape=input_shape)
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", name).lower()
-
-
-def _check_specs(layers: tuple[LayerSpec, ...]) -> None:
-    """Bad types or parameters would reach Keras as confusing errors; report them in our words first."""
-    if not layers:
-        raise ModelBuildError("the model has no layers; add at least one (e.g. Dense 10 softmax)")
-    for index, layer in enumerate(layers):
-        found = layer.problems(index)
-        if found:
-            raise ModelBuildError(f"layer {index} ({layer.describe()}): " + "; ".join(map(str, found)), index)
+    return layer_type.build(keras_module, spec.param, name=layer_name(spec, index), input_shape=input_shape)
 
 
 def _functional_model(keras_module: Any, layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]):
     """Input + layers, one at a time, so a Keras complaint is pinned to the layer that raised it."""
-    _check_specs(layers)
+    check_specs(layers)
     inputs = keras_module.Input(shape=tuple(input_shape), name="input")
     x = inputs
     built = []
@@ -118,11 +80,7 @@ def _build_error(layers, input_shape, index: int, incoming: tuple, error: Except
     # on flat data) better than Keras does; Keras's sentence stays as the authority after it.
     hint = next((p.message for p in shape_problems(tuple(layers), tuple(input_shape)) if p.field.startswith(f"layers[{index}]")), "")
     reason = f"{hint}. Keras: {complaint}" if hint else complaint
-    return ModelBuildError(
-        f"layer {index} ({spec.describe()}) cannot take input {_format_shape(incoming)}: {reason}",
-        index,
-        complaint,
-    )
+    return cannot_take(spec, index, incoming, reason, complaint)
 
 
 # Paragraphs of Keras/TensorFlow errors that are scaffolding, not the complaint itself.
@@ -159,10 +117,6 @@ def _shape(shape: Any) -> tuple:
     return tuple(None if d is None else int(d) for d in shape)
 
 
-def _format_shape(shape: tuple) -> str:
-    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
-
-
 def preview_model(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], backend: str | None = None) -> ModelPreview:
     """Per-layer output shapes and parameter counts, as Keras computes them (nothing is trained)."""
     keras_module = import_keras(backend)
@@ -174,21 +128,12 @@ def preview_model(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...], b
             description=spec.describe(),
             output_shape=_shape(layer.output.shape),
             params=int(layer.count_params()),
+            trainable_params=int(sum(math.prod(_shape(w.shape)) for w in layer.trainable_weights)),
         )
         for index, (spec, layer) in enumerate(zip(layers, built))
     )
     trainable = sum(math.prod(_shape(w.shape)) for w in model.trainable_weights)
     return ModelPreview(tuple(input_shape), previews, int(model.count_params()), int(trainable))
-
-
-def output_problem(output_shape: tuple, num_classes: int, task: Any = None) -> str | None:
-    """Why a model whose Keras output shape (batch first) does not fit `task` on data with
-    `num_classes` classes, labels or targets, or None: the spec's own rule
-    (kerastui.core.tasks.output.output_mismatch), on Keras' shape. The task defaults to multiclass."""
-    from kerastui.core.tasks import TASKS
-    from kerastui.core.tasks.output import output_mismatch
-
-    return output_mismatch(tuple(output_shape)[1:], num_classes, task or TASKS["multiclass"])
 
 
 def make_loss(keras_module: Any, settings: Any) -> Any:
@@ -261,22 +206,13 @@ def make_optimizer(keras_module: Any, name: str, learning_rate: float):
     return getattr(keras_module.optimizers, class_name)(learning_rate=float(learning_rate))
 
 
-@dataclass(frozen=True)
-class PreviewResult:
-    """Keras's verdict on layers for some data: the preview, or why it failed (and at which layer)."""
-
-    preview: ModelPreview | None
-    problem: str | None  # the build error, or the output layer not fitting the classes
-    layer_index: int | None = None  # the failing layer, when Keras names one
-
-
 # Keras builds are not meant to run concurrently (the app previews in a thread worker).
 _preview_lock = threading.Lock()
 
 
 class KerasPreviewer:
-    """The build screen's model summary, by Keras: the app's default previewer (tests pass a
-    stand-in with the same two methods that never imports Keras)."""
+    """The build screen's model summary, by Keras, in a process that has it (the app's default is
+    kerastui.core.preview.RegistryPreviewer, which gives the same numbers without Keras)."""
 
     def load(self) -> str:
         """Import Keras (seconds: call it off the event loop); the backend's name."""

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kerastui.core import layer_shapes
 from kerastui.core.problems import Problem
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax", "elu", "gelu", "selu", "swish", "linear")
@@ -161,6 +162,9 @@ class LayerType:
     input_rank: int | None = None
     needs_integers: bool = False  # reads integers (word indices), not measured values
     output_shape: Callable[[Param, Shape], Shape] = same_shape  # raises ShapeMismatch
+    # (trainable, non-trainable) weights for an input of a shape output_shape accepts
+    # (kerastui.core.layer_shapes): the summary's counts, with no framework imported.
+    param_count: Callable[[Param, Shape], tuple[int, int]] = layer_shapes.no_weights
     builder: Builder | None = None  # None: getattr(keras.layers, name)(**params)
 
     @property
@@ -497,6 +501,7 @@ def _recurrent(name: str, description: str) -> LayerType:
         short=lambda p: f"{name}{p('units')}",
         input_rank=2,
         output_shape=lambda p, shape: _recurrent_shape(p("units"), p, shape),
+        param_count=layer_shapes.recurrent_counts(name),
     )
 
 
@@ -510,6 +515,7 @@ LAYERS: dict[str, LayerType] = {
             label=lambda p: f"Dense {p('units')} {p('activation')}",
             short=lambda p: f"Dense{p('units')}",
             output_shape=lambda p, shape: (*shape[:-1], p("units")),
+            param_count=layer_shapes.dense_counts,
         ),
         LayerType(
             "Conv2D", "2-D convolution: filters slid over the image",
@@ -522,6 +528,7 @@ LAYERS: dict[str, LayerType] = {
             short=lambda p: f"Conv{p('filters')}",
             input_rank=3,
             output_shape=_conv2d_shape,
+            param_count=layer_shapes.conv_counts(2),
         ),
         _pooling("MaxPooling2D", "MaxPool", "the largest value"),
         _pooling("AveragePooling2D", "AvgPool", "the mean value"),
@@ -533,12 +540,14 @@ LAYERS: dict[str, LayerType] = {
             label=lambda p: f"Dropout {p('rate'):g}",
             short=lambda p: f"Drop{p('rate'):g}",
         ),
-        LayerType("BatchNormalization", "normalises each feature over the batch", short=lambda p: "BN"),
+        LayerType("BatchNormalization", "normalises each feature over the batch", short=lambda p: "BN",
+                  param_count=layer_shapes.batch_norm_counts),
         LayerType(
             "LayerNormalization", "normalises each sample's features on their own (no batch statistics)",
             {"epsilon": ParamRule(float, 0.001, minimum=0.0, maximum=1.0, exclusive_minimum=True)},
             label=lambda p: f"LayerNormalization eps {p('epsilon'):g}",
             short=lambda p: "LN",
+            param_count=layer_shapes.layer_norm_counts,
         ),
         LayerType("GlobalAveragePooling2D", "the mean of each channel over the whole image",
                   short=lambda p: "GAP", input_rank=3, output_shape=lambda p, shape: (shape[2],)),
@@ -622,6 +631,7 @@ LAYERS: dict[str, LayerType] = {
             short=lambda p: f"Conv1D{p('filters')}",
             input_rank=2,
             output_shape=_conv1d_shape,
+            param_count=layer_shapes.conv_counts(1),
         ),
         _pooling1d("MaxPooling1D", "MaxPool1D", "the largest value"),
         _pooling1d("AveragePooling1D", "AvgPool1D", "the mean value"),
@@ -638,6 +648,7 @@ LAYERS: dict[str, LayerType] = {
             input_rank=1,
             needs_integers=True,
             output_shape=lambda p, shape: (*shape, p("output_dim")),
+            param_count=layer_shapes.embedding_counts,
         ),
         _recurrent("LSTM", "long short-term memory: reads the sequence step by step, remembering"),
         _recurrent("GRU", "gated recurrent unit: a lighter LSTM"),
@@ -653,6 +664,7 @@ LAYERS: dict[str, LayerType] = {
             short=lambda p: f"Bi{p('layer')}{p('units')}",
             input_rank=2,
             output_shape=lambda p, shape: _recurrent_shape(_bidirectional_units(p), p, shape),
+            param_count=layer_shapes.bidirectional_counts,
             builder=_build_bidirectional,
         ),
         LayerType(
@@ -680,6 +692,7 @@ LAYERS: dict[str, LayerType] = {
             label=_residual_label,
             short=lambda p: f"Res{p('dims')}D{p('filters')}",
             output_shape=_residual_shape,
+            param_count=layer_shapes.residual_block_counts,
             builder=_build_residual_block,
         ),
     )
@@ -748,7 +761,8 @@ def shape_problems(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) 
     where a layer no longer fits: a window larger than what reaches it, an image or sequence layer
     on data of another rank, a Reshape whose sizes do not hold its input's values.
 
-    A cheap early check for the editor; the Keras-computed preview in `build` stays the authority.
+    The same rules give the build screen's summary (kerastui.core.preview); a test holds them
+    equal to Keras's own.
     """
     problems, _ = _follow_shapes(layers, input_shape)
     return problems

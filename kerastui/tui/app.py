@@ -107,9 +107,10 @@ def default_experiment() -> Experiment:
 
 
 def default_previewer() -> ModelPreviewer:
-    from kerastui.core.build import KerasPreviewer  # cheap: Keras itself loads in KerasPreviewer.load
+    # The summary from the layer registry: the UI process never imports a framework (issue 19).
+    from kerastui.core.preview import RegistryPreviewer
 
-    return KerasPreviewer()
+    return RegistryPreviewer()
 
 
 class KerasTUI(App):
