@@ -10,7 +10,7 @@ from rich.console import Console
 from textual.widgets import Input, Select, Static, TabbedContent
 
 from kerastui.core import spec
-from kerastui.core.build import KerasPreviewer
+from kerastui.core.preview import RegistryPreviewer
 from kerastui.core.spec import LayerSpec
 from kerastui.tui.screens.path_dialog import PathDialog
 from kerastui.tui.widgets.dataset_picker import DatasetPicker, DatasetTable
@@ -88,8 +88,8 @@ async def test_unavailable_reason_is_readable_at_80_columns(make_app):
         assert "mnist.npz" in detail  # where to put the file: in full below the table
 
 
-async def test_choosing_iris_by_keys_adapts_the_mlp_and_the_keras_summary(make_app):
-    app = make_app(previewer=KerasPreviewer())
+async def test_choosing_iris_by_keys_adapts_the_mlp_and_the_summary(make_app):
+    app = make_app(previewer=RegistryPreviewer())
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
         await choose_dataset_by_keys(app, pilot, "iris")
@@ -240,7 +240,7 @@ async def test_bad_layer_values_are_flagged_at_the_field_and_never_applied(make_
 
 
 async def test_a_kernel_larger_than_its_input_is_explained(make_app):
-    app = make_app(previewer=KerasPreviewer())
+    app = make_app(previewer=RegistryPreviewer())
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot, listed=False)
         await pilot.press("c")  # cnn on digits (8x8): 'same' padding
