@@ -7,7 +7,8 @@ KERAS_BACKEND set; it imports Keras, then reads one JSON line from stdin:
     {"argv": ["train", "<run>/config.toml", "--run-dir", "<run>", "--plain"], "log": "<run>/train.log"}
 
 and runs exactly `kerastui <argv>` in this process, its output going to the log. End of input
-before a request (the app quit, or chose another backend) ends it quietly.
+before a request (the app quit, or chose another backend) ends it quietly, and so does waiting
+longer than $KERASTUI_WARM_IDLE seconds (default 600): an idle trainer gives its memory back.
 
 It sits at the package's top, beside __main__, because it runs the CLI: kerastui.core (which
 starts it) imports neither the CLI nor the UI.
@@ -17,7 +18,18 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import sys
+
+DEFAULT_IDLE_S = 600.0
+
+
+def _idle_seconds() -> float:
+    try:
+        value = float(os.environ.get("KERASTUI_WARM_IDLE", DEFAULT_IDLE_S))
+    except ValueError:
+        return DEFAULT_IDLE_S
+    return value if value > 0 else DEFAULT_IDLE_S
 
 
 def _redirect_output(log_path: str) -> None:
@@ -48,6 +60,10 @@ def main() -> int:
         import kerastui.core.train  # noqa: F401  (imported now: the run needs it)
     except Exception:
         pass  # the run itself will report the broken install, in its own run directory
+    # One wait with a deadline, no polling: the request, end of input, or the idle time.
+    ready, _, _ = select.select([sys.stdin], [], [], _idle_seconds())
+    if not ready:
+        return 0
     line = sys.stdin.readline()
     if not line.strip():
         return 0

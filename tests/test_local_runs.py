@@ -92,7 +92,7 @@ def test_two_runs_with_one_slot_run_one_after_the_other(tmp_path):
 
 
 def test_warm_trainer_takes_the_run_and_the_backend_chosen_reaches_it(tmp_path):
-    launcher = LocalLauncher(runs_root=tmp_path / "runs", keep_warm=True)
+    launcher = LocalLauncher(runs_root=tmp_path / "runs", keep_warm=True, warm_at_start=True)
     try:
         launcher.warm_up("tensorflow")
         tensorflow_trainer = launcher.warm.process.pid

@@ -8,7 +8,11 @@ train.log. Whoever wants to see the run follows its directory (kerastui.core.fol
 as for a Slurm job.
 
 A warm trainer (kerastui.warm_trainer: Keras imported, waiting) is kept ready for the
-backend of the latest run, so the next run starts training within a second.
+backend of the latest run, so the next run starts training within a second. It costs ~750 MB,
+so it is started only where training will happen: from the first local run asked for (or at
+start-up with KERASTUI_WARM_TRAINER=start), never on a host that looks like a login node
+(kerastui.core.slurm.looks_like_login_node), and it exits after KERASTUI_WARM_IDLE seconds
+(default 600) without a run; the next run asked for starts one again.
 
 Not thread-safe: call it from one thread (the app's event loop; `pump` is cheap).
 """
@@ -37,12 +41,35 @@ from kerastui.core.spec import Experiment
 
 LOG_FILE = "train.log"
 SLOTS_ENV = "KERASTUI_SLOTS"
-# "0" keeps no trainer waiting (saves its ~700 MB on a crowded login node; runs then start cold).
+# "0" keeps no trainer waiting (runs then start cold); "start" has one waiting from start-up;
+# anything else (the default) starts one from the first local run asked for.
 WARM_ENV = "KERASTUI_WARM_TRAINER"
+WARM_IDLE_ENV = "KERASTUI_WARM_IDLE"  # seconds a warm trainer waits for a run before it exits
+DEFAULT_WARM_IDLE_S = 600.0
+
+
+def _warm_setting() -> str:
+    return os.environ.get(WARM_ENV, "1").strip().lower()
 
 
 def warm_trainer_wanted() -> bool:
-    return os.environ.get(WARM_ENV, "1").strip().lower() not in ("0", "no", "false", "off")
+    """The setting allows a warm trainer, and this host is not a login node (it never gets one)."""
+    from kerastui.core.slurm import looks_like_login_node
+
+    return _warm_setting() not in ("0", "no", "false", "off") and not looks_like_login_node()
+
+
+def warm_trainer_at_startup() -> bool:
+    return _warm_setting() in ("start", "startup")
+
+
+def warm_idle_seconds() -> float:
+    """$KERASTUI_WARM_IDLE (seconds, > 0), else 10 minutes."""
+    try:
+        value = float(os.environ.get(WARM_IDLE_ENV, DEFAULT_WARM_IDLE_S))
+    except ValueError:
+        return DEFAULT_WARM_IDLE_S
+    return value if value > 0 else DEFAULT_WARM_IDLE_S
 
 
 def default_slots() -> int:
@@ -75,6 +102,7 @@ def _child_env(backend: str) -> dict[str, str]:
     env = dict(os.environ)
     env["KERAS_BACKEND"] = backend
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env[WARM_IDLE_ENV] = f"{warm_idle_seconds():g}"
     return env
 
 
@@ -132,11 +160,19 @@ class LocalLauncher:
     slots: int = field(default_factory=default_slots)
     python: str = sys.executable
     keep_warm: bool = field(default_factory=warm_trainer_wanted)
+    # True: a trainer waits from start-up; else only once a local run has been asked for.
+    warm_at_start: bool = field(default_factory=warm_trainer_at_startup)
     queued: deque[Path] = field(default_factory=deque)
     running: dict[Path, subprocess.Popen] = field(default_factory=dict)
     warm: WarmTrainer | None = None
     resuming: set[Path] = field(default_factory=set)  # queued runs that continue from their saved state
     backend: str = "tensorflow"  # of the next run, and so of the warm trainer
+    # Whether a trainer should be waiting now: from start-up or the first run asked for, until one
+    # exits idle (then again from the next run asked for).
+    warm_wanted: bool = False
+
+    def __post_init__(self) -> None:
+        self.warm_wanted = self.warm_at_start
 
     # ---- the queue -----------------------------------------------------------------------------
 
@@ -144,6 +180,7 @@ class LocalLauncher:
         """Prepare the run and start it as soon as a slot is free; returns its directory."""
         run_dir = prepare_local_run(experiment, self.runs_root, name)
         self.backend = experiment.backend
+        self.warm_wanted = True
         self.queued.append(run_dir)
         self.pump()
         return run_dir
@@ -158,6 +195,7 @@ class LocalLauncher:
         writer.set_status(QUEUED)
         self.resuming.add(run_dir)
         self.queued.append(run_dir)
+        self.warm_wanted = True
         self.pump()
 
     def enqueue(self, run_dir: Path) -> None:
@@ -170,6 +208,10 @@ class LocalLauncher:
         for run_dir, process in list(self.running.items()):
             if process.poll() is not None:
                 del self.running[run_dir]
+        if self.warm is not None and not self.warm.alive:
+            self.warm.dismiss()  # reaped: it waited its idle time out (or died)
+            self.warm = None
+            self.warm_wanted = False  # none again until the next run is asked for
         started = []
         while self.queued and len(self.running) < self.slots:
             run_dir = self.queued.popleft()
@@ -179,7 +221,7 @@ class LocalLauncher:
             started.append(run_dir)
         # A trainer importing Keras takes a core for seconds: start the next one only while no run
         # trains, so it never slows a fit down (measured: 1.42x on 2 cores when it did).
-        if not self.running and (self.warm is None or not self.warm.alive or self.warm.backend != self.backend):
+        if not self.running and self.warm_wanted and (self.warm is None or self.warm.backend != self.backend):
             self.warm_up(self.backend)
         return started
 
@@ -215,6 +257,11 @@ class LocalLauncher:
         self.backend = backend
         if not self.keep_warm:
             return
+        if self.warm is not None and self.warm.backend != backend:
+            self.warm.dismiss()  # the experiment chose another Keras: the old one is of no use
+            self.warm = None
+        if not self.warm_wanted:
+            return  # no run asked for yet (or the last trainer idled out): hold no memory
         if self.warm is not None:
             if self.warm.alive and self.warm.backend == backend:
                 return

@@ -411,6 +411,17 @@ def estimated_samples(experiment: Experiment, train_size: int) -> int:
     return experiment.fit.epochs * per_epoch
 
 
+def looks_like_login_node(
+    environ: Mapping[str, str] | None = None, which: Callable[[str], str | None] = shutil.which
+) -> bool:
+    """Slurm's client (`sbatch`) is on PATH and we are not inside a job (SLURM_JOB_ID unset).
+
+    The one rule for "login node": the guard below and the launcher's warm trainer both ask it.
+    """
+    env = os.environ if environ is None else environ
+    return not env.get("SLURM_JOB_ID") and which("sbatch") is not None
+
+
 def login_node_guard(
     experiment: Experiment,
     dataset_info: Any,
@@ -425,8 +436,7 @@ def login_node_guard(
     (SLURM_JOB_ID unset). "Long": `estimated_samples` above [guard] max_local_samples in the
     user config (default 200 000; 0 turns the guard off).
     """
-    env = os.environ if environ is None else environ
-    if env.get("SLURM_JOB_ID") or which("sbatch") is None:
+    if not looks_like_login_node(environ, which):
         return None
     config = load_user_config(environ=environ) if config is None else config
     limit = config.guard.max_local_samples
