@@ -27,7 +27,7 @@ from kerastui.cli.common import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, Usage
 from kerastui.native_stderr import divert_native_stderr_on_terminal
 
 # Subcommand modules, in the order `--help` lists them.
-SUBCOMMANDS = ["train", "runs", "evaluate", "watch", "submit", "sweep", "data", "export"]
+SUBCOMMANDS = ["train", "runs", "evaluate", "watch", "submit", "sweep", "data", "export", "queue"]
 
 
 def _subcommand(name: str) -> ModuleType:

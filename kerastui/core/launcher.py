@@ -215,8 +215,9 @@ class LocalLauncher:
         started = []
         while self.queued and len(self.running) < self.slots:
             run_dir = self.queued.popleft()
-            if read_status(run_dir) != QUEUED and run_dir not in self.resuming:
-                continue  # cancelled meanwhile (or deleted)
+            if read_status(run_dir) != QUEUED:
+                self.resuming.discard(run_dir)
+                continue  # cancelled meanwhile, here or by `kerastui queue --cancel` (or deleted)
             self.running[run_dir] = self._start(run_dir)
             started.append(run_dir)
         # A trainer importing Keras takes a core for seconds: start the next one only while no run
