@@ -28,32 +28,31 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import var
 from textual.screen import Screen
-from textual.worker import get_current_worker
 
 from kerastui.native_stderr import divert_native_stderr_on_terminal
 from kerastui.core import spec
-from kerastui.core.build_session import WAIT_FOR_DATASET, BuildSession, DatasetRequest, Refusal, read_experiment, refused_fields_refusal
-from kerastui.core.presets import PRESET_DESCRIPTIONS, PRESETS
+from kerastui.core.build_session import WAIT_FOR_DATASET, BuildSession, read_experiment, refused_fields_refusal
 from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.run_summary import plural
 from kerastui.core.spec import Experiment, preset_experiment
-from kerastui.core.tasks import TASK_NAMES
 from kerastui.tui import image_protocol
+from kerastui.tui.flows import call_from_thread_if_open
+from kerastui.tui.flows.design import DesignFlow
 from kerastui.tui.host import ModelPreviewer, RunLauncher
+from kerastui.tui.palette import PALETTE
 from kerastui.tui.intents import (
     ApplyPreset,
     ChooseTask,
     CloneExperiment,
     EditExperiment,
     FollowRun,
-    PresetApplied,
     PreviewVerdict,
     TrainExperiment,
     UseDataset,
 )
 from kerastui.tui.slurm_client import SlurmClient
-from kerastui.tui.screens.build import BuildScreen, preset_title
-from kerastui.tui.screens.confirm import ConfirmScreen, QuitWhileTrainingScreen
+from kerastui.tui.screens.build import BuildScreen
+from kerastui.tui.screens.confirm import QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
 from kerastui.tui.screens.path_dialog import PathDialog
 from kerastui.tui.screens.too_small import SizeGuard
@@ -65,32 +64,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 MODE_NAMES = ("build", "train", "evaluate", "runs")
 QUEUE_PUMP_INTERVAL = 1.0  # seconds between looks at the run queue (reap ended runs, start the next)
-# The command palette's own commands: (title, help, the action it runs, as the key bindings name it).
-PALETTE = (
-    ("Train", "Validate the experiment and start training it", "start_training"),
-    ("Save experiment", "Write the experiment as TOML (ctrl+s)", "save_experiment"),
-    ("Open experiment", "Load an experiment TOML file (ctrl+o)", "load_experiment"),
-    ("Build screen", "Dataset, layers and hyperparameters (b)", "switch_to('build')"),
-    ("Train screen", "Charts and progress of the current run (t)", "switch_to('train')"),
-    ("Evaluate screen", "Test accuracy, confusion matrix, mistakes (e)", "switch_to('evaluate')"),
-    ("Runs screen", "All runs: open, compare, clone, delete (r)", "switch_to('runs')"),
-    ("Submit to Slurm", "Send the experiment to the cluster as a batch job (ctrl+b)", "submit_to_slurm"),
-    ("Sweep", "Vary fields of this experiment over a grid or at random (ctrl+g)", "sweep"),
-    ("Presets", "Pick a preset from the list, with what each is (p on the build screen)", "choose_preset"),
-    # One entry per preset (the registry's, so new ones appear here too), then one per task.
-    *(
-        (f"{preset_title(name)} preset",
-         f"Replace the layers with the {name} preset: {PRESET_DESCRIPTIONS.get(name, '')}", f"preset('{name}')")
-        for name in PRESETS
-    ),
-    ("Task: as the labels say", "Train the data as the task its labels suggest (T cycles the tasks)", "choose_task('')"),
-    *(
-        (f"Task: {name}", f"Train the data as a {name} task: the last layer, loss and monitor follow", f"choose_task('{name}')")
-        for name in TASK_NAMES
-    ),
-    ("Help", "All keys of all screens (F1)", "help"),
-    ("Quit", "Quit kerastui (ctrl+q; asks while training)", "request_quit"),
-)
 
 
 def load_dataset(name_or_path: str, **options: object) -> Dataset:
@@ -134,7 +107,7 @@ class KerasTUI(App):
         Binding("ctrl+o", "load_experiment", "Open"),
     ]
 
-    # The build session's state, published for the screens to watch (see _publish); the session
+    # The build session's state, published for the screens to watch (see DesignFlow.publish); the session
     # (self.session) is the one place it is kept and changed. Screens post intents to change it.
     experiment: var[Experiment] = var(Experiment, always_update=False)
     # Set only when it is another object (always_update: a Dataset holds arrays, never compared).
@@ -159,6 +132,7 @@ class KerasTUI(App):
     ) -> None:
         super().__init__()
         self.session = BuildSession(experiment or default_experiment(), experiment_path)
+        self.design = DesignFlow(self)
         self.set_reactive(KerasTUI.experiment, self.session.experiment)
         # The Slurm calls of the runs, monitor and submit screens (a test passes fakes).
         self.slurm_client = slurm_client if slurm_client is not None else SlurmClient()
@@ -173,7 +147,6 @@ class KerasTUI(App):
         self._keras_requested = False
         # False for a watcher: the dataset and Keras load only once the build screen is opened.
         self._load_design_eagerly = load_design_eagerly
-        self._dataset_requested = False
         # How quitting left the runs: kept training in the background, or stopped.
         self.keep_runs_on_exit = True
         self.keras_backend = ""
@@ -189,7 +162,7 @@ class KerasTUI(App):
         # Imported here: the train/evaluate screens pull in plotting libraries not needed to paint.
         if mode == "build":
             screen: Screen = BuildScreen()
-            self._request_dataset()
+            self.design.request_dataset()
             self._request_keras()  # its model summary is the one thing here that needs Keras
         elif mode == "train":
             from kerastui.tui.screens.monitor import RunMonitor
@@ -210,10 +183,6 @@ class KerasTUI(App):
         """The base screen of `mode`, once that mode has been opened."""
         return self._screens.get(mode)
 
-    def _build_screen(self) -> BuildScreen | None:
-        build = self._screens.get("build")
-        return build if isinstance(build, BuildScreen) and build.is_mounted else None
-
     @property
     def is_training(self) -> bool:
         """True while a run this app launched trains or waits for a slot."""
@@ -224,28 +193,23 @@ class KerasTUI(App):
         if then is not None:
             then(self._screens[mode])
 
-    def _switch(self, mode: str, then: Callable[[Screen], None] | None = None) -> None:
+    def switch_to_mode(self, mode: str, then: Callable[[Screen], None] | None = None) -> None:
         self.run_worker(self._switch_then(mode, then), group="switch-mode")
 
     def action_switch_to(self, mode: str) -> None:
         if self._size_guard.covering:
             return
-        self._switch(mode)
+        self.switch_to_mode(mode)
 
     # ---- start-up --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
         self._size_guard.check(self, *self.size)
         if self._load_design_eagerly:
-            self._request_dataset()
+            self.design.request_dataset()
         # A trainer process with Keras imported waits for ctrl+r; the queue starts runs as slots free.
         self.launcher.warm_up(self.session.experiment.backend)
         self.set_interval(QUEUE_PUMP_INTERVAL, self.launcher.pump)
-
-    def _request_dataset(self) -> None:
-        if not self._dataset_requested:
-            self._dataset_requested = True
-            self._load_wanted_dataset()
 
     def _request_keras(self) -> None:
         if not self._keras_requested:
@@ -265,15 +229,9 @@ class KerasTUI(App):
         try:
             backend = self.previewer.load()
         except Exception as error:  # a broken install must not take the app down
-            self._from_thread(self._keras_failed, f"{type(error).__name__}: {error}")
+            call_from_thread_if_open(self, self._keras_failed, f"{type(error).__name__}: {error}")
             return
-        self._from_thread(self._keras_loaded, backend)
-
-    def _from_thread(self, callback: Callable[..., object], *args: object) -> None:
-        try:
-            self.call_from_thread(callback, *args)
-        except RuntimeError:
-            pass  # the app closed while the thread worked
+        call_from_thread_if_open(self, self._keras_loaded, backend)
 
     def _keras_loaded(self, backend: str) -> None:
         self.keras_backend = backend
@@ -285,116 +243,27 @@ class KerasTUI(App):
         self.sub_title = "Keras failed to load"
         self.notify(f"Keras could not be imported: {message}", title="Keras", severity="error", timeout=30)
 
-    # ---- the build session -------------------------------------------------------------------
-
-    def _publish(self) -> None:
-        """Show the session's state: set the reactives the screens watch, each only when it changed."""
-        session = self.session
-        # The data first: the build screen reads the shape when the experiment's layers change.
-        if self.dataset_info is not session.dataset_info:
-            self.dataset_info = session.dataset_info
-        if self.dataset is not session.dataset:
-            self.dataset = session.dataset
-        self.dataset_error = session.dataset_error
-        self.experiment = session.experiment
-        self.preview_error = session.preview_error
-        self.training_pending = session.training_pending
-
-    def _session_changed(self) -> None:
-        """After any change of the experiment: reload its data if that changed, then publish."""
-        if self.session.experiment.backend != self.experiment.backend:
-            self.launcher.warm_up(self.session.experiment.backend)  # the next run gets the backend chosen
-        if self._dataset_requested:
-            self._load_wanted_dataset()
-        self._publish()
-
-    def _load_wanted_dataset(self) -> None:
-        # The seed splits sets without a test part: a run is trained and evaluated on the data as
-        # the headless `kerastui train` loads it (core.data.experiment_dataset), so it reloads too.
-        request = self.session.dataset_to_load()
-        if request is not None:
-            self._load_dataset(request)
-
-    @work(thread=True, group="dataset", exclusive=True, exit_on_error=False)
-    def _load_dataset(self, request: DatasetRequest) -> None:
-        try:
-            dataset = self.dataset_loader(request.name, seed=request.seed, settings=request.settings)
-        except Exception as error:  # DatasetError mostly; anything else is shown the same way
-            self._from_thread(self._dataset_failed, request, str(error))
-            return
-        if not get_current_worker().is_cancelled:
-            self._from_thread(self._dataset_loaded, request, dataset)
-
-    def _dataset_loaded(self, request: DatasetRequest, dataset: Dataset) -> None:
-        if self.session.dataset_loaded(request, dataset):
-            self._publish()
-            if self.session.training_pending:
-                self.start_training()
-
-    def _dataset_failed(self, request: DatasetRequest, message: str) -> None:
-        if self.session.dataset_failed(request, message):
-            self._publish()
-            self.notify(message, title=f"Dataset {request.name}", severity="error", timeout=15)
+    # ---- the screens' intents: the build flow applies them to the session -----------------------
 
     @on(EditExperiment)
     def _edit_experiment(self, intent: EditExperiment) -> None:
-        self.session.edit(intent.change(self.session.experiment))
-        self._session_changed()
+        self.design.edit(intent.change)
 
     @on(UseDataset)
     def _use_dataset(self, intent: UseDataset) -> None:
-        warning = self.session.choose_dataset(intent.info)
-        if warning:
-            self.notify(warning, title="Preset", severity="warning", timeout=10)
-        self._session_changed()
+        self.design.use_dataset(intent.info)
 
     @on(ChooseTask)
     def _choose_task_intent(self, intent: ChooseTask) -> None:
-        self.choose_task(*intent.tasks)
-
-    def choose_task(self, *tasks: str) -> None:
-        """Train the data as the first of `tasks` it can be; say why when it can be none of them."""
-        refused: list[str] = []
-        for task in tasks:
-            problem = self.session.choose_task(task)
-            if not problem:
-                break
-            refused.append(problem)
-        else:
-            self.notify(refused[0] if refused else "no task given", title="Task not changed", severity="error", timeout=10)
-            build = self._build_screen()
-            if build is not None:
-                build.show_task()  # the dropdown goes back to the task kept
-            return
-        self._session_changed()
-        experiment = self.session.experiment
-        last = experiment.layers[-1] if experiment.layers else None
-        output = f"last layer {last.describe()}, " if last is not None else ""
-        message = f"{self.session.task_name()}: {output}loss {experiment.compile.loss}, monitor {experiment.fit.monitor}"
-        if refused:
-            message += "\n(skipped: " + "; ".join(refused) + ")"
-        self.notify(message, title="Task", timeout=8)
-
-    def action_choose_task(self, task: str) -> None:
-        self.choose_task(task)
-
-    def action_choose_preset(self) -> None:
-        """The preset list on the build screen (from the palette too)."""
-
-        def open_list(screen: Screen) -> None:
-            if isinstance(screen, BuildScreen):
-                screen.action_choose_preset()
-
-        self._switch("build", open_list)
+        self.design.choose_task(*intent.tasks)
 
     @on(PreviewVerdict)
     def _preview_verdict(self, intent: PreviewVerdict) -> None:
-        self.session.record_preview(intent.problem)
-        self._publish()
+        self.design.record_preview(intent.problem)
 
     @on(ApplyPreset)
     def _apply_preset_intent(self, intent: ApplyPreset) -> None:
-        self.request_preset(intent.name)
+        self.design.request_preset(intent.name)
 
     @on(TrainExperiment)
     def _train_intent(self) -> None:
@@ -402,49 +271,22 @@ class KerasTUI(App):
 
     @on(CloneExperiment)
     def _clone(self, intent: CloneExperiment) -> None:
-        # No file: ctrl+s must not overwrite the run's own config.toml.
-        self.session.replace_design(intent.experiment, path=None)
-        self._session_changed()
-        self._switch("build")
+        self.design.clone(intent.experiment)
 
     @on(FollowRun)
     def _follow_intent(self, intent: FollowRun) -> None:
         self.follow_run(intent.run_dir)
 
-    def request_preset(self, name: str) -> None:
-        """Apply preset `name`, asking first when that would throw away a hand-edited layer stack;
-        then the build screen shows the new layers on its Model tab (from the palette too)."""
+    def action_choose_task(self, task: str) -> None:
+        self.design.choose_task(task)
 
-        def apply() -> None:
-            info_known = self.session.dataset_info is not None
-            result = self.session.apply_preset(name)
-            if not result.applied:
-                self.notify(result.message, title=f"Preset {name}", severity="error" if info_known else "warning", timeout=10)
-                return
-            self._session_changed()
-            self.notify(result.message, title="Preset")
-            self._switch("build", lambda screen: screen.post_message(PresetApplied(name)))
+    def action_choose_preset(self) -> None:
+        self.design.choose_preset()
 
-        if not self.session.preset_would_discard_edits():
-            apply()
-            return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                apply()
-
-        count = len(self.session.experiment.layers)
-        self.push_screen(
-            ConfirmScreen(
-                f"Replace your {plural(count, 'layer')} with the {name.upper()} preset?", yes="Replace", no="Keep mine"
-            ),
-            answered,
-        )
+    def action_preset(self, name: str) -> None:
+        self.design.request_preset(name)
 
     # ---- training and evaluation --------------------------------------------------------------
-
-    def _refuse(self, refusal: Refusal) -> None:
-        self.notify(refusal.message, title=refusal.title, severity="error", timeout=15)
 
     def action_start_training(self) -> None:
         self.start_training()
@@ -455,14 +297,14 @@ class KerasTUI(App):
         The run is its own process (the launcher's); while others train it waits for a free slot.
         With `guard`, a long run on what looks like a login node asks first (train here / Slurm / cancel).
         """
-        refusal = self.session.training_refusal(self.invalid_fields())
-        self._publish()  # training_pending, for the build screen's status line
+        refusal = self.session.training_refusal(self.design.invalid_fields())
+        self.design.publish()  # training_pending, for the build screen's status line
         if refusal is WAIT_FOR_DATASET:
-            self._request_dataset()
+            self.design.request_dataset()
             self.notify(refusal.message, title=refusal.title)
             return
         if refusal is not None:
-            self._refuse(refusal)
+            self.design.refuse(refusal)
             return
         if guard:
             from kerastui.tui.screens.submit import ask_before_local_training
@@ -487,22 +329,22 @@ class KerasTUI(App):
 
     def follow_run(self, run_dir: Path) -> None:
         """Show `run_dir` on the train mode's run monitor."""
-        self._switch("train", lambda screen: screen.watch_run(run_dir))
+        self.switch_to_mode("train", lambda screen: screen.watch_run(run_dir))
 
     def show_evaluation(self, outcome: RunOutcome) -> None:
         """Switch to the evaluate screen and fill it with `outcome`'s evaluation."""
         self.last_outcome = outcome
         dataset = self.session.dataset
-        self._switch("evaluate", lambda screen: screen.show(outcome, dataset))
+        self.switch_to_mode("evaluate", lambda screen: screen.show(outcome, dataset))
 
     def action_sweep(self) -> None:
         """The sweep form for the current experiment; once its trials are queued, their leaderboard."""
         from kerastui.tui.screens.sweep import SweepScreen
         from kerastui.tui.screens.sweep_form import SweepForm
 
-        refused = self.invalid_fields()
+        refused = self.design.invalid_fields()
         if refused:
-            self._refuse(refused_fields_refusal("Cannot sweep yet", refused))
+            self.design.refuse(refused_fields_refusal("Cannot sweep yet", refused))
             return
 
         def started(sweep_dir: Path | None) -> None:
@@ -521,17 +363,12 @@ class KerasTUI(App):
 
         open_submit(self)
 
-    def invalid_fields(self) -> list[str]:
-        """The build screen's fields that show a refused value (see BuildScreen.invalid_fields)."""
-        build = self._build_screen()
-        return build.invalid_fields() if build is not None else []
-
     # ---- experiment files ----------------------------------------------------------------------
 
     def action_save_experiment(self) -> None:
-        refused = self.invalid_fields()
+        refused = self.design.invalid_fields()
         if refused:
-            self._refuse(refused_fields_refusal("Not saved", refused))
+            self.design.refuse(refused_fields_refusal("Not saved", refused))
             return
         self.push_screen(PathDialog("Save experiment as TOML", self.session.suggested_path(), self.save_experiment_to, "Save"))
 
@@ -555,8 +392,8 @@ class KerasTUI(App):
         if problems or experiment is None:
             return "\n".join(bounded(problems, limit=MAX_PROBLEMS_IN_DIALOG))
         self.session.replace_design(experiment, target)
-        self._session_changed()
-        build = self._build_screen()
+        self.design.changed()
+        build = self.design.build_screen()
         if build is not None:
             # Also when the file equals the current experiment: its values replace any refused text.
             build.show_experiment(experiment)
@@ -585,9 +422,6 @@ class KerasTUI(App):
     def on_unmount(self) -> None:
         # Runs already training go on in their own sessions unless the user chose to stop them.
         self.launcher.shutdown(keep_running=self.keep_runs_on_exit)
-
-    def action_preset(self, name: str) -> None:
-        self.request_preset(name)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         for title, help_text, action in PALETTE:

@@ -206,7 +206,7 @@ async def test_multiclass_mistakes_of_word_numbers_are_drawn_as_words(make_app):
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(app, pilot)
         app.last_outcome = RunOutcome(app.runs_root / "r", "finished", None, evaluation)
-        app._switch("evaluate", lambda screen: screen.show(app.last_outcome, data))
+        app.switch_to_mode("evaluate", lambda screen: screen.show(app.last_outcome, data))
         await wait_until(pilot, lambda: isinstance(app.screen, EvaluateScreen), what="evaluate screen")
         await pilot.pause(0.2)
         browser = app.screen.query_one(MisclassifiedBrowser)
