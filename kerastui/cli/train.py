@@ -388,10 +388,13 @@ def _after_preemption(outcome: Any, chief: bool, note: Callable[[str], None]) ->
     grace = f"Slurm's KillWait grace time: {slurm.kill_wait_seconds()} s"
     if outcome.status == REQUEUED:
         state = slurm.job_fields(job_id).get("JobState", "")
-        if state.startswith("CANCELLED"):  # a plain scancel: the user wants it ended, not requeued
+        # A job only signalled (preemption's SIGTERM, scancel --signal=TERM) is still RUNNING; a plain
+        # scancel (or its time limit) has it COMPLETING or CANCELLED: ended on purpose, not requeued.
+        if state != "RUNNING":
             writer.set_status("stopped")
             writer.update_info(requeued_for=None)
-            print_error(f"job {job_id} was cancelled; the run is stopped {where}, its state saved: {resume}")
+            print_error(f"job {job_id} is ending ({state or 'state unknown'}), not requeued; the run is stopped "
+                        f"{where}, its state saved: {resume}")
             return EXIT_INTERRUPTED
         writer.update_info(requeued=iso_time(time.time()), requeued_for="preempted", requeued_at_epoch=done)
         note(f"requeued: preempted; job {job_id} got SIGTERM, its state was saved {where} ({grace}); "
