@@ -509,6 +509,7 @@ def test_sigterm_from_slurm_stops_gracefully_like_ctrl_c(monkeypatch, capsys, tm
         time.sleep(0.05)
         seen["stop_set"] = kwargs["stop_event"].is_set()
         seen["reason"] = kwargs["stop_event"].reason
+        seen["save_state"] = kwargs["stop_event"].save_state  # preemption: the state saved at this batch
         return RunOutcome(tmp_path, "stopped", None, None, kwargs["stop_event"].reason)
 
     _fake_pipeline(monkeypatch, run)
@@ -517,7 +518,8 @@ def test_sigterm_from_slurm_stops_gracefully_like_ctrl_c(monkeypatch, capsys, tm
     assert main(["train", "--epochs", "1", "--plain"]) == 130
     # The run records who stopped it: a scancel is not "stopped by user", and the job's output
     # does not tell anyone to press Ctrl+C.
-    assert seen == {"stop_set": True, "reason": "stopped by Slurm: job 4711 got SIGTERM (scancel, its time limit or preemption)"}
+    assert seen == {"stop_set": True, "save_state": True,
+                    "reason": "job 4711 got SIGTERM from Slurm (preemption, scancel or its time limit): state saved"}
     out = capsys.readouterr().out
     assert "job 4711 got SIGTERM" in out and "Ctrl+C" not in out
     assert signal.getsignal(signal.SIGTERM) is before
