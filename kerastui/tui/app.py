@@ -17,7 +17,6 @@ on first use, and the other screens are imported when their mode is first opened
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -31,13 +30,14 @@ from textual.screen import Screen
 
 from kerastui.native_stderr import divert_native_stderr_on_terminal
 from kerastui.core import spec
-from kerastui.core.build_session import WAIT_FOR_DATASET, BuildSession, read_experiment, refused_fields_refusal
-from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
-from kerastui.core.run_summary import plural
+from kerastui.core.build_session import BuildSession
 from kerastui.core.spec import Experiment, preset_experiment
 from kerastui.tui import image_protocol
 from kerastui.tui.flows import call_from_thread_if_open
+from kerastui.tui.flows import sweep as sweep_flow
+from kerastui.tui.flows import training as training_flow
 from kerastui.tui.flows.design import DesignFlow
+from kerastui.tui.flows.experiment_files import ExperimentFiles
 from kerastui.tui.host import ModelPreviewer, RunLauncher
 from kerastui.tui.palette import PALETTE
 from kerastui.tui.intents import (
@@ -54,7 +54,6 @@ from kerastui.tui.slurm_client import SlurmClient
 from kerastui.tui.screens.build import BuildScreen
 from kerastui.tui.screens.confirm import QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
-from kerastui.tui.screens.path_dialog import PathDialog
 from kerastui.tui.screens.too_small import SizeGuard
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -133,6 +132,7 @@ class KerasTUI(App):
         super().__init__()
         self.session = BuildSession(experiment or default_experiment(), experiment_path)
         self.design = DesignFlow(self)
+        self.experiment_files = ExperimentFiles(self)
         self.set_reactive(KerasTUI.experiment, self.session.experiment)
         # The Slurm calls of the runs, monitor and submit screens (a test passes fakes).
         self.slurm_client = slurm_client if slurm_client is not None else SlurmClient()
@@ -292,36 +292,8 @@ class KerasTUI(App):
         self.start_training()
 
     def start_training(self, guard: bool = True) -> None:
-        """Validate the design, wait for the data if needed, then launch the run and show its monitor.
-
-        The run is its own process (the launcher's); while others train it waits for a free slot.
-        With `guard`, a long run on what looks like a login node asks first (train here / Slurm / cancel).
-        """
-        refusal = self.session.training_refusal(self.design.invalid_fields())
-        self.design.publish()  # training_pending, for the build screen's status line
-        if refusal is WAIT_FOR_DATASET:
-            self.design.request_dataset()
-            self.notify(refusal.message, title=refusal.title)
-            return
-        if refusal is not None:
-            self.design.refuse(refusal)
-            return
-        if guard:
-            from kerastui.tui.screens.submit import ask_before_local_training
-
-            if ask_before_local_training(self, lambda: self.start_training(guard=False)):
-                return
-        busy = len(self.launcher.active)
-        try:
-            run_dir = self.launcher.launch(self.session.experiment)
-        except (OSError, ValueError) as error:
-            why = f"{error.strerror} ({error.filename})" if isinstance(error, OSError) and error.strerror else str(error)
-            self.notify(f"Cannot create the run directory: {why}", title="Cannot train", severity="error", timeout=15)
-            return
-        if busy:
-            self.notify(f"{run_dir.name} is queued behind {plural(busy, 'run')}; it starts when a slot is free.",
-                        title="Queued", timeout=6)
-        self.follow_run(run_dir)
+        """Check the design and launch it as a run of its own, followed on the train mode (flows/training.py)."""
+        training_flow.start_training(self, guard)
 
     def on_run_evaluated(self, message: RunEvaluated) -> None:
         """A followed run saved its evaluation: it is what the evaluate mode shows next (e)."""
@@ -338,24 +310,7 @@ class KerasTUI(App):
         self.switch_to_mode("evaluate", lambda screen: screen.show(outcome, dataset))
 
     def action_sweep(self) -> None:
-        """The sweep form for the current experiment; once its trials are queued, their leaderboard."""
-        from kerastui.tui.screens.sweep import SweepScreen
-        from kerastui.tui.screens.sweep_form import SweepForm
-
-        refused = self.design.invalid_fields()
-        if refused:
-            self.design.refuse(refused_fields_refusal("Cannot sweep yet", refused))
-            return
-
-        def started(sweep_dir: Path | None) -> None:
-            if sweep_dir is not None:
-                self.notify(f"Sweep {sweep_dir.name} queued.", title="Sweep", timeout=6)
-                self.push_screen(SweepScreen(sweep_dir))
-
-        from kerastui.tui.run_actions import runs_root
-
-        self.push_screen(SweepForm(self.session.experiment, runs_root(self), self.launcher, self.session.task_name()),
-                         started)
+        sweep_flow.open_sweep(self)
 
     def action_submit_to_slurm(self) -> None:
         """The submit dialog for the current experiment; on success the follow view of the job."""
@@ -366,39 +321,10 @@ class KerasTUI(App):
     # ---- experiment files ----------------------------------------------------------------------
 
     def action_save_experiment(self) -> None:
-        refused = self.design.invalid_fields()
-        if refused:
-            self.design.refuse(refused_fields_refusal("Not saved", refused))
-            return
-        self.push_screen(PathDialog("Save experiment as TOML", self.session.suggested_path(), self.save_experiment_to, "Save"))
+        self.experiment_files.ask_where_to_save()
 
     def action_load_experiment(self) -> None:
-        self.push_screen(PathDialog("Open experiment TOML", self.session.suggested_path(), self.load_experiment_from, "Open"))
-
-    def save_experiment_to(self, path: str) -> str | None:
-        """Save the experiment; the reason it failed, or None."""
-        problem = self.session.save(path)
-        if problem is None:
-            self.notify(f"Saved {self.session.path}", title="Experiment")
-        return problem
-
-    async def load_experiment_from(self, path: str) -> str | None:
-        """Load an experiment; the reason it cannot be used, or None. The file is read and checked
-        in a thread: a huge or slow file must not freeze the app."""
-        if not path.strip():
-            return "enter the path of an experiment .toml file"
-        target = Path(path).expanduser()
-        experiment, problems = await asyncio.to_thread(read_experiment, target)
-        if problems or experiment is None:
-            return "\n".join(bounded(problems, limit=MAX_PROBLEMS_IN_DIALOG))
-        self.session.replace_design(experiment, target)
-        self.design.changed()
-        build = self.design.build_screen()
-        if build is not None:
-            # Also when the file equals the current experiment: its values replace any refused text.
-            build.show_experiment(experiment)
-        self.notify(f"Opened {target}", title="Experiment")
-        return None
+        self.experiment_files.ask_what_to_open()
 
     # ---- help, quit, palette -------------------------------------------------------------------
 
