@@ -1,18 +1,11 @@
-"""The kerastui App: the shell. It holds the build session, its modes (build, train, evaluate,
-runs), the global keys and the collaborators it was given; the screens post intents to it.
+"""The kerastui App: the shell. It holds the build session, the modes (build, train, evaluate, runs),
+the global keys and the collaborators it was given (launcher, previewer, dataset loader, Slurm
+client). Screens post intents (kerastui.tui.intents); the app hands each to the flow that owns it
+(kerastui.tui.flows: design, training, sweep, experiment files, quit), and the design flow
+publishes the session's state as the reactives below, which the screens watch.
 
-The experiment being designed and its rules live in kerastui.core.build_session (no UI); the app
-publishes the session's state as reactives for the screens to watch, and applies their intents
-(kerastui.tui.intents) to the session.
-
-The app never trains: ctrl+r hands the experiment to the injected launcher (by default
-kerastui.core.launcher.LocalLauncher: a child process per run, in its own session, queued for a
-free slot) and the train mode's run monitor follows the run directory it writes.
-
-The first frame must appear long before TensorFlow has finished importing (~5 s), so nothing heavy
-is imported here: Keras (only for the build screen's model summary) loads in a thread worker
-through the injected `previewer` once the build screen exists, the dataset loader is imported
-on first use, and the other screens are imported when their mode is first opened.
+The app never trains: a run is the launcher's process, followed through its run directory. The
+first frame comes first: nothing heavy is imported here (see kerastui.tui.defaults and modes).
 """
 
 from __future__ import annotations
@@ -22,7 +15,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import events, on, work
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import var
@@ -31,13 +24,16 @@ from textual.screen import Screen
 from kerastui.native_stderr import divert_native_stderr_on_terminal
 from kerastui.core import spec
 from kerastui.core.build_session import BuildSession
-from kerastui.core.spec import Experiment, preset_experiment
+from kerastui.core.spec import Experiment
 from kerastui.tui import image_protocol
-from kerastui.tui.flows import call_from_thread_if_open
 from kerastui.tui.flows import sweep as sweep_flow
+from kerastui.tui.flows import quit as quit_flow
 from kerastui.tui.flows import training as training_flow
+from kerastui.tui.defaults import default_experiment, default_previewer, load_dataset
+from kerastui.tui.modes import MODE_NAMES, mode_base_screen
 from kerastui.tui.flows.design import DesignFlow
 from kerastui.tui.flows.experiment_files import ExperimentFiles
+from kerastui.tui.flows.preview import PreviewerWarmUp
 from kerastui.tui.host import ModelPreviewer, RunLauncher
 from kerastui.tui.palette import PALETTE
 from kerastui.tui.intents import (
@@ -51,8 +47,6 @@ from kerastui.tui.intents import (
     UseDataset,
 )
 from kerastui.tui.slurm_client import SlurmClient
-from kerastui.tui.screens.build import BuildScreen
-from kerastui.tui.screens.confirm import QuitWhileTrainingScreen
 from kerastui.tui.screens.help import HelpScreen
 from kerastui.tui.screens.too_small import SizeGuard
 
@@ -61,28 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.pipeline import RunOutcome
     from kerastui.tui.screens.monitor import RunEvaluated
 
-MODE_NAMES = ("build", "train", "evaluate", "runs")
 QUEUE_PUMP_INTERVAL = 1.0  # seconds between looks at the run queue (reap ended runs, start the next)
-
-
-def load_dataset(name_or_path: str, **options: object) -> Dataset:
-    """`kerastui.core.data.load_dataset`, imported on first use (numpy/scikit-learn cost start-up time)."""
-    from kerastui.core.data import load_dataset as real_load_dataset
-
-    return real_load_dataset(name_or_path, **options)
-
-
-def default_experiment() -> Experiment:
-    """The classic Keras MNIST MLP on the embedded digits: trainable offline in seconds."""
-    # The MLP preset starts with Flatten, so the digits' shape (8, 8, 1) only matters for its 10 outputs.
-    return preset_experiment("mlp", "digits", (8, 8, 1), 10)
-
-
-def default_previewer() -> ModelPreviewer:
-    # The summary from the layer registry: the UI process never imports a framework (issue 19).
-    from kerastui.core.preview import RegistryPreviewer
-
-    return RegistryPreviewer()
 
 
 class KerasTUI(App):
@@ -132,7 +105,7 @@ class KerasTUI(App):
         super().__init__()
         self.session = BuildSession(experiment or default_experiment(), experiment_path)
         self.design = DesignFlow(self)
-        self.experiment_files = ExperimentFiles(self)
+        self.experiment_files = ExperimentFiles(self, self.design)
         self.set_reactive(KerasTUI.experiment, self.session.experiment)
         # The Slurm calls of the runs, monitor and submit screens (a test passes fakes).
         self.slurm_client = slurm_client if slurm_client is not None else SlurmClient()
@@ -144,7 +117,7 @@ class KerasTUI(App):
             launcher = LocalLauncher(runs_root=runs_root)
         self.launcher: RunLauncher = launcher
         self.previewer: ModelPreviewer = previewer if previewer is not None else default_previewer()
-        self._keras_requested = False
+        self.previewer_warm_up = PreviewerWarmUp(self)
         # False for a watcher: the dataset and Keras load only once the build screen is opened.
         self._load_design_eagerly = load_design_eagerly
         # How quitting left the runs: kept training in the background, or stopped.
@@ -159,24 +132,10 @@ class KerasTUI(App):
     # ---- screens ---------------------------------------------------------------------------
 
     def _create_screen(self, mode: str) -> Screen:
-        # Imported here: the train/evaluate screens pull in plotting libraries not needed to paint.
         if mode == "build":
-            screen: Screen = BuildScreen()
             self.design.request_dataset()
-            self._request_keras()  # its model summary is the one thing here that needs Keras
-        elif mode == "train":
-            from kerastui.tui.screens.monitor import RunMonitor
-
-            screen = RunMonitor()
-        elif mode == "runs":
-            from kerastui.tui.screens.runs import RunsScreen
-
-            screen = RunsScreen()
-        else:
-            from kerastui.tui.screens.evaluate import EvaluateScreen
-
-            screen = EvaluateScreen()
-        self._screens[mode] = screen
+            self.previewer_warm_up.request()  # the model summary's previewer
+        screen = self._screens[mode] = mode_base_screen(mode)
         return screen
 
     def mode_screen(self, mode: str) -> Screen | None:
@@ -210,38 +169,6 @@ class KerasTUI(App):
         # A trainer process with Keras imported waits for ctrl+r; the queue starts runs as slots free.
         self.launcher.warm_up(self.session.experiment.backend)
         self.set_interval(QUEUE_PUMP_INTERVAL, self.launcher.pump)
-
-    def _request_keras(self) -> None:
-        if not self._keras_requested:
-            self._keras_requested = True
-            self.sub_title = "loading Keras for the model summary…"
-            self._load_keras()
-
-    @work(thread=True, group="warm-up", exit_on_error=False)
-    def _load_keras(self) -> None:
-        """Import Keras off the UI thread (seconds), for the build screen's summary only."""
-        # The run monitor and its chart library too, so the first ctrl+r does not import them on
-        # the event loop while the run starts (plotext alone: 0.16 s of a core, as the fit begins).
-        import plotext  # noqa: F401
-
-        import kerastui.tui.screens.monitor  # noqa: F401
-
-        try:
-            backend = self.previewer.load()
-        except Exception as error:  # a broken install must not take the app down
-            call_from_thread_if_open(self, self._keras_failed, f"{type(error).__name__}: {error}")
-            return
-        call_from_thread_if_open(self, self._keras_loaded, backend)
-
-    def _keras_loaded(self, backend: str) -> None:
-        self.keras_backend = backend
-        self.keras_ready = True
-        self.sub_title = f"Keras ready ({backend})"
-
-    def _keras_failed(self, message: str) -> None:
-        self.keras_error = message
-        self.sub_title = "Keras failed to load"
-        self.notify(f"Keras could not be imported: {message}", title="Keras", severity="error", timeout=30)
 
     # ---- the screens' intents: the build flow applies them to the session -----------------------
 
@@ -293,7 +220,7 @@ class KerasTUI(App):
 
     def start_training(self, guard: bool = True) -> None:
         """Check the design and launch it as a run of its own, followed on the train mode (flows/training.py)."""
-        training_flow.start_training(self, guard)
+        training_flow.start_training(self, self.design, guard)
 
     def on_run_evaluated(self, message: RunEvaluated) -> None:
         """A followed run saved its evaluation: it is what the evaluate mode shows next (e)."""
@@ -310,7 +237,7 @@ class KerasTUI(App):
         self.switch_to_mode("evaluate", lambda screen: screen.show(outcome, dataset))
 
     def action_sweep(self) -> None:
-        sweep_flow.open_sweep(self)
+        sweep_flow.open_sweep(self, self.design)
 
     def action_submit_to_slurm(self) -> None:
         """The submit dialog for the current experiment; on success the follow view of the job."""
@@ -333,17 +260,7 @@ class KerasTUI(App):
             self.push_screen(HelpScreen())
 
     def action_request_quit(self) -> None:
-        active = self.launcher.active
-        if not active:
-            self.exit()
-            return
-
-        def answered(choice: str | None) -> None:
-            if choice in ("keep", "stop"):
-                self.keep_runs_on_exit = choice == "keep"
-                self.exit()
-
-        self.push_screen(QuitWhileTrainingScreen(len(active), len(self.launcher.queued)), answered)
+        quit_flow.request_quit(self)
 
     def on_unmount(self) -> None:
         # Runs already training go on in their own sessions unless the user chose to stop them.

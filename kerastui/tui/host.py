@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from textual.app import App
@@ -89,6 +89,31 @@ class Host(Protocol):
     last_outcome: RunOutcome | None
 
     def mode_screen(self, mode: str) -> Screen | None: ...
+
+
+class Shell(Host, Protocol):
+    """The app as its flows (kerastui.tui.flows) see it: a Host, and what only the app shell does."""
+
+    keep_runs_on_exit: bool
+    sub_title: str
+
+    def switch_to_mode(self, mode: str, then: Callable[[Screen], None] | None = None) -> None: ...
+
+    def start_training(self, guard: bool = True) -> None: ...
+
+    def follow_run(self, run_dir: Path) -> None: ...
+
+    # Textual's App methods that the flows call.
+    def notify(self, message: str, *, title: str = "", severity: Literal["information", "warning", "error"] = "information",
+               timeout: float | None = None) -> None: ...
+
+    def push_screen(self, screen: Screen[Any], callback: Callable[[Any], Any] | None = None) -> Any: ...
+
+    def run_worker(self, work: Callable[[], Any], **options: Any) -> Any: ...
+
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any) -> Any: ...
+
+    def exit(self) -> None: ...
 
 
 def host(app: App) -> Host:

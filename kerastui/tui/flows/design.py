@@ -22,15 +22,15 @@ from kerastui.tui.screens.build import BuildScreen
 from kerastui.tui.screens.confirm import ConfirmScreen
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from kerastui.core.data import Dataset
+    from kerastui.core.data import Dataset, DatasetInfo
     from kerastui.core.spec import Experiment
-    from kerastui.tui.app import KerasTUI
+    from kerastui.tui.host import Shell
 
 
 class DesignFlow:
     """The build session's side of the app: intents in, reactives out, the data loaded."""
 
-    def __init__(self, app: KerasTUI) -> None:
+    def __init__(self, app: Shell) -> None:
         self.app = app
         self.session = app.session
         # False until the build screen (or a run) needs the data: a watcher never loads it.
@@ -103,7 +103,7 @@ class DesignFlow:
         self.session.edit(change(self.session.experiment))
         self.changed()
 
-    def use_dataset(self, info) -> None:
+    def use_dataset(self, info: DatasetInfo) -> None:
         warning = self.session.choose_dataset(info)
         if warning:
             self.app.notify(warning, title="Preset", severity="warning", timeout=10)

@@ -11,19 +11,21 @@ from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.tui.screens.path_dialog import PathDialog
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from kerastui.tui.app import KerasTUI
+    from kerastui.tui.flows.design import DesignFlow
+    from kerastui.tui.host import Shell
 
 
 class ExperimentFiles:
     """The save and open dialogs of the app's design, and what each does with its path."""
 
-    def __init__(self, app: KerasTUI) -> None:
+    def __init__(self, app: Shell, design: DesignFlow) -> None:
         self.app = app
+        self.design = design
 
     def ask_where_to_save(self) -> None:
-        refused = self.app.design.invalid_fields()
+        refused = self.design.invalid_fields()
         if refused:
-            self.app.design.refuse(refused_fields_refusal("Not saved", refused))
+            self.design.refuse(refused_fields_refusal("Not saved", refused))
             return
         self.app.push_screen(PathDialog("Save experiment as TOML", self.app.session.suggested_path(), self.save_to, "Save"))
 
@@ -47,7 +49,7 @@ class ExperimentFiles:
         experiment, problems = await asyncio.to_thread(read_experiment, target)
         if problems or experiment is None:
             return "\n".join(bounded(problems, limit=MAX_PROBLEMS_IN_DIALOG))
-        design = self.app.design
+        design = self.design
         self.app.session.replace_design(experiment, target)
         design.changed()
         build = design.build_screen()

@@ -8,19 +8,20 @@ from typing import TYPE_CHECKING
 from kerastui.core.build_session import refused_fields_refusal
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from kerastui.tui.app import KerasTUI
+    from kerastui.tui.flows.design import DesignFlow
+    from kerastui.tui.host import Shell
 
 
-def open_sweep(app: KerasTUI) -> None:
+def open_sweep(app: Shell, design: DesignFlow) -> None:
     """The sweep form for the current experiment; once its trials are queued, their leaderboard."""
     # Imported here: the sweep screens are not needed to paint the first frame.
     from kerastui.tui.run_actions import runs_root
     from kerastui.tui.screens.sweep import SweepScreen
     from kerastui.tui.screens.sweep_form import SweepForm
 
-    refused = app.design.invalid_fields()
+    refused = design.invalid_fields()
     if refused:
-        app.design.refuse(refused_fields_refusal("Cannot sweep yet", refused))
+        design.refuse(refused_fields_refusal("Cannot sweep yet", refused))
         return
 
     def started(sweep_dir: Path | None) -> None:

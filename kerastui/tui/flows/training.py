@@ -13,15 +13,15 @@ from kerastui.core.build_session import WAIT_FOR_DATASET
 from kerastui.core.run_summary import plural
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
-    from kerastui.tui.app import KerasTUI
+    from kerastui.tui.flows.design import DesignFlow
+    from kerastui.tui.host import Shell
 
 
-def start_training(app: KerasTUI, guard: bool = True) -> None:
+def start_training(app: Shell, design: DesignFlow, guard: bool = True) -> None:
     """Validate the design, wait for the data if needed, then launch the run and show its monitor.
 
     With `guard`, a long run on what looks like a login node asks first (train here / Slurm / cancel).
     """
-    design = app.design
     refusal = app.session.training_refusal(design.invalid_fields())
     design.publish()  # training_pending, for the build screen's status line
     if refusal is WAIT_FOR_DATASET:

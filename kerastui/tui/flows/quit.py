@@ -1,0 +1,25 @@
+"""The quit flow (ctrl+q): at once when nothing trains; else ask whether the runs keep training."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from kerastui.tui.screens.confirm import QuitWhileTrainingScreen
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.tui.host import Shell
+
+
+def request_quit(app: Shell) -> None:
+    """Exit, asking first while runs this app launched train or wait: keep them, stop them, or stay."""
+    active = app.launcher.active
+    if not active:
+        app.exit()
+        return
+
+    def answered(choice: str | None) -> None:
+        if choice in ("keep", "stop"):
+            app.keep_runs_on_exit = choice == "keep"  # read by the app's on_unmount
+            app.exit()
+
+    app.push_screen(QuitWhileTrainingScreen(len(active), len(app.launcher.queued)), answered)
