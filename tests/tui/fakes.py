@@ -339,3 +339,24 @@ async def wait_until(pilot, predicate, timeout: float = 15.0, what: str = "condi
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         await pilot.pause(0.02)
+
+
+# Keys typed one by one at the end of a replaced text: a long path typed key by key costs a pilot
+# round trip a key (seconds for a temporary folder's path), so the start is set and the last keys
+# are typed, as the field's handlers see them.
+TYPED_KEYS = 12
+
+
+async def type_into(pilot, field, text: str) -> None:
+    """Replace an Input's text by keys, as a user would."""
+    field.focus()
+    await pilot.press("end", "ctrl+u")
+    field.value = text[:-TYPED_KEYS]
+    field.cursor_position = len(field.value)
+    await pilot.press(*text[-TYPED_KEYS:])
+
+
+def error_at(form, name: str) -> str:
+    """The error a form shows at its field `name` ("" when none is shown)."""
+    widget = form.errors[name]
+    return str(widget.render()) if widget.display else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
-from fakes import FakeLauncher, FakeRunExperiment, FakePreviewer, wait_until
+from fakes import FakeLauncher, FakeRunExperiment, FakePreviewer, type_into, wait_until
 from textual.widgets import Input, Static, TabbedContent
 
 from kerastui.core import spec
@@ -207,9 +207,7 @@ async def test_save_then_open_round_trips_through_the_dialogs(make_app, tmp_path
         await pilot.press("enter")
         assert isinstance(app.screen, PathDialog)  # a directory is refused, at the field
         assert "is a directory" in str(app.screen.query_one("#path-error", Static).render())
-        field.value = str(path.parent) + "/"  # typed by keys: the file's name (a whole path costs seconds)
-        field.cursor_position = len(field.value)
-        await pilot.press(*path.name)
+        await type_into(pilot, field, str(path))
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, PathDialog), what="the dialog to close")
         await wait_until(pilot, path.is_file, what="the file written")
@@ -218,15 +216,11 @@ async def test_save_then_open_round_trips_through_the_dialogs(make_app, tmp_path
         app.post_message(EditExperiment(lambda e: replace(e, fit=replace(e.fit, epochs=2), name="changed")))
         await pilot.press("ctrl+o")
         field = app.screen.query_one("#path-input", Input)
-        field.value = str(tmp_path) + "/"
-        field.cursor_position = len(field.value)
-        await pilot.press(*"missing.toml")
+        await type_into(pilot, field, str(tmp_path / "missing.toml"))
         await pilot.press("enter")
         await wait_until(pilot, lambda: "cannot be read" in str(app.screen.query_one("#path-error", Static).render()),
                          what="the error")  # the file is read in a thread
-        field.value = str(path.parent) + "/"
-        field.cursor_position = len(field.value)
-        await pilot.press(*path.name)
+        await type_into(pilot, field, str(path))
         await pilot.press("enter")
         await wait_until(pilot, lambda: not isinstance(app.screen, PathDialog), what="the dialog to close")
         assert app.experiment == original

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
-from fakes import wait_until
+from fakes import error_at, type_into, wait_until
 from rich.console import Console
 from textual.widgets import Input, Select, Static, TabbedContent
 
@@ -34,25 +34,6 @@ async def choose_dataset_by_keys(app, pilot, name: str) -> None:
     for _ in range([info.name for info in picker.infos].index(name)):
         await pilot.press("down")
     await pilot.press("enter")
-
-
-TYPED_KEYS = 12
-
-
-async def type_into(pilot, field: Input, text: str) -> None:
-    """Replace the field's text by keys, as a user would."""
-    field.focus()
-    # A long path typed key by key costs a pilot round trip a key (seconds for a temporary
-    # folder's path): the start is set, the last keys are typed, as the field's handlers see them.
-    await pilot.press("end", "ctrl+u")
-    field.value = text[:-TYPED_KEYS]
-    field.cursor_position = len(field.value)
-    await pilot.press(*text[-TYPED_KEYS:])
-
-
-def error_at(form, name: str) -> str:
-    widget = form.errors[name]
-    return str(widget.render()) if widget.display else ""
 
 
 async def test_dataset_list_shows_shapes_sizes_sources_and_availability(make_app):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fakes import wait_until
+from fakes import error_at, type_into, wait_until
 from textual.widgets import Checkbox, Select, Static
 
 from kerastui.tui.screens.build import PresetPicker
@@ -30,24 +30,6 @@ async def choose_dataset_by_keys(app, pilot, name: str) -> None:
     await pilot.press("enter")
     await wait_until(pilot, lambda: app.dataset is not None and app.dataset.name == name, what=f"{name} loaded")
     await pilot.pause(0.05)
-
-
-TYPED_KEYS = 12
-
-
-async def type_into(pilot, field, text: str) -> None:
-    field.focus()
-    # A long path typed key by key costs a pilot round trip a key (seconds for a temporary
-    # folder's path): the start is set, the last keys are typed, as the field's handlers see them.
-    await pilot.press("end", "ctrl+u")
-    field.value = text[:-TYPED_KEYS]
-    field.cursor_position = len(field.value)
-    await pilot.press(*text[-TYPED_KEYS:])
-
-
-def error_at(form, name: str) -> str:
-    widget = form.errors[name]
-    return str(widget.render()) if widget.display else ""
 
 
 def shown(form, name: str) -> bool:
