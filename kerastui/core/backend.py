@@ -8,8 +8,10 @@ must be chosen before the first import, through KERAS_BACKEND.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
+from pathlib import Path
 from types import ModuleType
 
 BACKEND_MODULES = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}
@@ -53,3 +55,15 @@ def import_keras(backend: str | None = None) -> ModuleType:
 
     return keras
 
+
+def configured_backend() -> str:
+    """The backend Keras would pick in this environment (KERAS_BACKEND, else keras.json, else
+    tensorflow), read as Keras reads it but without importing it."""
+    chosen = os.environ.get("KERAS_BACKEND", "").strip()
+    if chosen:
+        return chosen
+    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+    try:
+        return str(json.loads((home / "keras.json").read_text()).get("backend") or "tensorflow")
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"

@@ -9,13 +9,11 @@ show them; tests/core/test_layer_shapes.py holds them equal to Keras's. The Kera
 
 from __future__ import annotations
 
-import json
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from kerastui.core.backend import configured_backend
 from kerastui.core.layers import LAYERS, LayerSpec, ShapeMismatch
 
 
@@ -124,19 +122,6 @@ def output_problem(output_shape: tuple, num_classes: int, task: Any = None) -> s
     from kerastui.core.tasks.output import output_mismatch
 
     return output_mismatch(tuple(output_shape)[1:], num_classes, task or TASKS["multiclass"])
-
-
-def configured_backend() -> str:
-    """The backend Keras would pick in this environment (KERAS_BACKEND, else keras.json, else
-    tensorflow), read as Keras reads it but without importing it."""
-    chosen = os.environ.get("KERAS_BACKEND", "").strip()
-    if chosen:
-        return chosen
-    home = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
-    try:
-        return str(json.loads((home / "keras.json").read_text()).get("backend") or "tensorflow")
-    except (OSError, ValueError, AttributeError):
-        return "tensorflow"
 
 
 class RegistryPreviewer:
