@@ -270,8 +270,13 @@ def parse_squeue_jobs(text: str, *, job_id: str | None = None) -> dict[str, JobS
     return states
 
 
+def scontrol_fields(text: str) -> dict[str, str]:
+    """`scontrol show job -o`'s one line as {field: value}."""
+    return dict(part.split("=", 1) for part in text.split() if "=" in part)
+
+
 def parse_scontrol(job_id: str, text: str) -> JobState | None:
-    fields = dict(part.split("=", 1) for part in text.split() if "=" in part)
+    fields = scontrol_fields(text)
     if "JobState" not in fields:
         return None
     reason = fields.get("Reason", "")
@@ -321,7 +326,7 @@ def job_fields(job_id: str, *, runner: Runner = subprocess.run, timeout: float =
         return {}
     if result.returncode != 0:
         return {}
-    return dict(part.split("=", 1) for part in result.stdout.split() if "=" in part)
+    return scontrol_fields(result.stdout)
 
 
 def kill_wait_seconds(*, runner: Runner = subprocess.run, default: int = 30) -> int:
