@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from kerastui.cli.common import (
     EXIT_FAILED,
@@ -35,6 +35,9 @@ from kerastui.cli.common import (
 )
 from kerastui.cli.data_options import add_data_options
 from kerastui.core.presets import PRESETS
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.train import StopRequest
 
 HELP = "train an experiment headless and write a run directory"
 
@@ -266,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    if getattr(stop_event, "preempted", False) and outcome.status in (REQUEUED, INTERRUPTED):
+    if stop_event.preempted and outcome.status in (REQUEUED, INTERRUPTED):
         return _after_preemption(outcome, chief, display.note)
     if outcome.status == REQUEUED:
         return _requeue(outcome, chief, display.note)
@@ -446,7 +449,7 @@ def _stop_reason(signum: int) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def _ctrl_c_stops(stop_event: threading.Event, note: Callable[[str], None],
+def _ctrl_c_stops(stop_event: StopRequest, note: Callable[[str], None],
                   requeueable: bool = False) -> Iterator[None]:
     """First Ctrl+C (or SIGTERM): stop gracefully after the batch (model saved, evaluated). Second: quit now.
 
@@ -470,17 +473,15 @@ def _ctrl_c_stops(stop_event: threading.Event, note: Callable[[str], None],
             raise KeyboardInterrupt
         reason, line = _stop_reason(signum)
         in_job = bool(os.environ.get("SLURM_JOB_ID"))
-        if hasattr(stop_event, "request") and in_job and signum == signal.SIGTERM:
+        if in_job and signum == signal.SIGTERM:
             # Preemption (or scancel, told apart afterwards): save the state at this batch, end
             # quickly within KillWait, then requeue if Slurm allows it (_after_preemption).
             from kerastui.core.runs import INTERRUPTED, REQUEUED
 
             stop_event.request(reason, requeue=True, save_state=True, preempted=True,
                                end_status=REQUEUED if requeueable else INTERRUPTED)
-        elif hasattr(stop_event, "request"):
-            stop_event.request(reason, requeue=signum == signal.SIGUSR1, save_state=in_job and signum == signal.SIGUSR1)
         else:
-            stop_event.set()
+            stop_event.request(reason, requeue=signum == signal.SIGUSR1, save_state=in_job and signum == signal.SIGUSR1)
         note(line)
 
     signals = [signal.SIGINT, signal.SIGTERM]
