@@ -44,8 +44,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _cancel(names: list[str], runs_dir: Path | None) -> int:
-    from kerastui.core.launcher import LocalLauncher
-    from kerastui.core.runs import read_info, read_status
+    from kerastui.core.launcher import LocalLauncher, cancel_queued
+    from kerastui.core.runs import CANCELLED, read_info, read_status
 
     run_dirs = [resolve_run(name, runs_dir) for name in names]  # every name checked before any is cancelled
     for run_dir in run_dirs:
@@ -55,11 +55,9 @@ def _cancel(names: list[str], runs_dir: Path | None) -> int:
     launcher = LocalLauncher(runs_root=runs_dir, keep_warm=False)
     for run_dir in run_dirs:
         if read_status(run_dir) == "queued":
-            # So stop() cancels it as the queue's owner would: a queued resumption goes back to
-            # how it was (stopped, resumable), a new run is marked cancelled.
-            launcher.queued.append(run_dir.resolve())
-            if read_info(run_dir).get("resume_from"):
-                launcher.resuming.add(run_dir.resolve())
-        outcome = launcher.stop(run_dir)
+            cancel_queued(run_dir, resuming=bool(read_info(run_dir).get("resume_from")))
+            outcome = CANCELLED
+        else:
+            outcome = launcher.stop(run_dir)  # training: stopped after its current batch
         print(f"{run_dir.name}: {outcome}")
     return EXIT_OK

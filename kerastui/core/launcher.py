@@ -291,11 +291,8 @@ class LocalLauncher:
         run_dir = Path(run_dir).resolve()
         if run_dir in self.queued:
             self.queued.remove(run_dir)
-            if run_dir in self.resuming:
-                self.resuming.discard(run_dir)  # back as it was: stopped, resumable later
-                RunWriter(run_dir).set_status(read_info(run_dir).get("resume_from") or "stopped")
-            else:
-                _cancel_queued(run_dir)
+            cancel_queued(run_dir, resuming=run_dir in self.resuming)
+            self.resuming.discard(run_dir)
             return CANCELLED
         process = self.running.get(run_dir)
         pid = process.pid if process is not None and process.poll() is None else None
@@ -327,8 +324,13 @@ class LocalLauncher:
                 self.stop(run_dir)
 
 
-def _cancel_queued(run_dir: Path) -> None:
+def cancel_queued(run_dir: Path, resuming: bool) -> None:
+    """A queued run taken off the queue: a resumption goes back as it was (stopped, resumable
+    later), a new run is marked cancelled. Whoever holds the queue skips it (`pump`)."""
     writer = RunWriter(run_dir)
+    if resuming:
+        writer.set_status(read_info(run_dir).get("resume_from") or "stopped")
+        return
     try:
         writer.set_status(CANCELLED)
         writer.update_info(reason="cancelled before it started")
