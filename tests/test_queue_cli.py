@@ -41,6 +41,12 @@ def test_bad_input_is_a_clear_message_and_exit_2(tmp_path, capsys):
     assert read_status(queued) == "queued", "nothing is cancelled when one name is bad"
     assert main(["queue", "--runs-dir", str(runs), "--cancel", "nosuchrun"]) == 2
     assert "no run 'nosuchrun'" in capsys.readouterr().err
+    for blank in ("", "  "):  # an empty name is not the current folder
+        assert main(["queue", "--runs-dir", str(runs), "--cancel", blank]) == 2
+        assert "the run's name is empty" in capsys.readouterr().err
+    assert main(["queue", "--runs-dir", str(runs), "--cancel", str(tmp_path)]) == 2  # a folder, not a run
+    assert "is not a run directory" in capsys.readouterr().err
+    assert read_status(queued) == "queued"
     a_file = tmp_path / "file"
     a_file.write_text("")
     assert main(["queue", "--runs-dir", str(a_file)]) == 2

@@ -43,6 +43,8 @@ def resolve_run(run: str, runs_root: Path | None) -> Path:
     """A run directory from a path, a directory name under the runs root, 'latest', or a unique part of a name."""
     from kerastui.core.runs import default_runs_root, is_run_dir, list_runs
 
+    if not run.strip():
+        raise UsageError("the run's name is empty: give a run directory, its name, part of it, or 'latest'")
     path = Path(run).expanduser()
     if path.is_dir():
         return path

@@ -45,10 +45,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _cancel(names: list[str], runs_dir: Path | None) -> int:
     from kerastui.core.launcher import LocalLauncher, cancel_queued
-    from kerastui.core.runs import CANCELLED, read_info, read_status
+    from kerastui.core.runs import CANCELLED, is_run_dir, read_info, read_status
 
     run_dirs = [resolve_run(name, runs_dir) for name in names]  # every name checked before any is cancelled
     for run_dir in run_dirs:
+        if not is_run_dir(run_dir):
+            raise UsageError(f"{run_dir} is not a run directory: nothing to cancel")
         status = read_status(run_dir)
         if status not in _IN_QUEUE:
             raise UsageError(f"{run_dir.name} is {status}, not queued or running: nothing to cancel")
