@@ -773,20 +773,26 @@ def output_shape_of(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...])
     return None if problems else shape
 
 
+def layer_output_shape(layer: LayerSpec, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """What one layer gives for `shape` (no batch axis), by its registered rules; ShapeMismatch
+    (naming the parameter at fault, or "type" for input of the wrong rank) when it cannot take it.
+    The one step both the problems check and the summary (kerastui.core.preview) walk with."""
+    layer_type = LAYERS[layer.type]
+    wrong_rank = layer_type.rank_problem(shape)
+    if wrong_rank is not None:
+        raise ShapeMismatch("type", layer.type, wrong_rank)
+    return tuple(int(d) for d in layer_type.output_shape(layer.param, shape))
+
+
 def _follow_shapes(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]) -> tuple[list[Problem], tuple[int, ...]]:
     shape = tuple(input_shape)
     for index, layer in enumerate(layers):
-        where = f"layers[{index}]"
-        layer_type = LAYERS.get(layer.type)
-        if layer_type is None:
-            return [], shape
-        wrong_rank = layer_type.rank_problem(shape)
-        if wrong_rank is not None:
-            return [Problem(f"{where}.type", layer.type, wrong_rank)], shape
+        if layer.type not in LAYERS:
+            return [], shape  # an unknown type is reported by the spec check
         try:
-            shape = tuple(layer_type.output_shape(layer.param, shape))
+            shape = layer_output_shape(layer, shape)
         except ShapeMismatch as mismatch:
-            return [Problem(f"{where}.{mismatch.param}", mismatch.value, mismatch.message)], shape
+            return [Problem(f"layers[{index}].{mismatch.param}", mismatch.value, mismatch.message)], shape
     return [], shape
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kerastui.core.backend import configured_backend
-from kerastui.core.layers import LAYERS, LayerSpec, ShapeMismatch
+from kerastui.core.layers import LAYERS, LayerSpec, ShapeMismatch, layer_output_shape
 
 
 class ModelBuildError(ValueError):
@@ -96,18 +96,14 @@ def registry_preview(layers: tuple[LayerSpec, ...], input_shape: tuple[int, ...]
     previews = []
     total = trainable = 0
     for index, spec in enumerate(layers):
-        layer_type = LAYERS[spec.type]
         incoming = (None, *shape)
-        wrong_rank = layer_type.rank_problem(shape)
-        if wrong_rank is not None:
-            raise cannot_take(spec, index, incoming, wrong_rank)
         try:
-            output = tuple(int(d) for d in layer_type.output_shape(spec.param, shape))
+            output = layer_output_shape(spec, shape)
         except ShapeMismatch as mismatch:
             raise cannot_take(spec, index, incoming, mismatch.message) from None
         if any(d <= 0 for d in output):
             raise cannot_take(spec, index, incoming, f"its output shape {format_shape((None, *output))} is empty")
-        learned, fixed = layer_type.param_count(spec.param, shape)
+        learned, fixed = LAYERS[spec.type].param_count(spec.param, shape)
         previews.append(LayerPreview(index, layer_name(spec, index), spec.describe(), (None, *output),
                                      learned + fixed, learned))
         total, trainable, shape = total + learned + fixed, trainable + learned, output
