@@ -160,7 +160,7 @@ def _class_bars(labels: LabelSummary, width: int, colour: bool) -> Text:
     lines = []
     for name, count in zip(names, (c.count for c in shown)):
         line = Text(f"  {name:<{name_width}} ")
-        line.append(_bar(count / largest, bar_width), style="cyan" if colour else "")
+        line.append(text_bar(count / largest, bar_width), style="cyan" if colour else "")
         line.append(f" {count:>{count_width},} {100 * count / total:5.1f}%")
         lines.append(line)
     if len(labels.classes) > len(shown):
@@ -179,13 +179,13 @@ def _histogram_bars(labels: LabelSummary, width: int, colour: bool) -> Text:
     lines = []
     for index, count in enumerate(histogram.counts):
         line = Text(f"  {edges[index]:>{edge_width}} – {edges[index + 1]:<{edge_width}} ")
-        line.append(_bar(count / largest, bar_width), style="green" if colour else "")
+        line.append(text_bar(count / largest, bar_width), style="green" if colour else "")
         line.append(f" {count:>{count_width},}")
         lines.append(line)
     return Text("\n").join(lines)
 
 
-def _bar(share: float, width: int) -> str:
+def text_bar(share: float, width: int) -> str:
     """A bar `share` (0..1) of `width` cells, to an eighth of a cell; a non-zero share shows."""
     eighths = int(round(max(0.0, min(1.0, share)) * width * 8))
     if share > 0 and eighths == 0:

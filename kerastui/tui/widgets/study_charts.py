@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from rich.table import Table
 from rich.text import Text
 
-from kerastui.cli.data_drawing import _bar
+from kerastui.cli.data_drawing import text_bar
 from kerastui.tui.widgets.chart_scale import nice_ticks, tick_labels, whole_ticks
 from kerastui.tui.widgets.plotext_chart import Draw, axis_ticks, build_figure, line
 
@@ -53,6 +53,14 @@ def _value_axis(figure: Any, values: list[float]) -> None:
         low, high = low - 0.5 * (abs(low) or 1), high + 0.5 * (abs(high) or 1)
     ticks = nice_ticks(low, high, most=5)
     axis_ticks(figure, "y", min(ticks[0], low), max(ticks[-1], high), ticks, tick_labels(ticks))
+
+
+def _padded_x_axis(figure: Any, xs: list[float], label: Any = tick_labels) -> None:
+    """An x axis over `xs` with 5% room at each end (a whole cell's half when all are equal)."""
+    low, high = min(xs), max(xs)
+    pad = (high - low) * 0.05 or 0.5
+    ticks = nice_ticks(low - pad, high + pad, most=5)
+    axis_ticks(figure, "x", low - pad, high + pad, ticks, label(ticks))
 
 
 def history_draw(views: StudyViews) -> Draw:
@@ -109,11 +117,8 @@ def parameter_draw(views: StudyViews, parameter: ParameterValues) -> Draw:
         if xs:
             line(figure, xs, parameter.values, "cyan", COMPLETE_MARK, connect=False)
         if parameter.numeric:
-            low, high = min(xs + pruned_xs), max(xs + pruned_xs)
-            pad = (high - low) * 0.05 or 0.5
-            ticks = nice_ticks(low - pad, high + pad, most=5)
-            labels = [f"{10 ** t:.2g}" for t in ticks] if to_x is not float else tick_labels(ticks)
-            axis_ticks(figure, "x", low - pad, high + pad, ticks, labels)
+            powers_of_ten = lambda ticks: [f"{10 ** t:.2g}" for t in ticks]  # noqa: E731
+            _padded_x_axis(figure, xs + pruned_xs, powers_of_ten if to_x is not float else tick_labels)
         else:
             count = len(parameter.choices)
             axis_ticks(figure, "x", -0.5, count - 0.5, [float(i) for i in range(count)], list(parameter.choices))
@@ -141,11 +146,7 @@ def pareto_draw(views: StudyViews) -> Draw:
         if behind:
             line(figure, [p.values[0] for p in behind], [p.values[1] for p in behind], "cyan", COMPLETE_MARK, connect=False)
         line(figure, [p.values[0] for p in front], [p.values[1] for p in front], "green", FRONT_MARK, connect=False)
-        xs = [p.values[0] for p in views.pareto]
-        low, high = min(xs), max(xs)
-        pad = (high - low) * 0.05 or 0.5
-        ticks = nice_ticks(low - pad, high + pad, most=5)
-        axis_ticks(figure, "x", low - pad, high + pad, ticks, tick_labels(ticks))
+        _padded_x_axis(figure, [p.values[0] for p in views.pareto])
         _value_axis(figure, [p.values[1] for p in views.pareto])
         figure.label(x_name, axis="x")
 
@@ -171,7 +172,7 @@ def importance_text(importances: list[Importances], width: int = 80, colour: boo
         largest = max(found.values.values(), default=0.0) or 1.0
         for name, share in zip(names, found.values.values()):
             row = Text(f"  {name:<{name_width}} ")
-            row.append(_bar(share / largest, bar_width), style="cyan" if colour else "")
+            row.append(text_bar(share / largest, bar_width), style="cyan" if colour else "")
             row.append(f" {100 * share:5.1f}%")
             lines.append(row)
         for name, why in found.left_out.items():
