@@ -1,228 +1,234 @@
-"""Sweeps: a [sweep] table validated at once, trials as ordinary run directories on the local run
-queue, a leaderboard by the objective, and a sweep interrupted and continued running only the rest."""
+"""Sweeps on Optuna: the [sweep] table (samplers, budget, pruners, int/float/log/categorical and
+conditional parameters, several objectives) validated at once and round-tripped through TOML;
+the study in the sweep's journal shared by workers up to its budget; a trial whose worker died
+failed and tried again. Trials here are scripted (tests/sweep_trials.py): no Keras."""
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import subprocess
 import sys
-import time
+import threading
+from dataclasses import replace
 from pathlib import Path
 
+import optuna
 import pytest
+from sweep_trials import asked_trials, scripted_trial
 
-from kerastui.core.runs import list_runs, load_run, read_status
+from kerastui.core.runs import RunWriter, load_run
 from kerastui.core.spec import SpecError
-from kerastui.core.sweep import Range, dumps_sweep, load_sweep, loads_sweep, trials
-from kerastui.core.sweep_runs import leaderboard, mean_objective_by_value, read_trials
+from kerastui.core.sweep import dumps_sweep, loads_sweep
+from kerastui.core.sweep_runs import create_sweep_dir, leaderboard
+from kerastui.core.sweep_study import JOURNAL_FILE, SweepStudy, load_study, trial_run_dir
+from kerastui.core.sweep_worker import SweepWorker
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "sweep.toml"
 BASE = EXAMPLE.read_text().split("[sweep]")[0]
 
+FULL = """[sweep]
+method = "tpe"
+trials = 12
+seed = 3
+objective = "val_accuracy"
+retries = 1
+[sweep.parameters]
+"compile.learning_rate" = { min = 1e-4, max = 1e-1, scale = "log" }
+"layers[1].units" = { min = 16, max = 128, step = 16 }
+"compile.optimizer" = ["adam", "sgd"]
+"fit.batch_size" = { values = [16, 32], when = { "compile.optimizer" = "sgd" } }
+[sweep.pruner]
+type = "hyperband"
+startup_trials = 2
+warmup_epochs = 1
+reduction_factor = 2
+"""
+
 
 def sweep_text(table: str) -> str:
-    return BASE + "[sweep]\n" + table
+    return BASE + table
 
 
-def test_the_example_is_four_trials_of_learning_rate_by_width():
-    base, sweep = load_sweep(EXAMPLE)
-    made = trials(base, sweep)
-    assert sweep.size == 4 and len(made) == 4
-    assert {(t.experiment.compile.learning_rate, t.experiment.layers[1].params["units"]) for t in made} == {
-        (0.001, 32), (0.001, 128), (0.01, 32), (0.01, 128)}
-    assert all(t.experiment.fit.epochs == 2 for t in made)
-    again = loads_sweep(dumps_sweep(base, sweep))  # round-trips through TOML
-    assert again == (base, sweep)
+def test_a_full_sweep_round_trips_through_toml_and_maps_to_optuna():
+    base, sweep = loads_sweep(sweep_text(FULL))
+    assert loads_sweep(dumps_sweep(base, sweep)) == (base, sweep)
+    assert (sweep.method, sweep.size, sweep.seed, sweep.retries) == ("tpe", 12, 3, 1)
+    units = sweep.parameters[1]
+    assert units.integer and (units.low, units.high, units.step) == (16, 128, 16)  # a layer's units: whole numbers
+    assert isinstance(sweep.sampler(), optuna.samplers.TPESampler)
+    pruner = sweep.pruner.make(epochs=3)
+    assert isinstance(pruner, optuna.pruners.HyperbandPruner) and pruner._reduction_factor == 2
+    for method, kind in (("random", optuna.samplers.RandomSampler), ("cmaes", optuna.samplers.CmaEsSampler)):
+        assert isinstance(replace(sweep, method=method).sampler(), kind)
+    two = loads_sweep(sweep_text(FULL.replace('objective = "val_accuracy"', 'objective = ["val_accuracy", "param_count"]')
+                                 .replace('type = "hyperband"', 'type = "none"').split("startup_trials")[0]))[1]
+    assert two.directions == ("max", "min") and two.optuna_directions() == ["maximize", "minimize"]
 
 
-def test_bad_sweeps_are_refused_with_every_problem_at_once(tmp_path):
-    text = sweep_text(
-        '[sweep.parameters]\n'
-        '"compile.learnin_rate" = [0.1]\n'          # an unknown field
-        '"fit.batch_size" = []\n'                   # an empty list
-        '"layers[9].units" = [8]\n'                 # no such layer
-        '"compile.optimizer" = ["adam", "lbfgs"]\n'  # a value not allowed
-        + "".join(f'"layers[{i}].units" = [{", ".join(str(n) for n in range(1, 11))}]\n' for i in (1, 2, 3))
-        + '"seed" = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n'
-    )
-    config = tmp_path / "bad.toml"
-    config.write_text(text)
+def test_each_parameter_is_sampled_in_its_kind_and_a_conditional_only_where_it_applies():
+    _, sweep = loads_sweep(sweep_text(FULL))
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    studies = [optuna.create_study(direction="maximize", sampler=sweep.sampler()) for _ in range(2)]
+    drawn = [[sweep.suggest(study.ask()) for _ in range(12)] for study in studies]
+    assert drawn[0] == drawn[1]  # seeded: the same trials again
+    for params in drawn[0]:
+        assert 1e-4 <= params["compile.learning_rate"] <= 1e-1
+        assert isinstance(params["layers[1].units"], int) and params["layers[1].units"] % 16 == 0
+        assert ("fit.batch_size" in params) == (params["compile.optimizer"] == "sgd")
+    assert {p["compile.optimizer"] for p in drawn[0]} == {"adam", "sgd"}
+
+
+@pytest.mark.parametrize(("table", "field", "words"), [
+    ('method = "bayes"\ntrials = 4\n', "sweep.method", "unknown sampler; must be one of tpe, cmaes, random, grid"),
+    ('trials = 0\n', "sweep.trials", "a budget of 0 runs nothing"),
+    ('method = "grid"\ntrials = 3\n', "sweep.trials", "the grid has 4 combinations, more than the budget of 3"),
+    ('trials = 4\n[sweep.pruner]\ntype = "asha"\n', "sweep.pruner.type", "unknown pruner"),
+    ('trials = 4\n[sweep.pruner]\ntype = "median"\npatience = 3\n', "sweep.pruner.patience", "not a setting of the median pruner"),
+])
+def test_one_bad_setting_is_named_with_what_is_allowed(table, field, words):
+    parameters = '[sweep.parameters]\n"compile.learning_rate" = [0.001, 0.01]\n"layers[1].units" = [32, 64]\n'
+    head, _, pruner = table.partition("[sweep.pruner]")
+    text = sweep_text("[sweep]\n" + head + parameters + (f"[sweep.pruner]{pruner}" if pruner else ""))
     with pytest.raises(SpecError) as caught:
-        load_sweep(config)
-    messages = [str(p) for p in caught.value.problems]
-    assert any("learnin_rate" in m and "unknown field" in m for m in messages), messages
-    assert any("fit.batch_size" in m and "empty" in m for m in messages)
-    assert any("layers[9]" in m and "no layer 9" in m for m in messages)
-    assert any("lbfgs" in m and "optimizer" in m for m in messages)
-    assert any("20,000 combinations" in m and "more than 1000" in m for m in messages)  # too large to mean it
-    from test_faults import run_cli
-
-    result = run_cli(["sweep", str(config), "--runs-dir", str(tmp_path / "runs")], tmp_path)
-    assert result["code"] == 2 and "lbfgs" in result["err"] and "learnin_rate" in result["err"]
-    assert not (tmp_path / "runs").exists(), "nothing runs"
+        loads_sweep(text)
+    assert any(p.field == field and words in p.message for p in caught.value.problems), caught.value.problems
 
 
-def test_random_search_is_seeded_and_samples_log_uniform_ranges():
-    text = sweep_text('method = "random"\ntrials = 20\nseed = 7\n[sweep.parameters]\n'
-                      '"compile.learning_rate" = { min = 1e-4, max = 1e-1, scale = "log" }\n'
-                      '"fit.batch_size" = [16, 64]\n')
-    base, sweep = loads_sweep(text)
-    assert sweep.parameters[0][1] == Range(1e-4, 1e-1, "log")
-    first, second = trials(base, sweep), trials(*loads_sweep(text))
-    assert [t.params for t in first] == [t.params for t in second] and len(first) == 20
-    rates = [t.params["compile.learning_rate"] for t in first]
-    assert all(1e-4 <= r <= 1e-1 for r in rates)
-    assert sum(r < 1e-2 for r in rates) >= 8  # log-uniform: about two thirds below 1e-2
-    with pytest.raises(SpecError, match="needs method"):
-        loads_sweep(sweep_text('[sweep.parameters]\n"compile.learning_rate" = { min = 1e-4, max = 1e-1 }\n'))
+BAD = """[sweep]
+method = "bayes"
+trials = 0
+objective = "val_auc"
+[sweep.parameters]
+"compile.learning_rate" = { min = 0.1, max = 0.01 }
+"fit.batch_size" = { values = [16, 32], when = { "compile.optimizer" = "sgd" } }
+"layers[9].units" = [8]
+[sweep.pruner]
+type = "median"
+warmup_epochs = -1
+"""
 
 
-def run_sweep(args: list[str], cwd: Path, **kwargs) -> subprocess.Popen:
-    env = dict(os.environ, KERAS_BACKEND="tensorflow")
-    return subprocess.Popen([sys.executable, "-m", "kerastui", "sweep", *args], cwd=cwd, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+def test_bad_definitions_are_refused_before_anything_runs_each_problem_listed(tmp_path):
+    config = tmp_path / "bad.toml"
+    config.write_text(sweep_text(BAD))
+    result = subprocess.run([sys.executable, "-m", "kerastui", "sweep", str(config), "--runs-dir", str(tmp_path / "runs")],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    for words in ("sweep.method = 'bayes': unknown sampler",
+                  "sweep.trials = 0: a budget of 0 runs nothing",
+                  "sweep.objective = 'val_auc': unknown objective",  # digits is multiclass: it logs no AUC
+                  "needs numbers min < max",
+                  "conditional on compile.optimizer, which is not a swept parameter",
+                  "there is no layer 9",
+                  "sweep.pruner.warmup_epochs = -1"):
+        assert words in result.stderr, (words, result.stderr)
+    assert not (tmp_path / "runs").exists()  # nothing made
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_the_example_runs_two_at_a_time_into_four_run_directories_and_a_leaderboard(tmp_path, capsys):
-    process = run_sweep([str(EXAMPLE), "--parallel", "2", "--runs-dir", str(tmp_path / "runs")], tmp_path)
-    out, err = process.communicate(timeout=280)
-    assert process.returncode == 0, err[-2000:]
-    (sweep_dir,) = list((tmp_path / "runs").iterdir())
-    runs = [sweep_dir / row["run"] for row in read_trials(sweep_dir).values()]
-    assert len(runs) == 4 and all(load_run(r).status == "finished" and load_run(r).evaluation for r in runs)
-    starts = sorted((load_run(r).info["started_time"], load_run(r).info["ended_time"]) for r in runs)
-    assert starts[1][0] < starts[0][1], "two trials trained at once"
-    sweep, rows = leaderboard(sweep_dir)
-    best = [max(load_run(sweep_dir / read_trials(sweep_dir)[r.trial]["run"]).metrics_history["val_accuracy"]) for r in rows]
-    assert [r.objective for r in rows] == best and best == sorted(best, reverse=True)
-    assert "leaderboard by best val_accuracy" in out and out.count("finished") >= 8
-    means = mean_objective_by_value(sweep, rows)
-    assert {value for value, _, _ in means["compile.learning_rate"]} == {0.001, 0.01}
-    listed = [r for r in list_runs(tmp_path / "runs")]
-    assert len(listed) == 4 and {r.sweep for r in listed} == {sweep_dir.name}  # the runs list shows the trials
-
-    from kerastui.cli import main
-
-    assert main(["runs", "--runs-dir", str(tmp_path / "runs")]) == 0  # the sweep as one row
-    table = capsys.readouterr().out
-    assert sweep_dir.name in table and "4/4" in table and "0 run(s) and 1 sweep(s)" in table
-    assert not any(r.name in table for r in listed)
-    assert main(["runs", "--runs-dir", str(tmp_path / "runs"), "--trials"]) == 0
-    table = capsys.readouterr().out
-    assert all(r.name in table for r in listed) and "4 run(s)" in table
+def test_a_grid_larger_than_its_budget_and_a_conditional_listed_before_its_parent_are_refused():
+    text = sweep_text('[sweep]\nmethod = "grid"\ntrials = 2\n[sweep.parameters]\n'
+                      '"compile.learning_rate" = [0.001, 0.01, 0.1]\n')
+    with pytest.raises(SpecError, match="the grid has 3 combinations, more than the budget of 2"):
+        loads_sweep(text)
+    text = sweep_text('[sweep]\ntrials = 4\n[sweep.parameters]\n'
+                      '"fit.batch_size" = { values = [16, 32], when = { "compile.optimizer" = "sgd" } }\n'
+                      '"compile.optimizer" = ["adam", "sgd"]\n')
+    with pytest.raises(SpecError, match="conditional on compile.optimizer, which is listed after it"):
+        loads_sweep(text)
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(300)
-def test_an_interrupted_sweep_continues_with_only_the_trials_not_finished(tmp_path):
-    process = run_sweep([str(EXAMPLE), "--parallel", "1", "--runs-dir", str(tmp_path / "runs")], tmp_path)
-    deadline = time.monotonic() + 200
-    while True:
-        dirs = list((tmp_path / "runs").glob("*/trial-*"))
-        if sum(read_status(d) == "finished" and (d / "evaluation.json").exists() for d in dirs) >= 2:
-            break
-        assert time.monotonic() < deadline and process.poll() is None, process.communicate()[1][-2000:]
-        time.sleep(0.2)
-    process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err[-2000:]
-    assert "sweep --continue" in err
-    (sweep_dir,) = list((tmp_path / "runs").iterdir())
-    finished = {d.name: (d / "metrics.jsonl").read_bytes() for d in sweep_dir.glob("trial-*") if read_status(d) == "finished"}
-    assert len(finished) >= 2
+def test_the_objective_accepts_the_tasks_own_metrics():
+    from kerastui.core.spec import Experiment, fit_to_task
+    from kerastui.core.sweep import sweep_from_table
 
-    again = run_sweep(["--continue", str(sweep_dir), "--parallel", "2"], tmp_path)
-    out, err = again.communicate(timeout=280)
-    assert again.returncode == 0, err[-2000:]
-    assert f"{4 - len(finished)} to run" in out
-    for name, metrics in finished.items():
-        assert (sweep_dir / name / "metrics.jsonl").read_bytes() == metrics, f"{name} ran again"
-    table = read_trials(sweep_dir)
-    assert all(read_status(sweep_dir / row["run"]) == "finished" for row in table.values())
-    assert json.loads((sweep_dir / "trials.json").read_text())[0]["params"]
+    table = {"trials": 4, "parameters": {"compile.learning_rate": {"min": 1e-3, "max": 1e-1, "scale": "log"}}}
+    for task, objective in (("binary", "val_auc"), ("regression", "val_mae")):
+        experiment = fit_to_task(replace(Experiment(), task=task), 2 if task == "binary" else 1, task)
+        sweep, problems = sweep_from_table({**table, "objective": objective}, experiment)
+        assert not problems and sweep.objective == objective
 
 
-@pytest.mark.slurm
-@pytest.mark.slow
-@pytest.mark.timeout(400)
-def test_the_example_runs_as_one_slurm_job_array_and_every_trial_finishes(tmp_path):
-    process = run_sweep([str(EXAMPLE), "--slurm", "--parallel", "2", "--time", "00:10:00", "--cpus", "1",
-                         "--mem", "2G", "--runs-dir", str(tmp_path / "runs")], tmp_path)
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 0, err[-2000:]
-    (sweep_dir,) = list((tmp_path / "runs").iterdir())
-    script = (sweep_dir / "job.sbatch").read_text()
-    assert "#SBATCH --array=0-3%2" in script and "SLURM_ARRAY_TASK_ID" in script
-    job_id = out.split("job array ")[1].split()[0]
-    table = read_trials(sweep_dir)
-    assert [row["slurm_job_id"] for row in table.values()] == [f"{job_id}_{i}" for i in range(4)]
-    deadline = time.monotonic() + 300
-    runs = [sweep_dir / row["run"] for row in table.values()]
-    while not all((r / "evaluation.json").exists() for r in runs):
-        assert time.monotonic() < deadline, [read_status(r) for r in runs]
-        time.sleep(1)
-    assert all(load_run(r).status == "finished" and load_run(r).epochs_done == 2 for r in runs)
-    assert len(list(sweep_dir.glob("slurm-*_*.out"))) == 4  # one output per array task
+# ---- the study and its workers ------------------------------------------------------------------
+
+
+def good_by_learning_rate(experiment) -> list[float]:
+    """A made-up fit: the higher the learning rate (up to 0.1), the better every epoch."""
+    lr = experiment.compile.learning_rate
+    return [min(0.99, 0.5 + 0.1 * epoch + lr * 3) for epoch in range(3)]
+
+
+def made_sweep(tmp_path: Path, table: str) -> Path:
+    base, sweep = loads_sweep(sweep_text(table))
+    return create_sweep_dir(base, sweep, tmp_path / "runs")
+
+
+def test_two_workers_share_the_journal_study_up_to_its_budget(tmp_path):
+    sweep_dir = made_sweep(tmp_path, '[sweep]\ntrials = 7\nseed = 1\n[sweep.parameters]\n'
+                                     '"compile.learning_rate" = { min = 1e-3, max = 1e-1, scale = "log" }\n'
+                                     '"layers[1].units" = { min = 8, max = 64 }\n')
+    workers = [SweepWorker(sweep_dir, run_trial=scripted_trial(good_by_learning_rate)) for _ in range(2)]
+    threads = [threading.Thread(target=worker.run) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sum(len(w.ended) for w in workers) == 7 and all(w.ended for w in workers)  # both worked, 7 in all
+    study = load_study(sweep_dir)
+    assert (sweep_dir / JOURNAL_FILE).is_file() and study.study_name == "sweep" and study.metric_names == ["val_accuracy"]
+    trials = study.get_trials()
+    assert len(trials) == 7 and {t.state.name for t in trials} == {"COMPLETE"}
     _, rows = leaderboard(sweep_dir)
-    assert [r.status for r in rows] == ["finished"] * 4 and rows[0].objective >= rows[-1].objective
+    by_number = {row.trial: row for row in rows}
+    for trial in trials:
+        run_dir = trial_run_dir(sweep_dir, trial)
+        record = load_run(run_dir)
+        assert record.status == "finished" and trial.user_attrs["epochs"] == 3
+        assert record.info["trial_params"] == trial.params
+        assert trial.value == max(record.metrics_history["val_accuracy"]) == by_number[trial.number].objective
+        assert record.experiment.compile.learning_rate == trial.params["compile.learning_rate"]
+    assert rows[0].objective == study.best_value  # best first
+    assert SweepWorker(sweep_dir, run_trial=scripted_trial(good_by_learning_rate)).run() == []  # budget met: no more
 
 
-def test_a_clearly_bad_trial_is_stopped_early_and_recorded_as_such(tmp_path, monkeypatch):
-    """stop_bad_after = 2: from its second epoch, a trial whose best val_accuracy is below the
-    median of the other trials' at that epoch stops; it is 'stopped early', not failed, and a
-    continued sweep does not run it again."""
-    from kerastui.cli import main
-    from kerastui.core import train
-    from kerastui.core.events import EpochEnded, TrainingFinished, TrainingStarted, TrainingStopped
-    from kerastui.core.runs import RunWriter, load_run
-    from kerastui.core.sweep import loads_sweep
-    from kerastui.core.sweep_runs import (
-        STOPPED_EARLY,
-        create_sweep_dir,
-        leaderboard,
-        prepare_pending_trials,
-    )
+def test_a_grid_runs_each_combination_once_in_the_files_order(tmp_path):
+    sweep_dir = made_sweep(tmp_path, '[sweep]\nmethod = "grid"\n[sweep.parameters]\n'
+                                     '"compile.learning_rate" = [0.001, 0.01]\n"layers[1].units" = [8, 16]\n')
+    ended = SweepWorker(sweep_dir, run_trial=scripted_trial(good_by_learning_rate)).run()
+    assert [(e.params["compile.learning_rate"], e.params["layers[1].units"]) for e in ended] == [
+        (0.001, 8), (0.001, 16), (0.01, 8), (0.01, 16)]
 
-    text = EXAMPLE.read_text().replace("[sweep]\n", "[sweep]\nstop_bad_after = 2\n", 1)
-    base, sweep = loads_sweep(text)
-    assert sweep.stop_bad_after == 2 and loads_sweep(dumps_sweep(base, sweep))[1] == sweep  # round-trips
-    sweep_dir = create_sweep_dir(base, sweep, tmp_path / "runs")
-    runs = prepare_pending_trials(sweep_dir)
-    for run_dir, accuracy in zip(runs[:2], (0.9, 0.8)):  # two good trials already ran their 4 epochs
-        writer = RunWriter.open(run_dir, None)
-        writer(TrainingStarted(epochs=4, steps_per_epoch=1, train_samples=8, validation_samples=2, batch_size=8))
-        for epoch in range(4):
-            writer(EpochEnded(epoch, 4, {"loss": 0.5, "val_accuracy": accuracy}, 0.1))
-        writer(TrainingFinished(4))
-        writer.close()
 
-    class PoorTrainer:  # the third trial: far worse, for as long as it is let run
-        def __init__(self, experiment, dataset, listeners=(), stop_event=None, backup_dir=None, **kwargs):
-            self.listeners, self.stop_event, self.model = list(listeners), stop_event, None
+def test_a_trial_whose_worker_died_is_failed_then_retried_within_the_bound(tmp_path):
+    sweep_dir = made_sweep(tmp_path, '[sweep]\nmethod = "grid"\nretries = 1\n[sweep.parameters]\n'
+                                     '"compile.learning_rate" = [0.001, 0.01]\n')
+    (orphan,) = asked_trials(sweep_dir, [[]])  # asked, its run directory prepared, then its worker died:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    RunWriter(orphan).update_info(worker_pid=gone.pid)  # (a process that no longer exists)
+    ended = SweepWorker(sweep_dir, run_trial=scripted_trial(good_by_learning_rate)).run()
+    trials = load_study(sweep_dir).get_trials()
+    assert [t.state.name for t in trials] == ["FAIL", "COMPLETE", "COMPLETE"]
+    assert trials[0].user_attrs["ending"] == "killed" and load_run(orphan).status == "interrupted"
+    (retry,) = [t for t in trials if t.system_attrs.get("failed_trial") == 0]
+    assert retry.number == 2 and retry.params == trials[0].params  # the same values, after the grid's next
+    assert [e.number for e in ended] == [1, 2] and load_run(trial_run_dir(sweep_dir, retry)).status == "finished"
+    progress = SweepStudy(sweep_dir).progress()
+    assert (progress.complete, progress.failed, progress.retried, progress.remaining) == (2, 0, 1, 0)
 
-        def run(self):
-            emit = lambda event: [listener(event) for listener in self.listeners]
-            emit(TrainingStarted(epochs=4, steps_per_epoch=1, train_samples=8, validation_samples=2, batch_size=8))
-            for epoch in range(4):
-                if self.stop_event.is_set():
-                    emit(TrainingStopped(epoch, self.stop_event.reason))
-                    return train.TrainResult("stopped", None, {}, epoch, self.stop_event.reason)
-                emit(EpochEnded(epoch, 4, {"loss": 2.0, "val_accuracy": 0.3}, 0.1))
-            emit(TrainingFinished(4))
-            return train.TrainResult("finished", None, {}, 4)
 
-    monkeypatch.setattr(train, "Trainer", PoorTrainer)
-    bad = runs[2]
-    assert main(["train", str(bad / "config.toml"), "--run-dir", str(bad), "--plain"]) == 0  # done, not interrupted
-    record = load_run(bad)
-    assert record.status == "stopped" and record.epochs_done == 2  # stopped at epoch 2, not 4
-    assert "stopped early by the sweep" in record.reason and "below the median 0.8500 of 2 other trials" in record.reason
-    assert record.reason.startswith(STOPPED_EARLY)
+def test_a_pruned_trial_is_recorded_pruned_in_the_study_and_stopped_in_its_run(tmp_path):
+    sweep_dir = made_sweep(tmp_path, '[sweep]\nmethod = "grid"\n[sweep.parameters]\n'
+                                     '"compile.learning_rate" = [0.1, 0.09, 1e-6]\n'
+                                     '[sweep.pruner]\ntype = "median"\nstartup_trials = 2\nwarmup_epochs = 1\n')
+
+    def hopeless_at_low_rates(experiment):
+        return [0.1, 0.1, 0.1] if experiment.compile.learning_rate < 1e-3 else good_by_learning_rate(experiment)
+
+    ended = SweepWorker(sweep_dir, run_trial=scripted_trial(hopeless_at_low_rates)).run()
+    assert [e.ending for e in ended] == ["finished", "finished", "pruned"] and ended[2].epochs == 1
+    trial = load_study(sweep_dir).get_trials()[2]
+    assert trial.state.name == "PRUNED" and trial.intermediate_values == {1: 0.1} and trial.user_attrs["epochs"] == 1
+    record = load_run(ended[2].run_dir)
+    assert record.status == "stopped" and record.reason.startswith("pruned by the sweep")
     _, rows = leaderboard(sweep_dir)
-    assert {row.status for row in rows if row.record and row.record.path == bad} == {"stopped early"}
-    assert bad not in prepare_pending_trials(sweep_dir)  # a continued sweep leaves it be
+    assert [row.status for row in rows] == ["finished", "finished", "pruned"]

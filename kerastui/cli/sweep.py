@@ -1,14 +1,18 @@
-"""Run a sweep: every trial of an experiment's [sweep] table, N at a time, each its own run.
+"""Run a sweep: an Optuna study over an experiment's [sweep] table, trained by N workers, each
+trial its own run directory.
 
     kerastui sweep examples/sweep.toml --parallel 2
-    kerastui sweep --continue runs/20261201-093000-sweep-mlp    # after Ctrl+C: only the rest
-    kerastui sweep examples/sweep.toml --slurm --parallel 2 --time 00:10:00   # one job array
-    kerastui sweep --show runs/20261201-093000-sweep-mlp        # the leaderboard, now
+    kerastui sweep --continue runs/20261201-093000-sweep-mlp    # after Ctrl+C: up to the budget
+    kerastui sweep examples/sweep.toml --slurm --parallel 3 --time 01:00:00   # a 3-task job array
+    kerastui sweep examples/sweep.toml --storage postgresql://db/optuna       # any Optuna storage
+    kerastui sweep --show runs/20261201-093000-sweep-mlp        # the leaderboard and the study, now
 
-Each trial is an ordinary run directory inside the sweep's directory; a leaderboard sorted by
-the objective is printed at the end, with the mean objective for each value of each varied field.
-Exit status: 0 every trial finished, 1 some did not, 2 bad input (every problem is printed),
-130 interrupted (running trials stopped after their batch, keeping their epochs).
+Each worker asks the study for its next trial, trains it and reports it, until the budget of
+trials has ended; pruned trials stop early, a trial whose worker was killed is tried again. At
+the end the leaderboard, the study's views and the epochs pruning saved are printed.
+Exit status: 0 the budget was met with no trial failed for good, 1 otherwise, 2 bad input
+(every problem is printed, nothing started), 130 interrupted (running trials stopped after
+their batch; --continue tries them again).
 """
 
 from __future__ import annotations
@@ -29,101 +33,94 @@ from kerastui.cli.common import (
     config_problem,
 )
 
-HELP = "run an experiment's [sweep] of trials locally, N at a time, and print the leaderboard"
+HELP = "run an experiment's [sweep] as an Optuna study, N workers at a time, and print the leaderboard"
+MAX_WORKER_RESTARTS = 4  # per worker slot: a worker that keeps dying is a fault, not bad luck
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", nargs="?", metavar="CONFIG.toml", help="experiment file with a [sweep] table")
-    parser.add_argument("--continue", dest="resume", metavar="SWEEP_DIR", help="run the trials of this sweep that have not finished")
-    parser.add_argument("--parallel", type=int, default=1, metavar="N", help="trials at a time (default 1)")
+    parser.add_argument("--continue", dest="resume", metavar="SWEEP_DIR", help="go on with this sweep's study, up to its budget")
+    parser.add_argument("--parallel", type=int, default=1, metavar="N",
+                        help="workers at once (default 1); with --slurm, the job array's tasks")
     parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where the sweep's directory goes (default $KERASTUI_RUNS_DIR or ./runs)")
-    parser.add_argument("--show", metavar="SWEEP_DIR", help="print this sweep's leaderboard and exit")
+    parser.add_argument("--storage", metavar="URL",
+                        help="an Optuna storage URL for the study (e.g. postgresql://host/db); default: study.journal in the sweep's directory")
+    parser.add_argument("--show", metavar="SWEEP_DIR", help="print this sweep's leaderboard and study and exit")
     parser.add_argument("--slurm", action="store_true",
-                        help="submit the trials as one Slurm job array (sbatch --array=0-N%%K, K = --parallel)")
+                        help="submit the workers as one Slurm job array (--parallel tasks, each asking the study until the budget)")
+    parser.add_argument("--worker", metavar="SWEEP_DIR", help=argparse.SUPPRESS)  # one worker: what the others start
+    parser.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
     from kerastui.cli.submit import add_slurm_options
 
     add_slurm_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    from kerastui.core.launcher import LocalLauncher
     from kerastui.core.spec import SpecError
     from kerastui.core.sweep import SWEEP_FILE, load_sweep
-    from kerastui.core.sweep_runs import (
-        create_sweep_dir,
-        is_sweep_dir,
-        prepare_pending_trials,
-        read_trials,
-    )
+    from kerastui.core.sweep_runs import create_sweep_dir, is_sweep_dir
 
+    for given in (args.show, args.worker, args.resume):
+        if given is not None and not is_sweep_dir(Path(given)):
+            raise UsageError(f"{given} is not a sweep directory (no {SWEEP_FILE} in it)")
     if args.show is not None:
-        if not is_sweep_dir(Path(args.show)):
-            raise UsageError(f"{args.show} is not a sweep directory (no {SWEEP_FILE} in it)")
         _print_leaderboard(Path(args.show))
         from kerastui.cli.sweep_views import print_study_views
 
         print_study_views(Path(args.show))  # history, importances, value by parameter, Pareto front
         return EXIT_OK
+    if args.worker is not None:
+        return _work(Path(args.worker).resolve())
     check_runs_dir(args.runs_dir)
     if (args.config is None) == (args.resume is None):
         raise UsageError("give either CONFIG.toml (a new sweep) or --continue SWEEP_DIR")
     if args.parallel < 1:
         raise UsageError("--parallel must be at least 1")
-    if args.resume is not None and not is_sweep_dir(Path(args.resume)):
-        raise UsageError(f"{args.resume} is not a sweep directory (no {SWEEP_FILE} in it)")
+    if args.resume is not None and args.storage is not None:
+        raise UsageError("--storage names a new sweep's study; a continued sweep keeps the one it has")
     source = Path(args.resume) / SWEEP_FILE if args.resume else Path(args.config)
     try:
         base, sweep = load_sweep(source)
     except SpecError as error:
         raise UsageError(*(config_problem(source, p) for p in error.problems)) from None
     _check_dataset(base.dataset, base.data)
+    if args.storage is not None:
+        _check_storage(args.storage)
 
     try:
-        sweep_dir = Path(args.resume).resolve() if args.resume else create_sweep_dir(base, sweep, args.runs_dir)
+        sweep_dir = Path(args.resume).resolve() if args.resume else create_sweep_dir(base, sweep, args.runs_dir, args.storage)
     except OSError as error:
         print(f"kerastui: error: cannot write the sweep in {args.runs_dir or 'the runs directory'}: "
               f"{error.strerror or error}", file=sys.stderr, flush=True)
         return EXIT_FAILED
     if args.slurm:
         return _submit_array(args, sweep_dir)
-    pending = prepare_pending_trials(sweep_dir)
-    total = len(read_trials(sweep_dir))
-    print(f"sweep {sweep_dir}: {total} trials ({sweep.method}), {len(pending)} to run, {args.parallel} at a time", flush=True)
-    launcher = LocalLauncher(runs_root=sweep_dir, slots=args.parallel, keep_warm=False)
-    for run_dir in pending:
-        launcher.enqueue(run_dir)
-    interrupted = _follow(launcher, sweep_dir)
-    _print_leaderboard(sweep_dir)
-    if interrupted:
-        print(f"kerastui: sweep interrupted; continue it with: kerastui sweep --continue {sweep_dir}", file=sys.stderr, flush=True)
-        return EXIT_INTERRUPTED
-    from kerastui.core.sweep_runs import leaderboard
+    print(f"sweep {sweep_dir}: {sweep.size} trials ({sweep.method}, {_goal_text(sweep)}"
+          f"{'' if sweep.pruner.type == 'none' else f', {sweep.pruner.type} pruner'}), "
+          f"{args.parallel} worker{'s' if args.parallel != 1 else ''}", flush=True)
+    from kerastui.core.sweep_study import SweepStudy
 
-    _, rows = leaderboard(sweep_dir)
-    return EXIT_OK if all(r.status == "finished" for r in rows) else EXIT_FAILED
+    handle = SweepStudy(sweep_dir)
+    handle.settle()  # a continued sweep: trials whose worker died are queued again first
+    if handle.progress().remaining == 0:
+        print("every trial of the budget has ended; nothing to run (raise [sweep] trials in its sweep.toml for more)")
+        return _report(sweep_dir, False, False)
+    interrupted, workers_failed = _run_workers(sweep_dir, args.parallel)
+    return _report(sweep_dir, interrupted, workers_failed)
 
 
-def _submit_array(args: argparse.Namespace, sweep_dir: Path) -> int:
-    import shlex
+def _goal_text(sweep: Any) -> str:
+    return ", ".join(f"{name} {direction}" for name, direction in zip(sweep.objectives, sweep.directions))
 
-    from kerastui.cli.submit import slurm_settings_from
-    from kerastui.core import slurm
-    from kerastui.core.spec import SpecError
-    from kerastui.core.sweep_runs import submit_array
+
+def _check_storage(url: str) -> None:
+    """A storage that cannot be opened is bad input, said before the sweep's directory exists."""
+    from kerastui.core.sweep_study import open_storage
 
     try:
-        job_id, runs = submit_array(sweep_dir, slurm_settings_from(args), parallel=args.parallel if args.parallel > 1 else 0)
-    except SpecError as error:
-        raise UsageError(*(str(p) for p in error.problems)) from None
-    except (slurm.SlurmError, ValueError) as error:
-        raise UsageError(str(error)) from None
-    if not job_id:
-        print(f"sweep {sweep_dir}: every trial has finished; nothing to submit")
-        return EXIT_OK
-    print(f"sweep {sweep_dir}: {len(runs)} trials as job array {job_id} (tasks {job_id}_0 to {job_id}_{len(runs) - 1})")
-    print(f"follow a trial:  kerastui watch {shlex.quote(str(runs[0]))}")
-    print(f"the leaderboard: kerastui sweep --show {shlex.quote(str(sweep_dir))}")
-    return EXIT_OK
+        open_storage(url)
+    except Exception as error:  # noqa: BLE001 - whatever the database driver says, it is the URL's problem
+        raise UsageError(f"--storage {url}: cannot be opened as an Optuna storage: {type(error).__name__}: {error}") from None
 
 
 def _check_dataset(name: str, settings: Any) -> None:
@@ -137,46 +134,171 @@ def _check_dataset(name: str, settings: Any) -> None:
         raise UsageError(f"dataset {name!r} is not available: {info.unavailable_reason}")
 
 
-def _follow(launcher: Any, sweep_dir: Path) -> bool:
-    """Run the queue to its end, a line per trial as it ends; True when Ctrl+C stopped it."""
-    from kerastui.core.runs import read_status
+# ---- one worker (a local one, or a Slurm array task) --------------------------------------------
 
-    stop = {"asked": False}
+
+def _work(sweep_dir: Path) -> int:
+    from kerastui.core.backend import BackendError, select_backend
+    from kerastui.core.spec import SpecError
+    from kerastui.core.sweep import SWEEP_FILE, load_sweep
+    from kerastui.core.sweep_worker import SweepWorker
+
+    try:
+        base, _ = load_sweep(sweep_dir / SWEEP_FILE)
+        select_backend(base.backend)  # before anything imports keras
+    except SpecError as error:
+        raise UsageError(*(config_problem(sweep_dir / SWEEP_FILE, p) for p in error.problems)) from None
+    except BackendError as error:
+        raise UsageError(str(error)) from None
+    worker = SweepWorker(sweep_dir, listeners=[_epoch_line], on_trial=_print_trial)
 
     def on_signal(signum: int, frame: Any) -> None:
-        if stop["asked"]:
-            raise KeyboardInterrupt
-        stop["asked"] = True
-        print("stopping: running trials stop after their batch, queued ones are not started "
-              "(Ctrl+C again to leave them running)", file=sys.stderr, flush=True)
+        worker.stop_all(f"its sweep worker got {signal.Signals(signum).name}")
 
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1):
+        signal.signal(sig, on_signal)  # SIGUSR1: Slurm's time-limit warning
+    ended = worker.run()
+    print(f"worker done: {len(ended)} trial{'s' if len(ended) != 1 else ''}"
+          f"{f' (stopped: {worker.stopping})' if worker.stopping else ''}", flush=True)
+    return EXIT_INTERRUPTED if worker.stopping else EXIT_OK
+
+
+def _epoch_line(event: Any) -> None:
+    from kerastui.core.events import EpochEnded
+
+    if isinstance(event, EpochEnded):
+        metrics = "  ".join(f"{k} {v:.4f}" for k, v in event.metrics.items() if isinstance(v, float))
+        print(f"  epoch {event.epoch + 1}/{event.epochs}  {metrics}", flush=True)
+
+
+def _print_trial(ended: Any) -> None:
+    params = "  ".join(f"{k}={_short(v)}" for k, v in ended.params.items())
+    value = "  ".join(_short(v) for v in ended.values if v is not None)
+    detail = f" {value}" if ended.ending == "finished" else f" after {ended.epochs}/{ended.planned} epochs"
+    print(f"trial-{ended.number:03d} {ended.ending}{detail}  {params}", flush=True)
+
+
+# ---- N local workers ----------------------------------------------------------------------------
+
+
+def _run_workers(sweep_dir: Path, count: int) -> tuple[bool, bool]:
+    """N worker processes until each has ended; one that died (SIGKILL, out of memory) is
+    replaced, and its trial is tried again by the study. Returns (interrupted, workers failed)."""
+    from kerastui.core.sweep_runs import start_worker
+
+    stop = {"asked": 0}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop["asked"] += 1
+        if stop["asked"] == 1:
+            print("stopping: running trials stop after their batch (Ctrl+C again to leave the workers running)",
+                  file=sys.stderr, flush=True)
+            for process in workers.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+        else:
+            raise KeyboardInterrupt
+
+    workers = {index: start_worker(sweep_dir, index) for index in range(count)}
+    restarts = dict.fromkeys(workers, 0)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    reported: set[Path] = set()
+    reported: set[str] = set()
+    failed = False
     try:
-        while launcher.active:
-            if stop["asked"]:
-                launcher.shutdown(keep_running=False)
-                stop["asked"] = "done"
+        while workers:
             time.sleep(0.5)
-            launcher.pump()
-            for run_dir in sorted(p for p in sweep_dir.iterdir() if p.is_dir()):
-                status = read_status(run_dir)
-                if run_dir not in reported and run_dir not in launcher.running and status not in ("queued", "running", "unknown"):
-                    reported.add(run_dir)
-                    _print_trial(run_dir, status)
+            _print_ended_trials(sweep_dir, reported)
+            for index, process in list(workers.items()):
+                code = process.poll()
+                if code is None:
+                    continue
+                del workers[index]
+                if code in (EXIT_OK, EXIT_INTERRUPTED) or stop["asked"]:
+                    failed = failed or code not in (EXIT_OK, EXIT_INTERRUPTED)
+                    continue
+                how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+                log = sweep_dir / f"worker-{index}.log"
+                if restarts[index] >= MAX_WORKER_RESTARTS:
+                    print(f"kerastui: worker {index} ended with {how} again; see {log}", file=sys.stderr, flush=True)
+                    failed = True
+                    continue
+                restarts[index] += 1
+                print(f"worker {index} ended with {how}; a new one takes its place (its trial is tried again)",
+                      file=sys.stderr, flush=True)
+                workers[index] = start_worker(sweep_dir, index)
+    except KeyboardInterrupt:
+        print(f"kerastui: left {len(workers)} worker(s) running; their output is in {sweep_dir}/worker-*.log",
+              file=sys.stderr, flush=True)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    return bool(stop["asked"])
+    _print_ended_trials(sweep_dir, reported)
+    return bool(stop["asked"]), failed
 
 
-def _print_trial(run_dir: Path, status: str) -> None:
-    from kerastui.core.runs import read_info
+def _print_ended_trials(sweep_dir: Path, reported: set[str]) -> None:
+    from kerastui.core.runs import ENDED_STATUSES, load_run, read_status
+    from kerastui.core.sweep_runs import trial_dirs
+    from kerastui.core.sweep_study import is_pruned
 
-    info = read_info(run_dir)
-    params = "  ".join(f"{k}={_short(v)}" for k, v in (info.get("trial_params") or {}).items())
-    reason = f" ({info['reason']})" if info.get("reason") and status != "finished" else ""
-    print(f"{run_dir.name:14} {status}{reason}  {params}", flush=True)
+    for run_dir in trial_dirs(sweep_dir):
+        if run_dir.name in reported or read_status(run_dir) not in ENDED_STATUSES:
+            continue
+        reported.add(run_dir.name)
+        record = load_run(run_dir)
+        params = "  ".join(f"{k}={_short(v)}" for k, v in (record.info.get("trial_params") or {}).items())
+        status = "pruned" if is_pruned(record) else record.status
+        done = f" after {record.epochs_done}/{record.epochs_planned} epochs" if status != "finished" else ""
+        why = f" ({record.reason})" if record.reason and status not in ("finished", "pruned") else ""
+        print(f"{run_dir.name:14} {status}{done}{why}  {params}", flush=True)
+
+
+def _report(sweep_dir: Path, interrupted: bool, workers_failed: bool) -> int:
+    """The leaderboard, the study's views and what pruning saved; the exit status."""
+    from kerastui.cli.sweep_views import print_study_views
+    from kerastui.core.sweep_study import SweepStudy
+    from kerastui.core.sweep_worker import epochs_saved
+
+    handle = SweepStudy(sweep_dir)
+    handle.settle()  # a trial whose worker died last is told as failed (and queued again)
+    _print_leaderboard(sweep_dir)
+    print_study_views(sweep_dir)
+    pruned, saved, planned = epochs_saved(sweep_dir)
+    if handle.sweep.pruner.type != "none":
+        share = f" ({saved / planned:.0%} of the {planned} planned)" if planned else ""
+        print(f"\npruning: {pruned} trial{'s' if pruned != 1 else ''} pruned, {saved} epochs saved{share}", flush=True)
+    progress = handle.progress()
+    if interrupted:
+        print(f"kerastui: sweep interrupted; continue it with: kerastui sweep --continue {sweep_dir}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    if progress.remaining or progress.failed:
+        left = f"{progress.remaining} of the budget's trials did not run" if progress.remaining else ""
+        bad = f"{progress.failed} trial{'s' if progress.failed != 1 else ''} failed" if progress.failed else ""
+        print(f"kerastui: {'; '.join(p for p in (left, bad) if p)}; continue with: kerastui sweep --continue {sweep_dir}",
+              file=sys.stderr, flush=True)
+        return EXIT_FAILED
+    return EXIT_FAILED if workers_failed else EXIT_OK
+
+
+def _submit_array(args: argparse.Namespace, sweep_dir: Path) -> int:
+    import shlex
+
+    from kerastui.cli.submit import slurm_settings_from
+    from kerastui.core import slurm
+    from kerastui.core.spec import SpecError
+    from kerastui.core.sweep_runs import submit_array
+
+    try:
+        job_id = submit_array(sweep_dir, slurm_settings_from(args), tasks=args.parallel)
+    except SpecError as error:
+        raise UsageError(*(str(p) for p in error.problems)) from None
+    except (slurm.SlurmError, ValueError) as error:
+        raise UsageError(str(error)) from None
+    last = args.parallel - 1
+    print(f"sweep {sweep_dir}: {args.parallel} worker{'s' if args.parallel != 1 else ''} as job array {job_id} "
+          f"(tasks {job_id}_0{f' to {job_id}_{last}' if last else ''}), asking the study until its budget is met")
+    print(f"the leaderboard: kerastui sweep --show {shlex.quote(str(sweep_dir))}")
+    return EXIT_OK
 
 
 def _short(value: Any) -> str:
@@ -190,12 +312,15 @@ def _print_leaderboard(sweep_dir: Path) -> None:
     objective = f"{sweep.objective} ({sweep.direction})"
     print(f"\nleaderboard by best {objective}:")
     names = sweep.paths
-    header = ["rank", "trial", "status", *names, sweep.objective, "test"]
+    header = ["rank", "trial", "status", *names, sweep.objective, "test", "epochs"]
     table = [header]
     for rank, row in enumerate(rows, start=1):
-        test = row.record.headline_text if row.record is not None else "-"  # the task's test metric
-        table.append([str(rank), f"{row.trial:03d}", row.status, *(_short(row.params.get(n)) for n in names),
-                      "-" if row.objective is None else f"{row.objective:.4f}", test])
+        record = row.record
+        test = record.headline_text if record is not None else "-"  # the task's test metric
+        epochs = f"{record.epochs_done}/{record.epochs_planned}" if record is not None else "-"
+        table.append([str(rank) if row.status == "finished" else "-", f"{row.trial:03d}", row.status,
+                      *(_short(row.params[n]) if n in row.params else "-" for n in names),
+                      "-" if row.objective is None else f"{row.objective:.4f}", test, epochs])
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
     for line in table:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())

@@ -58,11 +58,8 @@ def print_study_views(sweep_dir: Path, plain: bool | None = None) -> None:
     from kerastui.cli.common import plain_output
 
     from kerastui.core.study_views import study_views
+    from kerastui.core.sweep_study import load_study
 
-    try:
-        from kerastui.core.sweep_study import load_study
-    except ImportError:  # a kerastui whose sweeps predate Optuna: the leaderboard is all there is
-        return
     try:
         views = study_views(load_study(sweep_dir))
     except Exception as error:  # noqa: BLE001 - any unreadable study costs a line, never the printed leaderboard

@@ -235,12 +235,6 @@ def run(args: argparse.Namespace) -> int:
     # Asked once, at the start: whether a preemption's SIGTERM may requeue this job (Requeue=1).
     requeueable = _job_requeueable() if chief and os.environ.get("SLURM_JOB_ID") else False
     listeners: list[Any] = []
-    if run_dir is not None and chief:
-        from kerastui.core.sweep_runs import bad_trial_stop_for
-
-        rule = bad_trial_stop_for(run_dir, stop_event.request)  # a sweep's trial: stop it if clearly bad
-        if rule is not None:
-            listeners.append(rule)
     # The other workers train in step with the chief: their epoch lines would only repeat its own.
     display = make_progress(plain) if chief else make_progress(True, stream=io.StringIO())
     try:
@@ -299,11 +293,7 @@ def run(args: argparse.Namespace) -> int:
                   f"kerastui train --resume {shlex.quote(str(outcome.run_dir))}", file=sys.stderr, flush=True)
         return EXIT_FAILED
     if outcome.status == "stopped":
-        from kerastui.core.sweep_runs import STOPPED_EARLY
-
-        # A trial the sweep stopped as clearly bad has done its job: not an interruption (a Slurm
-        # array task would otherwise show FAILED).
-        return EXIT_OK if outcome.reason.startswith(STOPPED_EARLY) else EXIT_INTERRUPTED
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 

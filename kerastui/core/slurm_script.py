@@ -32,9 +32,10 @@ class JobScript:
     backend: str = "tensorflow"
     pythonpath: Path | None = None   # a source checkout's root, when kerastui is not installed
     strategy: str = "default"        # "multiworker" with settings.tasks > 1: one srun task per worker
-    # A job array (a sweep): run_dir is the sweep's directory, these its trials' run directories
-    # (one per array task, by SLURM_ARRAY_TASK_ID), at most array_parallel at a time (0: no limit).
-    array_runs: tuple[str, ...] = ()
+    # A job array (a sweep): run_dir is the sweep's directory and each of the array_workers tasks
+    # a worker that asks the sweep's study for trials until its budget is met
+    # (kerastui.core.sweep_worker), at most array_parallel at a time (0: no limit).
+    array_workers: int = 0
     array_parallel: int = 0
 
     @property
@@ -45,25 +46,23 @@ class JobScript:
         return [self.python, "-m", "kerastui", "train", str(self.config_path), "--run-dir", str(self.run_dir), "--plain"]
 
     def exec_line(self) -> list[str]:
-        """The shell lines that start training: one run, or the array task's run."""
+        """The shell lines that start training: one run, or the array task's sweep worker."""
         q = shlex.quote
-        if not self.array_runs:
+        if not self.array_workers:
             # exec: Slurm's signals (scancel, the time limit) then reach kerastui, not a waiting shell.
             return ["exec " + " ".join(q(part) for part in self.train_command())]
-        runs = " ".join(q(name) for name in self.array_runs)
         return [
-            "# One trial per array task: its run directory inside the sweep's directory.",
-            f"RUNS=({runs})",
-            f'RUN={q(str(self.run_dir))}/"${{RUNS[$SLURM_ARRAY_TASK_ID]}}"',
-            f'exec {q(self.python)} -m kerastui train "$RUN/config.toml" --run-dir "$RUN" --plain',
+            "# Each array task is a sweep worker: it asks the study in the sweep's directory for its",
+            "# next trial, trains it as a run directory there and reports it, until the budget is met.",
+            f"exec {q(self.python)} -m kerastui sweep --worker {q(str(self.run_dir))} --plain",
         ]
 
 
 def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
     settings.validated()
     _reject_control_characters(job)
-    if job.array_runs and settings.tasks > 1:
-        raise SpecError([Problem("slurm.tasks", settings.tasks, "a sweep's job array runs one task per trial; use 1 task")])
+    if job.array_workers and settings.tasks > 1:
+        raise SpecError([Problem("slurm.tasks", settings.tasks, "a sweep's job array runs one worker per task; use 1 task")])
     if settings.tasks > 1 and job.strategy != "multiworker":
         # Without a multi-worker strategy each task would train its own copy into the same run.
         raise SpecError([Problem("slurm.tasks", settings.tasks,
@@ -73,9 +72,9 @@ def render_sbatch_script(settings: SlurmSettings, job: JobScript) -> str:
     limit = f"%{job.array_parallel}" if job.array_parallel else ""
     directives = [
         f"--job-name={job.job_name}",
-        f"--array=0-{len(job.array_runs) - 1}{limit}" if job.array_runs else "",
+        f"--array=0-{job.array_workers - 1}{limit}" if job.array_workers else "",
         # '%' starts a Slurm file-name pattern; '%%' is a literal percent sign.
-        f"--output={str(job.run_dir).replace('%', '%%')}/{ARRAY_OUTPUT_PATTERN if job.array_runs else OUTPUT_PATTERN}",
+        f"--output={str(job.run_dir).replace('%', '%%')}/{ARRAY_OUTPUT_PATTERN if job.array_workers else OUTPUT_PATTERN}",
         f"--time={settings.time_limit}" if settings.time_limit else "",
         f"--ntasks={settings.tasks}" if settings.tasks > 1 else "",
         f"--cpus-per-task={settings.cpus}",

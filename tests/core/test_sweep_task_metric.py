@@ -14,7 +14,7 @@ def of_task(task: str) -> Experiment:
     return fit_to_task(replace(Experiment(), task=task), 2 if task == "binary" else 3, task)
 
 
-TABLE = {"parameters": {"compile.learning_rate": [0.01, 0.001]}}
+TABLE = {"method": "grid", "parameters": {"compile.learning_rate": [0.01, 0.001]}}
 
 
 @pytest.mark.parametrize(("objective", "direction"), [
@@ -22,13 +22,13 @@ TABLE = {"parameters": {"compile.learning_rate": [0.01, 0.001]}}
     ("val_auc", "max"), ("val_accuracy", "max"), ("accuracy", "max"),
 ])
 def test_each_metric_is_ranked_in_its_own_direction(objective, direction):
-    sweep = Sweep((), objective=objective)
+    sweep = Sweep((), objectives=(objective,))
     assert sweep.direction == direction
     assert sweep.best([0.3, 0.1, 0.2]) == (0.1 if direction == "min" else 0.3)
 
 
 def test_goal_still_overrides_the_direction():
-    assert Sweep((), objective="val_mae", goal="max").direction == "max"
+    assert Sweep((), objectives=("val_mae",), goals=("max",)).direction == "max"
 
 
 @pytest.mark.parametrize(("task", "objective"), [
@@ -60,33 +60,26 @@ def test_an_unknown_objective_is_refused_naming_every_metric():
 # ---- a regression sweep on disk: trials written from events, no training ------------------------
 
 
-def _regression_sweep(tmp_path, maes: list[list[float]], stop_bad_after: int = 0):
-    """A sweep of a regression experiment whose trials logged these val_mae per epoch (finished,
-    each with a regression evaluation), or fewer trials than planned where `maes` is short."""
+def _regression_sweep(tmp_path, maes: list[list[float]]):
+    """A grid sweep of a regression experiment whose trials, asked from its study, logged these
+    val_mae per epoch (finished, each with a regression evaluation)."""
     import numpy as np
+    from sweep_trials import asked_trials
 
-    from kerastui.core.events import EpochEnded, TrainingFinished, TrainingStarted
     from kerastui.core.runs import RunWriter
-    from kerastui.core.sweep_runs import create_sweep_dir, prepare_pending_trials
+    from kerastui.core.sweep_runs import create_sweep_dir
     from kerastui.core.tasks import TASKS, evaluate_with
 
     base = replace(of_task("regression"), dataset="diabetes")
-    table = {"parameters": {"compile.learning_rate": [0.1, 0.01, 0.001]}, "stop_bad_after": stop_bad_after}
-    sweep, problems = sweep_from_table(table, base)
+    sweep, problems = sweep_from_table({"method": "grid", "parameters": {"compile.learning_rate": [0.1, 0.01, 0.001]}}, base)
     assert not problems
     sweep_dir = create_sweep_dir(base, sweep, tmp_path / "runs")
-    runs = prepare_pending_trials(sweep_dir)
+    runs = asked_trials(sweep_dir, maes, metric="val_mae")
     rng = np.random.default_rng(0)
     for run_dir, values in zip(runs, maes):
-        writer = RunWriter.open(run_dir, None)
-        writer(TrainingStarted(epochs=len(values), steps_per_epoch=1, train_samples=8, validation_samples=2, batch_size=8))
-        for epoch, value in enumerate(values):
-            writer(EpochEnded(epoch, len(values), {"loss": value, "val_loss": value, "val_mae": value}, 0.1))
-        writer(TrainingFinished(len(values)))
         y = rng.normal(size=(30, 1))
-        writer.save_evaluation(evaluate_with(TASKS["regression"], y, y + rng.normal(0, values[-1] / 4, y.shape),
-                                             ("target",), 0.5))
-        writer.close()
+        RunWriter(run_dir).save_evaluation(evaluate_with(TASKS["regression"], y, y + rng.normal(0, values[-1] / 4, y.shape),
+                                                         ("target",), 0.5))
     return sweep_dir, sweep, runs
 
 
@@ -104,27 +97,12 @@ def test_a_regression_sweeps_leaderboard_puts_the_lowest_mae_first(tmp_path, cap
     assert "leaderboard by best val_mae (min)" in out
     first = next(line for line in out.splitlines() if line.startswith("1 "))
     assert "1.0000" in first and "R² " in first  # the test column: the task's headline, not accuracy
+    assert "best val_mae 1 (trial 1)" in out  # the study agrees: lowest first
     (record,) = [r for r in group_sweeps(list_runs(tmp_path / "runs")) if isinstance(r, SweepRecord)]
     assert record.best_val_metric == ("val_mae", 1.0) and record.headline[0] == "R²"
     assert record.task == "regression" and record.test_accuracy is None
     assert main(["runs", "--runs-dir", str(tmp_path / "runs")]) == 0
     assert "1.0000" in capsys.readouterr().out
-
-
-def test_the_bad_trial_rule_stops_a_trial_whose_mae_is_above_the_median(tmp_path):
-    from kerastui.core.events import EpochEnded
-    from kerastui.core.sweep_runs import BadTrialStop
-
-    _, sweep, runs = _regression_sweep(tmp_path, [[2.0, 1.0, 0.9, 0.8], [2.0, 1.2, 1.1, 1.0]], stop_bad_after=2)
-    stopped: list[str] = []
-    rule = BadTrialStop(runs[2], sweep, stopped.append)
-    rule(EpochEnded(0, 4, {"val_mae": 0.5}, 0.1))
-    rule(EpochEnded(1, 4, {"val_mae": 0.6}, 0.1))  # best 0.5: below the others' 1.0 and 1.2 — good, goes on
-    assert not stopped
-    worse = BadTrialStop(runs[2], sweep, stopped.append)
-    worse(EpochEnded(0, 4, {"val_mae": 3.0}, 0.1))
-    worse(EpochEnded(1, 4, {"val_mae": 2.5}, 0.1))  # best 2.5, above the median 1.1: stopped
-    assert stopped and "above the median 1.1000" in stopped[0]
 
 
 def test_without_a_task_the_built_in_datas_task_decides_the_objective():
@@ -134,6 +112,6 @@ def test_without_a_task_the_built_in_datas_task_decides_the_objective():
     _, problems = sweep_from_table({**TABLE, "objective": "val_accuracy"}, diabetes)
     assert any(p.field == "sweep.objective" and "val_mae" in p.message for p in problems)
     # Trials over several data sets may differ in task: any metric training logs is accepted.
-    varied = {"parameters": {"dataset": ["diabetes", "digits"]}, "objective": "val_accuracy"}
+    varied = {"method": "grid", "parameters": {"dataset": ["diabetes", "digits"]}, "objective": "val_accuracy"}
     _, problems = sweep_from_table(varied, diabetes)
     assert not [p for p in problems if p.field == "sweep.objective"]

@@ -148,28 +148,25 @@ class SlowWriter(threading.Thread):
 
 
 def make_regression_sweep(root: Path, maes: list[list[float]]) -> Path:
-    """A sweep of a regression experiment over three learning rates whose first trials logged
-    these val_mae per epoch (each finished with a regression evaluation); the rest stay queued."""
+    """A grid sweep of a regression experiment over three learning rates whose first trials, asked
+    from its study, logged these val_mae per epoch (each finished with a regression evaluation);
+    the rest stay asked, their run directories prepared."""
     import numpy as np
+    from sweep_trials import asked_trials
 
     from kerastui.core.spec import Experiment, fit_to_task
     from kerastui.core.sweep import sweep_from_table
-    from kerastui.core.sweep_runs import create_sweep_dir, prepare_pending_trials
+    from kerastui.core.sweep_runs import create_sweep_dir
     from kerastui.core.tasks import TASKS, evaluate_with
 
     base = fit_to_task(replace(Experiment(), name="mae-sweep", task="regression", dataset="diabetes"), 1, "regression")
-    sweep, problems = sweep_from_table({"parameters": {"compile.learning_rate": [0.1, 0.01, 0.001]}}, base)
+    sweep, problems = sweep_from_table({"method": "grid", "parameters": {"compile.learning_rate": [0.1, 0.01, 0.001]}}, base)
     assert not problems, problems
     sweep_dir = create_sweep_dir(base, sweep, root)
+    histories = [*maes, *([[]] * (sweep.size - len(maes)))]
     rng = np.random.default_rng(0)
-    for run_dir, values in zip(prepare_pending_trials(sweep_dir), maes):
-        writer = RunWriter.open(run_dir, None)
-        writer(TrainingStarted(epochs=len(values), steps_per_epoch=1, train_samples=8, validation_samples=2, batch_size=8))
-        for epoch, value in enumerate(values):
-            writer(EpochEnded(epoch, len(values), {"loss": value, "val_loss": value, "mae": value, "val_mae": value}, 0.1))
-        writer(TrainingFinished(len(values)))
+    for run_dir, values in zip(asked_trials(sweep_dir, histories, metric="val_mae"), maes):
         y = rng.normal(size=(30, 1))
-        writer.save_evaluation(evaluate_with(TASKS["regression"], y, y + rng.normal(0, values[-1] / 4, y.shape),
-                                             ("target",), 0.5))
-        writer.close()
+        RunWriter(run_dir).save_evaluation(evaluate_with(TASKS["regression"], y, y + rng.normal(0, values[-1] / 4, y.shape),
+                                                         ("target",), 0.5))
     return sweep_dir

@@ -254,5 +254,6 @@ async def test_a_sweep_of_a_regression_optimises_val_mae_lowest_first(make_app):
         assert "val_accuracy" not in [value for _, value in objective._options]
         form.query_one("#sweep-field-0", Select).value = "compile.learning_rate"
         form.query_one("#sweep-values-0", Input).value = "0.001, 0.01"
+        form.query_one("#sweep-method", Select).value = "grid"  # tpe, the default, would want a budget
         await pilot.pause(0.1)
         assert "2 trials (grid, best val_mae min)" in str(form.query_one("#sweep-verdict").render())

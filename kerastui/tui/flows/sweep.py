@@ -13,7 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 def open_sweep(app: Shell, design: DesignFlow) -> None:
-    """The sweep form for the current experiment; once its trials are queued, their leaderboard."""
+    """The sweep form for the current experiment; once its workers have started, its leaderboard."""
     # Imported here: the sweep screens are not needed to paint the first frame.
     from kerastui.tui.run_actions import runs_root
     from kerastui.tui.screens.sweep import SweepScreen
@@ -26,7 +26,7 @@ def open_sweep(app: Shell, design: DesignFlow) -> None:
 
     def started(sweep_dir: Path | None) -> None:
         if sweep_dir is not None:
-            app.notify(f"Sweep {sweep_dir.name} queued.", title="Sweep", timeout=6)
+            app.notify(f"Sweep {sweep_dir.name} started.", title="Sweep", timeout=6)
             app.push_screen(SweepScreen(sweep_dir))
 
     session = app.session

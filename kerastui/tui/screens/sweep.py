@@ -73,7 +73,9 @@ class SweepScreen(Screen):
         self._read_study()
 
     def _refresh_if_live(self) -> None:
-        if any(row.status in LIVE for row in self.rows):
+        # Live trials, or a budget not yet met: the study's workers ask for more as they go.
+        ended = sum(row.status in ("finished", "pruned") for row in self.rows)
+        if self.sweep is None or ended < self.sweep.size or any(row.status in LIVE for row in self.rows):
             self._read()
             self._read_study()
 

@@ -1,9 +1,13 @@
-"""Start a sweep from the build screen: pick the fields to vary and their values, see the number
-of trials (and every problem) as you type, then run the trials on the app's run queue.
+"""Start a sweep from the build screen: pick the fields to vary and their values, the sampler,
+the budget of trials and the pruner, see every problem as you type, then start the sweep's
+workers on this machine.
 
-Values are typed as a list, `0.001, 0.01, 0.1` or `adam, sgd`, or for random search as a range,
+Values are typed as a list, `0.001, 0.01, 0.1` or `adam, sgd`, or for a sampler as a range,
 `1e-4 .. 1e-1 log`. The form builds the same [sweep] table a TOML file would hold and checks it
 with the core's own rules (kerastui.core.sweep), so what starts is what `kerastui sweep` would run.
+The workers are processes of their own (kerastui.core.sweep_worker), as `kerastui sweep
+--parallel N` starts them: the app only follows the trials' run directories, and a sweep goes on
+if the app is closed.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from kerastui.core.layers import LAYERS
 from kerastui.core.problems import MAX_PROBLEMS_IN_DIALOG, bounded
 from kerastui.core.spec import Experiment
-from kerastui.core.sweep import METHODS, Sweep, sweep_from_table
+from kerastui.core.sweep import METHODS, PRUNERS, Sweep, sweep_from_table
 from kerastui.tui.host import RunLauncher
 
 FIELD_ROWS = 3  # fields varied at once from the form (a TOML file can vary more)
@@ -64,19 +68,27 @@ def _number(text: str) -> Any:
     return text
 
 
-def sweep_table(fields: list[tuple[str, str]], method: str, trials: str, objective: str, stop_after: str) -> dict[str, Any]:
+def sweep_table(fields: list[tuple[str, str]], method: str, trials: str, objective: str, pruner: str) -> dict[str, Any]:
     """The [sweep] table the form describes (what a TOML file would hold)."""
     table: dict[str, Any] = {"method": method, "objective": objective,
                              "parameters": {path: parse_values(values) for path, values in fields if path and values.strip()}}
-    if method == "random":
-        table["trials"] = _number(trials.strip()) if trials.strip() else None
-    if stop_after.strip():
-        table["stop_bad_after"] = _number(stop_after.strip())
+    if trials.strip():  # a grid without one runs each combination once
+        table["trials"] = _number(trials.strip())
+    if pruner != "none":
+        table["pruner"] = {"type": pruner}
     return table
 
 
+def start_sweep_workers(sweep_dir: Path, count: int) -> None:
+    """The sweep's worker processes (what the form starts; the tests put scripted ones here)."""
+    from kerastui.core.sweep_runs import start_worker
+
+    for index in range(count):
+        start_worker(sweep_dir, index)
+
+
 class SweepForm(ModalScreen[Path | None]):
-    """Returns the sweep's directory once its trials are queued, or None."""
+    """Returns the sweep's directory once its workers have started, or None."""
 
     BINDINGS = [
         Binding("ctrl+r", "start", "Start", priority=True),
@@ -113,14 +125,14 @@ class SweepForm(ModalScreen[Path | None]):
                     yield Input(placeholder="values: 0.001, 0.01   or a range: 1e-4 .. 1e-1 log", id=f"sweep-values-{row}")
             with Grid(id="sweep-settings"):
                 yield Label("method")
-                yield Select([(m, m) for m in METHODS], value="grid", allow_blank=False, id="sweep-method")
-                yield Label("trials (random)")
-                yield Input(placeholder="e.g. 8", id="sweep-trials")
+                yield Select([(m, m) for m in METHODS], value="tpe", allow_blank=False, id="sweep-method")
+                yield Label("trials (budget)")
+                yield Input(placeholder="e.g. 16; a grid: its size", id="sweep-trials")
                 yield Label("objective")
                 objectives = objectives_for(self.data_task)
                 yield Select([(o, o) for o in objectives], value=objectives[0], allow_blank=False, id="sweep-objective")
-                yield Label("stop bad trials after")
-                yield Input(placeholder="epochs; empty: never", id="sweep-stop-after")
+                yield Label("pruner")
+                yield Select([(p, p) for p in PRUNERS], value="none", allow_blank=False, id="sweep-pruner")
             yield Static(id="sweep-verdict")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Start (ctrl+r)", id="sweep-start", variant="success")
@@ -147,7 +159,7 @@ class SweepForm(ModalScreen[Path | None]):
         table = sweep_table(self.form_fields(), str(self.query_one("#sweep-method", Select).value),
                             self.query_one("#sweep-trials", Input).value,
                             str(self.query_one("#sweep-objective", Select).value),
-                            self.query_one("#sweep-stop-after", Input).value)
+                            str(self.query_one("#sweep-pruner", Select).value))
         sweep, problems = sweep_from_table(table, self.experiment)
         self.problems = [str(p) for p in problems]
         self.sweep = None if problems else sweep
@@ -156,9 +168,17 @@ class SweepForm(ModalScreen[Path | None]):
         if problems:
             verdict.update(Text("\n".join(f"✗ {line}" for line in bounded(self.problems, MAX_PROBLEMS_IN_DIALOG))))
             return
-        slots = self.launcher.slots
+        workers = self.worker_count
+        pruner = "" if sweep.pruner.type == "none" else f", {sweep.pruner.type} pruner"
         verdict.update(Text(f"{sweep.size} trial{'s' if sweep.size != 1 else ''} ({sweep.method}, best {sweep.objective} "
-                            f"{sweep.direction}), {slots} at a time on this machine. ctrl+r starts them.", style="bold"))
+                            f"{sweep.direction}{pruner}), {workers} worker{'s' if workers != 1 else ''} on this machine. "
+                            "ctrl+r starts them.", style="bold"))
+
+    @property
+    def worker_count(self) -> int:
+        """Worker processes: the app's run slots, no more than the trials."""
+        size = self.sweep.size if self.sweep is not None else 1
+        return max(1, min(self.launcher.slots, size))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "sweep-start":
@@ -167,7 +187,7 @@ class SweepForm(ModalScreen[Path | None]):
             self.action_cancel()
 
     def action_start(self) -> None:
-        from kerastui.core.sweep_runs import create_sweep_dir, prepare_pending_trials
+        from kerastui.core.sweep_runs import create_sweep_dir
 
         self._check()
         if self.sweep is None:
@@ -176,12 +196,10 @@ class SweepForm(ModalScreen[Path | None]):
             return
         try:
             sweep_dir = create_sweep_dir(self.experiment, self.sweep, self.runs_root)
-            runs = prepare_pending_trials(sweep_dir)
+            start_sweep_workers(sweep_dir, self.worker_count)
         except OSError as error:
-            self.notify(f"Cannot write the sweep in {self.runs_root}: {error.strerror or error}", severity="error", timeout=15)
+            self.notify(f"Cannot start the sweep in {self.runs_root}: {error.strerror or error}", severity="error", timeout=15)
             return
-        for run_dir in runs:
-            self.launcher.enqueue(run_dir)
         self.dismiss(sweep_dir)
 
     def action_cancel(self) -> None:
