@@ -5,12 +5,12 @@ objective found and the epochs spent, side by side from one run.
 
 The study: the digits MLP (Flatten, Dense(width, relu), Dropout(rate), Dense(10, softmax)) over the
 learning rate (1e-5 to 0.3, log), the width (8 to 256, log) and the dropout rate (0 to 0.6), Adam,
-`--epochs` epochs a trial, maximising the best val_accuracy. Each trial is trained by kerastui's own
-Trainer in the search's own process (a process per trial would spend more time importing Keras than
-training on 1,437 images; a process per search keeps memory flat), reporting val_accuracy every epoch; with pruning, Optuna's MedianPruner (after
-4 complete trials, from epoch 3) stops a trial worse than the median at the same epoch, as a
-sweep's `[sweep.pruner] type = "median"` does. The four searches repeat over `--seeds` seeds
-(the sampler's and the trials' weights), and the table gives each one's mean and range:
+`--epochs` epochs a trial, maximising the best val_accuracy. Each search is a sweep run by kerastui's
+own engine: its [sweep] table, its study in a journal file and one sweep worker (as `kerastui sweep
+--parallel 1` runs it, here in the search's own process), each trial an ordinary run directory in a
+temporary folder; with pruning, `[sweep.pruner] type = "median"` (after 4 complete trials, from
+epoch 3) stops a trial worse than the median at the same epoch. The four searches repeat over
+`--seeds` seeds (the sampler's and the weights'), and the table gives each one's mean and range:
 - best val: the best trial's val_accuracy (what the search optimised);
 - its test: that trial's test accuracy on the held-out 360 images (what it is worth);
 - epochs: epochs trained over the whole budget, and how many trials were pruned.
@@ -25,16 +25,16 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-LR, WIDTH, DROPOUT = "compile.learning_rate", "layers[1].units", "layers[2].rate"
 BASE = """
 name = "digits-search"
 dataset = "digits"
+seed = {seed}
+backend = "{backend}"
 [[layers]]
 type = "Flatten"
 [[layers]]
@@ -52,71 +52,47 @@ activation = "softmax"
 optimizer = "adam"
 learning_rate = 0.001
 [fit]
-epochs = 12
+epochs = {epochs}
 batch_size = 32
 validation_split = 0.2
+[sweep]
+method = "{method}"
+trials = {trials}
+seed = {seed}
+random_trials = 5
+objective = "val_accuracy"
+[sweep.parameters]
+"compile.learning_rate" = {{ min = 1e-5, max = 0.3, scale = "log" }}
+"layers[1].units" = {{ min = 8, max = 256, scale = "log" }}
+"layers[2].rate" = {{ min = 0.0, max = 0.6 }}
+"""
+# From epoch 3, after 4 complete trials: a trial worse than the median at the same epoch stops.
+PRUNER = """[sweep.pruner]
+type = "median"
+startup_trials = 4
+warmup_epochs = 3
 """
 SEARCHES = (("tpe", False), ("tpe", True), ("random", False), ("random", True))
 
 
-def trial_experiment(base, params: dict, seed: int):
-    layers = list(base.layers)
-    layers[1] = layers[1].with_params(units=params[WIDTH])
-    layers[2] = layers[2].with_params(rate=params[DROPOUT])
-    return replace(base, layers=tuple(layers), seed=seed,
-                   compile=replace(base.compile, learning_rate=params[LR]))
+def search(method: str, pruning: bool, seed: int, trials: int, epochs: int, backend: str, runs: Path) -> dict:
+    """One sweep through kerastui's own engine: its [sweep] table, its journal study and one worker
+    in this process, each trial an ordinary run directory (with its evaluation) under `runs`."""
+    from kerastui.core.runs import load_run
+    from kerastui.core.sweep import loads_sweep
+    from kerastui.core.sweep_runs import create_sweep_dir
+    from kerastui.core.sweep_study import load_study, trial_run_dir
+    from kerastui.core.sweep_worker import SweepWorker
 
-
-def search(method: str, pruning: bool, seed: int, trials: int, base, data) -> dict:
-    import numpy as np
-    import optuna
-
-    from kerastui.core.events import EpochEnded
-    from kerastui.core.train import Trainer
-
-    sampler = (optuna.samplers.TPESampler(seed=seed, n_startup_trials=5) if method == "tpe"
-               else optuna.samplers.RandomSampler(seed=seed))
-    pruner = (optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=2) if pruning
-              else optuna.pruners.NopPruner())
-    study = optuna.create_study(direction="maximize", sampler=sampler, pruner=pruner)
-    epochs = {"spent": 0}
-
-    def objective(trial: optuna.Trial) -> float:
-        import keras
-
-        params = {LR: trial.suggest_float(LR, 1e-5, 0.3, log=True),
-                  WIDTH: trial.suggest_int(WIDTH, 8, 256, log=True),
-                  DROPOUT: trial.suggest_float(DROPOUT, 0.0, 0.6)}
-        keras.backend.clear_session()  # one process trains them all: free the last trial's graph
-        best = {"value": 0.0, "pruned": False}
-        trainer: Trainer | None = None
-
-        def on_event(event) -> None:
-            if not isinstance(event, EpochEnded):
-                return
-            epochs["spent"] += 1
-            value = float(event.metrics.get("val_accuracy", 0.0))
-            best["value"] = max(best["value"], value)
-            trial.report(best["value"], event.epoch)
-            if trial.should_prune():
-                best["pruned"] = True
-                trainer.request_stop()  # after this batch, as a sweep's trial stops
-
-        trainer = Trainer(trial_experiment(base, params, seed * 1000 + trial.number), data, [on_event])
-        result = trainer.run()
-        if best["pruned"]:
-            raise optuna.TrialPruned()
-        if result.status != "finished":
-            raise RuntimeError(f"trial {trial.number}: {result.status}: {result.reason}")
-        predicted = np.argmax(result.model.predict(data.x_test, verbose=0), axis=1)
-        trial.set_user_attr("test_accuracy", float(np.mean(predicted == data.y_test)))
-        return best["value"]
-
-    study.optimize(objective, n_trials=trials)
-    complete = [t for t in study.trials if t.state.name == "COMPLETE"]
-    best = max(complete, key=lambda t: t.value)
-    return {"best_val": best.value, "test": best.user_attrs["test_accuracy"], "epochs": epochs["spent"],
-            "pruned": sum(t.state.name == "PRUNED" for t in study.trials), "params": best.params}
+    text = BASE.format(seed=seed, backend=backend, epochs=epochs, method=method, trials=trials)
+    base, sweep = loads_sweep(text + (PRUNER if pruning else ""))
+    sweep_dir = create_sweep_dir(base, sweep, runs)
+    ended = SweepWorker(sweep_dir).run()
+    study = load_study(sweep_dir)
+    best = study.best_trial
+    return {"best_val": best.value, "test": load_run(trial_run_dir(sweep_dir, best)).test_accuracy,
+            "epochs": sum(e.epochs for e in ended), "pruned": sum(e.ending == "pruned" for e in ended),
+            "params": best.params}
 
 
 def spread(values: list[float], digits: int = 4) -> str:
@@ -126,6 +102,9 @@ def spread(values: list[float], digits: int = 4) -> str:
 
 def run_one(args: argparse.Namespace) -> dict:
     """One search in this process (a child of main's): the result as a dict."""
+    import shutil
+    import tempfile
+
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
     from kerastui.core.backend import select_backend
@@ -133,14 +112,12 @@ def run_one(args: argparse.Namespace) -> dict:
     select_backend(args.backend)  # before anything imports Keras
     import optuna
 
-    from kerastui.core.data import load_dataset
-    from kerastui.core.spec import loads
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    base = loads(BASE)
-    base = replace(base, backend=args.backend, fit=replace(base.fit, epochs=args.epochs))
     method, pruning, seed = args.one[0], args.one[1] == "median", int(args.one[2])
-    found = search(method, pruning, seed, args.trials, base, load_dataset("digits"))
+    runs = Path(tempfile.mkdtemp(prefix="kerastui-sweep-search-"))
+    try:
+        found = search(method, pruning, seed, args.trials, args.epochs, args.backend, runs)
+    finally:
+        shutil.rmtree(runs, ignore_errors=True)
     import keras
 
     return {**found, "keras": keras.__version__, "backend": keras.backend.backend(), "optuna": optuna.__version__}
