@@ -232,3 +232,30 @@ def test_a_pruned_trial_is_recorded_pruned_in_the_study_and_stopped_in_its_run(t
     assert record.status == "stopped" and record.reason.startswith("pruned by the sweep")
     _, rows = leaderboard(sweep_dir)
     assert [row.status for row in rows] == ["finished", "finished", "pruned"]
+
+
+def test_a_study_in_a_storage_url_and_a_continued_sweep_with_its_budget_met(tmp_path):
+    from kerastui.cli import main
+
+    base, sweep = loads_sweep(sweep_text('[sweep]\nmethod = "grid"\n[sweep.parameters]\n"compile.learning_rate" = [0.001, 0.01]\n'))
+    url = f"sqlite:///{tmp_path / 'optuna.db'}"
+    sweep_dir = create_sweep_dir(base, sweep, tmp_path / "runs", storage=url)
+    assert [e.ending for e in SweepWorker(sweep_dir, run_trial=scripted_trial(good_by_learning_rate)).run()] == [
+        "finished", "finished"]
+    assert not (sweep_dir / JOURNAL_FILE).exists() and (tmp_path / "optuna.db").is_file()
+    again = optuna.load_study(study_name="sweep", storage=url)  # where any Optuna tool finds it
+    assert [t.state.name for t in again.trials] == ["COMPLETE", "COMPLETE"] and len(load_study(sweep_dir).trials) == 2
+    # Continued with its budget met: says so and starts no worker (no worker-N.log).
+    assert main(["sweep", "--continue", str(sweep_dir)]) == 0
+    assert not list(sweep_dir.glob("worker-*.log"))
+
+
+def test_a_storage_that_cannot_be_opened_is_bad_input_before_anything_is_made(tmp_path):
+    config = tmp_path / "sweep.toml"
+    config.write_text(EXAMPLE.read_text())
+    for extra, words in ((["--storage", "nosuchdb://x/y"], "cannot be opened as an Optuna storage"),
+                         (["--parallel", "0"], "--parallel must be at least 1")):
+        result = subprocess.run([sys.executable, "-m", "kerastui", "sweep", str(config), "--runs-dir",
+                                 str(tmp_path / "runs"), *extra], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
+    assert not (tmp_path / "runs").exists()
