@@ -268,7 +268,7 @@ def _report(sweep_dir: Path, interrupted: bool, workers_failed: bool) -> int:
         share = f" ({saved / planned:.0%} of the {planned} planned)" if planned else ""
         print(f"\npruning: {pruned} trial{'s' if pruned != 1 else ''} pruned, {saved} epochs saved{share}", flush=True)
     progress = handle.progress()
-    if interrupted:
+    if interrupted and progress.remaining:  # (a Ctrl+C after the last trial ended interrupts nothing)
         print(f"kerastui: sweep interrupted; continue it with: kerastui sweep --continue {sweep_dir}", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     if progress.remaining or progress.failed:
