@@ -259,3 +259,19 @@ def test_a_storage_that_cannot_be_opened_is_bad_input_before_anything_is_made(tm
                                  str(tmp_path / "runs"), *extra], capture_output=True, text=True, timeout=60)
         assert result.returncode == 2 and words in result.stderr and "Traceback" not in result.stderr, result.stderr
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_sweep_from_before_optuna_is_refused_with_what_to_do(tmp_path, capsys):
+    from kerastui.cli import main
+
+    old = tmp_path / "20261201-093000-sweep-mlp"
+    old.mkdir()
+    (old / "sweep.toml").write_text(sweep_text('[sweep]\nmethod = "grid"\nstop_bad_after = 2\n[sweep.parameters]\n'
+                                               '"compile.learning_rate" = [0.001, 0.01]\n'))
+    assert main(["sweep", "--show", str(old)]) == 2
+    assert "stop_bad_after = 2: no longer a setting: use a pruner" in capsys.readouterr().err
+    (old / "sweep.toml").write_text(sweep_text('[sweep]\nmethod = "grid"\n[sweep.parameters]\n'
+                                               '"compile.learning_rate" = [0.001, 0.01]\n'))
+    assert main(["sweep", "--continue", str(old)]) == 2  # no study.json, no journal: not continued
+    err = capsys.readouterr().err
+    assert "holds no Optuna study" in err and f"kerastui sweep {old / 'sweep.toml'}" in err and "Traceback" not in err

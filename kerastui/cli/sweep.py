@@ -63,7 +63,11 @@ def run(args: argparse.Namespace) -> int:
     for given in (args.show, args.worker, args.resume):
         if given is not None and not is_sweep_dir(Path(given)):
             raise UsageError(f"{given} is not a sweep directory (no {SWEEP_FILE} in it)")
+    for given in (args.worker, args.resume):
+        if given is not None:
+            _require_study(Path(given))
     if args.show is not None:
+        _definition(Path(args.show))  # an unreadable one: every problem, exit 2
         _print_leaderboard(Path(args.show))
         from kerastui.cli.sweep_views import print_study_views
 
@@ -107,6 +111,25 @@ def run(args: argparse.Namespace) -> int:
         return _report(sweep_dir, False, False)
     interrupted, workers_failed = _run_workers(sweep_dir, args.parallel)
     return _report(sweep_dir, interrupted, workers_failed)
+
+
+def _definition(sweep_dir: Path) -> tuple[Any, Any]:
+    from kerastui.core.spec import SpecError
+    from kerastui.core.sweep import SWEEP_FILE, load_sweep
+
+    try:
+        return load_sweep(sweep_dir / SWEEP_FILE)
+    except SpecError as error:
+        raise UsageError(*(config_problem(sweep_dir / SWEEP_FILE, p) for p in error.problems)) from None
+
+
+def _require_study(sweep_dir: Path) -> None:
+    from kerastui.core.sweep_study import read_study_file
+
+    if not read_study_file(sweep_dir):
+        raise UsageError(f"{sweep_dir} holds no Optuna study (a sweep made before kerastui's sweeps ran on Optuna, "
+                         f"or its study.json is gone); run its definition as a new sweep: "
+                         f"kerastui sweep {sweep_dir / 'sweep.toml'}")
 
 
 def _goal_text(sweep: Any) -> str:

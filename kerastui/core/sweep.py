@@ -381,7 +381,10 @@ def sweep_from_table(table: Any, base: Experiment | None) -> tuple[Sweep, list[P
     if not isinstance(table, dict):
         return Sweep(()), [Problem("sweep", table, "must be a table")]
     for key in table:
-        if key not in _SWEEP_KEYS:
+        if key == "stop_bad_after":  # the hand-written median rule, before Optuna's pruners
+            problems.append(Problem("sweep.stop_bad_after", table[key], "no longer a setting: use a pruner, "
+                                    "[sweep.pruner] type = \"median\" with warmup_epochs (and startup_trials)"))
+        elif key not in _SWEEP_KEYS:
             problems.append(Problem(f"sweep.{key}", table[key], f"unknown setting; allowed: {', '.join(_SWEEP_KEYS)}"))
     method = table.get("method", "tpe")
     if method not in METHODS:
