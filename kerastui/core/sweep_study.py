@@ -237,10 +237,14 @@ class SweepStudy:
         else:
             study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
         if ending == KILLED:
+            import warnings
+
             from optuna.storages import RetryFailedTrialCallback
 
             frozen = next(t for t in study.get_trials(deepcopy=False) if t.number == trial.number)
-            RetryFailedTrialCallback(max_retry=self.sweep.retries)(study, frozen)
+            with warnings.catch_warnings():  # "experimental" since Optuna 2.8: a line in every worker's log
+                warnings.simplefilter("ignore")
+                RetryFailedTrialCallback(max_retry=self.sweep.retries)(study, frozen)
 
     def objective_values(self, history: dict[str, list[float]], param_count: int | None) -> list[float | None]:
         """Each objective's value for a trial: its best epoch's, or the model's size."""
