@@ -17,7 +17,7 @@ from test_cli import TINY
 
 from kerastui.core import spec
 from kerastui.core.events import EpochEnded
-from kerastui.core.follower import RunEnded, RunFollower, WriterGone
+from kerastui.core.follower import RunEnded, RunFollower
 from kerastui.core.launcher import LocalLauncher
 from kerastui.core.runs import load_run, read_info, read_status
 
@@ -66,16 +66,17 @@ def test_stop_mid_run_keeps_its_epochs_and_model(tmp_path):
     assert read_info(run_dir)["pid"] != os.getpid()
 
 
-def test_sigkilled_run_is_marked_interrupted_by_its_follower_within_seconds(tmp_path):
+def test_sigkilled_run_is_marked_interrupted_within_seconds(tmp_path):
+    """Settled by whoever notices first: the queue's runner reaping its child, or a follower."""
     launcher = LocalLauncher(runs_root=tmp_path / "runs", keep_warm=False)
     run_dir = launcher.launch(tiny(epochs=400))
     wait_for(lambda: len(epochs_on_disk(run_dir)) >= 1, 120, "an epoch")
     os.kill(read_info(run_dir)["pid"], signal.SIGKILL)
     killed = time.monotonic()
-    launcher.pump()  # reaps it, as the app's queue timer does
     events = list(RunFollower.after(run_dir, 10**9).follow(poll_interval=0.1))
     assert time.monotonic() - killed < 5
-    assert isinstance(events[-2], WriterGone) and events[-1] == RunEnded("interrupted", False, events[-1].reason)
+    assert events[-1] == RunEnded("interrupted", False, events[-1].reason)
+    assert "ended without recording its end" in read_info(run_dir)["reason"]
     assert load_run(run_dir).status == "interrupted"
     assert (run_dir / "status").read_text().strip() == "interrupted"  # settled on disk, for everyone
 
@@ -91,25 +92,45 @@ def test_two_runs_with_one_slot_run_one_after_the_other(tmp_path):
     assert two.info["started_time"] >= one.info["ended_time"], "the second waited for the slot"
 
 
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _runner(launcher: LocalLauncher) -> int:
+    wait_for(lambda: (launcher.queue.runner_pid() or 0) > 0, 30, "the queue's runner")
+    return launcher.queue.runner_pid()
+
+
 def test_warm_trainer_takes_the_run_and_the_backend_chosen_reaches_it(tmp_path):
+    """The queue's runner keeps the trainer warm (the app only says which backend)."""
     launcher = LocalLauncher(runs_root=tmp_path / "runs", keep_warm=True, warm_at_start=True)
     try:
         launcher.warm_up("tensorflow")
-        tensorflow_trainer = launcher.warm.process.pid
+        runner = _runner(launcher)
+        wait_for(lambda: len(_children(runner)) == 1, 30, "a trainer waiting")
+        tensorflow_trainer = _children(runner)[0]
         launcher.warm_up("jax")  # the backend chosen for the next run: no restart of anything else
-        warm = launcher.warm.process.pid
-        assert warm != tensorflow_trainer
+        wait_for(lambda: _children(runner) not in ([], [tensorflow_trainer]), 30, "a JAX trainer instead")
+        (warm,) = _children(runner)
         run_dir = launcher.launch(tiny(epochs=1, backend="jax"))
-        assert read_info(run_dir)["pid"] == warm  # handed to the waiting process
-        assert launcher.warm is None, "no trainer imports Keras beside a training run"
-        wait_for(lambda: read_status(run_dir) in ("finished", "failed"), 120, "the run", launcher)
+        wait_for(lambda: read_info(run_dir).get("pid") == warm, 30, "the run handed to the waiting process")
+        assert _children(runner) == [warm], "no trainer imports Keras beside a training run"
+        wait_for(lambda: read_status(run_dir) in ("finished", "failed"), 120, "the run")
         info = read_info(run_dir)
         assert info["keras_backend"] == "jax", log_of(run_dir)
-        wait_for(lambda: not launcher.active, 60, "the run's process to end", launcher)
-        assert launcher.warm is not None and launcher.warm.process.pid != warm  # the next one waits now
+        wait_for(lambda: not launcher.active, 60, "the run's process to end")
+        wait_for(lambda: _children(runner) not in ([], [warm]), 30, "the next trainer waiting")
     finally:
-        launcher.shutdown()
-    assert launcher.warm is None
+        launcher.shutdown()  # nothing queued: the runner lets its warm trainer go, and exits
+    wait_for(lambda: launcher.queue.runner_pid() is None, 30, "the runner to exit")
 
 
 def test_sighup_of_the_app_does_not_stop_its_run(tmp_path):
@@ -125,8 +146,9 @@ def test_sighup_of_the_app_does_not_stop_its_run(tmp_path):
     try:
         _read_until(fd, b"ctrl+r", 60)
         os.write(fd, b"\x12")  # ctrl+r
-        wait_for(lambda: runs.is_dir() and any(runs.iterdir()), 30, "the run directory")
-        run_dir = next(runs.iterdir())
+        run_dirs = lambda: [p for p in runs.iterdir() if not p.name.startswith(".")] if runs.is_dir() else []  # noqa: E731
+        wait_for(run_dirs, 30, "the run directory")  # (.queue beside it is the local queue's)
+        run_dir = run_dirs()[0]
         # Training has begun in the run's own process (its first epoch is on disk), not just queued.
         wait_for(lambda: len(epochs_on_disk(run_dir)) >= 1, 120, "the first epoch")
         assert read_info(run_dir)["pid"] != pid
@@ -162,13 +184,20 @@ def _read_until(fd: int, marker: bytes, timeout: float) -> bytes:
     return seen
 
 
-def test_queued_runs_are_cancelled_when_the_app_quits(tmp_path):
-    launcher = LocalLauncher(runs_root=tmp_path / "runs", slots=1, keep_warm=False)
-    first = launcher.launch(tiny(epochs=300))
-    second = launcher.launch(tiny(epochs=2))
+def test_quitting_with_keep_leaves_the_queue_and_any_other_launcher_controls_it(tmp_path):
+    """The queue outlives the app: after a keep, the next app (any launcher of the runs directory)
+    sees both runs and stops them: the waiting one cancelled, the training one stopped."""
+    first_app = LocalLauncher(runs_root=tmp_path / "runs", slots=1, keep_warm=False)
+    first = first_app.launch(tiny(epochs=300))
+    second = first_app.launch(tiny(epochs=2))
     wait_for(lambda: len(epochs_on_disk(first)) >= 1, 120, "the first to train")
-    launcher.shutdown(keep_running=False)
+    first_app.shutdown(keep_running=True)
+    assert read_status(second) == "queued" and read_status(first) == "running"
+    next_app = LocalLauncher(runs_root=tmp_path / "runs", keep_warm=False)
+    assert next_app.active == [first, second] and next_app.queued == [second]
+    next_app.shutdown(keep_running=False)
     assert read_status(second) == "cancelled"
     wait_for(lambda: read_status(first) not in ("queued", "running"), 120, "the first to stop")
     assert read_status(first) == "stopped"
     assert json.loads((second / "info.json").read_text())["reason"] == "cancelled before it started"
+    wait_for(lambda: next_app.queue.runner_pid() is None, 30, "the runner to exit with its queue empty")

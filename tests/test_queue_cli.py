@@ -7,7 +7,9 @@ from dataclasses import replace
 from test_cli import TINY
 
 from kerastui.cli import main
-from kerastui.core.launcher import LocalLauncher, prepare_local_run
+from kerastui.core.launcher import prepare_local_run
+from kerastui.core.queue_runner import QueueRunner
+from kerastui.core.run_queue import RunQueue
 from kerastui.core.runs import RunWriter, read_status
 
 
@@ -19,17 +21,21 @@ def test_lists_the_queue_in_order_and_cancels_a_queued_run(tmp_path, capsys):
     runs = tmp_path / "runs"
     first, second = _queued(runs, "first"), _queued(runs, "second")
     RunWriter(_queued(runs, "done")).set_status("finished")
-    assert main(["queue", "--runs-dir", str(runs)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[-1] for line in lines] == [first.name, second.name]  # the finished one is not queued
-    assert main(["queue", "--runs-dir", str(runs), "--cancel", second.name]) == 0
-    assert "cancelled" in capsys.readouterr().out
-    assert read_status(second) == "cancelled" and read_status(first) == "queued"
-    # The queue's holder (an app's launcher) skips the cancelled run instead of starting it.
-    launcher = LocalLauncher(runs_root=runs, keep_warm=False, slots=0)
-    launcher.queued.append(second)
-    launcher.slots = 1
-    assert launcher.pump() == [] and not launcher.running
+    queue = RunQueue(runs)
+    holder = QueueRunner(runs)  # holds the queue as its runner would: nothing starts in this test
+    assert holder.acquire()
+    try:
+        queue.add(first)
+        queue.add(second)
+        assert main(["queue", "--runs-dir", str(runs)]) == 0
+        lines = capsys.readouterr().out.splitlines()
+        assert [line.split()[-1] for line in lines] == [first.name, second.name]  # the finished one is not queued
+        assert main(["queue", "--runs-dir", str(runs), "--cancel", second.name]) == 0
+        assert "cancelled" in capsys.readouterr().out
+        assert read_status(second) == "cancelled" and read_status(first) == "queued"
+        assert [e.run for e in queue.entries()] == [first], "off the queue: its runner never starts it"
+    finally:
+        holder.release()
 
 
 def test_bad_input_is_a_clear_message_and_exit_2(tmp_path, capsys):

@@ -30,15 +30,19 @@ def test_no_warm_trainer_on_a_login_node_whatever_the_setting(monkeypatch):
 
 
 def test_no_trainer_starts_before_a_run_is_asked_for(monkeypatch, tmp_path):
-    started = []
-    monkeypatch.setattr(launcher_module.WarmTrainer, "start", classmethod(lambda cls, b, p: started.append(b)))
+    # The queue's runner keeps the warm trainer that the queue's `warm` file asks for.
+    runners = []
+    monkeypatch.setattr(LocalLauncher, "ensure_runner", lambda self: runners.append(self.queue.warm()) or 1)
     launcher = LocalLauncher(runs_root=tmp_path, keep_warm=True, warm_at_start=False)
     launcher.warm_up("jax")  # the app's start-up and a backend change
     launcher.pump()
-    assert started == [] and launcher.warm is None
+    assert runners == [] and launcher.queue.warm() is None
     eager = LocalLauncher(runs_root=tmp_path, keep_warm=True, warm_at_start=True)
     eager.warm_up("jax")
-    assert started == ["jax"]
+    assert runners == ["jax"] and eager.queue.warm() == "jax"
+    never = LocalLauncher(runs_root=tmp_path / "login", keep_warm=False, warm_at_start=True)  # a login node
+    never.warm_up("jax")
+    assert runners == ["jax"] and never.queue.warm() is None
 
 
 def test_idle_setting_is_read_and_bad_values_fall_back(monkeypatch):

@@ -275,17 +275,3 @@ def test_a_sweep_from_before_optuna_is_refused_with_what_to_do(tmp_path, capsys)
     assert main(["sweep", "--continue", str(old)]) == 2  # no study.json, no journal: not continued
     err = capsys.readouterr().err
     assert "holds no Optuna study" in err and f"kerastui sweep {old / 'sweep.toml'}" in err and "Traceback" not in err
-
-
-def test_a_sweeps_job_array_is_a_task_per_worker_each_asking_the_study(tmp_path):
-    from kerastui.core.slurm_script import JobScript, render_sbatch_script
-    from kerastui.core.slurm_settings import SlurmSettings
-
-    sweep_dir = tmp_path / "sweep; $(touch INJECTED)"
-    job = JobScript(run_dir=sweep_dir, python="/usr/bin/python3", workdir=tmp_path, array_workers=3, array_parallel=2)
-    script = render_sbatch_script(SlurmSettings(), job)
-    assert "#SBATCH --array=0-2%2\n" in script and "slurm-%A_%a.out" in script
-    (worker,) = [line for line in script.splitlines() if line.startswith("exec ")]
-    assert worker == f"exec /usr/bin/python3 -m kerastui sweep --worker '{sweep_dir}' --plain"  # quoted: runs nothing
-    with pytest.raises(SpecError, match="one worker per task"):
-        render_sbatch_script(SlurmSettings(tasks=2), job)

@@ -1,8 +1,10 @@
-"""List the local queue (runs waiting for a slot, then those training), or cancel one of them.
+"""List the local queue of a runs directory (runs training, then those waiting, in the order they
+will start), cancel runs in it, or reorder it.
 
-A queued run is cancelled before it starts (its directory says `cancelled`, and whichever
-process holds the queue skips it); a run already training is stopped after its current batch,
-its state kept so it can be resumed. Slurm jobs are not in this queue: use `scancel`."""
+The queue is on disk (<runs>/.queue, kerastui.core.run_queue) and its runner starts the waiting
+runs as slots free, whether or not any app is open. A waiting run is cancelled before it starts
+(its directory says `cancelled`); a run already training is stopped after its current batch, its
+state kept so it can be resumed. Slurm jobs are not in this queue: use `scancel`."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 
 from kerastui.cli.common import EXIT_OK, UsageError, check_runs_dir, resolve_run
 
-HELP = "list or cancel the local queue of runs"
+HELP = "list, cancel or reorder the local queue of runs"
 
 _IN_QUEUE = ("queued", "running")
 
@@ -20,32 +22,74 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="default $KERASTUI_RUNS_DIR or ./runs")
     parser.add_argument("--cancel", metavar="RUN", action="append", default=[],
                         help="cancel this queued run, or stop it if it trains (a name, part of one, or a path; repeatable)")
+    parser.add_argument("--first", metavar="RUN", help="move this waiting run to the front of the queue")
+    parser.add_argument("--move", nargs=2, metavar=("RUN", "N"),
+                        help="move this waiting run to place N among the waiting runs (1 starts next)")
 
 
-def local_queue(root: Path | None) -> list:
-    """Local runs waiting or training, in the order they were queued (oldest first)."""
-    from kerastui.core.runs import list_runs
+def local_queue(root: Path | None) -> list[tuple[int | None, str, Path]]:
+    """(place among the waiting runs or None, status, run dir): the queue's runs training, then
+    those waiting in the order they start; then local runs training outside the queue."""
+    from kerastui.core.run_queue import RunQueue
+    from kerastui.core.runs import default_runs_root, list_runs, read_status
 
-    records = [r for r in list_runs(root) if r.status in _IN_QUEUE and r.info.get("launcher", "local") == "local"]
-    return sorted(records, key=lambda r: (r.status != "running", r.created, r.name))
+    queue = RunQueue(Path(root) if root is not None else default_runs_root())
+    rows: list[tuple[int | None, str, Path]] = []
+    place = 0
+    for entry in queue.entries():
+        status = read_status(entry.run)
+        if status not in _IN_QUEUE:
+            continue  # ended or cancelled; the runner drops it at its next look
+        if not entry.started:
+            place += 1
+        rows.append((None if entry.started else place, "running" if entry.started else status, entry.run))
+    in_queue = {run.name for _, _, run in rows}
+    for record in sorted(list_runs(root), key=lambda r: (r.created, r.name)):
+        if record.status == "running" and record.name not in in_queue and not record.info.get("slurm_job_id"):
+            rows.append((None, "running", record.path))  # `kerastui train` in the foreground
+    return rows
 
 
 def run(args: argparse.Namespace) -> int:
     check_runs_dir(args.runs_dir)
     if args.cancel:
         return _cancel(args.cancel, args.runs_dir)
-    records = local_queue(args.runs_dir)
-    if not records:
+    if args.first or args.move:
+        return _reorder(args)
+    rows = local_queue(args.runs_dir)
+    if not rows:
         print("the local queue is empty")
         return EXIT_OK
-    for position, record in enumerate(records, 1):
-        print(f"{position:>3}  {record.status:<8}  {record.name}")
+    for place, status, run_dir in rows:
+        print(f"{place if place is not None else '-':>3}  {status:<8}  {run_dir.name}")
+    return EXIT_OK
+
+
+def _launcher(runs_dir: Path | None):
+    from kerastui.core.launcher import LocalLauncher
+
+    return LocalLauncher(runs_root=runs_dir, keep_warm=False)
+
+
+def _reorder(args: argparse.Namespace) -> int:
+    name, place = (args.first, "1") if args.first else args.move
+    try:
+        position = int(place)
+    except ValueError:
+        raise UsageError(f"--move's place must be a whole number (1 starts next), not {place!r}") from None
+    if position < 1:
+        raise UsageError(f"--move's place must be 1 or more (1 starts next), not {position}")
+    run_dir = resolve_run(name, args.runs_dir)
+    try:
+        now = _launcher(args.runs_dir).move_to(run_dir, position)
+    except ValueError as error:
+        raise UsageError(f"{error}: only a run waiting for a slot can be moved") from None
+    print(f"{run_dir.name}: place {now} in the queue")
     return EXIT_OK
 
 
 def _cancel(names: list[str], runs_dir: Path | None) -> int:
-    from kerastui.core.launcher import LocalLauncher, cancel_queued
-    from kerastui.core.runs import CANCELLED, is_run_dir, read_info, read_status
+    from kerastui.core.runs import is_run_dir, read_status
 
     run_dirs = [resolve_run(name, runs_dir) for name in names]  # every name checked before any is cancelled
     for run_dir in run_dirs:
@@ -54,12 +98,15 @@ def _cancel(names: list[str], runs_dir: Path | None) -> int:
         status = read_status(run_dir)
         if status not in _IN_QUEUE:
             raise UsageError(f"{run_dir.name} is {status}, not queued or running: nothing to cancel")
-    launcher = LocalLauncher(runs_root=runs_dir, keep_warm=False)
+    launcher = _launcher(runs_dir)
     for run_dir in run_dirs:
-        if read_status(run_dir) == "queued":
+        outcome = launcher.stop(run_dir)  # queued: cancelled; training: stopped after its current batch
+        if outcome == "not running" and read_status(run_dir) == "queued":
+            from kerastui.core.launcher import cancel_queued
+            from kerastui.core.runs import CANCELLED, read_info
+
+            # Queued but in no queue (its queue's owner is gone): cancelled all the same.
             cancel_queued(run_dir, resuming=bool(read_info(run_dir).get("resume_from")))
             outcome = CANCELLED
-        else:
-            outcome = launcher.stop(run_dir)  # training: stopped after its current batch
         print(f"{run_dir.name}: {outcome}")
     return EXIT_OK

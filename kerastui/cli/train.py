@@ -48,6 +48,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", type=Path, metavar="DIR", help="write into this existing run directory (Slurm jobs)")
     parser.add_argument("--plain", action="store_true", help="one line per epoch instead of progress bars")
     parser.add_argument("--resume", metavar="RUN", help="continue a stopped or interrupted run from its last saved epoch, in its directory")
+    parser.add_argument("--queue", action="store_true",
+                        help="add the run (or --resume's) to the local queue and return at once, printing its directory; "
+                             "the queue's runner trains it when a slot is free (see `kerastui queue`)")
 
 
 def add_experiment_options(parser: argparse.ArgumentParser) -> None:
@@ -191,7 +194,35 @@ def _given(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _queue(args: argparse.Namespace) -> int:
+    """--queue: the run goes to the local queue of the runs directory; nothing trains here."""
+    from kerastui.core.launcher import LocalLauncher
+    from kerastui.core.runs import RESUMABLE_STATUSES, read_status
+
+    check_runs_dir(args.runs_dir)
+    if args.run_dir is not None:
+        raise UsageError("--queue makes its own run directory in --runs-dir; drop --run-dir (it is for Slurm jobs)")
+    launcher = LocalLauncher(runs_root=args.runs_dir)
+    if args.resume:
+        _experiment, run_dir = _resumed(args)
+        status = read_status(run_dir)
+        if status not in RESUMABLE_STATUSES:
+            raise UsageError(f"{run_dir.name} is {status}; only a stopped, interrupted or failed run can be resumed")
+        launcher.resume(run_dir)
+    else:
+        experiment, _info = build_experiment(args)
+        try:
+            run_dir = launcher.launch(experiment, name=args.name)
+        except (OSError, ValueError) as error:
+            print_error(f"cannot queue the run: {error}")
+            return EXIT_FAILED
+    print(run_dir)
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.queue:
+        return _queue(args)
     from kerastui.cli.progress import make_progress
     from kerastui.core.backend import BackendError, select_backend
     from kerastui.core.distribute import is_chief

@@ -1,20 +1,20 @@
 """Local runs as child processes: prepared, queued for a free slot, started, stopped.
 
 The app never trains in its own process. `LocalLauncher.launch` prepares the run directory
-(config.toml, status `queued`) and returns it at once; the run starts when one of `slots` is
+(config.toml, status `queued`), adds it to the runs directory's queue on disk
+(kerastui.core.run_queue) and returns at once. The queue's runner (kerastui.core.queue_runner:
+one small process per runs directory, no framework imported) starts it when one of the slots is
 free, as `kerastui train <run>/config.toml --run-dir <run> --plain` in its own session, so that
-closing the terminal (SIGHUP) or quitting the app never stops it. Its output goes to the run's
-train.log. Whoever wants to see the run follows its directory (kerastui.core.follower), exactly
-as for a Slurm job.
+closing the terminal (SIGHUP) or quitting the app never stops it nor the runs still waiting. Its
+output goes to the run's train.log. Whoever wants to see the run follows its directory
+(kerastui.core.follower), exactly as for a Slurm job.
 
-A warm trainer (kerastui.warm_trainer: Keras imported, waiting) is kept ready for the
-backend of the latest run, so the next run starts training within a second. It costs ~750 MB,
+A warm trainer (kerastui.warm_trainer: Keras imported, waiting) is kept ready by the runner for
+the backend of the latest run, so the next run starts training within a second. It costs ~750 MB,
 so it is started only where training will happen: from the first local run asked for (or at
 start-up with KERASTUI_WARM_TRAINER=start), never on a host that looks like a login node
 (kerastui.core.slurm.looks_like_login_node), and it exits after KERASTUI_WARM_IDLE seconds
 (default 600) without a run; the next run asked for starts one again.
-
-Not thread-safe: call it from one thread (the app's event loop; `pump` is cheap).
 """
 
 from __future__ import annotations
@@ -24,15 +24,16 @@ import os
 import signal
 import subprocess
 import sys
-from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kerastui.core.run_queue import RunQueue, own_queued_run
 from kerastui.core.runs import (
     CANCELLED,
     CONFIG_FILE,
     QUEUED,
     RunWriter,
+    default_runs_root,
     read_info,
     read_status,
     writer_alive,
@@ -114,7 +115,7 @@ class WarmTrainer:
     process: subprocess.Popen
 
     @classmethod
-    def start(cls, backend: str, python: str) -> WarmTrainer:
+    def start(cls, backend: str, python: str, die_with_parent: bool = False) -> WarmTrainer:
         process = subprocess.Popen(
             [python, "-m", "kerastui.warm_trainer"],
             stdin=subprocess.PIPE,
@@ -123,6 +124,7 @@ class WarmTrainer:
             env=_child_env(backend),
             start_new_session=True,  # its own session: a closed terminal's SIGHUP never reaches it
             close_fds=True,
+            preexec_fn=_die_with_parent if die_with_parent else None,
         )
         return cls(backend, process)
 
@@ -152,9 +154,53 @@ class WarmTrainer:
             self.process.wait()
 
 
+def start_trainer(run_dir: Path, resume: bool, backend: str, python: str = sys.executable,
+                  warm: WarmTrainer | None = None, die_with_parent: bool = False) -> subprocess.Popen:
+    """Start `run_dir`'s trainer: handed to `warm` when it waits with the same backend, else a
+    new `kerastui train` process in its own session, its output in the run's train.log. Its pid
+    goes into info.json first, so a follower never sees the run without a live owner."""
+    if warm is not None and warm.alive and warm.backend == backend:
+        RunWriter(run_dir).update_info(pid=warm.process.pid)
+        try:
+            return warm.hand_over(run_dir, resume)
+        except OSError:
+            pass  # it died just now: start one cold
+    elif warm is not None:
+        warm.dismiss()
+    with open(run_dir / LOG_FILE, "ab") as log:
+        process = subprocess.Popen(
+            [python, "-m", "kerastui", *train_argv(run_dir, resume)],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=_child_env(backend),
+            start_new_session=True,  # a closed terminal's SIGHUP never reaches it
+            close_fds=True,
+            preexec_fn=_die_with_parent if die_with_parent else None,
+        )
+    RunWriter(run_dir).update_info(pid=process.pid)
+    return process
+
+
+def _die_with_parent() -> None:
+    """In the child before exec (Linux): SIGKILL when the runner that started it dies, so a killed
+    runner's runs end too and are settled interrupted (state kept) instead of training unowned."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the run outlives its runner and finishes on its own
+
+
 @dataclass
 class LocalLauncher:
-    """Runs experiments as local child processes, at most `slots` at a time, in launch order."""
+    """Adds runs to the local queue of `runs_root` (kerastui.core.run_queue) and controls it.
+
+    The queue's runner (kerastui.core.queue_runner, started here when none holds the queue)
+    starts them, at most `slots` at a time, in queue order; it outlives whoever added them, so any
+    app or command from any terminal sees, stops, cancels and reorders the same queue.
+    """
 
     runs_root: Path | None = None
     slots: int = field(default_factory=default_slots)
@@ -162,27 +208,22 @@ class LocalLauncher:
     keep_warm: bool = field(default_factory=warm_trainer_wanted)
     # True: a trainer waits from start-up; else only once a local run has been asked for.
     warm_at_start: bool = field(default_factory=warm_trainer_at_startup)
-    queued: deque[Path] = field(default_factory=deque)
-    running: dict[Path, subprocess.Popen] = field(default_factory=dict)
-    warm: WarmTrainer | None = None
-    resuming: set[Path] = field(default_factory=set)  # queued runs that continue from their saved state
     backend: str = "tensorflow"  # of the next run, and so of the warm trainer
-    # Whether a trainer should be waiting now: from start-up or the first run asked for, until one
-    # exits idle (then again from the next run asked for).
+    # Whether a trainer should be waiting: from start-up or the first run asked for here.
     warm_wanted: bool = False
 
     def __post_init__(self) -> None:
         self.warm_wanted = self.warm_at_start
+        self.queue = RunQueue(Path(self.runs_root) if self.runs_root is not None else default_runs_root())
 
     # ---- the queue -----------------------------------------------------------------------------
 
     def launch(self, experiment: Experiment, name: str | None = None) -> Path:
-        """Prepare the run and start it as soon as a slot is free; returns its directory."""
-        run_dir = prepare_local_run(experiment, self.runs_root, name)
+        """Prepare the run and queue it (it starts as soon as a slot is free); returns its directory."""
+        run_dir = prepare_local_run(experiment, self.queue.root, name)
         self.backend = experiment.backend
         self.warm_wanted = True
-        self.queued.append(run_dir)
-        self.pump()
+        self._add(run_dir)
         return run_dir
 
     def resume(self, run_dir: Path) -> None:
@@ -190,95 +231,93 @@ class LocalLauncher:
         (`kerastui train --resume`, which refuses, in the run's train.log, what cannot be resumed)."""
         run_dir = Path(run_dir).resolve()
         writer = RunWriter(run_dir)
-        # Queued on disk too, so that whoever follows it waits for its continuation.
+        # Queued on disk too, so that whoever follows it waits for its continuation; this process
+        # is its life until the runner takes it.
         writer.update_info(resume_from=read_status(run_dir))
+        own_queued_run(run_dir)
         writer.set_status(QUEUED)
-        self.resuming.add(run_dir)
-        self.queued.append(run_dir)
         self.warm_wanted = True
-        self.pump()
+        self._add(run_dir, resume=True)
 
     def enqueue(self, run_dir: Path) -> None:
         """Queue a run directory prepared elsewhere (a sweep's trial), status `queued`."""
-        self.queued.append(Path(run_dir).resolve())
-        self.pump()
+        self._add(Path(run_dir).resolve())
 
-    def pump(self) -> list[Path]:
-        """Reap ended children, start queued runs in free slots; returns the runs started now."""
-        for run_dir, process in list(self.running.items()):
-            if process.poll() is not None:
-                del self.running[run_dir]
-        if self.warm is not None and not self.warm.alive:
-            self.warm.dismiss()  # reaped: it waited its idle time out (or died)
-            self.warm = None
-            self.warm_wanted = False  # none again until the next run is asked for
-        started = []
-        while self.queued and len(self.running) < self.slots:
-            run_dir = self.queued.popleft()
-            if read_status(run_dir) != QUEUED:
-                self.resuming.discard(run_dir)
-                continue  # cancelled meanwhile, here or by `kerastui queue --cancel` (or deleted)
-            self.running[run_dir] = self._start(run_dir)
-            started.append(run_dir)
-        # A trainer importing Keras takes a core for seconds: start the next one only while no run
-        # trains, so it never slows a fit down (measured: 1.42x on 2 cores when it did).
-        if not self.running and self.warm_wanted and (self.warm is None or self.warm.backend != self.backend):
-            self.warm_up(self.backend)
-        return started
+    def _add(self, run_dir: Path, resume: bool = False) -> None:
+        self.queue.set_slots(self.slots)
+        if self.keep_warm and self.warm_wanted:
+            self.queue.set_warm(self.backend)
+        self.queue.add(run_dir, resume)
+        self.ensure_runner()
 
-    def _start(self, run_dir: Path) -> subprocess.Popen:
-        resume = run_dir in self.resuming
-        self.resuming.discard(run_dir)
-        backend = _run_backend(run_dir, self.backend)
-        warm, self.warm = self.warm, None
-        if warm is not None and warm.alive and warm.backend == backend:
-            # Its pid first, so a follower never sees a queued run without a live owner.
-            RunWriter(run_dir).update_info(pid=warm.process.pid)
-            try:
-                return warm.hand_over(run_dir, resume)
-            except OSError:
-                pass  # it died just now: start one cold
-        elif warm is not None:
-            warm.dismiss()
-        with open(run_dir / LOG_FILE, "ab") as log:
+    def ensure_runner(self) -> int:
+        """The pid of the queue's runner, started now when none holds the queue."""
+        pid = self.queue.runner_pid()
+        if pid is not None:
+            self.queue.poke()
+            return pid
+        self.queue.dir.mkdir(parents=True, exist_ok=True)
+        env = dict(os.environ)
+        with open(self.queue.dir / "runner.log", "ab") as log:
             process = subprocess.Popen(
-                [self.python, "-m", "kerastui", *train_argv(run_dir, resume)],
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env=_child_env(backend),
-                start_new_session=True,
+                [self.python, "-m", "kerastui.core.queue_runner", str(self.queue.root)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+                start_new_session=True,  # outlives this process and its terminal
                 close_fds=True,
             )
-        RunWriter(run_dir).update_info(pid=process.pid)
-        return process
+        _reap_later(process)
+        return process.pid
+
+    def pump(self) -> list[Path]:
+        """Look after a queue whose runner is gone: settle its runs (interrupted, resumable) and
+        start a runner for runs still waiting. Returns the runs settled now. Cheap; the runner, not
+        this, starts runs."""
+        if self.queue.runner_pid() is not None:
+            return []
+        settled = self.queue.settle_orphans()
+        if self.queue.waiting():
+            self.ensure_runner()
+        return settled
+
+    def move(self, run_dir: Path, delta: int) -> int:
+        """A waiting run one place earlier (-1) or later (+1); its new position (ValueError when
+        it is not waiting)."""
+        position = self.queue.move_by(run_dir, delta)
+        self.queue.poke()
+        return position
+
+    def move_to(self, run_dir: Path, position: int) -> int:
+        position = self.queue.move_to(run_dir, position)
+        self.queue.poke()
+        return position
 
     def warm_up(self, backend: str) -> None:
-        """Have a trainer with `backend` imported and waiting (replacing one of another backend)."""
+        """Have a trainer with `backend` imported and waiting, once a run has been asked for (or
+        from start-up, as the setting says): the queue's runner keeps it."""
         self.backend = backend
-        if not self.keep_warm:
+        if not (self.keep_warm and self.warm_wanted):
             return
-        if self.warm is not None and self.warm.backend != backend:
-            self.warm.dismiss()  # the experiment chose another Keras: the old one is of no use
-            self.warm = None
-        if not self.warm_wanted:
-            return  # no run asked for yet (or the last trainer idled out): hold no memory
-        if self.warm is not None:
-            if self.warm.alive and self.warm.backend == backend:
-                return
-            self.warm.dismiss()
-            self.warm = None
-        if self.running:
-            return  # pump starts it once the slots are idle
-        self.warm = WarmTrainer.start(backend, self.python)
+        if self.queue.warm() == backend and self.queue.runner_pid() is not None:
+            return
+        self.queue.set_warm(backend)
+        self.ensure_runner()
 
     # ---- what is going on ----------------------------------------------------------------------
 
     @property
+    def running(self) -> list[Path]:
+        """Runs of this queue that the runner has started and that still train."""
+        return [e.run for e in self.queue.entries() if e.started]
+
+    @property
+    def queued(self) -> list[Path]:
+        """Runs waiting for a slot, the next to start first."""
+        return [e.run for e in self.queue.waiting()]
+
+    @property
     def active(self) -> list[Path]:
-        """Runs started here that still train, then those waiting for a slot."""
-        self.pump()
-        return [*self.running, *self.queued]
+        """Runs that train, then those waiting for a slot."""
+        return [e.run for e in self.queue.entries()]
 
     # ---- stopping ------------------------------------------------------------------------------
 
@@ -289,18 +328,15 @@ class LocalLauncher:
         in info.json). Returns what happened: stopping, cancelled or not running.
         """
         run_dir = Path(run_dir).resolve()
-        if run_dir in self.queued:
-            self.queued.remove(run_dir)
-            cancel_queued(run_dir, resuming=run_dir in self.resuming)
-            self.resuming.discard(run_dir)
-            return CANCELLED
-        process = self.running.get(run_dir)
-        pid = process.pid if process is not None and process.poll() is None else None
-        if pid is None:
-            info = read_info(run_dir)
-            if writer_alive(run_dir, info) and isinstance(info.get("pid"), int):
-                pid = info["pid"]
-        if pid is None:
+        with self.queue.editing():
+            entry = self.queue.entry(run_dir)
+            if entry is not None and not entry.started and read_status(run_dir) == QUEUED:
+                self.queue.remove(run_dir)
+                cancel_queued(run_dir, resuming=entry.resume)
+                return CANCELLED
+        info = read_info(run_dir)
+        pid = info.get("pid") if writer_alive(run_dir, info) else None
+        if not isinstance(pid, int) or pid == os.getpid():
             return "not running"
         try:
             os.kill(pid, signal.SIGINT)
@@ -309,19 +345,23 @@ class LocalLauncher:
         return "stopping"
 
     def shutdown(self, keep_running: bool = True) -> None:
-        """The app is quitting: end the warm trainer; stop the runs unless `keep_running`.
-
-        Runs already training keep going on their own either way unless stopped here. Queued runs
-        cannot wait for a queue that is going away: they are cancelled (their directory says so).
-        """
-        if self.warm is not None:
-            self.warm.dismiss()
-            self.warm = None
-        for run_dir in list(self.queued):
-            self.stop(run_dir)  # cancelled; a run queued for resuming goes back to how it was
+        """The app is quitting. Keep: the queue goes on with its runner. Stop: every run of the
+        queue stops after its batch and every waiting one is cancelled. With nothing left to run,
+        the runner's warm trainer is let go at once."""
         if not keep_running:
-            for run_dir in list(self.running):
+            for run_dir in [*self.queued, *self.running]:
                 self.stop(run_dir)
+        if not self.queue.entries() and self.queue.warm() is not None:
+            self.queue.set_warm(None)
+            self.queue.poke()
+
+
+def _reap_later(process: subprocess.Popen) -> None:
+    """Collect the runner's exit status whenever it ends, so it never lingers as a zombie of a
+    long-lived app (it is a child here only because this process started it)."""
+    import threading
+
+    threading.Thread(target=process.wait, daemon=True, name="queue-runner-reaper").start()
 
 
 def cancel_queued(run_dir: Path, resuming: bool) -> None:

@@ -792,7 +792,9 @@ def process_alive_here(info: dict[str, Any]) -> bool | None:
 def writer_alive(run_dir: Path, info: dict[str, Any] | None = None) -> bool | None:
     """Whether the process writing `run_dir` still runs: its lock held (any host whose filesystem
     has locks), else its pid on this host (process_alive_here); None when nothing can tell."""
-    held = writer_lock_held(run_dir)
+    # A queued run has no writer yet; a lock file left by its earlier trainer (a queued resumption)
+    # says nothing: its life is the pid its queue named (kerastui.core.run_queue).
+    held = writer_lock_held(run_dir) if read_status(run_dir) != QUEUED else None
     if held is not None:
         return held
     return process_alive_here(info if info is not None else read_info(run_dir))

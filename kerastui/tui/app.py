@@ -55,8 +55,6 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.pipeline import RunOutcome
     from kerastui.tui.screens.monitor import RunEvaluated
 
-QUEUE_PUMP_INTERVAL = 1.0  # seconds between looks at the run queue (reap ended runs, start the next)
-
 
 class KerasTUI(App):
     """Design, train and evaluate a Keras model by keys."""
@@ -166,9 +164,11 @@ class KerasTUI(App):
         self._size_guard.check(self, *self.size)
         if self._load_design_eagerly:
             self.design.request_dataset()
-        # A trainer process with Keras imported waits for ctrl+r; the queue starts runs as slots free.
+        # The queue's runner (its own process) starts runs as slots free: no timer here. A runner
+        # killed since the last app left runs behind: settled now, and said.
         self.launcher.warm_up(self.session.experiment.backend)
-        self.set_interval(QUEUE_PUMP_INTERVAL, self.launcher.pump)
+        if settled := self.launcher.pump():
+            self.notify(training_flow.settled_message(settled), title="Runs interrupted", severity="warning", timeout=20)
 
     # ---- the screens' intents: the build flow applies them to the session -----------------------
 

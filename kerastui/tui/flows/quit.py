@@ -1,4 +1,7 @@
-"""The quit flow (ctrl+q): at once when nothing trains; else ask whether the runs keep training."""
+"""The quit flow (ctrl+q): at once when the local queue is empty; else ask whether it goes on.
+
+The queue belongs to its runner process, not to the app: keep (k) quits and leaves it running and
+starting its waiting runs; stop (s) stops its runs and cancels the waiting ones first."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 
 def request_quit(app: Shell) -> None:
-    """Exit, asking first while runs this app launched train or wait: keep them, stop them, or stay."""
+    """Exit, asking first while local runs train or wait: keep the queue going, stop it, or stay."""
     active = app.launcher.active
     if not active:
         app.exit()

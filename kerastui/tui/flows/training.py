@@ -1,8 +1,9 @@
 """The train flow: ctrl+r's path from the design to a run followed on the run monitor.
 
 The experiment is checked (refused with its reasons, or held until its data has loaded), the
-login-node guard may ask first, then the app's launcher starts the run as its own process (queued
-behind the others for a free slot) and the train mode follows its run directory.
+login-node guard may ask first, then the app's launcher adds the run to the runs directory's queue,
+whose runner starts it as its own process when a slot is free, and the train mode follows its
+run directory.
 """
 
 from __future__ import annotations
@@ -44,6 +45,14 @@ def start_training(app: Shell, design: DesignFlow, guard: bool = True) -> None:
         app.notify(f"Cannot create the run directory: {why}", title="Cannot train", severity="error", timeout=15)
         return
     if busy:
-        app.notify(f"{run_dir.name} is queued behind {plural(busy, 'run')}; it starts when a slot is free.",
-                   title="Queued", timeout=6)
+        app.notify(f"{run_dir.name} is queued behind {plural(busy, 'run')}; the queue's runner starts it when a slot "
+                   "is free, also after this app quits.", title="Queued", timeout=6)
     app.follow_run(run_dir)
+
+
+def settled_message(settled: list) -> str:
+    """What the app says on start-up about runs a killed queue runner left behind (settled
+    interrupted, their saved state kept)."""
+    names = ", ".join(path.name for path in settled[:3]) + (" ..." if len(settled) > 3 else "")
+    return (f"The local queue's runner ended while {plural(len(settled), 'run')} trained or waited: {names} "
+            "marked interrupted. On the runs screen, u resumes one from its last saved epoch.")

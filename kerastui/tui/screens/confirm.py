@@ -43,7 +43,8 @@ class ConfirmScreen(ModalScreen[bool]):
 
 
 class QuitWhileTrainingScreen(ModalScreen[str | None]):
-    """Quitting while runs train: keep them running in the background (k), stop them (s), or stay."""
+    """Quitting while the local queue has runs: keep the queue going without the app (k), stop its
+    runs and cancel the waiting ones (s), or stay."""
 
     BINDINGS = [
         Binding("k", "answer('keep')", "Keep running"),
@@ -57,12 +58,14 @@ class QuitWhileTrainingScreen(ModalScreen[str | None]):
         self.queued = queued
 
     def compose(self) -> ComposeResult:
-        runs = "A run is" if self.active == 1 else f"{self.active} runs are"
-        queued = (f"\n{self.queued} queued run{'s' if self.queued != 1 else ''} will be cancelled either way "
-                  "(the queue lives in this app).") if self.queued else ""
-        question = (f"{runs} training, each in its own process.\n"
-                    "Keep: they go on in the background; the next kerastui lists them and enter re-attaches.\n"
-                    f"Stop: each stops after its current batch, keeping its finished epochs and model.{queued}")
+        training = self.active - self.queued
+        runs = [f"{training} run{'s' if training != 1 else ''} training"] if training else []
+        runs += [f"{self.queued} waiting for a slot"] if self.queued else []
+        question = (f"The local queue has {' and '.join(runs)}, each run in its own process.\n"
+                    "Keep: the queue's runner goes on without this app, starting the waiting runs in turn; "
+                    "any kerastui, from any terminal, lists and controls the same queue.\n"
+                    "Stop: each run stops after its current batch, keeping its finished epochs and model; "
+                    "the waiting ones are cancelled.")
         with Vertical(id="confirm-dialog", classes="dialog"):
             yield Static(question, id="confirm-question")
             with Horizontal(classes="dialog-buttons"):

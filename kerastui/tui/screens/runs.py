@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from kerastui.core.follower import RunEnded, RunFollower, is_training_event
 from kerastui.core.resources import efficiency_line
+from kerastui.core.run_queue import RunQueue
 from kerastui.core.run_summary import format_duration
 from kerastui.core.runs import RunRecord, list_runs, load_run, metric_value_text
 from kerastui.core.sweep_runs import SweepRecord, group_sweeps
@@ -59,6 +60,11 @@ class RunsScreen(Screen):
         Binding("l", "clone", "Clone to build"),
         Binding("x", "export", "Export", tooltip="Write the run as a plain Keras script, notebook or submission"),
         Binding("u", "resume", "Resume", tooltip="Continue a stopped or interrupted run from its last saved epoch"),
+        # The local queue (any app's, from any terminal: it is on disk, run by its runner process).
+        Binding("t", "stop_run", "Stop/cancel", show=False,
+                tooltip="Stop a local run after its batch, or cancel it while it waits in the queue"),
+        Binding("shift+up,left_square_bracket", "move_queued(-1)", "Queue earlier", show=False),
+        Binding("shift+down,right_square_bracket", "move_queued(1)", "Queue later", show=False),
         Binding("d,delete", "delete", "Delete"),
         Binding("r", "refresh", "Refresh"),
         Binding("s", "cycle_sort", "Sort"),
@@ -115,6 +121,10 @@ class RunsScreen(Screen):
     def _load(self, root: Path) -> None:
         # Off the UI thread: Slurm may take seconds to answer (runs whose job ended unrecorded).
         records = group_sweeps(slurm_client(self.app).refresh_runs(list_runs(root)))  # a sweep is one row
+        places = RunQueue(root).positions()  # a waiting run's place in the local queue, shown as "queued 2"
+        for record in records:
+            if record.status == "queued" and record.name in places:
+                record.info["queue_position"] = places[record.name]  # in memory only, never written
         self.app.call_from_thread(self._loaded, records)
 
     def _loaded(self, records: list[RunRecord]) -> None:
@@ -387,6 +397,33 @@ class RunsScreen(Screen):
         host(self.app).launcher.resume(record.path)
         self.notify(f"Resuming {record.name} from epoch {record.epochs_done + 1}.", title="Resume")
         self.post_message(FollowRun(record.path))
+
+    # ---- the local queue ------------------------------------------------------------------------
+
+    def action_stop_run(self) -> None:
+        record = self.table.current_record
+        if record is None:
+            return
+        if isinstance(record, SweepRecord) or record.slurm_job_id or record.status not in ("queued", "running"):
+            self.notify(f"{record.name} is not a local run training or waiting (a Slurm job: c on its monitor).",
+                        severity="warning")
+            return
+        outcome = host(self.app).launcher.stop(record.path)
+        self.notify(f"{record.name}: {outcome}.", title="Stop")
+        self.refresh_runs()
+
+    def action_move_queued(self, delta: int) -> None:
+        record = self.table.current_record
+        if record is None:
+            return
+        try:
+            place = host(self.app).launcher.move(record.path, delta)
+        except ValueError:
+            self.notify(f"{record.name} is not waiting in the local queue; only a waiting run can be moved.",
+                        severity="warning")
+            return
+        self.notify(f"{record.name}: place {place} in the queue.", title="Queue")
+        self.refresh_runs()
 
     def action_export(self) -> None:
         from kerastui.tui.screens.export_dialog import ExportDialog

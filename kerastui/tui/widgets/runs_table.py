@@ -145,7 +145,8 @@ def run_cell_text(record: RunRecord) -> str:
 def row_cells(record: RunRecord, selected: bool, words: tuple[str, str] = ("", "")) -> tuple[Any, ...]:
     """The row of a run; `words` are the metrics every run shares (shared_metric_words): named
     in the header, the cells hold only numbers, else each cell names its own."""
-    status = Text(record.status, style=STATUS_STYLES.get(record.status, "dim"))
+    place = record.info.get("queue_position") if record.status == "queued" else None  # set by the runs screen
+    status = Text(f"queued {place}" if place else record.status, style=STATUS_STYLES.get(record.status, "dim"))
     if record.errors:
         status.append(" !", style="bold yellow")
     return (
