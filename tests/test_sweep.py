@@ -275,3 +275,36 @@ def test_a_sweep_from_before_optuna_is_refused_with_what_to_do(tmp_path, capsys)
     assert main(["sweep", "--continue", str(old)]) == 2  # no study.json, no journal: not continued
     err = capsys.readouterr().err
     assert "holds no Optuna study" in err and f"kerastui sweep {old / 'sweep.toml'}" in err and "Traceback" not in err
+
+
+def test_a_sweeps_job_array_is_a_task_per_worker_each_asking_the_study(tmp_path):
+    from kerastui.core.slurm_script import JobScript, render_sbatch_script
+    from kerastui.core.slurm_settings import SlurmSettings
+
+    sweep_dir = tmp_path / "sweep; $(touch INJECTED)"
+    job = JobScript(run_dir=sweep_dir, python="/usr/bin/python3", workdir=tmp_path, array_workers=3, array_parallel=2)
+    script = render_sbatch_script(SlurmSettings(), job)
+    assert "#SBATCH --array=0-2%2\n" in script and "slurm-%A_%a.out" in script
+    (worker,) = [line for line in script.splitlines() if line.startswith("exec ")]
+    assert worker == f"exec /usr/bin/python3 -m kerastui sweep --worker '{sweep_dir}' --plain"  # quoted: runs nothing
+    with pytest.raises(SpecError, match="one worker per task"):
+        render_sbatch_script(SlurmSettings(tasks=2), job)
+
+
+def test_a_trial_on_another_node_is_settled_by_its_slurm_jobs_state(tmp_path, monkeypatch):
+    """No lock to probe and no pid to see (another node): while its array task runs the trial is
+    left alone; once Slurm says the task ended, the trial is failed and retried."""
+    from kerastui.core import slurm, sweep_study
+
+    sweep_dir = made_sweep(tmp_path, '[sweep]\nmethod = "grid"\n[sweep.parameters]\n"compile.learning_rate" = [0.001]\n')
+    (orphan,) = asked_trials(sweep_dir, [[]])
+    RunWriter(orphan).update_info(worker_host="node-17", worker_pid=4242, slurm_job_id="901")
+    RunWriter(orphan).set_status("running")
+    monkeypatch.setattr(sweep_study, "writer_alive", lambda run_dir, info=None: None)
+    states = {"901": "RUNNING"}
+    monkeypatch.setattr(slurm, "job_state", lambda job_id: slurm.JobState(job_id, states[job_id]))
+    assert SweepStudy(sweep_dir).settle() == [] and load_study(sweep_dir).trials[0].state.name == "RUNNING"
+    states["901"] = "TIMEOUT"
+    assert SweepStudy(sweep_dir).settle() == [0]
+    trials = load_study(sweep_dir).get_trials()
+    assert [t.state.name for t in trials] == ["FAIL", "WAITING"] and load_run(orphan).status == "interrupted"

@@ -353,27 +353,35 @@ def _run_verdict(handle: SweepStudy, frozen: Any) -> tuple[str, list[float] | No
     info = read_info(run_dir)
     if status == "running":
         alive = writer_alive(run_dir, info)
-        if alive is None and info.get("slurm_job_id"):  # no lock to probe here: ask Slurm
-            alive = _slurm_job_alive(str(info["slurm_job_id"]))
+        if alive is None:  # no lock to probe here (some network filesystems): its worker, or Slurm
+            alive = _worker_alive(info)
         if alive is not False:
             return None
         mark_interrupted(run_dir, "its sweep worker was killed (SIGKILL, a time limit or a lost node)")
         return KILLED, None, "its worker was killed while it trained", load_run(run_dir).epochs_done
     if status in (QUEUED, PREPARED, "submitted", UNKNOWN):
-        owner = {**info, "pid": info.get("worker_pid", info.get("pid"))}
-        if process_alive_here(owner) is not False:
+        if _worker_alive(info) is not False:
             return None
         _mark_interrupted(run_dir, "its sweep worker died before the trial trained")
         return KILLED, None, "its worker died before the trial trained", 0
     # Ended: its own worker tells it, unless that worker is gone (or, on another host where that
     # cannot be seen, has had time enough to).
-    owner = {"pid": info.get("worker_pid"), "host": info.get("worker_host")}
-    alive = process_alive_here(owner)
+    alive = _worker_alive(info)
     ended = info.get("ended_time")
     recent = not isinstance(ended, (int, float)) or time.time() - ended < ASK_GRACE_SECONDS
     if alive or (alive is None and recent):
         return None
     return ending_from_run(handle, run_dir)
+
+
+def _worker_alive(info: dict[str, Any]) -> bool | None:
+    """Whether the worker that asked for this trial still runs: its pid, where this host can see it,
+    else its Slurm job's state; None when neither can tell."""
+    alive = process_alive_here({"pid": info.get("worker_pid", info.get("pid")),
+                                "host": info.get("worker_host", info.get("host"))})
+    if alive is None and info.get("slurm_job_id"):
+        alive = _slurm_job_alive(str(info["slurm_job_id"]))
+    return alive
 
 
 def _mark_interrupted(run_dir: Path, reason: str) -> None:
