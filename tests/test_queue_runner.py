@@ -33,6 +33,20 @@ def _switches(pid: int) -> int:
     raise AssertionError("no voluntary_ctxt_switches in /proc")
 
 
+def _status_kib(pid: int, key: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {key} in /proc")
+
+
+def test_the_runner_imports_no_framework_and_no_terminal_ui():
+    code = ("import sys, kerastui.core.queue_runner; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'keras', 'tensorflow', 'jax', 'torch', 'textual', 'rich'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stdout + result.stderr
+
+
 def _queue_cli(runs: Path, *args: str) -> int:
     return main(["queue", "--runs-dir", str(runs), *args])
 
@@ -121,6 +135,7 @@ def test_a_killed_runners_runs_are_settled_and_an_idle_runner_costs_nothing(tmp_
         elapsed = time.monotonic() - began
         assert (_cpu_seconds(runner.pid) - cpu) / elapsed < 0.01
         assert _switches(runner.pid) - switches <= 3, "it sleeps in one wait, no polling loop"
+        assert _status_kib(runner.pid, "VmHWM") < 80 * 1024, "a small process (issue 19: under 80 MB)"
         assert _queue_cli(runs, "--cancel", waiting.name) == 0  # woken at once by the queue's FIFO
         assert read_status(waiting) == "cancelled"
     finally:

@@ -178,3 +178,45 @@ async def test_a_sigkilled_runners_run_is_settled_and_the_next_app_says_so(tmp_p
         assert record.status == "interrupted" and record.status in RESUMABLE_STATUSES
         assert has_saved_state(run_dir) and record.epochs_done >= 1  # its state kept: u resumes it
         assert "runner ended" in record.info["reason"]
+
+
+async def test_the_runs_screen_shows_the_queue_order_and_reorders_stops_and_cancels_by_keys(tmp_path):
+    """Fast: the test holds the queue's runner lock, so nothing starts; the keys act on the disk queue."""
+    from kerastui.core.launcher import prepare_local_run
+    from kerastui.core.queue_runner import QueueRunner
+    from kerastui.tui.widgets.runs_table import RunsTable
+
+    runs_root = tmp_path / "runs"
+    holder = QueueRunner(runs_root)
+    assert holder.acquire()
+    try:
+        launcher = LocalLauncher(runs_root=runs_root, keep_warm=False)
+        waiting = [prepare_local_run(_jax(2), runs_root, name=name) for name in ("a", "b", "c")]
+        for run_dir in waiting:
+            launcher.enqueue(run_dir)
+        app = KerasTUI(experiment=_jax(2), runs_root=runs_root, previewer=FakePreviewer(), launcher=launcher)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("r")
+            await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen) and app.screen.listed, what="runs")
+            screen = app.screen
+            table = screen.query_one(RunsTable)
+
+            def places() -> dict[str, str]:
+                return {r.name: str(table.get_row(str(r.path))[2]) for r in table.records}
+
+            assert places() == {waiting[0].name: "queued 1", waiting[1].name: "queued 2", waiting[2].name: "queued 3"}
+            table.move_cursor(row=[r.path for r in table.records].index(waiting[2]))
+            await pilot.press("shift+up")
+            await wait_until(pilot, lambda: places()[waiting[2].name] == "queued 2", what="c one place earlier")
+            assert places()[waiting[1].name] == "queued 3"
+            assert launcher.queued == [waiting[0], waiting[2], waiting[1]]
+            await pilot.press("right_square_bracket")
+            await wait_until(pilot, lambda: places()[waiting[2].name] == "queued 3", what="c one place later")
+            await pilot.press("t")
+            await wait_until(pilot, lambda: read_status(waiting[2]) == "cancelled", what="c cancelled")
+            assert launcher.queued == [waiting[0], waiting[1]]
+            await pilot.press("t")  # cancelled already: said, nothing done
+            await wait_until(pilot, lambda: places()[waiting[2].name] == "cancelled", what="the row to say so")
+            assert launcher.queued == [waiting[0], waiting[1]]
+    finally:
+        holder.release()
