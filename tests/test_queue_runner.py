@@ -7,6 +7,7 @@ would), or by filling its one slot with a run that is a `sleep` process."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -136,8 +137,13 @@ def test_a_killed_runners_runs_are_settled_and_an_idle_runner_costs_nothing(tmp_
         assert (_cpu_seconds(runner.pid) - cpu) / elapsed < 0.01
         assert _switches(runner.pid) - switches <= 3, "it sleeps in one wait, no polling loop"
         assert _status_kib(runner.pid, "VmHWM") < 80 * 1024, "a small process (issue 19: under 80 MB)"
-        assert _queue_cli(runs, "--cancel", waiting.name) == 0  # woken at once by the queue's FIFO
+        assert _queue_cli(runs, "--cancel", waiting.name) == 0
         assert read_status(waiting) == "cancelled"
+        later = RunWriter.create(_experiment(), root=runs, name="later", status="queued").path
+        queue.add(later)
+        runner.send_signal(signal.SIGTERM)  # ends in order: its runs stopped, the waiting cancelled
+        assert runner.wait(timeout=20) == 0
+        assert read_status(later) == "cancelled" and queue.runner_pid() is None
     finally:
         runner.kill()
         runner.wait()

@@ -8,7 +8,8 @@ nothing waits, nothing trains and no warm trainer waits. One per runs directory:
 
 It waits without polling: select() on the queue's wake FIFO (written by whoever adds, cancels or
 reorders) and on a pipe that SIGCHLD writes to (a trainer ended), with a safety look every few
-seconds (a queue shared over NFS from another host cannot wake it). Its trainers die with it
+seconds (a queue shared over NFS from another host cannot wake it). SIGTERM ends it in order: its
+runs stop after their batch (state saved), the waiting ones are cancelled. Its trainers die with it
 (PR_SET_PDEATHSIG): a killed runner's runs are settled interrupted, their saved state kept for
 resuming, by whoever looks next (the next runner, an app's launcher, a follower).
 """
@@ -24,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from kerastui.core.launcher import WarmTrainer, _run_backend, start_trainer
+from kerastui.core.launcher import WarmTrainer, _run_backend, cancel_queued, start_trainer
 from kerastui.core.run_queue import Entry, RunQueue, own_queued_run
 from kerastui.core.runs import QUEUED, mark_interrupted, read_status
 
@@ -38,6 +39,8 @@ class QueueRunner:
         self.children: dict[Path, subprocess.Popen] = {}
         self.warm: WarmTrainer | None = None
         self.adopted: set[Path] = set()  # waiting runs whose info.json names this runner
+        self.ending = False  # SIGTERM came: stop the runs, start nothing, exit
+        self._stopped: set[Path] = set()
         self._lock = None
         self._fifo_fd: int | None = None
         self._signal_r: int | None = None
@@ -87,7 +90,13 @@ class QueueRunner:
         os.set_blocking(write_end, False)
         signal.set_wakeup_fd(write_end)
         signal.signal(signal.SIGCHLD, lambda *_: None)  # a handler, so that the wakeup fd is written
+        signal.signal(signal.SIGTERM, self._asked_to_end)
         self._signal_r = read_end
+
+    def _asked_to_end(self, *_: object) -> None:
+        """SIGTERM (a `kill`, a shutdown): its runs stop after their batch, their state saved
+        (resumable), and then it exits; nothing more starts."""
+        self.ending = True
 
     def _wait(self, timeout: float) -> None:
         fds = [fd for fd in (self._fifo_fd, self._signal_r) if fd is not None]
@@ -162,6 +171,28 @@ class QueueRunner:
         if backend is not None and self.warm is None and not self.children:
             self.warm = WarmTrainer.start(backend, self.python, die_with_parent=True)
 
+    def _end_runs(self) -> bool:
+        """Ask each run to stop (SIGINT, as Ctrl+C) once; True while some still train."""
+        if self.warm is not None:
+            self.warm.dismiss()
+            self.warm = None
+        for run_dir, process in self.children.items():
+            if run_dir not in self._stopped:
+                self._stopped.add(run_dir)
+                try:
+                    process.send_signal(signal.SIGINT)
+                except OSError:
+                    pass
+        if self.children:
+            return True
+        with self.queue.editing():
+            for entry in self.queue.waiting():  # asked to end: the queue ends with it, said so
+                if read_status(entry.run) == QUEUED:
+                    cancel_queued(entry.run, resuming=entry.resume)
+                self.queue.remove(entry.run)
+        self.release()
+        return False
+
     def idle(self) -> bool:
         return not self.children and self.warm is None and not self.queue.entries()
 
@@ -171,6 +202,11 @@ class QueueRunner:
         self._open_wakers()
         while True:
             self.reap()
+            if self.ending:
+                if not self._end_runs():
+                    return 0
+                self._wait(SAFETY_LOOK_S)
+                continue
             self.queue.settle_orphans(skip=self.children)  # entries a killed runner left behind
             self.start_waiting()
             self.keep_trainer_warm()
