@@ -45,7 +45,8 @@ async def journey():
             await pilot.pause(0.1)
         before = set(root.iterdir())
         await pilot.press("ctrl+r")  # trains in a child process
-        await wait_until(pilot, lambda: len(set(root.iterdir()) - before) == 1, 60, "the run's directory")
+        new_runs = lambda: {p for p in set(root.iterdir()) - before if not p.name.startswith(".")}  # not .queue
+        await wait_until(pilot, lambda: len(new_runs()) == 1, 60, "the run's directory")
         seen.append(("train", type(app.screen).__name__))
         for key in ("f1", "ctrl+g", "ctrl+b"):  # help, sweep, submit
             await pilot.press("b", key) if key != "f1" else await pilot.press(key)
