@@ -210,12 +210,12 @@ async def test_the_runs_screen_shows_the_queue_order_and_reorders_stops_and_canc
             await wait_until(pilot, lambda: places()[waiting[2].name] == "queued 2", what="c one place earlier")
             assert places()[waiting[1].name] == "queued 3"
             assert launcher.queued == [waiting[0], waiting[2], waiting[1]]
-            await pilot.press("right_square_bracket")
+            await pilot.press("J")
             await wait_until(pilot, lambda: places()[waiting[2].name] == "queued 3", what="c one place later")
-            await pilot.press("t")
+            await pilot.press("k")
             await wait_until(pilot, lambda: read_status(waiting[2]) == "cancelled", what="c cancelled")
             assert launcher.queued == [waiting[0], waiting[1]]
-            await pilot.press("t")  # cancelled already: said, nothing done
+            await pilot.press("k")  # cancelled already: said, nothing done
             await wait_until(pilot, lambda: places()[waiting[2].name] == "cancelled", what="the row to say so")
             assert launcher.queued == [waiting[0], waiting[1]]
     finally:

@@ -61,10 +61,10 @@ class RunsScreen(Screen):
         Binding("x", "export", "Export", tooltip="Write the run as a plain Keras script, notebook or submission"),
         Binding("u", "resume", "Resume", tooltip="Continue a stopped or interrupted run from its last saved epoch"),
         # The local queue (any app's, from any terminal: it is on disk, run by its runner process).
-        Binding("t", "stop_run", "Stop/cancel", show=False,
+        Binding("k", "stop_run", "Stop/cancel", show=False,
                 tooltip="Stop a local run after its batch, or cancel it while it waits in the queue"),
-        Binding("shift+up,left_square_bracket", "move_queued(-1)", "Queue earlier", show=False),
-        Binding("shift+down,right_square_bracket", "move_queued(1)", "Queue later", show=False),
+        Binding("shift+up,K", "move_queued(-1)", "Queue earlier", show=False),  # as the layer editor moves
+        Binding("shift+down,J", "move_queued(1)", "Queue later", show=False),
         Binding("d,delete", "delete", "Delete"),
         Binding("r", "refresh", "Refresh"),
         Binding("s", "cycle_sort", "Sort"),
