@@ -157,3 +157,20 @@ def _experiment():
     from test_cli import TINY
 
     return replace(TINY, backend="jax")
+
+
+def test_a_run_cancelled_while_its_trainer_starts_is_cancelled_not_interrupted(tmp_path):
+    from kerastui.core.launcher import LocalLauncher
+
+    launcher = LocalLauncher(runs_root=tmp_path / "runs", keep_warm=False)
+    run_dir = launcher.launch(_experiment())
+    deadline = time.monotonic() + 20
+    while not any(e.started for e in launcher.queue.entries()):
+        assert time.monotonic() < deadline, "the runner starts its trainer"
+        time.sleep(0.02)
+    assert read_status(run_dir) == "queued"  # still importing: the run has not begun
+    assert launcher.stop(run_dir) == "cancelled"
+    while launcher.active or launcher.queue.runner_pid() is not None:
+        assert time.monotonic() < deadline + 20, "the trainer ends and the runner exits"
+        time.sleep(0.05)
+    assert read_status(run_dir) == "cancelled" and read_info(run_dir)["reason"] == "cancelled before it started"

@@ -330,9 +330,17 @@ class LocalLauncher:
         run_dir = Path(run_dir).resolve()
         with self.queue.editing():
             entry = self.queue.entry(run_dir)
-            if entry is not None and not entry.started and read_status(run_dir) == QUEUED:
-                self.queue.remove(run_dir)
+            if entry is not None and read_status(run_dir) == QUEUED:
                 cancel_queued(run_dir, resuming=entry.resume)
+                if not entry.started:
+                    self.queue.remove(run_dir)
+                    return CANCELLED
+                # Its trainer is starting (importing Keras): off the queue on disk first, so that it
+                # refuses the run if it gets as far as claiming it; then told to stop.
+                try:
+                    os.kill(entry.pid, signal.SIGINT)
+                except ProcessLookupError:
+                    pass
                 return CANCELLED
         info = read_info(run_dir)
         pid = info.get("pid") if writer_alive(run_dir, info) else None
