@@ -354,12 +354,13 @@ class LocalLauncher:
 
     def shutdown(self, keep_running: bool = True) -> None:
         """The app is quitting. Keep: the queue goes on with its runner. Stop: every run of the
-        queue stops after its batch and every waiting one is cancelled. With nothing left to run,
-        the runner's warm trainer is let go at once."""
+        queue stops after its batch and every waiting one is cancelled. Either way the warm trainer
+        this app asked for is not wanted any more: the runner lets it go (at once when it waits;
+        else none starts once the queue is done), and exits when nothing is left to run."""
         if not keep_running:
             for run_dir in [*self.queued, *self.running]:
                 self.stop(run_dir)
-        if not self.queue.entries() and self.queue.warm() is not None:
+        if self.warm_wanted and self.queue.warm() is not None:
             self.queue.set_warm(None)
             self.queue.poke()
 
