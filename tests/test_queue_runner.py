@@ -174,3 +174,15 @@ def test_a_run_cancelled_while_its_trainer_starts_is_cancelled_not_interrupted(t
         assert time.monotonic() < deadline + 20, "the trainer ends and the runner exits"
         time.sleep(0.05)
     assert read_status(run_dir) == "cancelled" and read_info(run_dir)["reason"] == "cancelled before it started"
+
+
+def test_kerastui_queue_settles_what_a_killed_runner_left(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    orphan = RunWriter.create(_experiment(), root=runs, name="orphan", status="running").path
+    RunWriter(orphan).update_info(pid=2**22 + 9)  # its trainer, gone with its runner
+    queue = RunQueue(runs)
+    queue.mark_started(queue.add(orphan), 2**22 + 9)
+    assert _queue_cli(runs) == 0
+    out = capsys.readouterr().out
+    assert f"{orphan.name}: interrupted" in out and "the local queue is empty" in out
+    assert read_status(orphan) == "interrupted" and queue.entries() == []

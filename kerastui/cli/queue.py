@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
         return _cancel(args.cancel, args.runs_dir)
     if args.first or args.move:
         return _reorder(args)
+    # A runner killed since anyone looked left runs saying running: settled now, and said.
+    for run_dir in _launcher(args.runs_dir).pump():
+        print(f"{run_dir.name}: interrupted (the queue's runner ended before it did; `kerastui train --resume` "
+              "continues it from its last saved epoch)")
     rows = local_queue(args.runs_dir)
     if not rows:
         print("the local queue is empty")
