@@ -142,7 +142,7 @@ class KerasTUI(App):
 
     @property
     def is_training(self) -> bool:
-        """True while a run this app launched trains or waits for a slot."""
+        """True while the local queue (any app's, on disk) has a run training or waiting for a slot."""
         return bool(self.launcher.active)
 
     async def _switch_then(self, mode: str, then: Callable[[Screen], None] | None = None) -> None:
