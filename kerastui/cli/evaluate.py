@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kerastui.cli.common import (
     EXIT_FAILED,
@@ -22,6 +22,9 @@ from kerastui.cli.common import (
     print_error,
     resolve_run,
 )
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.evaluation.common import TaskEvaluation
 
 HELP = "re-evaluate a run's saved model on the test set"
 MAX_MISTAKES_SHOWN = 5
@@ -90,17 +93,17 @@ def cell(value: float | None, digits: int = 4) -> str:
     return "—" if value is None or value != value else f"{value:.{digits}f}"
 
 
-def summary_line(evaluation: Any) -> str:
+def summary_line(evaluation: TaskEvaluation) -> str:
     """The task's named metrics in one line ('ROC AUC 0.9812  PR AUC 0.9700  ...  test loss 0.1234'),
     for `kerastui evaluate`, and for `train` and `watch` to print after a run."""
     parts = [f"{evaluation.metric_label(name)} {number(value)}" for name, value in evaluation.summary_metrics()]
     line = "  ".join([*parts, f"test loss {number(evaluation.test_loss)}"])
     # Why an AUC or R² is undefined (a test split with one class, a constant target).
-    reason = getattr(evaluation, "undefined_reason", "") or getattr(evaluation, "roc_auc_undefined", "")
+    reason = evaluation.undefined_reason
     return f"{line}\n{reason}" if reason else line
 
 
-def print_summary(evaluation: Any, path: Path, saved: bool = True) -> None:
+def print_summary(evaluation: TaskEvaluation, path: Path, saved: bool = True) -> None:
     from rich.console import Console
 
     console = Console(highlight=False)
@@ -109,7 +112,7 @@ def print_summary(evaluation: Any, path: Path, saved: bool = True) -> None:
         "binary": _print_binary,
         "multilabel": _print_multilabel,
         "regression": _print_regression,
-    }.get(getattr(evaluation, "task", "multiclass"), _print_multiclass)
+    }.get(evaluation.task, _print_multiclass)
     printer(console, evaluation)
     if saved:
         console.print(f"wrote {path / 'evaluation.json'}")

@@ -125,14 +125,14 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
             task = experiment.task_for(info.task).name
             experiment = fit_to_task(
                 replace(experiment, layers=preset_layers(preset, info.input_shape, info.outputs_for(task), task,
-                                                         vocabulary_size=getattr(info, "vocabulary_size", 0))),
+                                                         vocabulary_size=info.vocabulary_size)),
                 info.outputs_for(task), info.task)
         elif args.preset:
             task = experiment.task_for(info.task).name
             # The preset's output, and the loss and monitor where the file's do not fit its task.
             experiment = fit_to_task(
                 replace(experiment, layers=preset_layers(args.preset, info.input_shape, info.outputs_for(task), task,
-                                                         vocabulary_size=getattr(info, "vocabulary_size", 0))),
+                                                         vocabulary_size=info.vocabulary_size)),
                 info.outputs_for(task), info.task)
         elif dataset != experiment.dataset:
             experiment = fit_to_task(experiment, info.outputs_for(experiment.task_for(info.task).name), info.task)
@@ -141,7 +141,7 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
     experiment = _with_options(replace(experiment, dataset=dataset, data=data_settings), args)
     task = experiment.task_for(info.task).name
     problems = experiment.problems(tuple(info.input_shape), info.outputs_for(task), info.task,
-                                   getattr(info, "vocabulary_size", 0))
+                                   info.vocabulary_size)
     if problems:
         raise UsageError(*(str(p) for p in problems))
     return experiment, info
@@ -202,8 +202,7 @@ def _queue(args: argparse.Namespace) -> int:
     check_runs_dir(args.runs_dir)
     if args.run_dir is not None:
         raise UsageError("--queue makes its own run directory in --runs-dir; drop --run-dir (it is for Slurm jobs)")
-    # No warm trainer: it is for the app's ctrl+r, and nobody here would wait for the next run.
-    launcher = LocalLauncher(runs_root=args.runs_dir, keep_warm=False)
+    launcher = LocalLauncher(runs_root=args.runs_dir)
     if args.resume:
         _experiment, run_dir = _resumed(args)
         status = read_status(run_dir)

@@ -71,9 +71,7 @@ def _batches_class() -> type:
             return x, self.y[rows]
 
         def on_epoch_end(self) -> None:
-            check = getattr(self.x.source, "check_unchanged", None)
-            if check is not None:
-                check()  # a file rewritten mid-run is named, not read as garbage
+            self.x.source.check_unchanged()  # a file rewritten mid-run is named, not read as garbage
             self.order = self._new_order()
 
     return StreamedBatches

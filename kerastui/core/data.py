@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kerastui.core.datasets.base import KINDS, Dataset, DatasetError, DatasetInfo, check_test_fraction
 from kerastui.core.datasets.csv_file import load_csv_file
@@ -36,6 +36,9 @@ from kerastui.core.datasets.keyed_arrays import load_array_file
 from kerastui.core.datasets.npz_file import load_npz_file
 from kerastui.core.datasets.options import DatasetOption, canonical_name, split_options, usage
 from kerastui.core.datasets.settings import DataSettings
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.spec import Experiment
 
 __all__ = [
     "BUILTIN_DATASETS",
@@ -177,16 +180,15 @@ def load_dataset(name_or_path: str, *, seed: int = 0, test_fraction: float = 0.2
                    seed=seed)
 
 
-def experiment_dataset(experiment: Any) -> Dataset:
+def experiment_dataset(experiment: Experiment) -> Dataset:
     """The data an experiment trains and is evaluated on: its dataset, split with its seed.
 
     Training (headless, Slurm or in the app), re-evaluation and the app's views of a saved run all
     load data this way, so a run's test set is the same wherever it is looked at. Its targets are
     those of the experiment's task when it names one (regression on class numbers, say).
     """
-    task = getattr(experiment, "task", "")
-    return load_dataset(experiment.dataset, seed=experiment.seed, task=task,
-                        settings=getattr(experiment, "data", None)).for_task(task)
+    return load_dataset(experiment.dataset, seed=experiment.seed, task=experiment.task,
+                        settings=experiment.data).for_task(experiment.task)
 
 
 def with_absolute_paths(experiment: Any) -> Any:

@@ -66,6 +66,14 @@ class Evaluation(NamedMetrics):
         return len(self.class_names)
 
     @property
+    def output_names(self) -> tuple[str, ...]:
+        return self.class_names
+
+    @property
+    def undefined_reason(self) -> str:
+        return self.roc_auc_undefined
+
+    @property
     def sample_count(self) -> int:
         return len(self.predictions)
 
@@ -275,7 +283,7 @@ def evaluate_model(model: Any, dataset: Any, batch_size: int = 256) -> Any:
     from kerastui.core.datasets.keyed_arrays import is_streamed
     from kerastui.core.tasks import evaluate_with, task_named
 
-    task = task_named(getattr(dataset, "task", "multiclass"))
+    task = task_named(dataset.task)
     outputs_count = len(dataset.class_names)
     problem = model_data_mismatch(model, dataset, task)
     if problem:

@@ -69,6 +69,7 @@ class TrainingFailed:
 
 
 TrainingEvent = Union[TrainingStarted, BatchEnded, EpochEnded, TrainingFinished, TrainingStopped, TrainingFailed]
+FinalEvent = Union[TrainingFinished, TrainingStopped, TrainingFailed]  # each says why: `reason`
 Listener = Callable[[TrainingEvent], None]
 
 EVENT_NAMES: dict[type, str] = {

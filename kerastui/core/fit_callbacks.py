@@ -15,17 +15,19 @@ on first use for the Keras module given, and kept.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from kerastui.core.disk_space import check_free_space, files_bytes, state_bytes
 from kerastui.core.events import BatchEnded, EpochEnded, TrainingEvent, TrainingStarted
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from kerastui.core.stop_request import StopRequest
 
 
 @dataclass
@@ -175,7 +177,7 @@ def finished_epochs(history: Any, epochs_done: int) -> dict[str, list[float]]:
 
 
 def event_callback(keras: Any, emit: Callable[[TrainingEvent], None], progress: FitProgress, shape: FitShape,
-                   stop_event: threading.Event, batch_event_interval: float) -> Any:
+                   stop_event: StopRequest, batch_event_interval: float) -> Any:
     """Keras hooks -> kerastui events (TrainingStarted, BatchEnded at most every
     `batch_event_interval` seconds and at each epoch's last batch, EpochEnded for finished
     epochs); a set `stop_event` stops the fit after the batch in progress."""
@@ -247,7 +249,7 @@ def event_callback(keras: Any, emit: Callable[[TrainingEvent], None], progress: 
     return _made_once(keras, "events", make)(emit, progress, shape, stop_event, batch_event_interval)
 
 
-def state_on_stop_callback(keras: Any, backup: Any, progress: FitProgress, stop_event: threading.Event) -> Any:
+def state_on_stop_callback(keras: Any, backup: Any, progress: FitProgress, stop_event: StopRequest) -> Any:
     """After the events (which honour the stop): when the stop asks for the state to be kept
     (`stop_event.save_state`, Slurm's SIGTERM or time-limit warning), save it at this batch, so
     the grace time before SIGKILL (Slurm's KillWait) is spent on one save, not on the rest of an
@@ -266,7 +268,7 @@ def state_on_stop_callback(keras: Any, backup: Any, progress: FitProgress, stop_
             def on_train_batch_end(self, batch, logs=None):
                 step = int(batch) + 1
                 if (not self.progress.stop_seen or self.progress.failure or self.progress.saved_mid_epoch
-                        or not getattr(self.stop_event, "save_state", False) or step >= self.progress.steps):
+                        or not self.stop_event.save_state or step >= self.progress.steps):
                     return
                 self.backup.save_mid_epoch(self.epoch, step)
 

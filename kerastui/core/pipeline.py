@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import shutil
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
 from kerastui.core.distribute import multiworker_patches
 from kerastui.core.events import (
@@ -30,6 +29,7 @@ from kerastui.core.runs import (
     RunWriter,
     default_runs_root,
 )
+from kerastui.core.stop_request import StopRequest
 
 if TYPE_CHECKING:
     from kerastui.core.data import Dataset
@@ -67,6 +67,14 @@ class RunInterrupted(KeyboardInterrupt):
         self.note = note  # why the model was not saved
 
 
+class Training(Protocol):
+    """What the pipeline asks of a trainer (kerastui.core.train.Trainer, or a test's scripted one)."""
+
+    model: Any  # the model being trained; None until built
+
+    def run(self) -> TrainResult: ...
+
+
 class RunNotCreated(RuntimeError):
     """The run directory could not be made or claimed for writing (a read-only or full disk)."""
 
@@ -77,9 +85,9 @@ def run_experiment(
     *,
     runs_root: Path | None = None,
     listeners: Iterable[Listener] = (),
-    stop_event: threading.Event | None = None,
+    stop_event: StopRequest | None = None,
     batch_event_interval: float = 0.1,
-    trainer_factory: Callable[..., Any] | None = None,
+    trainer_factory: Callable[..., Training] | None = None,
     run_name: str | None = None,
     run_dir: Path | None = None,
     evaluator: Callable[[Any, Dataset], Evaluation] | None = None,
@@ -105,10 +113,10 @@ def run_experiment(
 
     writer = _claim_run_dir(experiment, runs_root, run_name, run_dir, resume)
     sampler = ResourceSampler(writer.path).start()  # CPU, memory, GPUs beside the curves
-    stop = stop_event if stop_event is not None else threading.Event()
+    stop = stop_event if stop_event is not None else StopRequest()
     writer.on_write_error = lambda reason: stop.set()  # nothing more it trained could be kept
     held = _HeldFinal()
-    trainer = None
+    trainer: Training | None = None
     try:
         try:
             trainer = trainer_factory(
@@ -127,10 +135,10 @@ def run_experiment(
             _emit(TrainingFailed(epochs_done=writer.epochs_done, reason=reason), writer, listeners)
             return RunOutcome(writer.path, "failed", None, None, reason, recorded=writer.status_recorded)
         try:
-            if result.status == "stopped" and getattr(stop, "requeue", False):
+            if result.status == "stopped" and stop.requeue:
                 return _requeued(writer, result, held.event, listeners, sampler, stop)
             # The trainer's dataset is the prepared one (a streamed set's training statistics).
-            trained_on = getattr(trainer, "dataset", None) or dataset
+            trained_on = result.trained_on if result.trained_on is not None else dataset
             with multiworker_patches(experiment):  # the evaluation steps meet the same Keras bug
                 return _settle(writer, result, held.event, trained_on, evaluator, listeners, sampler)
         except KeyboardInterrupt:  # a second Ctrl+C while saving or evaluating
@@ -224,13 +232,13 @@ def _record_data_preparation(writer: RunWriter, dataset: Any) -> None:
 
 
 def _requeued(writer: RunWriter, result: TrainResult, final: Any, listeners: Iterable[Listener],
-              sampler: ResourceSampler, stop: Any = None) -> RunOutcome:
+              sampler: ResourceSampler, stop: StopRequest) -> RunOutcome:
     """Slurm's time-limit warning: the training state (saved each epoch) is all that is kept, no
     model or evaluation (the time left is short), and the run says requeued, not stopped."""
     sampler.stop()
     # Written with the final event: no follower sees "stopped" first. A preempted job that
     # cannot be requeued ends interrupted (resumable, its state saved) instead.
-    writer.end_status = getattr(stop, "end_status", "") or REQUEUED
+    writer.end_status = stop.end_status or REQUEUED
     final = final or _final_event("stopped", result.epochs_done, result.reason)
     _emit(final, writer, listeners)
     status = "failed" if writer.write_error else writer.end_status
@@ -287,10 +295,11 @@ def _final_event(status: str, epochs_done: int, reason: str) -> Any:
     return TrainingFailed(epochs_done=epochs_done, reason=reason or "failed")
 
 
-def _record_interrupt(writer: RunWriter, trainer: Any, final: Any, listeners: Iterable[Listener]) -> RunInterrupted:
+def _record_interrupt(writer: RunWriter, trainer: Training | None, final: Any,
+                      listeners: Iterable[Listener]) -> RunInterrupted:
     """Mark the run stopped and keep what was trained, quickly: the user wants out. Returns the
     RunInterrupted to raise, saying whether the model was saved."""
-    model = getattr(trainer, "model", None)
+    model = trainer.model if trainer is not None else None
     saved, note = None, ""
     if model is not None and writer.epochs_done > 0 and not writer.write_error:
         try:

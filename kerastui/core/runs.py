@@ -545,13 +545,13 @@ class RunRecord:
     @property
     def test_accuracy(self) -> float | None:
         """Accuracy on the test set (None for a regression, or without an evaluation)."""
-        return getattr(self.evaluation, "test_accuracy", None) if self.evaluation is not None else None
+        return self.evaluation.metric("test_accuracy") if self.evaluation is not None else None
 
     @property
     def task(self) -> str:
         """The run's task: its evaluation's, else its experiment's, else what its history logs."""
         if self.evaluation is not None:
-            return str(getattr(self.evaluation, "task", "multiclass"))
+            return self.evaluation.task
         if self.experiment is not None and self.experiment.task:
             return self.experiment.task
         history = self.metrics_history

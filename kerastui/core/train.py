@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from kerastui.core.events import (
+    FinalEvent,
     Listener,
     TrainingEvent,
     TrainingFailed,
@@ -42,6 +43,9 @@ from kerastui.core.fit_callbacks import (
     state_on_stop_callback,
 )
 from kerastui.core.spec import Experiment, SpecError
+from kerastui.core.stop_request import StopRequest
+
+__all__ = ["StopRequest", "TrainResult", "Trainer"]  # StopRequest: where callers have always found it
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,9 @@ class TrainResult:
     epochs_done: int = 0
     reason: str = ""
     saved_mid_epoch: tuple[int, int] | None = None  # (epoch, batches done) of a state saved mid-epoch
+    # The data as prepared for the fit (a streamed set's NaN count and training statistics), which
+    # the pipeline evaluates on and saves; None: the dataset given, unchanged.
+    trained_on: Any = None
 
 
 def split_sizes(samples: int, validation_split: float) -> tuple[int, int]:
@@ -62,29 +69,6 @@ def split_sizes(samples: int, validation_split: float) -> tuple[int, int]:
         return samples, 0
     train = int(math.floor(samples * (1.0 - validation_split)))
     return train, samples - train
-
-
-class StopRequest(threading.Event):
-    """A stop flag that also says why, for the run's final event (e.g. a SIGTERM from Slurm), and
-    whether the run is to be requeued (Slurm's time-limit warning) rather than ended."""
-
-    reason: str = ""
-    requeue: bool = False
-    # Slurm's SIGTERM (preemption) and time-limit warning: the training state is saved at the
-    # batch the stop lands on (mid-epoch), and the run ends as `end_status` (the pipeline's
-    # quick ending: no model or evaluation in the grace time) instead of "requeued".
-    save_state: bool = False
-    end_status: str = ""
-    preempted: bool = False
-
-    def request(self, reason: str, requeue: bool = False, save_state: bool = False, end_status: str = "",
-                preempted: bool = False) -> None:
-        self.reason = reason
-        self.requeue = requeue
-        self.save_state = save_state
-        self.end_status = end_status
-        self.preempted = preempted
-        self.set()
 
 
 class Trainer:
@@ -96,7 +80,7 @@ class Trainer:
         dataset: Any,
         listeners: Iterable[Listener] = (),
         batch_event_interval: float = 0.0,
-        stop_event: threading.Event | None = None,
+        stop_event: StopRequest | None = None,
         backup_dir: Path | None = None,
     ):
         # backup_dir: the training state (weights, optimizer, epoch) is saved there after every
@@ -105,7 +89,7 @@ class Trainer:
         self.experiment = experiment
         self.dataset = dataset
         self.batch_event_interval = max(0.0, float(batch_event_interval))
-        self.stop_event = stop_event if stop_event is not None else threading.Event()
+        self.stop_event = stop_event if stop_event is not None else StopRequest()
         self._listeners: list[Listener] = list(listeners)
         self._lock = threading.Lock()
         self._broken_listeners: set[int] = set()
@@ -164,8 +148,8 @@ class Trainer:
         if progress.failure:
             return self._finish(TrainingFailed(done, progress.failure), "failed")
         if progress.stop_seen and done < progress.epochs:  # a stop during the last batch changes nothing
-            # A StopRequest says who stopped it (Ctrl+C, Slurm's SIGTERM); a plain Event is the user.
-            reason = getattr(self.stop_event, "reason", "") or "stopped by user"
+            # The request says who stopped it (Ctrl+C, Slurm's SIGTERM); a plain set() is the user.
+            reason = self.stop_event.reason or "stopped by user"
             return self._finish(TrainingStopped(done, reason), "stopped")
         if early is not None and early.stopped_epoch > 0:
             return self._finish(TrainingFinished(done, f"early stopping at epoch {early.stopped_epoch + 1}"), "finished")
@@ -174,11 +158,12 @@ class Trainer:
     def _epochs_done(self) -> int:
         return self._progress.epochs_done if self._progress else 0
 
-    def _finish(self, event: TrainingEvent, status: str) -> TrainResult:
+    def _finish(self, event: FinalEvent, status: str) -> TrainResult:
         self.emit(event)
         history = finished_epochs(self._history, self._epochs_done()) if self._history is not None else {}
-        self.result = TrainResult(status, self._model, history, self._epochs_done(), getattr(event, "reason", ""),
-                                  self._progress.saved_mid_epoch if self._progress else None)
+        self.result = TrainResult(status, self._model, history, self._epochs_done(), event.reason,
+                                  self._progress.saved_mid_epoch if self._progress else None,
+                                  trained_on=self.dataset)
         return self.result
 
     def _fit(self):
@@ -203,7 +188,7 @@ class Trainer:
         fit = experiment.fit
         # The CLI and the app checked already; this is the net.
         problems = experiment.problems(tuple(data.input_shape), int(data.num_classes), data.task,
-                                       getattr(data, "vocabulary_size", 0))
+                                       data.vocabulary_size)
         if problems:
             raise SpecError(problems)  # a ValueError, its message bounded
         task = experiment.task_for(data.task)
@@ -259,7 +244,7 @@ def streamed_fit_inputs(x: Any, y: Any, weights: Any, batch_size: int, validatio
     brings its own validation rows (an image folder's val/) gives them instead of a share."""
     from kerastui.core.batches import streamed_batches, validation_positions
 
-    given = getattr(x.source, "validation_positions", None)
+    given = x.source.validation_positions
     if given is not None:
         validation = np.asarray(given, dtype=np.int64)
         train = np.setdiff1d(np.arange(len(x)), validation)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
 import pytest
 
 from kerastui.core.events import (
@@ -20,6 +21,10 @@ from kerastui.core.events import (
 from kerastui.core.pipeline import RunInterrupted, RunOutcome, run_experiment
 from kerastui.core.runs import load_run
 from kerastui.core.spec import preset_experiment
+from kerastui.core.stop_request import StopRequest
+
+# The scripted trainer reads no data; the pipeline only asks whether it streams (its x_train).
+NO_DATA = SimpleNamespace(x_train=np.zeros((0, 1)))
 
 
 @dataclass
@@ -29,6 +34,7 @@ class FakeResult:
     history: dict
     epochs_done: int
     reason: str = ""
+    trained_on: Any = None
 
 
 class FakeModel:
@@ -44,7 +50,7 @@ class FakeTrainer:
     def __init__(self, experiment, dataset, listeners=(), batch_event_interval=0.0, stop_event=None, backup_dir=None):
         self.experiment = experiment
         self.listeners = list(listeners)
-        self.stop_event = stop_event or threading.Event()
+        self.stop_event = stop_event or StopRequest()
         self.model = FakeModel()
         self.kwargs = {"batch_event_interval": batch_event_interval}
 
@@ -100,7 +106,7 @@ EXPERIMENT = replace(EXPERIMENT, fit=replace(EXPERIMENT.fit, epochs=3))
 
 
 def _run(tmp_path, trainer, **kwargs) -> RunOutcome:
-    return run_experiment(EXPERIMENT, object(), runs_root=tmp_path, trainer_factory=trainer, evaluator=fake_evaluator, **kwargs)
+    return run_experiment(EXPERIMENT, NO_DATA, runs_root=tmp_path, trainer_factory=trainer, evaluator=fake_evaluator, **kwargs)
 
 
 def test_finished_run_writes_complete_directory(tmp_path):
@@ -119,7 +125,7 @@ def test_finished_run_writes_complete_directory(tmp_path):
 
 
 def test_stop_event_gives_stopped_run_that_is_still_evaluated(tmp_path):
-    stop = threading.Event()
+    stop = StopRequest()
     outcome = _run(tmp_path, scripted(stop_after=0), stop_event=stop)
     assert outcome.status == "stopped"
     assert outcome.evaluation is not None  # stopped runs are evaluated with the epochs done
@@ -160,7 +166,7 @@ def test_evaluation_failure_keeps_status_and_says_why(tmp_path):
     def broken_evaluator(model, dataset):
         raise ValueError("shape mismatch")
 
-    outcome = run_experiment(EXPERIMENT, object(), runs_root=tmp_path, trainer_factory=scripted(), evaluator=broken_evaluator)
+    outcome = run_experiment(EXPERIMENT, NO_DATA, runs_root=tmp_path, trainer_factory=scripted(), evaluator=broken_evaluator)
     assert outcome.status == "finished" and outcome.evaluation is None
     assert "evaluation failed" in outcome.reason and "shape mismatch" in outcome.reason
     assert (outcome.run_dir / "model.keras").exists()

@@ -120,9 +120,9 @@ def test_stop_request_mid_epoch_keeps_the_finished_epochs(small):
 
 
 def test_a_stop_event_set_before_the_run_stops_after_the_first_batch(small):
-    import threading
+    from kerastui.core.train import StopRequest
 
-    stop = threading.Event()
+    stop = StopRequest()
     stop.set()
     events = []
     result = Trainer(tiny(small), small, [events.append], stop_event=stop).run()

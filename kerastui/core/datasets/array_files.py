@@ -708,7 +708,7 @@ def read_whole(path: Path, key: str, entries: list[ArrayEntry], setting: str) ->
     if isinstance(rows, MemoryRows):
         return rows.values
     values = rows.read(np.arange(rows.shape[0]))
-    packing = getattr(rows, "packing", None)
+    packing = rows.packing
     if packing and packing.scale is None and packing.offset is None and entry is not None:
         stored = np.dtype(entry.dtype)
         # Class numbers with a fill value declared but none used stay whole numbers.

@@ -151,6 +151,7 @@ class ImageFiles:
         # Positions in x_train of the validation rows (val/'s images, or a seeded share when
         # [data] validation_split is set); None: the experiment's fit.validation_split decides.
         self.validation_positions: np.ndarray | None = None
+        self.packing, self.key = None, ""  # a RowSource's: images are never CF-packed, nor keyed
         self._failed: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -163,6 +164,9 @@ class ImageFiles:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._lock = threading.Lock()
+
+    def check_unchanged(self) -> None:
+        pass  # each read opens its files afresh, and an image unreadable now is named then
 
     def read(self, rows: np.ndarray) -> np.ndarray:
         out = np.zeros((len(rows), *self.shape[1:]), dtype=np.uint8)

@@ -538,9 +538,9 @@ def load_image_folder(path: Path, name: str, settings: DataSettings | None, *, s
 
 # ---------------------------------------------------------------- what the other parts read
 
-def image_source(dataset: Any) -> ImageFiles | None:
-    source = getattr(getattr(dataset, "x_train", None), "source", None)
-    return source if isinstance(source, ImageFiles) else None
+def image_source(dataset: Dataset) -> ImageFiles | None:
+    x = dataset.x_train
+    return x.source if isinstance(x, StreamedArray) and isinstance(x.source, ImageFiles) else None
 
 
 def skipped_images(dataset: Any) -> list[tuple[str, str]]:

@@ -816,11 +816,8 @@ def inspect_image_folder(path: Path, settings: DataSettings | None = None, *, so
     from kerastui.core.datasets import image_folder
 
     settings = settings if settings is not None else DataSettings()
-    folder_summary = getattr(image_folder, "folder_summary", None)
-    if folder_summary is None:
-        raise DatasetError(f"{path}: a folder of images, which cannot be inspected yet "
-                           "(kerastui.core.datasets.image_folder has no folder_summary)")
-    return folder_inspection(Path(path), source or str(path), folder_summary(Path(path), settings), sample_index)
+    return folder_inspection(Path(path), source or str(path), image_folder.folder_summary(Path(path), settings),
+                             sample_index)
 
 
 def folder_inspection(path: Path, source: str, summary: dict[str, Any], sample_index: int = 0) -> Inspection:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import csv
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -303,8 +302,8 @@ def load_array_file(path: Path, name: str, settings: DataSettings, *, seed: int 
     )
 
 
-def is_streamed(dataset: Any) -> bool:
-    return isinstance(getattr(dataset, "x_train", None), StreamedArray)
+def is_streamed(dataset: Dataset) -> bool:
+    return isinstance(dataset.x_train, StreamedArray)
 
 
 def prepare_dataset(dataset: Dataset, saved: Preprocessing | None = None) -> Dataset:
@@ -324,6 +323,6 @@ def prepare_dataset(dataset: Dataset, saved: Preprocessing | None = None) -> Dat
                    x_test=dataset.x_test.with_preprocessing(prep))
 
 
-def dataset_preprocessing(dataset: Any) -> Preprocessing | None:
-    x = getattr(dataset, "x_train", None)
+def dataset_preprocessing(dataset: Dataset) -> Preprocessing | None:
+    x = dataset.x_train
     return x.preprocessing if isinstance(x, StreamedArray) else None

@@ -34,8 +34,18 @@ class RowSource(Protocol):
     path: Path
     shape: tuple[int, ...]
     dtype: np.dtype
+    # Positions of the rows the source holds for validation (an image folder's val/); None: the
+    # experiment's fit.validation_split decides.
+    validation_positions: np.ndarray | None
+    # A NetCDF variable's CF packing (kerastui.core.datasets.array_files.Packing: scale, offset,
+    # fill values), unpacked by read(); None for everything else.
+    packing: Any
+    key: str  # the array's name in its file ("" where the file holds one)
 
     def read(self, rows: np.ndarray) -> np.ndarray: ...
+
+    def check_unchanged(self) -> None:
+        """A DatasetError naming the change when the data was rewritten since it was opened."""
 
 
 # A read of rows close together takes the whole stretch between them when it is at most this
@@ -80,6 +90,14 @@ class MemoryRows:
     def read(self, rows: np.ndarray) -> np.ndarray:
         return self.values[rows]
 
+    # Not fields: memory holds no validation rows of its own, no packing, no key in a file.
+    validation_positions = None
+    packing = None
+    key = ""
+
+    def check_unchanged(self) -> None:
+        pass  # nothing on disk to change
+
 
 def _file_signature(stat: os.stat_result) -> tuple[int, int, int, int]:
     # The inode and device too: a file replaced by another (mv new.h5 data.h5) keeps its name.
@@ -90,6 +108,9 @@ class FileRows:
     """Base of the file-backed sources: opened on first read, once per process, and checked
     before every read against the file's size, time of change and inode, so that a file
     rewritten, truncated or replaced mid-run is named (a stat costs microseconds a batch)."""
+
+    validation_positions: np.ndarray | None = None  # an array in a file has no validation rows of its own
+    packing: Any = None  # array_files.Packing, for the NetCDF sources that unpack
 
     def __init__(self, path: Path, key: str, shape: tuple[int, ...], dtype: np.dtype):
         self.path, self.key, self.shape, self.dtype = Path(path), key, tuple(shape), np.dtype(dtype)
@@ -215,7 +236,7 @@ class Preprocessing:
 class StreamedArray:
     """Rows `rows` of `source`, prepared by `preprocessing`; see the module's docstring."""
 
-    source: Any  # a RowSource
+    source: RowSource
     rows: np.ndarray  # positions in the source, in this view's order
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     kind: str = ""  # image, tabular, signal or text: names positions in messages
@@ -335,8 +356,8 @@ class _NonFinite:
         return None
 
 
-def _fill_note(source: Any) -> str:
-    packing = getattr(source, "packing", None)
+def _fill_note(source: RowSource) -> str:
+    packing = source.packing
     if packing is None or not packing.fill:
         return ""
     values = ", ".join(f"{v:g}" for v in packing.fill)
@@ -356,7 +377,7 @@ def scan_and_fit(train: StreamedArray, others: dict[str, StreamedArray], origin:
     count = 0
     found: dict[int, tuple[str, _NonFinite]] = {}  # by source: splits of one array are counted together
     for what, view in {"x_train": train, **others}.items():
-        key = str(getattr(view.source, "key", "") or "")
+        key = view.source.key
         tally = found.setdefault(id(view.source), (key, _NonFinite()))[1]
         for positions, raw in view.chunks():
             x = prep.arranged(raw)

@@ -110,6 +110,10 @@ class BinaryEvaluation(NamedMetrics):
     def sample_count(self) -> int:
         return self.positives + self.negatives
 
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return self.class_names
+
     def _metrics(self) -> dict[str, float | None]:
         metrics: dict[str, float | None] = {
             "roc_auc": self.roc_auc,

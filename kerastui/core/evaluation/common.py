@@ -59,6 +59,11 @@ class TaskEvaluation(Protocol):
 
     task: str
     test_loss: float
+    # Why a metric is undefined ("" when all are): a test split of one class, a constant target.
+    undefined_reason: str
+
+    @property
+    def output_names(self) -> tuple[str, ...]: ...
 
     @property
     def headline(self) -> tuple[str, float | None]: ...
@@ -84,6 +89,11 @@ class NamedMetrics:
     _summary_names: tuple[str, ...] = ()
 
     def _metrics(self) -> dict[str, float | None]:
+        raise NotImplementedError
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The classes, labels or targets this evaluation is of."""
         raise NotImplementedError
 
     @property

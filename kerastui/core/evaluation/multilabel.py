@@ -110,6 +110,14 @@ class MultilabelEvaluation(NamedMetrics):
         return self.samples
 
     @property
+    def output_names(self) -> tuple[str, ...]:
+        return self.label_names
+
+    @property
+    def undefined_reason(self) -> str:
+        return ""  # each label says why its own AUC is undefined
+
+    @property
     def thresholds(self) -> tuple[float, ...]:
         return tuple(r.threshold for r in self.per_label)
 

@@ -76,6 +76,10 @@ class RegressionEvaluation(NamedMetrics):
     def sample_count(self) -> int:
         return self.samples
 
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return self.target_names
+
     def _metrics(self) -> dict[str, float | None]:
         metrics: dict[str, float | None] = {"r2": self.r2, "mae": self.mae, "rmse": self.rmse,
                                             "test_loss": self.test_loss}

@@ -361,7 +361,7 @@ def _array_file(source: RunSource, path: Path) -> DataCode:
     names = [e.name for e in entries]
     x_key = _choose(entries, settings.x, DEFAULT_X, "x", path)
     for entry in entries:
-        if getattr(entry, "packing", None) is not None:
+        if entry.packing is not None:
             raise ExportError(f"{path}: {entry.name} is a packed NetCDF variable (scale_factor, _FillValue); the "
                               "export reads arrays as they are stored and would get other numbers: unpack the file "
                               "first (xarray: ds.to_netcdf()), or export another run")

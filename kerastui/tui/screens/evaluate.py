@@ -9,7 +9,7 @@ view's mistakes; escape clears a filter, else goes back where the screen was ope
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -21,6 +21,7 @@ from textual.widgets import Footer, Static
 
 from kerastui.tui.host import host
 from kerastui.tui.widgets.binary_evaluation import BinaryEvaluationView
+from kerastui.tui.widgets.evaluation_view import EvaluationView
 from kerastui.tui.widgets.multiclass_evaluation import MulticlassEvaluationView
 from kerastui.tui.widgets.multilabel_evaluation import MultilabelEvaluationView
 from kerastui.tui.widgets.regression_evaluation import RegressionEvaluationView
@@ -28,10 +29,11 @@ from kerastui.tui.widgets.sample_browser import TestSamples
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.data import Dataset
+    from kerastui.core.evaluation.common import TaskEvaluation
     from kerastui.core.pipeline import RunOutcome
 
 NARROW_WIDTH = 110  # below this the confusion matrix and class report stack vertically
-VIEWS: dict[str, type] = {
+VIEWS: dict[str, type[EvaluationView]] = {
     "multiclass": MulticlassEvaluationView,
     "binary": BinaryEvaluationView,
     "multilabel": MultilabelEvaluationView,
@@ -39,24 +41,15 @@ VIEWS: dict[str, type] = {
 }
 
 
-def output_names(evaluation: Any) -> tuple[str, ...]:
-    """The classes, labels or targets an evaluation is of."""
-    for attribute in ("class_names", "label_names", "target_names"):
-        names = getattr(evaluation, attribute, None)
-        if names is not None:
-            return tuple(names)
-    return ()
-
-
-def test_samples(evaluation: Any, dataset: Dataset | None) -> TestSamples:
+def test_samples(evaluation: TaskEvaluation, dataset: Dataset | None) -> TestSamples:
     """The dataset's test inputs when they are the ones evaluated (same count and outputs), so a
     mistake is never drawn with another data set's picture."""
     if dataset is None:
         return TestSamples(None)
     same = (len(dataset.x_test) == evaluation.sample_count
-            and tuple(dataset.class_names) == output_names(evaluation))
+            and tuple(dataset.class_names) == tuple(evaluation.output_names))
     return TestSamples(dataset.x_test if same else None, dataset.kind, tuple(dataset.feature_names),
-                       tuple(getattr(dataset, "index_words", ()) or ()))
+                       tuple(dataset.index_words))
 
 
 class EvaluateScreen(Screen):
@@ -85,7 +78,7 @@ class EvaluateScreen(Screen):
         self.outcome: RunOutcome | None = None
         self.dataset: Dataset | None = None
         self.back_to: str | None = None  # the mode escape returns to (None: escape only clears the filter)
-        self._view: Any = MulticlassEvaluationView(id="multiclass-view", classes="eval-view")
+        self._view: EvaluationView = MulticlassEvaluationView(id="multiclass-view", classes="eval-view")
 
     def compose(self) -> ComposeResult:
         yield Static(id="eval-summary")
@@ -116,18 +109,18 @@ class EvaluateScreen(Screen):
             self._fill()
 
     @property
-    def evaluation(self) -> Any:
+    def evaluation(self) -> TaskEvaluation | None:
         return self.outcome.evaluation if self.outcome is not None else None
 
     @property
-    def view(self) -> Any:
+    def view(self) -> EvaluationView:
         """The view of the task shown."""
         return self._view
 
     def _fill(self) -> None:
         self.query_one("#eval-summary", Static).update(self.summary_text())
         evaluation = self.evaluation
-        task = getattr(evaluation, "task", "multiclass") if evaluation is not None else "multiclass"
+        task = evaluation.task if evaluation is not None else "multiclass"
         view = self._view_for(task)
         if evaluation is None:
             if isinstance(view, MulticlassEvaluationView):
@@ -138,7 +131,7 @@ class EvaluateScreen(Screen):
             view.focus_first()
         self.refresh_bindings()
 
-    def _view_for(self, task: str) -> Any:
+    def _view_for(self, task: str) -> EvaluationView:
         """The view of `task`, mounted in place of another task's (it shows what it is given once
         it is mounted)."""
         wanted = VIEWS.get(task, MulticlassEvaluationView)
@@ -174,20 +167,17 @@ class EvaluateScreen(Screen):
         text.append("test loss ")
         text.append(f"{evaluation.test_loss:.4g}", style="bold")
         text.append(f"   {evaluation.sample_count:,} test samples")
-        reason = getattr(evaluation, "undefined_reason", "")
-        if reason:
-            text.append(f"\n{reason}", style="yellow")
+        if evaluation.undefined_reason:
+            text.append(f"\n{evaluation.undefined_reason}", style="yellow")
         return text
 
     # ---- keys -----------------------------------------------------------------------------------
 
     def action_next_sample(self) -> None:
-        if hasattr(self.view, "step"):
-            self.view.step(1)
+        self.view.step(1)
 
     def action_previous_sample(self) -> None:
-        if hasattr(self.view, "step"):
-            self.view.step(-1)
+        self.view.step(-1)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "back":

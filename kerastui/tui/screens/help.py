@@ -52,7 +52,7 @@ def _load(target: str) -> type[DOMNode] | None:
 def _bindings(cls: type[DOMNode]) -> list[Binding]:
     """The class's own BINDINGS (tuples normalised), without those hidden from users entirely."""
     found = []
-    for item in getattr(cls, "BINDINGS", []):
+    for item in cls.BINDINGS:
         binding = item if isinstance(item, Binding) else Binding(*item)
         if binding.description:
             found.append(binding)

@@ -135,7 +135,7 @@ def with_role(settings: DataSettings, role: str, key: str, entries: tuple[ArrayE
 
 
 def nonfinite_text(summary: ArraySummary | None) -> Text:
-    values = getattr(summary, "values", None)
+    values = summary.values if summary is not None else None
     if values is None:
         return Text("")
     if not values.nan_count and not values.infinite_count:

@@ -50,8 +50,7 @@ def label_text(dataset: Dataset, index: int) -> str:
     (multi-label), or the target values (regression)."""
     y = np.asarray(dataset.y_train[index])
     names = dataset.class_names
-    task = getattr(dataset, "task", "multiclass")
-    if task == "regression" or y.dtype.kind == "f":
+    if dataset.task == "regression" or y.dtype.kind == "f":
         values = np.atleast_1d(y).astype(float)
         return ", ".join(f"{v:.3g}" for v in values)
     if y.ndim == 1:  # a 0/1 row: the labels that are on
@@ -71,7 +70,7 @@ def feature_table(dataset: Dataset, rows: int = TABLE_ROWS, features: int = TABL
         table.add_column(names[column], justify="right")
     if x.shape[1] > shown:
         table.add_column(f"… {x.shape[1] - shown} more", justify="center")
-    table.add_column("target" if getattr(dataset, "task", "") == "regression" else "label")
+    table.add_column("target" if dataset.task == "regression" else "label")
     for row in range(min(rows, len(x))):
         cells = [f"{x[row, column]:.2f}" for column in range(shown)]
         if x.shape[1] > shown:
@@ -160,7 +159,7 @@ class SampleImages(Vertical):
             row.mount_all(views)
             self.call_after_refresh(self._fit_images)
         elif kind == TEXT:
-            words = tuple(getattr(dataset, "index_words", ()) or ())
+            words = dataset.index_words
             how = "decoded with its word index" if words else "as word indices (no word index cached)"
             title.update(Text(f"Texts from {dataset.name} (training set, {how})", style="bold"))
             views = []
