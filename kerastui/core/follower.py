@@ -31,6 +31,8 @@ from typing import Any, Union
 from kerastui.core.appended_lines import AppendedLines
 from kerastui.core.events import (
     EVENT_NAMES,
+    FINAL_EVENTS,
+    FinalEvent,
     TrainingEvent,
     TrainingStarted,
     event_from_dict,
@@ -81,6 +83,10 @@ LifecycleEvent = Union[RunQuiet, JobStateChanged, WriterGone, RunEnded]
 FollowEvent = Union[TrainingEvent, LifecycleEvent]
 
 
+# The longest wait between looks at a run that has gone quiet (see RunFollower.follow).
+QUIET_POLL_INTERVAL = 1.0
+
+
 @dataclass
 class RunFollower:
     """Follows one run directory; see the module docstring for what it yields."""
@@ -95,7 +101,7 @@ class RunFollower:
     evaluation_wait: float = 60.0
     clock: Callable[[], float] = time.monotonic
     events_seen: int = 0
-    final_event: TrainingEvent | None = None
+    final_event: FinalEvent | None = None
     ended: RunEnded | None = None
     job: Any = None
     _read: AppendedLines = field(init=False)
@@ -134,15 +140,24 @@ class RunFollower:
         return out
 
     def follow(self, stop: threading.Event | None = None, poll_interval: float = 0.25) -> Iterator[FollowEvent]:
-        """Yield events until RunEnded (yielded too) or until `stop` is set."""
+        """Yield events until RunEnded (yielded too) or until `stop` is set.
+
+        Looks every `poll_interval` while events arrive; when none come it waits longer, up to
+        QUIET_POLL_INTERVAL (a queued run, a long epoch, Keras loading): a run that waits costs a
+        stat a second, and the first event after a quiet spell still shows within that second."""
         stop = stop or threading.Event()
+        quiet_wait = max(poll_interval, QUIET_POLL_INTERVAL)
+        wait = poll_interval
         while not stop.is_set():
             events = self.poll()
             yield from events
             if self.ended is not None:
                 return
-            if not events:
-                stop.wait(poll_interval)
+            if events:
+                wait = poll_interval
+            else:
+                stop.wait(wait)
+                wait = min(quiet_wait, wait * 2)
 
     def follow_job_to_its_end(self, stop: threading.Event | None = None) -> Iterator[JobStateChanged]:
         """After RunEnded: a Slurm job may still be finishing (epilog, COMPLETING); its changes
@@ -170,7 +185,7 @@ class RunFollower:
                 self.skip_events -= 1
             else:
                 yield event
-            if final_status(event):
+            if isinstance(event, FINAL_EVENTS):
                 self.final_event = event
             elif isinstance(event, TrainingStarted):
                 self.final_event = None  # a resumed run: it goes on after its earlier end
@@ -262,8 +277,10 @@ class RunFollower:
             if status_now == "running" and writer_alive(self.run_dir) is False and not self._more_arrived():
                 yield from self._end(mark_interrupted(self.run_dir, "the training process ended without recording its end"), "")
             return
-        status = final_status(self.final_event) or "finished"
-        reason = getattr(self.final_event, "reason", "")
+        final = self.final_event
+        if final is None:  # pragma: no cover - called only once a final event was read
+            return
+        status, reason = final_status(final) or "finished", final.reason
         has_evaluation = (self.run_dir / EVALUATION_FILE).exists()
         waited = now - (self._final_seen_at or now)
         job_open = False

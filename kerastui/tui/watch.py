@@ -35,22 +35,23 @@ class WatchApp(KerasTUI):
         super().__init__(**kwargs)
         self.watch_dir = run_dir
         self.quiet_after = quiet_after
+        self._monitor_opened = False
 
     def on_mount(self) -> None:
         # KerasTUI.on_mount runs too (Textual calls each class's handler): data and size check.
+        # On a real terminal the runs mode may not be installed yet at the first refresh (a monitor
+        # pushed before it would be replaced by it): the monitor opens once the runs screen is
+        # shown, told by Textual's screen-change signal rather than found by polling.
+        self.screen_change_signal.subscribe(self, self._open_monitor)
         self.call_after_refresh(self._open_monitor)
 
-    def _open_monitor(self) -> None:
+    def _open_monitor(self, _screen: object = None) -> None:
         from kerastui.tui.screens.monitor import RunMonitor
         from kerastui.tui.screens.runs import RunsScreen
 
-        if any(isinstance(screen, RunMonitor) for screen in self.screen_stack):
-            return
-        if not isinstance(self.screen, RunsScreen):
-            # On a real terminal the runs mode may not be installed yet at the first refresh; a
-            # monitor pushed before it would be replaced by it.
-            self.set_timer(0.05, self._open_monitor)
-            return
+        if self._monitor_opened or not isinstance(self.screen, RunsScreen):
+            return  # once only: escape closes it for good, back to the runs screen
+        self._monitor_opened = True
         self.push_screen(RunMonitor(self.watch_dir, closable=True, quiet_after=self.quiet_after))
 
 

@@ -24,6 +24,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Log, Static
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from kerastui.core.events import (
@@ -36,7 +37,7 @@ from kerastui.core.events import (
 from kerastui.core.follower import JobStateChanged, RunEnded, RunFollower, RunQuiet, WriterGone
 from kerastui.core.resources import ResourceTail
 from kerastui.core.run_summary import plural
-from kerastui.core.runs import REQUEUED, RunRecord, load_run, read_status, writer_alive
+from kerastui.core.runs import REQUEUED, RunRecord, load_run, read_info, read_status, writer_alive
 from kerastui.tui.follow import DEFAULT_QUIET_AFTER, RunLifecycle, follow_into
 from kerastui.tui.messages import TrainingBatch, TrainingUpdate
 from kerastui.tui.host import host
@@ -57,8 +58,10 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from kerastui.core.slurm import JobState
     from kerastui.core.spec import Experiment
 
-# Progress and status redraw at most this often, the charts once a second. Each redraw is bytes
-# on an SSH link: at 10 Hz the app wrote about 110 KiB/s while training (benchmarks/ui_overhead.py).
+# Progress and status redraw at most this often, the charts once a second, and only when the
+# follower brought something new: no clock ticks while nothing moves (idle costs nothing). Each
+# redraw is bytes on an SSH link: at 10 Hz the app wrote about 110 KiB/s while training
+# (benchmarks/ui_overhead.py).
 REDRAW_INTERVAL = 0.5
 CHART_INTERVAL = 1.0
 ZOOM_WINDOWS = (0, 10, 5)  # z cycles: the whole run, the last 10 epochs, the last 5
@@ -142,6 +145,7 @@ class RunMonitor(Screen):
         self._stop_follow: threading.Event | None = None
         self._worker: Worker | None = None
         self._status_dirty = self._progress_dirty = True
+        self._redraw_timer: Timer | None = None  # the one redraw asked for, while one is
         self._next_chart_draw = 0.0
         self.loss_chart = MetricChart("loss", "loss", id="loss-chart")
         # The task's metric beside the loss (accuracy, AUC or MAE): see _choose_chart_metric.
@@ -171,7 +175,6 @@ class RunMonitor(Screen):
 
     def on_mount(self) -> None:
         self._composed = True
-        self.set_interval(REDRAW_INTERVAL, self.redraw)
         if self._pending_run is not None:
             # After the first paint: filling widgets inside on_mount left a pushed screen unpainted
             # on a real terminal until the next key (Pilot never showed it).
@@ -319,6 +322,7 @@ class RunMonitor(Screen):
         self.loss_chart.add_batch(event.epoch, event.step, event.steps, event.metrics)
         self.metric_chart.add_batch(event.epoch, event.step, event.steps, event.metrics)
         self._progress_dirty = True
+        self._redraw_soon()
 
     @on(TrainingUpdate)
     def _on_update(self, message: TrainingUpdate) -> None:
@@ -349,6 +353,7 @@ class RunMonitor(Screen):
             if isinstance(event, TrainingFailed):
                 self.notify(f"Training failed: {event.reason}", severity="error", timeout=10)
         self._progress_dirty = self._status_dirty = True
+        self._redraw_soon()
 
     @on(RunLifecycle)
     def _on_lifecycle(self, message: RunLifecycle) -> None:
@@ -387,6 +392,7 @@ class RunMonitor(Screen):
         self.error = f"{type(event.worker.error).__name__}: {event.worker.error}"
         self.notify(f"Following failed: {self.error}", severity="error", timeout=10)
         self._status_dirty = True
+        self._redraw_soon()
 
     # ---- keys -----------------------------------------------------------------------------------
 
@@ -494,6 +500,15 @@ class RunMonitor(Screen):
 
     # ---- drawing --------------------------------------------------------------------------------
 
+    def _redraw_soon(self, delay: float = REDRAW_INTERVAL) -> None:
+        """Something new to show: one redraw within `delay` (asked again meanwhile, still one)."""
+        if self._redraw_timer is None and self._composed:
+            self._redraw_timer = self.set_timer(delay, self._timed_redraw, name="monitor-redraw")
+
+    def _timed_redraw(self) -> None:
+        self._redraw_timer = None
+        self.redraw()
+
     def redraw(self, force_charts: bool = False) -> None:
         if not self._composed:
             return
@@ -503,12 +518,18 @@ class RunMonitor(Screen):
                 # Once a second at most while the run is live: the curves still move within an
                 # epoch, and a chart's bytes (its colours, cell by cell) stay few on an SSH link.
                 self._next_chart_draw = now + (CHART_INTERVAL if self.is_live else 0.0)
+        if self.loss_chart.dirty or self.metric_chart.dirty:
+            self._redraw_soon(max(0.0, self._next_chart_draw - now))  # their turn comes: draw them then
         if self.resources is not None and now >= self._next_resource_read:
             # The run samples every few seconds; reading its file more often finds nothing new.
             self._next_resource_read = now + (RESOURCE_READ_INTERVAL if self.is_live else float("inf"))
             if self.resources.poll() or not self._resources_shown:
                 self._resources_shown = True
                 self.resource_bar.show(self.resources.log, training=self.phase == "training")
+        if self.is_live and self.resources is not None:
+            # A live run's resources move even while no metric comes (Keras loading, a long
+            # batch): read them at their own pace, and only while the run lives.
+            self._redraw_soon(max(0.0, self._next_resource_read - now))
         if self._progress_dirty:
             self._progress_dirty = False
             self.query_one(TrainingProgress).show(self.progress_state)
@@ -573,7 +594,12 @@ class RunMonitor(Screen):
             return Text(f"Training {what}: epoch {state.epoch + 1}/{state.epochs}.  {stop}{quiet}")
         if phase == "requeued":
             job = f" (job {self.job_id})" if self.job_id else ""
-            return Text(f"{what} was requeued{job} at Slurm's time-limit warning after {plural(done, 'epoch')}, "
+            # info.json says why (kerastui train writes it just after the final event): a
+            # preemption's SIGTERM, or the time-limit warning.
+            why = read_info(self.run_dir).get("requeued_for") if self.run_dir is not None else None
+            when = ("when Slurm preempted it (SIGTERM)" if why == "preempted"
+                    else "at Slurm's time-limit warning" if why == "time limit" else "by Slurm")
+            return Text(f"{what} was requeued{job} {when} after {plural(done, 'epoch')}, "
                         "its state saved: it resumes when the job starts again.")
         if phase == "stopping":
             return Text(f"Stopping {what}… (after the current batch; finished epochs are kept)")

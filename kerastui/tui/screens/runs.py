@@ -96,17 +96,24 @@ class RunsScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(RunsTable).focus()
-        self._live_timer = self.set_interval(LIVE_REFRESH, self._follow_live)
+        self._live_timer = self.set_interval(LIVE_REFRESH, self._follow_live, pause=True)  # from a live run
         self.refresh_runs()
 
     def on_screen_resume(self) -> None:
-        self._live_timer.resume()
+        self._pace_live_timer()
         self._show_backend()
         if self.listed:
             self.refresh_runs()  # back from a run or the build screen: runs may have changed
 
     def on_screen_suspend(self) -> None:
         self._live_timer.pause()  # nothing is read for a screen nobody sees
+
+    def _pace_live_timer(self) -> None:
+        # Ticking only while a listed run is live and the screen is seen: idle, it wakes for nothing.
+        if self._followers and self.is_current:
+            self._live_timer.resume()
+        else:
+            self._live_timer.pause()
 
     @property
     def table(self) -> RunsTable:
@@ -139,6 +146,7 @@ class RunsScreen(Screen):
             if record.path in live and record.path not in self._followers:
                 # From where load_run read up to: the follower then reads only what is appended.
                 self._followers[record.path] = RunFollower.after(record.path, len(record.events))
+        self._pace_live_timer()
         self._show()
 
     def _follow_live(self) -> None:
@@ -158,6 +166,7 @@ class RunsScreen(Screen):
                 record.status = ended.status
                 del self._followers[record.path]
                 self._reload_one(record.path)
+                self._pace_live_timer()
         if self._followers and any(r.slurm_job_id for r in self.all_records if r.path in self._followers):
             now = time.monotonic()
             if now - self._last_slurm_refresh >= SLURM_REFRESH:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.events import Mount
 from textual.widgets import Label, ProgressBar
 
 from kerastui.core.events import BatchEnded, EpochEnded, TrainingStarted
@@ -98,6 +99,15 @@ class ProgressState:
         return f"{head} · {speed_text} · elapsed {format_duration(self.elapsed)}"
 
 
+class StillProgressBar(ProgressBar):
+    """A ProgressBar without Textual's 1 Hz clock, which only moves the ETA it does not show here:
+    it moves when a batch is shown (TrainingProgress.show), so an idle monitor wakes for nothing."""
+
+    def on_mount(self, event: Mount) -> None:
+        event.prevent_default()  # ProgressBar.on_mount's set_interval(1, update)
+        self.update()
+
+
 class TrainingProgress(Vertical):
     """Two labelled bars (this epoch, whole run) and a line with ETA and speed."""
 
@@ -132,10 +142,10 @@ class TrainingProgress(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="progress-row"):
             yield Label("epoch  -/-", id="epoch-label", classes="progress-label")
-            yield ProgressBar(total=1, show_eta=False, id="epoch-bar")
+            yield StillProgressBar(total=1, show_eta=False, id="epoch-bar")
         with Horizontal(classes="progress-row"):
             yield Label("run", id="run-label", classes="progress-label")
-            yield ProgressBar(total=1, show_eta=False, id="run-bar")
+            yield StillProgressBar(total=1, show_eta=False, id="run-bar")
         yield Label("ETA --:-- · -- samples/s", id="progress-summary")
 
     def show(self, state: ProgressState) -> None:
