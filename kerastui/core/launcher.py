@@ -387,7 +387,8 @@ def cancel_queued(run_dir: Path, resuming: bool) -> None:
         pass
 
 
-def _run_backend(run_dir: Path, default: str) -> str:
+def run_backend(run_dir: Path, default: str) -> str:
+    """The Keras backend a prepared run's config.toml names (`default` when it cannot be read)."""
     from kerastui.core import spec
 
     try:

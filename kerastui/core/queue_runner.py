@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from kerastui.core.launcher import WarmTrainer, _run_backend, cancel_queued, start_trainer
+from kerastui.core.launcher import WarmTrainer, cancel_queued, run_backend, start_trainer
 from kerastui.core.run_queue import Entry, RunQueue, own_queued_run
 from kerastui.core.runs import QUEUED, mark_interrupted, read_status
 
@@ -33,6 +33,8 @@ SAFETY_LOOK_S = 5.0  # the longest it sleeps with nothing to wake it
 
 
 class QueueRunner:
+    """The one process that starts a runs directory's queued runs (see the module's docstring)."""
+
     def __init__(self, root: Path, python: str = sys.executable) -> None:
         self.queue = RunQueue(root)
         self.python = python
@@ -148,7 +150,7 @@ class QueueRunner:
                 busy += 1
 
     def _start(self, entry: Entry) -> None:
-        backend = _run_backend(entry.run, self.queue.warm() or "tensorflow")
+        backend = run_backend(entry.run, self.queue.warm() or "tensorflow")
         warm, self.warm = self.warm, None
         try:
             process = start_trainer(entry.run, entry.resume, backend, self.python, warm, die_with_parent=True)
@@ -169,7 +171,11 @@ class QueueRunner:
         # A trainer importing Keras takes a core for seconds: start one only while no run trains,
         # so it never slows a fit down (measured: 1.42x on 2 cores when it did).
         if backend is not None and self.warm is None and not self.children:
-            self.warm = WarmTrainer.start(backend, self.python, die_with_parent=True)
+            try:
+                self.warm = WarmTrainer.start(backend, self.python, die_with_parent=True)
+            except OSError as error:
+                print(f"no warm trainer: {error}", flush=True)  # runs start cold; ask again next time
+                self.queue.set_warm(None)
 
     def _end_runs(self) -> bool:
         """Ask each run to stop (SIGINT, as Ctrl+C) once; True while some still train."""
