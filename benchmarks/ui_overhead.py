@@ -285,7 +285,7 @@ def app_case(config: Path, work: Path, size: tuple[int, int], warm: bool) -> dic
     term = Terminal([sys.executable, "-m", "kerastui", "-e", str(config)], size,
                     env_for(runs, KERASTUI_WARM_TRAINER="1" if warm else "0"))
     try:
-        term.wait_for_text(b"Keras ready", 90)  # drawn, and its model summary is there
+        term.wait_for_text(b"ready (runs train", 90)  # drawn, and its model summary is there
         time.sleep(1.0)
         for child in children(term.pid):
             wait_until_idle(child)  # the warm trainer has Keras imported

@@ -32,7 +32,7 @@ async def test_starts_on_the_build_screen_with_the_digits_mlp(make_app):
         await wait_until(pilot, lambda: app.keras_ready and app.dataset is not None, what="warm-up")
         assert app.experiment.dataset == "digits"
         assert app.dataset.name == "digits" and app.dataset_info.input_shape == (8, 8, 1)
-        assert app.sub_title == "Keras ready (fake)"
+        assert app.sub_title == "ready (runs train with Keras on fake)"
         assert "loading TensorFlow" not in status_text(app)
         assert "digits 8x8x1 → multiclass, 10 classes" in status_text(app)
 
@@ -51,8 +51,8 @@ async def test_app_answers_keys_and_trains_while_keras_is_still_importing(make_a
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, loader_called.is_set, what="the Keras import to start")
         assert not app.keras_ready
-        assert "loading Keras" in app.sub_title
-        assert "loading Keras for the summary" in status_text(app)
+        assert "preparing the model summary" in app.sub_title
+        assert "preparing the summary" in status_text(app)
 
         # The UI responds: tabs switch, layers are added, the summary says what it waits for.
         await pilot.press("f3")
@@ -63,7 +63,7 @@ async def test_app_answers_keys_and_trains_while_keras_is_still_importing(make_a
         await pilot.press("d")
         assert len(app.experiment.layers) == layers_before
         summary = app.screen.query_one(ModelSummary)
-        assert summary.state == "waiting" and "waiting for TensorFlow" in summary.text
+        assert summary.state == "waiting" and "preparing the summary" in summary.text
 
         # Training does not wait for the app's Keras: the run is a process of its own.
         await wait_until(pilot, lambda: app.dataset is not None, what="dataset")
@@ -88,7 +88,7 @@ async def test_keras_import_failure_is_shown_not_fatal(make_app, fake_launcher):
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: bool(app.keras_error), what="keras error")
         assert "tensorflow" in app.keras_error
-        assert "Keras failed" in status_text(app)
+        assert "previewer failed to load" in status_text(app)
         assert app.is_running
 
 

@@ -22,7 +22,8 @@ class PreviewerWarmUp:
     def request(self) -> None:
         if not self.requested:
             self.requested = True
-            self.app.sub_title = "loading Keras for the model summary…"
+            # The registry's previewer imports no framework: say what is prepared, not "Keras".
+            self.app.sub_title = "preparing the model summary…"
             self.app.run_worker(self._load, thread=True, group="warm-up", exit_on_error=False)
 
     def _load(self) -> None:
@@ -42,9 +43,10 @@ class PreviewerWarmUp:
     def _loaded(self, backend: str) -> None:
         self.app.keras_backend = backend
         self.app.keras_ready = True
-        self.app.sub_title = f"Keras ready ({backend})"
+        self.app.sub_title = f"ready (runs train with Keras on {backend})"
 
     def _failed(self, message: str) -> None:
         self.app.keras_error = message
-        self.app.sub_title = "Keras failed to load"
-        self.app.notify(f"Keras could not be imported: {message}", title="Keras", severity="error", timeout=30)
+        self.app.sub_title = "no model summary"
+        self.app.notify(f"The model summary could not be prepared: {message}", title="Summary", severity="error",
+                        timeout=30)

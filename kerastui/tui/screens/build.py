@@ -237,12 +237,12 @@ class BuildScreen(Screen):
         app = self.app
         experiment, info = app.experiment, app.dataset_info
         text = Text(no_wrap=True, overflow="ellipsis")
-        # The header shows "Keras ready"; the status line only mentions Keras while it matters.
+        # The header says when the summary is ready; the status line only mentions it while it matters.
         if app.keras_error:
-            text.append("✗ no model summary: Keras failed to load", style="bold red")
+            text.append("✗ no model summary: its previewer failed to load", style="bold red")
             text.append(" │ ")
         elif not app.keras_ready:
-            text.append("⏳ loading Keras for the summary…", style="bold")
+            text.append("⏳ preparing the summary…", style="bold")
             text.append(" │ ")
         if info is not None:
             task = TASKS[app.session.task_name()]
@@ -413,10 +413,10 @@ class BuildScreen(Screen):
         if app.preview_error:
             self.post_message(PreviewVerdict(""))  # stale until Keras has looked at the new layers
         if app.keras_error:
-            summary.show_error(f"Keras is not available: {app.keras_error}")
+            summary.show_error(f"No model summary: {app.keras_error}")
             return
         if not app.keras_ready:
-            summary.show_waiting("waiting for TensorFlow… (Keras computes the summary)")
+            summary.show_waiting("preparing the summary…")
             return
         key = self._current_key()
         if key is None:

@@ -61,7 +61,7 @@ class ModelSummary(VerticalScroll):
 
     def compose(self):
         yield Static(Text("Model summary", style="bold"), classes="pane-title")
-        yield Static(Text("waiting for TensorFlow…", style="dim"), id="summary-body")
+        yield Static(Text("preparing the summary…", style="dim"), id="summary-body")
 
     @property
     def body(self) -> Static:
