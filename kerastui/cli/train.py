@@ -202,7 +202,8 @@ def _queue(args: argparse.Namespace) -> int:
     check_runs_dir(args.runs_dir)
     if args.run_dir is not None:
         raise UsageError("--queue makes its own run directory in --runs-dir; drop --run-dir (it is for Slurm jobs)")
-    launcher = LocalLauncher(runs_root=args.runs_dir)
+    # No warm trainer: it is for the app's ctrl+r, and nobody here would wait for the next run.
+    launcher = LocalLauncher(runs_root=args.runs_dir, keep_warm=False)
     if args.resume:
         _experiment, run_dir = _resumed(args)
         status = read_status(run_dir)
