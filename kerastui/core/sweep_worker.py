@@ -26,7 +26,7 @@ from kerastui.core.sweep_study import (
     SweepStudy,
     ending_from_run,
 )
-from kerastui.core.train import StopRequest
+from kerastui.core.stop_request import StopRequest
 
 
 @dataclass(frozen=True)
