@@ -249,6 +249,14 @@ def event_callback(keras: Any, emit: Callable[[TrainingEvent], None], progress: 
     return _made_once(keras, "events", make)(emit, progress, shape, stop_event, batch_event_interval)
 
 
+class StateSavedStop(Exception):
+    """Raised from inside fit once a stop's training state is saved mid-epoch; the trainer
+    catches it and ends the run as stopped, without the rest of fit's epoch (its validation)."""
+
+    def __init__(self, epoch: int, batches_done: int):
+        super().__init__(f"training state saved at batch {batches_done} of epoch {epoch + 1}")
+
+
 def state_on_stop_callback(keras: Any, backup: Any, progress: FitProgress, stop_event: StopRequest) -> Any:
     """After the events (which honour the stop): when the stop asks for the state to be kept
     (`stop_event.save_state`, Slurm's SIGTERM or time-limit warning), save it at this batch, so
@@ -271,6 +279,9 @@ def state_on_stop_callback(keras: Any, backup: Any, progress: FitProgress, stop_
                         or not self.stop_event.save_state or step >= self.progress.steps):
                     return
                 self.backup.save_mid_epoch(self.epoch, step)
+                # Out of fit at once: Keras would otherwise validate the cut-short epoch, which on
+                # a large validation set could outlast the grace time before SIGKILL.
+                raise StateSavedStop(self.epoch, step)
 
         return StateOnStop
 

@@ -36,6 +36,7 @@ from kerastui.core.events import (
 from kerastui.core.fit_callbacks import (
     FitProgress,
     FitShape,
+    StateSavedStop,
     backup_callback,
     event_callback,
     finished_epochs,
@@ -233,7 +234,10 @@ class Trainer:
             )
             callbacks.append(early)
         with multiworker_patches(experiment):
-            model.fit(**inputs, epochs=fit.epochs, callbacks=callbacks, verbose=0)
+            try:
+                model.fit(**inputs, epochs=fit.epochs, callbacks=callbacks, verbose=0)
+            except StateSavedStop:
+                pass  # a stop that saved the state mid-epoch: run() ends it as stopped (stop_seen)
         return early
 
 

@@ -141,6 +141,33 @@ def test_a_stop_request_with_a_reason_ends_the_run_with_that_reason(small):
     assert isinstance(events[-1], TrainingStopped) and events[-1].reason == "stopped by Slurm: job 7 got SIGTERM"
 
 
+def test_a_stop_that_saves_the_state_mid_epoch_leaves_fit_without_validating_the_cut_epoch(small, tmp_path,
+                                                                                          monkeypatch):
+    # Slurm's SIGTERM gives the grace time to one save: validating the cut-short epoch after it
+    # (what Keras does after stop_training) could outlast KillWait on a large validation set.
+    from kerastui.core.backend import import_keras
+    from kerastui.core.train import StopRequest
+
+    experiment = tiny(small, epochs=3)
+    keras = import_keras(experiment.backend)
+    validations = []
+    evaluate = keras.Model.evaluate
+    monkeypatch.setattr(keras.Model, "evaluate", lambda self, *a, **k: validations.append(1) or evaluate(self, *a, **k))
+    stop = StopRequest()
+    trainer = Trainer(experiment, small, stop_event=stop, backup_dir=tmp_path / "backup",
+                      batch_event_interval=0)
+
+    def preempt_in_second_epoch(event):
+        if isinstance(event, BatchEnded) and (event.epoch, event.step) == (1, 2):
+            stop.request("stopped by Slurm: SIGTERM", save_state=True)
+
+    trainer.add_listener(preempt_in_second_epoch)
+    result = trainer.run()
+    assert result.status == "stopped" and result.epochs_done == 1 and result.saved_mid_epoch == (1, 2), result.reason
+    assert result.reason == "stopped by Slurm: SIGTERM"
+    assert len(validations) == 1  # the first epoch's validation only
+
+
 def test_an_infinite_input_makes_the_loss_nan_and_the_run_fail_with_a_reason(small):
     x = small.x_train.copy()
     x[7] = np.inf  # inf * weights - inf * weights = NaN in the first Dense layer
