@@ -65,6 +65,7 @@ def add_experiment_options(parser: argparse.ArgumentParser) -> None:
     what.add_argument("--batch-size", type=int, metavar="N")
     what.add_argument("--learning-rate", type=float, metavar="X")
     what.add_argument("--optimizer", metavar="NAME")
+    what.add_argument("--momentum", type=float, metavar="X", help="sgd and rmsprop: 0 (none) to <1, e.g. 0.9")
     what.add_argument("--validation-split", type=float, metavar="X")
     what.add_argument("--seed", type=int, metavar="N")
     what.add_argument("--patience", type=int, metavar="N", help="early stopping patience in epochs (0: off)")
@@ -149,7 +150,8 @@ def build_experiment(args: argparse.Namespace) -> tuple[Any, Any]:
 
 def _with_options(experiment: Any, args: argparse.Namespace) -> Any:
     """The experiment with the command line's options over it."""
-    compile_changes = _given(optimizer=args.optimizer, learning_rate=args.learning_rate)
+    compile_changes = _given(optimizer=args.optimizer, learning_rate=args.learning_rate,
+                             momentum=args.momentum)
     fit_changes = _given(
         epochs=args.epochs,
         batch_size=args.batch_size,
@@ -170,7 +172,7 @@ def _resumed(args: argparse.Namespace) -> tuple[Any, Path]:
     from kerastui.cli.common import resolve_run
 
     given = [flag for flag in ("config", "preset", "dataset", "task", "epochs", "batch_size", "learning_rate", "optimizer",
-                               "validation_split", "seed", "patience", "backup_every", "backend", "strategy", "run_dir")
+                               "momentum", "validation_split", "seed", "patience", "backup_every", "backend", "strategy", "run_dir")
              if getattr(args, flag, None) is not None]
     if given:
         raise UsageError(f"--resume continues the run's own experiment; drop {', '.join('--' + g.replace('_', '-') for g in given)}")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kerastui.core.backend import import_keras
 from kerastui.core.layers import LAYERS
+from kerastui.core.optimizers import OPTIMIZER_TYPES, optimizer_arguments
 from kerastui.core.preview import (  # noqa: F401  (the preview's types, importable from here as before)
     LayerPreview,
     ModelBuildError,
@@ -30,14 +31,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     import keras
 
 
-OPTIMIZER_CLASSES = {
-    "adam": "Adam",
-    "sgd": "SGD",
-    "rmsprop": "RMSprop",
-    "adamw": "AdamW",
-    "adagrad": "Adagrad",
-    "nadam": "Nadam",
-}
+# Each optimizer's Keras class, as the registry (kerastui.core.optimizers) names it.
+OPTIMIZER_CLASSES = {name: optimizer.keras_class for name, optimizer in OPTIMIZER_TYPES.items()}
 
 
 def keras_layer(keras_module: Any, spec: LayerSpec, index: int,
@@ -187,7 +182,7 @@ def build_model(experiment: Experiment, input_shape: tuple[int, ...], outputs: i
         settings = experiment.compile
         task = experiment.task_for(data_task)
         model.compile(
-            optimizer=make_optimizer(keras_module, settings.optimizer, settings.learning_rate),
+            optimizer=make_optimizer(keras_module, settings),
             loss=make_loss(keras_module, settings),
             metrics=task.compile_metrics(keras_module, outputs or _output_units(model), bool(settings.from_logits)),
         )
@@ -199,11 +194,13 @@ def _output_units(model: Any) -> int:
     return int(shape[-1]) if len(shape) > 1 and shape[-1] is not None else 1
 
 
-def make_optimizer(keras_module: Any, name: str, learning_rate: float):
-    class_name = OPTIMIZER_CLASSES.get(name)
+def make_optimizer(keras_module: Any, settings: Any):
+    """The Keras optimizer for compile settings `settings` (its learning rate; its momentum where it takes one)."""
+    class_name = OPTIMIZER_CLASSES.get(settings.optimizer)
     if class_name is None:
-        raise SpecError([Problem("compile.optimizer", name, f"unknown optimizer; allowed: {', '.join(OPTIMIZER_CLASSES)}")])
-    return getattr(keras_module.optimizers, class_name)(learning_rate=float(learning_rate))
+        raise SpecError([Problem("compile.optimizer", settings.optimizer,
+                                 f"unknown optimizer; allowed: {', '.join(OPTIMIZER_CLASSES)}")])
+    return getattr(keras_module.optimizers, class_name)(**optimizer_arguments(settings))
 
 
 # Keras builds are not meant to run concurrently (the app previews in a thread worker).

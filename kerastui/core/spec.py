@@ -17,12 +17,12 @@ import tomli_w
 
 from kerastui.core.datasets.settings import DataSettings, settings_from_dict, settings_to_dict
 from kerastui.core.layers import LayerSpec, integer_input_problems, shape_problems, vocabulary_problem
+from kerastui.core.optimizers import OPTIMIZERS, momentum_refusal, takes_momentum
 from kerastui.core.presets import preset_layers
 from kerastui.core.problems import Problem, SpecError
 from kerastui.core.tasks import TASKS, Task, all_losses, all_monitors
 from kerastui.core.tasks.output import output_problems
 
-OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "adagrad", "nadam")
 LOSSES = all_losses()
 STRATEGIES = ("default", "mirrored", "multiworker")
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -36,6 +36,8 @@ BALANCED = "balanced"
 class CompileSettings:
     optimizer: str = "adam"
     learning_rate: float = 0.001
+    # sgd and rmsprop only (kerastui.core.optimizers says which): 0 is none, 0.9 the usual choice.
+    momentum: float = 0.0
     loss: str = "sparse_categorical_crossentropy"
     # The last layer gives raw scores (linear) and the loss applies the sigmoid or softmax itself.
     from_logits: bool = False
@@ -123,6 +125,7 @@ class Experiment:
             math.isfinite(c.learning_rate) and c.learning_rate > 0
         ):
             found.append(Problem("compile.learning_rate", c.learning_rate, "must be a number greater than 0"))
+        found.extend(_momentum_problems(c))
         found.extend(_loss_problems(c, task, task_known))
         found.extend(_whole_number_problems("fit.epochs", f.epochs, minimum=1))
         found.extend(_whole_number_problems("fit.batch_size", f.batch_size, minimum=1))
@@ -173,6 +176,19 @@ class Experiment:
         if found:
             raise SpecError(found)
         return self
+
+
+def _momentum_problems(c: CompileSettings) -> list[Problem]:
+    momentum = c.momentum
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not (
+        math.isfinite(momentum) and 0 <= momentum < 1
+    ):
+        return [Problem("compile.momentum", momentum,
+                        "must be a number at least 0 and less than 1 (0: no momentum; 0.9 is usual)")]
+    # An unknown optimizer is reported as such; whether it takes a momentum is then moot.
+    if momentum and c.optimizer in OPTIMIZERS and not takes_momentum(c.optimizer):
+        return [Problem("compile.momentum", momentum, momentum_refusal(c.optimizer))]
+    return []
 
 
 def _loss_problems(c: CompileSettings, task: Task, task_known: bool) -> list[Problem]:

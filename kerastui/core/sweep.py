@@ -492,7 +492,7 @@ def _parameters(raw: Any, base: Experiment | None, method: str, problems: list[P
             checks = list(parameter.values) if not parameter.is_range else [parameter.low, parameter.high]
             if parameter.integer:
                 checks = [int(v) for v in checks]
-            problems.extend(_value_problems(base, path, where, checks))
+            problems.extend(_value_problems(_as_conditioned(base, parameter), path, where, checks))
     return out
 
 
@@ -572,6 +572,18 @@ def _pruner(raw: Any, problems: list[Problem]) -> PrunerSettings:
     startup = settings.pop("startup_trials", PrunerSettings.startup_trials)
     warmup = settings.pop("warmup_epochs", PrunerSettings.warmup_epochs)
     return PrunerSettings(kind, startup, warmup, tuple(settings.items()))
+
+
+def _as_conditioned(base: Experiment, parameter: Parameter) -> Experiment:
+    """The base experiment as a trial that samples `parameter` has it: each parent at a value its
+    condition allows (a momentum for sgd is checked on sgd, not on the base's adam). A parent that
+    cannot be applied is left as it is; its own check reports it."""
+    for parent, allowed in parameter.when:
+        try:
+            base = apply(base, parent, allowed[0])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return base
 
 
 def _value_problems(base: Experiment, path: str, where: str, values: list[Any]) -> list[Problem]:

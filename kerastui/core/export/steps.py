@@ -14,6 +14,7 @@ from kerastui.core.export.data_code import LAST_ROWS, SEEDED, DataCode, code, da
 from kerastui.core.export.layer_code import RESIDUAL_BLOCK_CODE, keras_code, literal, needs_functional
 from kerastui.core.export.source import ExportError, RunSource
 from kerastui.core.layers import LayerSpec
+from kerastui.core.optimizers import optimizer_arguments
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ def plan(source: RunSource) -> Plan:
              prepare_code(data.preprocessing, len(source.dataset.input_shape)) + standardise_code(
                  data.preprocessing, len(source.dataset.input_shape))),
         Step("Model", _model_words(experiment.layers), model_code(source)),
-        Step("Compile", "The run's optimizer, learning rate, loss and metrics.", compile_code(source)),
+        Step("Compile", "The run's optimizer (its learning rate, and momentum where set), loss and metrics.", compile_code(source)),
         Step("Fit", _fit_words(source, data), fit_code(source, data)),
         Step("Evaluation", f"The test split scored as a {task} task, with scikit-learn.", evaluation_code(source, data)),
     ]
@@ -239,7 +240,9 @@ def model_code(source: RunSource, saved_targets: bool = False) -> str:
 def compile_code(source: RunSource) -> str:
     c = source.experiment.compile
     task = source.task.name
-    optimizer = f"keras.optimizers.{OPTIMIZER_CLASSES[c.optimizer]}(learning_rate={c.learning_rate!r})"
+    # The same arguments the run's optimizer was built with (momentum only where it was set).
+    arguments = ", ".join(f"{name}={value!r}" for name, value in optimizer_arguments(c).items())
+    optimizer = f"keras.optimizers.{OPTIMIZER_CLASSES[c.optimizer]}({arguments})"
     options = []
     if c.from_logits and c.loss in ("sparse_categorical_crossentropy", "categorical_crossentropy",
                                     "binary_crossentropy", "binary_focal_crossentropy"):

@@ -1,4 +1,4 @@
-"""The training settings form: optimizer, learning rate, the loss and the options it reads, batch
+"""The training settings form: optimizer, learning rate, momentum (for the optimizers that take one), the loss and the options it reads, batch
 size, epochs, validation split, class weights, seed, early stopping, distribution strategy and
 Keras backend.
 
@@ -22,6 +22,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Checkbox, Input, Label, Select, Static
 
+from kerastui.core.optimizers import takes_momentum
 from kerastui.core.spec import BACKENDS, OPTIMIZERS, STRATEGIES, Experiment
 from kerastui.core.tasks import Task
 from kerastui.tui.widgets.form_fields import FORM_FIELD_CSS
@@ -39,6 +40,10 @@ def _loss_reads(option: str) -> Callable[[Experiment, Task], bool]:
 
 def _weights_classes(experiment: Experiment, task: Task) -> bool:
     return task.weights_classes
+
+
+def _optimizer_takes_momentum(experiment: Experiment, task: Task) -> bool:
+    return takes_momentum(experiment.compile.optimizer)
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("name", "run name", str, help="names the run directory"),
     Setting("compile.optimizer", "optimizer", str, OPTIMIZERS),
     Setting("compile.learning_rate", "learning rate", float, help="e.g. 0.001"),
+    Setting("compile.momentum", "momentum", float, help="0 = none, 0.9 usual; less than 1",
+            applies=_optimizer_takes_momentum),
     Setting("compile.loss", "loss", str, task_choices=lambda task: task.loss_names()),
     Setting("compile.from_logits", "from logits", bool, help="last layer linear; the loss applies the sigmoid",
             applies=_loss_reads("from_logits")),
@@ -380,5 +387,11 @@ class HyperparameterForm(VerticalScroll):
         if candidate is not None and candidate != self.experiment:
             self.experiment = candidate
             self.post_message(self.Edited(setting.field, get_setting(candidate, setting.field)))
-            if setting.field == "compile.loss":
-                self.set_experiment(candidate)  # the loss's options are shown, others hidden
+            if (setting.field == "compile.optimizer" and candidate.compile.momentum
+                    and not takes_momentum(candidate.compile.optimizer)):
+                # The momentum's field is hidden for an optimizer without one: it goes back to
+                # none rather than stay, unseen, as the experiment's one problem.
+                self.experiment = with_setting(candidate, "compile.momentum", 0.0)
+                self.post_message(self.Edited("compile.momentum", 0.0))
+            if setting.field in ("compile.loss", "compile.optimizer"):
+                self.set_experiment(self.experiment)  # the loss's or optimizer's options shown, others hidden
