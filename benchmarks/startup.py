@@ -4,7 +4,9 @@
 
 Each measurement is a fresh Python process (what a user waits for, interpreter start included):
 - first frame: `KerasTUI` runs headless and reports when Textual's Ready event arrives (the first
-  frame has been composed and displayed); the same process then reports when Keras is ready;
+  frame has been composed and displayed); the same process then reports when the build screen's
+  summary is ready (the app's keras_ready: its previewer loaded, which for the registry's previewer
+  imports no Keras);
 - import tensorflow: `python -c "import tensorflow"`.
 Prints the medians and the ratio first frame / import tensorflow (well below 1 means the UI does
 not wait for TensorFlow).
@@ -88,7 +90,7 @@ def main() -> int:
     tensorflow = statistics.median(imports)
     print(f"runs per measurement:         {args.runs} (median)")
     print(f"kerastui first frame:         {first_frame:6.2f} s")
-    print(f"kerastui Keras ready:         {keras_ready:6.2f} s   (background thread, UI usable meanwhile)")
+    print(f"kerastui summary ready:       {keras_ready:6.2f} s   (background thread, UI usable meanwhile)")
     print(f"python -c 'import tensorflow': {tensorflow:6.2f} s")
     print(f"first frame / import tensorflow = {first_frame / tensorflow:.2f}")
     return 0

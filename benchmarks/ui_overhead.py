@@ -93,8 +93,43 @@ def headless(config: Path, runs: Path) -> Path:
 
 
 def only_run(runs: Path) -> Path:
-    (run,) = [p for p in runs.iterdir() if p.is_dir()]
+    (run,) = [p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")]  # not the queue's .queue/
     return run
+
+
+def runner_pids(runs: Path) -> list[int]:
+    """The queue runner of `runs` (python -m kerastui.core.queue_runner RUNS), found by its command line:
+    it, not the app, starts the trainers and keeps the warm one."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"kerastui.core.queue_runner" in argv and str(runs).encode() in argv:
+            found.append(int(proc.name))
+    return found
+
+
+def without_sbatch(work: Path) -> str:
+    """PATH with sbatch hidden (a directory of links to the rest): this host then is no login node,
+    the one kind of host that gets a warm trainer (kerastui.core.slurm.looks_like_login_node)."""
+    shadow = work / "bin-without-sbatch"
+    if shadow.exists():
+        return os.pathsep.join(str(shadow) if (Path(e) / "sbatch").exists() else e
+                               for e in os.environ.get("PATH", "").split(os.pathsep))
+    shadow.mkdir()
+    path = []
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if entry and (Path(entry) / "sbatch").exists():
+            for item in Path(entry).iterdir():
+                if item.name != "sbatch" and not (shadow / item.name).exists():
+                    (shadow / item.name).symlink_to(item)
+            entry = str(shadow)
+        path.append(entry)
+    return os.pathsep.join(path)
 
 
 # ---- a process on a pseudo-terminal ----------------------------------------------------------------
@@ -222,7 +257,7 @@ class CpuSampler:
 
 def wait_for_run(runs: Path, timeout: float = 60.0) -> Path:
     deadline = time.monotonic() + timeout
-    while not (runs.is_dir() and any(runs.iterdir())):
+    while not (runs.is_dir() and any(p.is_dir() and not p.name.startswith(".") for p in runs.iterdir())):
         if time.monotonic() > deadline:
             raise TimeoutError("no run directory")
         time.sleep(0.05)
@@ -282,13 +317,17 @@ def app_case(config: Path, work: Path, size: tuple[int, int], warm: bool) -> dic
 
     runs = work / f"app-{size[0]}x{size[1]}-{'warm' if warm else 'cold'}"
     runs.mkdir()
-    term = Terminal([sys.executable, "-m", "kerastui", "-e", str(config)], size,
-                    env_for(runs, KERASTUI_WARM_TRAINER="1" if warm else "0"))
+    warm_env = {"KERASTUI_WARM_TRAINER": "start", "PATH": without_sbatch(work)} if warm else {"KERASTUI_WARM_TRAINER": "0"}
+    term = Terminal([sys.executable, "-m", "kerastui", "-e", str(config)], size, env_for(runs, **warm_env))
     try:
         term.wait_for_text(b"ready (runs train", 90)  # drawn, and its model summary is there
         time.sleep(1.0)
-        for child in children(term.pid):
-            wait_until_idle(child)  # the warm trainer has Keras imported
+        deadline = time.monotonic() + 60
+        while warm and not runner_pids(runs) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        for runner in runner_pids(runs):
+            for child in children(runner):
+                wait_until_idle(child)  # the warm trainer (the queue runner's) has Keras imported
         wait_until_idle(term.pid)  # and the app its summary
         sampler = CpuSampler(term.pid)
         pressed = time.time()
@@ -303,17 +342,22 @@ def app_case(config: Path, work: Path, size: tuple[int, int], warm: bool) -> dic
         result = figures(term, sampler, run_dir, latencies, pressed)
         sampler.stop.set()
         if warm:  # the next run's trainer starts once this one has ended: its size once it waits
+            def waiting() -> list[int]:
+                return [c for r in runner_pids(runs) for c in children(r) if c != trainer_pid]
+
             deadline = time.monotonic() + 60
-            while not [c for c in children(term.pid) if c != trainer_pid] and time.monotonic() < deadline:
+            while not waiting() and time.monotonic() < deadline:
                 time.sleep(0.2)
-            for child in children(term.pid):
+            for child in waiting():
                 wait_until_idle(child)
-            result["trainer_rss"] = sum(rss_mb(c) for c in children(term.pid) if c != trainer_pid)
+            result["trainer_rss"] = sum(rss_mb(c) for c in waiting())
         return result
     finally:
         term.press(b"\x11")  # ctrl+q
         time.sleep(0.5)
         term.close()
+        for runner in runner_pids(runs):  # its warm trainer goes with it
+            os.kill(runner, 15)
 
 
 def watch_case(config: Path, work: Path, size: tuple[int, int]) -> dict:

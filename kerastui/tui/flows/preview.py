@@ -32,6 +32,9 @@ class PreviewerWarmUp:
         import plotext  # noqa: F401
 
         import kerastui.tui.screens.monitor  # noqa: F401
+        from kerastui.tui.screens.help import load_sections
+
+        load_sections()  # and f1's screens, so help's first answer imports nothing
 
         try:
             backend = self.app.previewer.load()

@@ -49,6 +49,13 @@ def _load(target: str) -> type[DOMNode] | None:
         return None
 
 
+def load_sections() -> None:
+    """Import every section's module: done off the UI thread at start-up (kerastui.tui.flows.preview),
+    so the first f1 imports nothing while a run trains (the evaluate, compare and submit screens)."""
+    for _, target in HELP_SECTIONS:
+        _load(target)
+
+
 def _bindings(cls: type[DOMNode]) -> list[Binding]:
     """The class's own BINDINGS (tuples normalised), without those hidden from users entirely."""
     found = []
