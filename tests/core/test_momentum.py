@@ -114,6 +114,17 @@ def test_kerastui_train_momentum_sets_it_over_the_file():
     assert kept.compile.momentum == 0.5
 
 
+@pytest.mark.parametrize("given, words", [(["--momentum", "0.9"], "adam has none"),
+                                          (["--optimizer", "sgd", "--momentum", "1"], "less than 1")])
+def test_kerastui_train_refuses_a_bad_momentum_as_bad_input_before_anything_runs(tmp_path, capsys, given, words):
+    from kerastui.cli import main
+
+    assert main(["train", *given, "--runs-dir", str(tmp_path / "runs"), "--plain"]) == 2
+    error = capsys.readouterr().err
+    assert "compile.momentum" in error and words in error and "Traceback" not in error
+    assert not (tmp_path / "runs").exists()
+
+
 def test_a_momentum_swept_only_for_sgd_is_set_on_the_sgd_trials_only():
     base, sweep = loads_sweep(EXAMPLE.read_text())  # the example: adam, or sgd with a momentum
     assert base.compile.optimizer == "adam"  # checked on sgd, as its condition asks, not on the base's adam
