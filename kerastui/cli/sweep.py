@@ -7,8 +7,10 @@ trial its own run directory.
     kerastui sweep examples/sweep.toml --storage postgresql://db/optuna       # any Optuna storage
     kerastui sweep --show runs/20261201-093000-sweep-mlp        # the leaderboard and the study, now
 
-Each worker asks the study for its next trial, trains it and reports it, until the budget of
-trials has ended; pruned trials stop early, a trial whose worker was killed is tried again. At
+Local workers are entries of the runs directory's run queue (`kerastui queue` lists them): its
+runner starts them within its slots ($KERASTUI_SLOTS), they go on if this command's terminal
+closes, and one that died is started again. Each worker (a Slurm array task alike) asks the study
+for its next trial, trains it and reports it, until the budget of trials has ended; pruned trials stop early, a trial whose worker was killed is tried again. At
 the end the leaderboard, the study's views and the epochs pruning saved are printed.
 Exit status: 0 the budget was met with no trial failed for good, 1 otherwise, 2 bad input
 (every problem is printed, nothing started), 130 interrupted (running trials stopped after
@@ -34,7 +36,6 @@ from kerastui.cli.common import (
 )
 
 HELP = "run an experiment's [sweep] as an Optuna study, N workers at a time, and print the leaderboard"
-MAX_WORKER_RESTARTS = 4  # per worker slot: a worker that keeps dying is a fault, not bad luck
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -201,14 +202,21 @@ def _print_trial(ended: Any) -> None:
     print(f"trial-{ended.number:03d} {ended.ending}{detail}  {params}", flush=True)
 
 
-# ---- N local workers ----------------------------------------------------------------------------
+# ---- N local workers, on the run queue -----------------------------------------------------------
 
 
 def _run_workers(sweep_dir: Path, count: int) -> tuple[bool, bool]:
-    """N worker processes until each has ended; one that died (SIGKILL, out of memory) is
-    replaced, and its trial is tried again by the study. Returns (interrupted, workers failed)."""
-    from kerastui.core.sweep_runs import start_worker
+    """N workers as entries of the runs directory's queue (its runner starts them within the
+    slots, and replaces one that died: its trial is tried again by the study), followed until
+    each has ended. Ctrl+C stops them (their trials after the batch); twice leaves them running.
+    Returns (interrupted, workers failed)."""
+    from kerastui.core.run_queue import MAX_WORKER_RESTARTS
+    from kerastui.core.sweep_runs import queue_workers
 
+    launcher, keys = queue_workers(sweep_dir, count)
+    if launcher.slots < count:
+        print(f"{count} workers queued; the queue trains {launcher.slots} at a time "
+              f"(${'KERASTUI_SLOTS'} sets its slots), the others wait for a slot", flush=True)
     stop = {"asked": 0}
 
     def on_signal(signum: int, frame: Any) -> None:
@@ -216,42 +224,38 @@ def _run_workers(sweep_dir: Path, count: int) -> tuple[bool, bool]:
         if stop["asked"] == 1:
             print("stopping: running trials stop after their batch (Ctrl+C again to leave the workers running)",
                   file=sys.stderr, flush=True)
-            for process in workers.values():
-                if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
+            launcher.stop_sweep_workers(sweep_dir, set(keys))
         else:
             raise KeyboardInterrupt
 
-    workers = {index: start_worker(sweep_dir, index) for index in range(count)}
-    restarts = dict.fromkeys(workers, 0)
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     reported: set[str] = set()
+    restarts = dict.fromkeys(keys, 0)
     failed = False
     try:
-        while workers:
+        while True:
             time.sleep(0.5)
             _print_ended_trials(sweep_dir, reported)
-            for index, process in list(workers.items()):
-                code = process.poll()
-                if code is None:
-                    continue
-                del workers[index]
-                if code in (EXIT_OK, EXIT_INTERRUPTED) or stop["asked"]:
-                    failed = failed or code not in (EXIT_OK, EXIT_INTERRUPTED)
-                    continue
-                how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
-                log = sweep_dir / f"worker-{index}.log"
-                if restarts[index] >= MAX_WORKER_RESTARTS:
-                    print(f"kerastui: worker {index} ended with {how} again; see {log}", file=sys.stderr, flush=True)
+            launcher.pump()  # a runner that died: its workers settled, a new runner for those waiting
+            live = {e.key: e for e in launcher.queue.workers_of(sweep_dir) if e.key in restarts}
+            for key, entry in live.items():
+                if entry.restarts > restarts[key]:
+                    restarts[key] = entry.restarts
+                    print(f"worker {entry.worker} ended with {entry.died or 'an error'}; a new one takes its place "
+                          f"(its trial is tried again); see {sweep_dir / f'worker-{entry.worker}.log'}",
+                          file=sys.stderr, flush=True)
+            for key in [k for k in restarts if k not in live]:
+                if restarts.pop(key) >= MAX_WORKER_RESTARTS and not stop["asked"]:
+                    print(f"kerastui: {key} kept dying and was not started again; see its log in {sweep_dir}",
+                          file=sys.stderr, flush=True)
                     failed = True
-                    continue
-                restarts[index] += 1
-                print(f"worker {index} ended with {how}; a new one takes its place (its trial is tried again)",
-                      file=sys.stderr, flush=True)
-                workers[index] = start_worker(sweep_dir, index)
+            if not restarts:
+                break
+            if stop["asked"] == 1 and launcher.queue.runner_pid() is None:
+                break  # nothing is left to stop them, or to wait for
     except KeyboardInterrupt:
-        print(f"kerastui: left {len(workers)} worker(s) running; their output is in {sweep_dir}/worker-*.log",
-              file=sys.stderr, flush=True)
+        print(f"kerastui: left {len(restarts)} worker(s) in the queue; `kerastui queue` lists them, their output is in "
+              f"{sweep_dir}/worker-*.log", file=sys.stderr, flush=True)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

@@ -15,6 +15,10 @@ so it is started only where training will happen: from the first local run asked
 start-up with KERASTUI_WARM_TRAINER=start), never on a host that looks like a login node
 (kerastui.core.slurm.looks_like_login_node), and it exits after KERASTUI_WARM_IDLE seconds
 (default 600) without a run; the next run asked for starts one again.
+
+A sweep's local workers are queue entries too (`add_sweep_workers`): the runner starts each as
+`kerastui sweep --worker SWEEP_DIR` (what a Slurm array task runs) within the same slots, so they
+outlive the app or command that asked for them and are stopped and cancelled like runs.
 """
 
 from __future__ import annotations
@@ -182,6 +186,27 @@ def start_trainer(run_dir: Path, resume: bool, backend: str, python: str = sys.e
     return process
 
 
+def sweep_worker_argv(sweep_dir: Path) -> list[str]:
+    """The `kerastui` arguments of one sweep worker (a local one, or a Slurm array task)."""
+    return ["sweep", "--worker", str(sweep_dir), "--plain"]
+
+
+def start_sweep_worker(sweep_dir: Path, index: int, python: str = sys.executable,
+                       die_with_parent: bool = False) -> subprocess.Popen:
+    """A sweep worker process in a session of its own, its output in the sweep's
+    worker-<index>.log. It selects its Keras backend itself, from the sweep's definition."""
+    sweep_dir = Path(sweep_dir)
+    # As the Slurm script does: a line per epoch as it happens, and no TensorFlow start-up chatter.
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
+    with open(sweep_dir / f"worker-{index}.log", "ab") as log:
+        return subprocess.Popen(
+            [python, "-m", "kerastui", *sweep_worker_argv(sweep_dir)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
+            start_new_session=True, close_fds=True,
+            preexec_fn=_die_with_parent if die_with_parent else None,
+        )
+
+
 def _die_with_parent() -> None:
     """In the child before exec (Linux): SIGKILL when the runner that started it dies, so a killed
     runner's runs end too and are settled interrupted (state kept) instead of training unowned."""
@@ -242,6 +267,14 @@ class LocalLauncher:
     def enqueue(self, run_dir: Path) -> None:
         """Queue a run directory prepared elsewhere (a sweep's trial), status `queued`."""
         self._add(Path(run_dir).resolve())
+
+    def add_sweep_workers(self, sweep_dir: Path, count: int) -> list[str]:
+        """Queue `count` workers of a sweep (each holds a slot while it trains the study's trials);
+        returns their entries' keys."""
+        self.queue.set_slots(self.slots)
+        entries = self.queue.add_workers(sweep_dir, count)
+        self.ensure_runner()
+        return [e.key for e in entries]
 
     def _add(self, run_dir: Path, resume: bool = False) -> None:
         self.queue.set_slots(self.slots)
@@ -304,20 +337,23 @@ class LocalLauncher:
 
     # ---- what is going on ----------------------------------------------------------------------
 
+    # A sweep with workers in the queue counts once, as its directory (stop() stops them all).
+
     @property
     def running(self) -> list[Path]:
-        """Runs of this queue that the runner has started and that still train."""
-        return [e.run for e in self.queue.entries() if e.started]
+        """Runs (and sweeps) of this queue that the runner has started and that still train."""
+        return _distinct(e.run for e in self.queue.entries() if e.started)
 
     @property
     def queued(self) -> list[Path]:
-        """Runs waiting for a slot, the next to start first."""
-        return [e.run for e in self.queue.waiting()]
+        """Runs (and sweeps) waiting for a slot, the next to start first."""
+        running = set(self.running)
+        return _distinct(e.run for e in self.queue.waiting() if e.run not in running)
 
     @property
     def active(self) -> list[Path]:
-        """Runs that train, then those waiting for a slot."""
-        return [e.run for e in self.queue.entries()]
+        """Runs (and sweeps) that train, then those waiting for a slot."""
+        return _distinct(e.run for e in self.queue.entries())
 
     # ---- stopping ------------------------------------------------------------------------------
 
@@ -328,6 +364,8 @@ class LocalLauncher:
         in info.json). Returns what happened: stopping, cancelled or not running.
         """
         run_dir = Path(run_dir).resolve()
+        if self.queue.workers_of(run_dir):
+            return self.stop_sweep_workers(run_dir)
         with self.queue.editing():
             entry = self.queue.entry(run_dir)
             if entry is not None and read_status(run_dir) == QUEUED:
@@ -352,6 +390,27 @@ class LocalLauncher:
             return "not running"
         return "stopping"
 
+    def stop_sweep_workers(self, sweep_dir: Path, keys: set[str] | None = None) -> str:
+        """A sweep's workers (those named by `keys`, else all): waiting ones taken off the queue,
+        started ones asked to stop (SIGINT: their trial stops after its batch, and `kerastui sweep
+        --continue` tries it again). Returns what happened: stopping, cancelled or not running."""
+        outcome = "not running"
+        with self.queue.editing():
+            for entry in self.queue.workers_of(sweep_dir):
+                if keys is not None and entry.key not in keys:
+                    continue
+                if not entry.started:
+                    self.queue.remove_entry(entry)
+                    outcome = CANCELLED if outcome == "not running" else outcome
+                    continue
+                try:
+                    os.kill(entry.pid, signal.SIGINT)
+                    outcome = "stopping"
+                except ProcessLookupError:
+                    pass
+        self.queue.poke()
+        return outcome
+
     def shutdown(self, keep_running: bool = True) -> None:
         """The app is quitting. Keep: the queue goes on with its runner. Stop: every run of the
         queue stops after its batch and every waiting one is cancelled. Either way the warm trainer
@@ -363,6 +422,10 @@ class LocalLauncher:
         if self.warm_wanted and self.queue.warm() is not None:
             self.queue.set_warm(None)
             self.queue.poke()
+
+
+def _distinct(paths) -> list[Path]:
+    return list(dict.fromkeys(paths))
 
 
 def _reap_later(process: subprocess.Popen) -> None:

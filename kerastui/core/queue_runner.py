@@ -12,6 +12,13 @@ seconds (a queue shared over NFS from another host cannot wake it). SIGTERM ends
 runs stop after their batch (state saved), the waiting ones are cancelled. Its trainers die with it
 (PR_SET_PDEATHSIG): a killed runner's runs are settled interrupted, their saved state kept for
 resuming, by whoever looks next (the next runner, an app's launcher, a follower).
+
+A sweep's worker is an entry too (`kerastui sweep --worker SWEEP_DIR`, what a Slurm array task
+runs): it holds a slot while it asks the sweep's study for trials and trains them, and its entry
+ends when the worker exits (the budget met, or stopped). A worker whose process died (SIGKILL, out
+of memory) is queued again, up to MAX_WORKER_RESTARTS times: its trial is failed and retried by
+the study, so a killed worker costs one trial. The runner never reads the study (no Optuna here):
+a worker started once the budget is met exits at once.
 """
 
 from __future__ import annotations
@@ -25,8 +32,8 @@ import sys
 import time
 from pathlib import Path
 
-from kerastui.core.launcher import WarmTrainer, cancel_queued, run_backend, start_trainer
-from kerastui.core.run_queue import Entry, RunQueue, own_queued_run
+from kerastui.core.launcher import WarmTrainer, cancel_queued, run_backend, start_sweep_worker, start_trainer
+from kerastui.core.run_queue import MAX_WORKER_RESTARTS, Entry, RunQueue, own_queued_run
 from kerastui.core.runs import QUEUED, mark_interrupted, read_status
 
 SAFETY_LOOK_S = 5.0  # the longest it sleeps with nothing to wake it
@@ -38,11 +45,11 @@ class QueueRunner:
     def __init__(self, root: Path, python: str = sys.executable) -> None:
         self.queue = RunQueue(root)
         self.python = python
-        self.children: dict[Path, subprocess.Popen] = {}
+        self.children: dict[str, tuple[Entry, subprocess.Popen]] = {}  # by entry key
         self.warm: WarmTrainer | None = None
         self.adopted: set[Path] = set()  # waiting runs whose info.json names this runner
         self.ending = False  # SIGTERM came: stop the runs, start nothing, exit
-        self._stopped: set[Path] = set()
+        self._stopped: set[str] = set()
         self._lock = None
         self._fifo_fd: int | None = None
         self._signal_r: int | None = None
@@ -116,18 +123,37 @@ class QueueRunner:
     # ---- the work ------------------------------------------------------------------------------
 
     def reap(self) -> None:
-        for run_dir, process in list(self.children.items()):
+        for key, (entry, process) in list(self.children.items()):
             if process.poll() is None:
                 continue
-            del self.children[run_dir]
-            if read_status(run_dir) in ("running", QUEUED):
+            del self.children[key]
+            if entry.is_worker:
+                self._reap_worker(entry, process.returncode)
+                continue
+            if read_status(entry.run) in ("running", QUEUED):
                 # Its trainer ended without recording its end (a crash, the OOM killer).
-                mark_interrupted(run_dir, "the training process ended without recording its end")
-            self.queue.remove(run_dir)
+                mark_interrupted(entry.run, "the training process ended without recording its end")
+            self.queue.remove_entry(entry)
         if self.warm is not None and not self.warm.alive:
             self.warm.dismiss()  # reaped: it waited its idle time out (or died)
             self.warm = None
             self.queue.set_warm(None)  # none again until the next run is asked for
+
+    def _reap_worker(self, entry: Entry, code: int) -> None:
+        """A sweep worker ended: done (budget met, or stopped as asked), or died and queued again."""
+        with self.queue.editing():
+            still_queued = any(e.key == entry.key for e in self.queue.entries())
+            if code in (0, 130) or self.ending or not still_queued or code == 2:  # 2: bad input, again and again
+                self.queue.remove_entry(entry)
+                return
+            how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+            if entry.restarts >= MAX_WORKER_RESTARTS:
+                note = f"worker {entry.worker} ended with {how} again; not started again"
+                self.queue.remove_entry(entry)
+            else:
+                note = f"worker {entry.worker} ended with {how}; a new one takes its place (its trial is tried again)"
+                self.queue.requeue_worker(entry, how)
+        _log_line(entry.run / f"worker-{entry.worker}.log", f"kerastui queue runner: {note}")
 
     def start_waiting(self) -> None:
         slots = self.queue.slots()
@@ -138,11 +164,15 @@ class QueueRunner:
             for entry in entries:
                 if entry.started:
                     continue
-                if read_status(entry.run) != QUEUED:
-                    self.queue.remove(entry.run)  # cancelled meanwhile, or deleted
+                if entry.is_worker:
+                    if not (entry.run / "sweep.toml").is_file():
+                        self.queue.remove_entry(entry)  # its sweep was deleted
+                        continue
+                elif read_status(entry.run) != QUEUED:
+                    self.queue.remove_entry(entry)  # cancelled meanwhile, or deleted
                     continue
                 if busy >= slots:
-                    if entry.run not in self.adopted:
+                    if not entry.is_worker and entry.run not in self.adopted:
                         own_queued_run(entry.run)  # this runner is its life while it waits
                         self.adopted.add(entry.run)
                     continue
@@ -150,15 +180,25 @@ class QueueRunner:
                 busy += 1
 
     def _start(self, entry: Entry) -> None:
+        if entry.is_worker:
+            try:
+                process = start_sweep_worker(entry.run, entry.worker, self.python, die_with_parent=True)
+            except OSError as error:
+                _log_line(entry.run / f"worker-{entry.worker}.log", f"kerastui queue runner: cannot start: {error}")
+                self.queue.remove_entry(entry)
+                return
+            self.children[entry.key] = (entry, process)
+            self.queue.mark_started(entry, process.pid)
+            return
         backend = run_backend(entry.run, self.queue.warm() or "tensorflow")
         warm, self.warm = self.warm, None
         try:
             process = start_trainer(entry.run, entry.resume, backend, self.python, warm, die_with_parent=True)
         except OSError as error:
             mark_interrupted(entry.run, f"its trainer could not be started: {error}")
-            self.queue.remove(entry.run)
+            self.queue.remove_entry(entry)
             return
-        self.children[entry.run] = process
+        self.children[entry.key] = (entry, process)
         self.adopted.discard(entry.run)
         self.queue.mark_started(entry, process.pid)
 
@@ -182,9 +222,9 @@ class QueueRunner:
         if self.warm is not None:
             self.warm.dismiss()
             self.warm = None
-        for run_dir, process in self.children.items():
-            if run_dir not in self._stopped:
-                self._stopped.add(run_dir)
+        for key, (_, process) in self.children.items():
+            if key not in self._stopped:
+                self._stopped.add(key)
                 try:
                     process.send_signal(signal.SIGINT)
                 except OSError:
@@ -193,9 +233,9 @@ class QueueRunner:
             return True
         with self.queue.editing():
             for entry in self.queue.waiting():  # asked to end: the queue ends with it, said so
-                if read_status(entry.run) == QUEUED:
+                if not entry.is_worker and read_status(entry.run) == QUEUED:
                     cancel_queued(entry.run, resuming=entry.resume)
-                self.queue.remove(entry.run)
+                self.queue.remove_entry(entry)
         self.release()
         return False
 
@@ -224,6 +264,14 @@ class QueueRunner:
                     return 0
                 continue
             self._wait(SAFETY_LOOK_S)
+
+
+def _log_line(path: Path, line: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+    except OSError:
+        pass  # a note, not the work
 
 
 def main(argv: list[str] | None = None) -> int:

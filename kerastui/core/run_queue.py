@@ -5,6 +5,11 @@ cancels and reorders entries here; one runner process (kerastui.core.queue_runne
 as slots free. Nothing here imports a framework.
 
     .queue/entries/<run name>.json   {"run": path, "order": n, "resume": bool, "pid": started or null}
+    .queue/entries/<sweep>.worker-<i>.json
+                                     a sweep's worker: {"kind": "sweep-worker", "run": sweep dir,
+                                     "worker": i, "restarts": n, "order", "pid"}; it holds a slot
+                                     while its process (`kerastui sweep --worker`) asks the study
+                                     for trials and trains them, and ends when the budget is met
     .queue/edit.lock                 flock held for each read-modify-write of the entries
     .queue/runner.lock               flock held by the runner for its whole life; holds its pid
     .queue/wake                      FIFO: a byte written wakes the runner at once (never blocks)
@@ -30,20 +35,48 @@ from kerastui.core.atomic import write_text_atomic
 from kerastui.core.runs import QUEUED, RunWriter, mark_interrupted, read_status, writer_alive
 
 QUEUE_DIR = ".queue"
+MAX_WORKER_RESTARTS = 4  # a sweep worker that keeps dying is a fault, not bad luck
+
+
+RUN = "run"
+SWEEP_WORKER = "sweep-worker"
 
 
 @dataclass(frozen=True)
 class Entry:
-    """One run in the queue: waiting (pid None) or started by the runner (its trainer's pid)."""
+    """One run in the queue, or one worker of a sweep (`run` is then the sweep's directory):
+    waiting (pid None) or started by the runner (its trainer's or worker's pid)."""
 
     run: Path
     order: int
     resume: bool = False
     pid: int | None = None
+    kind: str = RUN
+    worker: int = 0  # a sweep worker's number (its log: worker-<n>.log in the sweep)
+    restarts: int = 0  # a sweep worker started again after its process died
+    died: str = ""  # how its process last died (e.g. "signal SIGKILL")
 
     @property
     def started(self) -> bool:
         return self.pid is not None
+
+    @property
+    def is_worker(self) -> bool:
+        return self.kind == SWEEP_WORKER
+
+    @property
+    def key(self) -> str:
+        """Its name in the queue (its entry file's stem): the run's name, or `<sweep>.worker-<n>`."""
+        return f"{self.run.name}.worker-{self.worker}" if self.is_worker else self.run.name
+
+    def label(self) -> str:
+        """How a list shows it."""
+        return f"sweep worker {self.worker} · {self.run.name}" if self.is_worker else self.run.name
+
+    def replace(self, **changes: object) -> Entry:
+        from dataclasses import replace
+
+        return replace(self, **changes)
 
 
 class RunQueue:
@@ -58,8 +91,8 @@ class RunQueue:
 
     # ---- entries -------------------------------------------------------------------------------
 
-    def _entry_path(self, run_dir: Path) -> Path:
-        return self.entries_dir / f"{Path(run_dir).name}.json"
+    def _entry_path(self, key: str) -> Path:
+        return self.entries_dir / f"{key}.json"
 
     def entries(self) -> list[Entry]:
         """Started entries first, then the waiting ones in queue order."""
@@ -74,20 +107,33 @@ class RunQueue:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 found.append(Entry(Path(data["run"]), int(data["order"]), bool(data.get("resume")),
-                                   data.get("pid") if isinstance(data.get("pid"), int) else None))
+                                   data.get("pid") if isinstance(data.get("pid"), int) else None,
+                                   str(data.get("kind") or RUN), int(data.get("worker") or 0),
+                                   int(data.get("restarts") or 0), str(data.get("died") or "")))
             except (OSError, ValueError, KeyError, TypeError):
                 continue  # deleted meanwhile, or not ours: never let one hide the others
-        return sorted(found, key=lambda e: (not e.started, e.order, e.run.name))
+        return sorted(found, key=lambda e: (not e.started, e.order, e.key))
 
     def waiting(self) -> list[Entry]:
         return [e for e in self.entries() if not e.started]
 
+    def runs(self) -> list[Entry]:
+        """The entries that are runs (not sweep workers)."""
+        return [e for e in self.entries() if not e.is_worker]
+
     def entry(self, run_dir: Path) -> Entry | None:
-        return next((e for e in self.entries() if e.run.name == Path(run_dir).name), None)
+        """The entry of a run (not a sweep's worker)."""
+        return next((e for e in self.runs() if e.run.name == Path(run_dir).name), None)
+
+    def workers_of(self, sweep_dir: Path) -> list[Entry]:
+        """The entries of a sweep's workers, started or waiting."""
+        return [e for e in self.entries() if e.is_worker and e.run.name == Path(sweep_dir).name]
 
     def _write(self, entry: Entry) -> None:
         data = {"run": str(entry.run), "order": entry.order, "resume": entry.resume, "pid": entry.pid}
-        write_text_atomic(self._entry_path(entry.run), json.dumps(data) + "\n")
+        if entry.is_worker:
+            data.update(kind=entry.kind, worker=entry.worker, restarts=entry.restarts, died=entry.died)
+        write_text_atomic(self._entry_path(entry.key), json.dumps(data) + "\n")
 
     @contextlib.contextmanager
     def editing(self) -> Iterator[None]:
@@ -109,18 +155,46 @@ class RunQueue:
         self.poke()
         return entry
 
+    def add_workers(self, sweep_dir: Path, count: int) -> list[Entry]:
+        """`count` workers of a sweep at the end of the queue, numbered after those it has."""
+        sweep_dir = Path(sweep_dir).resolve()
+        added = []
+        with self.editing():
+            entries = self.entries()
+            last = max((e.order for e in entries), default=0)
+            taken = {e.worker for e in entries if e.is_worker and e.run.name == sweep_dir.name}
+            numbers = (n for n in range(len(taken) + count) if n not in taken)
+            for order, number in enumerate(numbers, last + 1):
+                if len(added) == count:
+                    break
+                entry = Entry(sweep_dir, order, kind=SWEEP_WORKER, worker=number)
+                self._write(entry)
+                added.append(entry)
+        self.poke()
+        return added
+
     def remove(self, run_dir: Path) -> None:
-        self._entry_path(run_dir).unlink(missing_ok=True)
+        """A run's entry off the queue."""
+        self._entry_path(Path(run_dir).name).unlink(missing_ok=True)
+
+    def remove_entry(self, entry: Entry) -> None:
+        self._entry_path(entry.key).unlink(missing_ok=True)
 
     def mark_started(self, entry: Entry, pid: int) -> None:
-        self._write(Entry(entry.run, entry.order, entry.resume, pid))
+        self._write(entry.replace(pid=pid))
+
+    def requeue_worker(self, entry: Entry, died: str) -> Entry:
+        """A sweep worker whose process died (`died`: how), waiting again (first in line: its own order)."""
+        again = entry.replace(pid=None, restarts=entry.restarts + 1, died=died)
+        self._write(again)
+        return again
 
     def move_to(self, run_dir: Path, position: int) -> int:
         """Put a waiting run at `position` (1 = next to start) among the waiting ones; returns where
         it went (clamped). ValueError when it is not waiting in this queue."""
         with self.editing():
             waiting = self.waiting()
-            names = [e.run.name for e in waiting]
+            names = [e.key for e in waiting]
             if Path(run_dir).name not in names:
                 raise ValueError(f"{Path(run_dir).name} is not waiting in the queue")
             moving = waiting.pop(names.index(Path(run_dir).name))
@@ -128,19 +202,19 @@ class RunQueue:
             waiting.insert(position - 1, moving)
             for order, entry in enumerate(waiting, 1):
                 if entry.order != order:
-                    self._write(Entry(entry.run, order, entry.resume, entry.pid))
+                    self._write(entry.replace(order=order))
         return position
 
     def move_by(self, run_dir: Path, delta: int) -> int:
         """One place earlier (-1) or later (+1) among the waiting runs; returns its new position."""
-        names = [e.run.name for e in self.waiting()]
+        names = [e.key for e in self.waiting()]
         if Path(run_dir).name not in names:
             raise ValueError(f"{Path(run_dir).name} is not waiting in the queue")
         return self.move_to(run_dir, names.index(Path(run_dir).name) + 1 + delta)
 
     def positions(self) -> dict[str, int]:
-        """Run name -> its place among the waiting runs (1 starts next)."""
-        return {e.run.name: n for n, e in enumerate(self.waiting(), 1)}
+        """Entry name (a run's name) -> its place among the waiting entries (1 starts next)."""
+        return {e.key: n for n, e in enumerate(self.waiting(), 1)}
 
     # ---- settings the runner reads -------------------------------------------------------------
 
@@ -205,26 +279,44 @@ class RunQueue:
             os.close(fd)
 
     def settle_orphans(self, reason: str = "the queue's runner ended before the run did",
-                       skip: Collection[Path] = ()) -> list[Path]:
+                       skip: Collection[str] = ()) -> list[Path]:
         """Entries whose owner is gone (the runner was killed): their runs settled as interrupted
         (kerastui.core.runs.mark_interrupted, their saved state kept for resuming) and taken off;
-        entries of runs no longer queued or running (ended, cancelled, deleted) are dropped.
-        Returns the runs settled now."""
+        entries of runs no longer queued or running (ended, cancelled, deleted) are dropped. A
+        sweep worker started by a runner that is gone is dropped once its process is (its trial is
+        settled and retried by the study); a waiting one stays for the next runner. `skip`: keys
+        of the caller's own children. Returns the runs settled now."""
         settled = []
         if not self.entries_dir.is_dir():
             return settled
         with self.editing():
             for entry in self.entries():
-                if entry.run in skip:
+                if entry.key in skip:
                     continue  # the runner's own child: it reaps it, with its own reason
+                if entry.is_worker:
+                    if not (entry.run / "sweep.toml").is_file() or (entry.started and not _pid_alive(entry.pid)):
+                        self.remove_entry(entry)
+                    continue
                 status = read_status(entry.run)
                 if status not in (QUEUED, "running"):
-                    self.remove(entry.run)
+                    self.remove_entry(entry)
                 elif writer_alive(entry.run) is False:
                     mark_interrupted(entry.run, reason)
-                    self.remove(entry.run)
+                    self.remove_entry(entry)
                     settled.append(entry.run)
         return settled
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def own_queued_run(run_dir: Path, pid: int | None = None) -> None:

@@ -15,7 +15,6 @@ died is retried by the study too. What is ours is the trial's run directory.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -63,24 +62,18 @@ def trial_dirs(sweep_dir: Path) -> list[Path]:
 # ---- starting workers ---------------------------------------------------------------------------
 
 
-def worker_command(sweep_dir: Path, python: str | None = None) -> list[str]:
-    return [python or sys.executable, "-m", "kerastui", "sweep", "--worker", str(sweep_dir), "--plain"]
+def queue_workers(sweep_dir: Path, count: int, slots: int | None = None) -> tuple[Any, list[str]]:
+    """`count` local workers of the sweep as entries of its runs directory's queue (the sweep's
+    parent): the queue's runner starts them within its slots, each `kerastui sweep --worker`
+    (kerastui.core.queue_runner), and they outlive whoever asked. Returns (the launcher, their
+    entries' keys)."""
+    from kerastui.core.launcher import LocalLauncher
 
-
-def start_worker(sweep_dir: Path, index: int) -> subprocess.Popen:
-    """A local worker process in a session of its own (a terminal's Ctrl+C reaches the one who
-    started it, who stops it in order), its output in the sweep's worker-<index>.log."""
-    import os
-
-    sweep_dir = Path(sweep_dir)
-    # As the Slurm script does: a line per epoch as it happens, and no TensorFlow start-up chatter.
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")}
-    log = open(sweep_dir / WORKER_LOG.format(index=index), "ab")
-    try:
-        return subprocess.Popen(worker_command(sweep_dir), stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True, env=env)
-    finally:
-        log.close()  # the child has its own copy
+    sweep_dir = Path(sweep_dir).resolve()
+    launcher = LocalLauncher(runs_root=sweep_dir.parent, keep_warm=False)
+    if slots is not None:
+        launcher.slots = slots
+    return launcher, launcher.add_sweep_workers(sweep_dir, count)
 
 
 def submit_array(sweep_dir: Path, settings: Any, tasks: int = 1, workdir: Path | None = None) -> str:

@@ -80,11 +80,11 @@ def sweep_table(fields: list[tuple[str, str]], method: str, trials: str, objecti
 
 
 def start_sweep_workers(sweep_dir: Path, count: int) -> None:
-    """The sweep's worker processes (what the form starts; the tests put scripted ones here)."""
-    from kerastui.core.sweep_runs import start_worker
+    """The sweep's workers, queued on the runs directory's run queue (its runner starts them within
+    the slots, and they outlive the app); the tests put scripted ones here."""
+    from kerastui.core.sweep_runs import queue_workers
 
-    for index in range(count):
-        start_worker(sweep_dir, index)
+    queue_workers(sweep_dir, count)
 
 
 class SweepForm(ModalScreen[Path | None]):
