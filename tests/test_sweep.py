@@ -5,6 +5,7 @@ failed and tried again. Trials here are scripted (tests/sweep_trials.py): no Ker
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -232,6 +233,12 @@ def test_a_pruned_trial_is_recorded_pruned_in_the_study_and_stopped_in_its_run(t
     assert record.status == "stopped" and record.reason.startswith("pruned by the sweep")
     _, rows = leaderboard(sweep_dir)
     assert [row.status for row in rows] == ["finished", "finished", "pruned"]
+    assert record.status_label == "pruned" and load_run(ended[0].run_dir).status_label == "finished"
+    listed = subprocess.run([sys.executable, "-m", "kerastui", "runs", "--trials", "--runs-dir", str(sweep_dir.parent)],
+                            capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    trial_rows = [line for line in listed.stdout.splitlines() if "trial-00" in line]
+    assert len(trial_rows) == 3 and any("pruned" in r for r in trial_rows if "trial-002" in r), listed.stdout
+    assert not any("stopped" in row for row in trial_rows), listed.stdout
 
 
 def test_a_study_in_a_storage_url_and_a_continued_sweep_with_its_budget_met(tmp_path):

@@ -45,7 +45,7 @@ def sweep_config(tmp_path: Path, table: str, epochs: int = 3, batch_size: int = 
 
 
 def sweep_dir_in(runs: Path) -> Path:
-    (found,) = [p for p in runs.iterdir() if p.is_dir()]
+    (found,) = [p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")]  # .queue: the run queue's
     return found
 
 
@@ -105,3 +105,72 @@ def _epochs(run_dir: Path) -> int:
 
     events, _ = read_events(run_dir / "metrics.jsonl")
     return sum(type(e).__name__ == "EpochEnded" for e in events)
+
+
+def _wait_for(predicate, timeout: float = 120.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("waited in vain")
+
+
+def _queue(runs: Path, *args: str) -> str:
+    result = subprocess.run([sys.executable, "-m", "kerastui", "queue", "--runs-dir", str(runs), *args],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_local_workers_run_on_the_queue_within_its_slots_listed_and_cancelled_there(tmp_path):
+    from kerastui.core.run_queue import RunQueue
+
+    config = sweep_config(tmp_path, '[sweep]\nmethod = "grid"\n[sweep.parameters]\n'
+                                    '"compile.learning_rate" = [0.01, 0.02, 0.03]\n', epochs=2)
+    runs = tmp_path / "runs"
+    sweep = subprocess.Popen([sys.executable, "-m", "kerastui", "sweep", str(config), "--parallel", "3", "--runs-dir", str(runs)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                             env={**os.environ, "KERASTUI_SLOTS": "2"})
+    try:
+        queue = RunQueue(runs)
+        _wait_for(lambda: sum(e.started for e in queue.entries()) == 2)
+        sweep_dir = queue.entries()[0].run
+        listed = _queue(runs)
+        rows = [line.split() for line in listed.splitlines()]
+        assert [r[:2] for r in rows] == [["-", "running"], ["-", "running"], ["1", "queued"]], listed
+        assert all(f"· {sweep_dir.name}" in line for line in listed.splitlines()), listed  # sweep worker N · SWEEP
+        assert "sweep worker 2" in listed.splitlines()[2]
+        cancelled = _queue(runs, "--cancel", f"{sweep_dir.name}.worker-2")  # the one waiting for a slot
+        assert "1 sweep worker cancelled" in cancelled, cancelled
+        out, err = sweep.communicate(timeout=240)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+    assert sweep.returncode == 0, out + err
+    assert "3 workers queued; the queue trains 2 at a time" in out
+    trials = load_study(sweep_dir).get_trials()
+    assert sorted(t.state.name for t in trials) == ["COMPLETE"] * 3
+    assert not (sweep_dir / "worker-2.log").exists(), "cancelled before it started"
+    _wait_for(lambda: queue.runner_pid() is None, 10)  # the budget met: the runner has exited
+    assert queue.entries() == [] and "the local queue is empty" in _queue(runs)
+
+
+def test_cancelling_a_sweeps_workers_in_the_queue_stops_its_trial(tmp_path):
+    config = sweep_config(tmp_path, '[sweep]\nmethod = "grid"\n[sweep.parameters]\n'
+                                    '"compile.learning_rate" = [0.01, 0.02]\n', epochs=6, batch_size=16)
+    runs = tmp_path / "runs"
+    sweep = subprocess.Popen([sys.executable, "-m", "kerastui", "sweep", str(config), "--runs-dir", str(runs)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        first = _wait_for(lambda: next((p for p in runs.glob("*/trial-000") if _epochs(p) >= 1), None))
+        assert "1 sweep worker stopping" in _queue(runs, "--cancel", first.parent.name)
+        out, err = sweep.communicate(timeout=120)
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+    record = load_run(first)
+    assert record.status == "stopped" and record.epochs_done < 6, out + err
+    assert sweep.returncode == 1 and "--continue" in err  # the budget not met: continue it later
+    assert "the local queue is empty" in _queue(runs)

@@ -496,9 +496,15 @@ class RunRecord:
     @property
     def status_label(self) -> str:
         """The status as shown: "requeued: preempted" for a Slurm job requeued after a SIGTERM
-        (the status file itself says "requeued", as at a time-limit warning)."""
+        (the status file itself says "requeued", as at a time-limit warning); "pruned" for a sweep's
+        trial its pruner stopped (on disk: stopped, for the reason the sweep gives)."""
         if self.status == REQUEUED and self.info.get("requeued_for"):
             return f"{REQUEUED}: {self.info['requeued_for']}"
+        if self.status == "stopped" and self.sweep:
+            from kerastui.core.sweep_study import PRUNED, is_pruned  # the sweep's one word for it
+
+            if is_pruned(self):
+                return PRUNED
         return self.status
 
     @property

@@ -247,8 +247,10 @@ class RunsScreen(Screen):
             text.append(f"trial {record.info.get('trial', '?')} of sweep {record.sweep}: {varied}\n", style="cyan")
         if isinstance(record, SweepRecord):
             best = f", best {record.objective} {record.best:.4f} ({record.best_trial.name})" if record.best_trial else ""
-            text.append(f"sweep: {record.epochs_done} of {record.planned} trials finished{best}. "
-                        "enter opens its leaderboard.", style="cyan")
+            finished = sum(t.status == "finished" for t in record.trials)
+            pruned = record.epochs_done - finished  # the budget counts both as ended
+            text.append(f"sweep: {finished} finished{f' · {pruned} pruned' if pruned else ''} of {record.planned} "
+                        f"trials{best}. enter opens its leaderboard.", style="cyan")
             details.update(text)
             return
         text.append(f"status {record.status}")

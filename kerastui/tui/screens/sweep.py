@@ -58,6 +58,7 @@ class SweepScreen(Screen):
         self._study_key: tuple | None = None
         self.sweep: Sweep | None = None
         self.rows: list[LeaderboardRow] = []
+        self._quiet_stamp: tuple[float, ...] | None = None  # the sweep's stamp when last read with no live trial
 
     def compose(self) -> ComposeResult:
         yield Static(id="sweep-title")
@@ -73,11 +74,25 @@ class SweepScreen(Screen):
         self._read_study()
 
     def _refresh_if_live(self) -> None:
-        # Live trials, or a budget not yet met: the study's workers ask for more as they go.
-        ended = sum(row.status in ("finished", "pruned") for row in self.rows)
-        if self.sweep is None or ended < self.sweep.size or any(row.status in LIVE for row in self.rows):
-            self._read()
-            self._read_study()
+        # Live trials: re-read. None live (the budget met, or a sweep stopped with trials failed for
+        # good, or workers that have yet to start, e.g. Slurm tasks pending): re-read only when the
+        # study or the trials' directory changed, a stat or two instead of every trial's files.
+        if self.sweep is not None and not any(row.status in LIVE for row in self.rows):
+            stamp = self._stamp()
+            if stamp == self._quiet_stamp:
+                return
+            self._quiet_stamp = stamp
+        self._read()
+        self._read_study()
+
+    def _stamp(self) -> tuple[float, ...]:
+        stamps = []
+        for path in (self.sweep_dir, self.sweep_dir / "study.journal"):
+            try:
+                stamps.append(path.stat().st_mtime)
+            except OSError:
+                stamps.append(0.0)
+        return tuple(stamps)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sweep-read")
     def _read(self) -> None:
