@@ -186,3 +186,27 @@ def test_kerastui_queue_settles_what_a_killed_runner_left(tmp_path, capsys):
     out = capsys.readouterr().out
     assert f"{orphan.name}: interrupted" in out and "the local queue is empty" in out
     assert read_status(orphan) == "interrupted" and queue.entries() == []
+
+
+def test_a_sweep_worker_that_keeps_dying_is_started_again_within_the_bound(tmp_path):
+    from kerastui.core.run_queue import MAX_WORKER_RESTARTS
+
+    runs = tmp_path / "runs"
+    sweep_dir = runs / "20261207-000000-sweep-tiny"
+    sweep_dir.mkdir(parents=True)
+    (sweep_dir / "sweep.toml").write_text("# the runner only checks that it is there\n")
+    dying = tmp_path / "python"  # stands in for the worker's interpreter: killed at once, every time
+    dying.write_text("#!/bin/sh\nkill -9 $$\n")
+    dying.chmod(0o755)
+    queue = RunQueue(runs)
+    (entry,) = queue.add_workers(sweep_dir, 1)
+    assert entry.key == f"{sweep_dir.name}.worker-0" and entry.label() == f"sweep worker 0 · {sweep_dir.name}"
+    runner = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; "
+                             "from kerastui.core.queue_runner import QueueRunner; "
+                             f"sys.exit(QueueRunner(Path({str(runs)!r}), python={str(dying)!r}).serve())"],
+                            capture_output=True, text=True, timeout=60)
+    assert runner.returncode == 0, runner.stdout + runner.stderr
+    log = (sweep_dir / "worker-0.log").read_text()
+    assert log.count("ended with signal SIGKILL; a new one takes its place") == MAX_WORKER_RESTARTS, log
+    assert "ended with signal SIGKILL again; not started again" in log
+    assert queue.entries() == []  # given up: off the queue, and the runner exited with nothing left
