@@ -42,7 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("config", nargs="?", metavar="CONFIG.toml", help="experiment file with a [sweep] table")
     parser.add_argument("--continue", dest="resume", metavar="SWEEP_DIR", help="go on with this sweep's study, up to its budget")
     parser.add_argument("--parallel", type=int, default=1, metavar="N",
-                        help="workers at once (default 1); with --slurm, the job array's tasks")
+                        help="workers (default 1), queued on the runs directory's run queue, which trains $KERASTUI_SLOTS at once; "
+                             "with --slurm, the job array's tasks")
     parser.add_argument("--runs-dir", type=Path, metavar="DIR", help="where the sweep's directory goes (default $KERASTUI_RUNS_DIR or ./runs)")
     parser.add_argument("--storage", metavar="URL",
                         help="an Optuna storage URL for the study (e.g. postgresql://host/db); default: study.journal in the sweep's directory")
@@ -216,7 +217,7 @@ def _run_workers(sweep_dir: Path, count: int) -> tuple[bool, bool]:
     launcher, keys = queue_workers(sweep_dir, count)
     if launcher.slots < count:
         print(f"{count} workers queued; the queue trains {launcher.slots} at a time "
-              f"(${'KERASTUI_SLOTS'} sets its slots), the others wait for a slot", flush=True)
+              "($KERASTUI_SLOTS sets its slots), the others wait for a slot", flush=True)
     stop = {"asked": 0}
 
     def on_signal(signum: int, frame: Any) -> None:
