@@ -467,6 +467,11 @@ def metric_value_text(value: float | None) -> str:
     return f"{value:.2f}" if abs(value) < 10_000 else f"{value:.4g}"
 
 
+# Why a sweep's pruner stopped a trial (its run's reason begins so; kerastui.core.sweep_study
+# writes it): such a run is listed as "pruned".
+PRUNED_REASON = "pruned by the sweep"
+
+
 @dataclass
 class RunRecord:
     """One run directory as read from disk; `errors` notes what could not be read."""
@@ -500,11 +505,8 @@ class RunRecord:
         trial its pruner stopped (on disk: stopped, for the reason the sweep gives)."""
         if self.status == REQUEUED and self.info.get("requeued_for"):
             return f"{REQUEUED}: {self.info['requeued_for']}"
-        if self.status == "stopped" and self.sweep:
-            from kerastui.core.sweep_study import PRUNED, is_pruned  # the sweep's one word for it
-
-            if is_pruned(self):
-                return PRUNED
+        if self.status == "stopped" and self.sweep and self.reason.startswith(PRUNED_REASON):
+            return "pruned"
         return self.status
 
     @property

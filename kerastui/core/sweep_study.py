@@ -31,6 +31,7 @@ from typing import Any, Iterator
 from kerastui.core.atomic import write_text_atomic
 from kerastui.core.runs import (
     INTERRUPTED,
+    PRUNED_REASON,
     QUEUED,
     RunWriter,
     UNKNOWN,
@@ -59,7 +60,6 @@ ASK_GRACE_SECONDS = 120.0
 # Why a trial ended, as the study records it (user attribute "ending") and the leaderboard shows it.
 FINISHED, PRUNED, FAILED, KILLED = "finished", "pruned", "failed", "killed"
 # The final event's reason of a trial the pruner stopped (its run's status is "stopped").
-PRUNED_REASON = "pruned by the sweep"
 
 
 def run_name(number: int) -> str:
