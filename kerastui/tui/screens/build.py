@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Header, OptionList, Select, Static, TabbedContent, TabPane
@@ -142,7 +143,11 @@ class BuildScreen(Screen):
                     yield LayerEditor(id="layer-editor")
                 yield ModelSummary(id="summary")
             with TabPane("Training F4", id="tab-training"):
-                yield HyperparameterForm(self.app.experiment, id="hyperparameters")
+                # Mounted just after the first frame (Lazy): its hundred-odd widgets would be
+                # styled before anything shows. Until then it keeps what it is given and shows it
+                # when composed, so the screen talks to it through this reference meanwhile.
+                self.training_form = HyperparameterForm(self.app.experiment, id="hyperparameters")
+                yield Lazy(self.training_form)
         yield Static("", id="build-status")
         yield Footer()
 
@@ -185,7 +190,7 @@ class BuildScreen(Screen):
     def _show_task(self) -> None:
         """The task line and the training fields' task (after the data or the experiment changed)."""
         self.query_one(TaskPicker).show(self.app.experiment, self.app.dataset_info)
-        self.query_one(HyperparameterForm).set_data(self.data_facts())
+        self.training_form.set_data(self.data_facts())
 
     def show_task(self) -> None:
         """Show the task the session holds again (a chosen task was refused: the dropdown goes back)."""
@@ -194,7 +199,7 @@ class BuildScreen(Screen):
     def _experiment_changed(self, experiment: Experiment) -> None:
         self.query_one(LayerEditor).set_layers(experiment.layers, self.input_shape)
         self._show_task()
-        self.query_one(HyperparameterForm).set_experiment(experiment)
+        self.training_form.set_experiment(experiment)
         self.query_one(DatasetPicker).set_current(experiment.dataset)
         self.query_one(DataFileView).follow(experiment.dataset, experiment.data)
         self._schedule_preview()
@@ -342,12 +347,12 @@ class BuildScreen(Screen):
     def invalid_fields(self) -> list[str]:
         """Each field showing a refused value. The experiment still holds that field's last valid value,
         so training or saving now would silently use a value the user does not see."""
-        return (self.query_one(LayerEditor).invalid_fields() + self.query_one(HyperparameterForm).invalid_fields()
+        return (self.query_one(LayerEditor).invalid_fields() + self.training_form.invalid_fields()
                 + self.query_one(DataFileView).invalid_fields())
 
     def show_experiment(self, experiment: Experiment) -> None:
         """Show `experiment` in every field, replacing refused text (an experiment file was opened)."""
-        self.query_one(HyperparameterForm).set_experiment(experiment)
+        self.training_form.set_experiment(experiment)
         self.query_one(LayerEditor).reload()
         self._update_status()
 
@@ -394,7 +399,7 @@ class BuildScreen(Screen):
         elif tab == "tab-model":
             self.query_one(LayerTable).focus()
         else:
-            fields = list(self.query_one(HyperparameterForm).fields.values())
+            fields = list(self.training_form.fields.values())
             if fields:
                 fields[0].focus()
 
