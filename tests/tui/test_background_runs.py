@@ -28,7 +28,10 @@ from kerastui.tui.screens.runs import RunsScreen
 @pytest.mark.timeout(300)
 async def test_quit_keeping_the_run_then_a_new_app_reattaches_to_it_live(tmp_path):
     runs_root = tmp_path / "runs"
-    experiment = replace(tiny_experiment(epochs=60), backend="jax")
+    # Long enough (about 8 s of training on an idle 2 cores) that the run is still live when the second
+    # app lists it: 60 epochs could end while the first app quit and the second started.
+    epochs = 150
+    experiment = replace(tiny_experiment(epochs=epochs), backend="jax")
     experiment = replace(experiment, fit=replace(experiment.fit, batch_size=16))
 
     first = KerasTUI(experiment=experiment, runs_root=runs_root, previewer=FakePreviewer())
@@ -68,7 +71,7 @@ async def test_quit_keeping_the_run_then_a_new_app_reattaches_to_it_live(tmp_pat
         monitor = second.screen
         await wait_until(pilot, lambda: monitor.phase == "finished", timeout=180, what="the run to finish, followed live")
         on_disk = [e for e in load_run(run_dir).events if isinstance(e, EpochEnded)]
-        assert len(on_disk) == 60
+        assert len(on_disk) == epochs
         assert monitor.loss_chart.series("loss") == [e.metrics["loss"] for e in on_disk]  # every epoch, once
         assert monitor.has_evaluation
 
