@@ -6,7 +6,6 @@ epoch in its metrics once. Skipped, with the reason, where there is no responsiv
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,23 +15,13 @@ from slurm_jobs import wait_for_job
 
 from kerastui.core import slurm, spec
 from kerastui.core.events import EpochEnded, TrainingStarted
-from kerastui.core.runs import load_run, read_status, writer_alive
+from kerastui.core.runs import load_run, pid_exists, read_status, writer_alive
 from kerastui.core.spec import Experiment, FitSettings, LayerSpec
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
 JOB_TIMEOUT = 180
 EPOCHS = 4
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _node_state() -> str:
@@ -93,7 +82,7 @@ def test_a_requeueable_job_sent_sigterm_mid_epoch_saves_requeues_resumes_and_rep
         # once the first instance has gone: its process, and the node back to idle (a job started
         # on it while the last one was being cleaned up hung before training).
         first_pid = int(load_run(run_dir).info["pid"])
-        while (slurm.job_state(job_id).state != "PENDING" or writer_alive(run_dir) or _alive(first_pid)
+        while (slurm.job_state(job_id).state != "PENDING" or writer_alive(run_dir) or pid_exists(first_pid)
                or _node_state() != "idle"):
             assert time.monotonic() < deadline, output()
             time.sleep(0.2)

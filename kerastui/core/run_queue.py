@@ -32,7 +32,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kerastui.core.atomic import write_text_atomic
-from kerastui.core.runs import QUEUED, RunWriter, mark_interrupted, read_status, writer_alive
+from kerastui.core.runs import (
+    QUEUED,
+    RunWriter,
+    lock_file_held,
+    mark_interrupted,
+    pid_exists,
+    read_status,
+    writer_alive,
+)
 
 QUEUE_DIR = ".queue"
 MAX_WORKER_RESTARTS = 4  # a sweep worker that keeps dying is a fault, not bad luck
@@ -246,22 +254,12 @@ class RunQueue:
 
     def runner_pid(self) -> int | None:
         """The pid of the runner holding this queue, or None when none holds it."""
+        if not lock_file_held(self.runner_lock):
+            return None
         try:
-            handle = open(self.runner_lock, "rb")
-        except OSError:
-            return None
-        with handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-            except BlockingIOError:
-                try:
-                    return int(handle.read().strip() or 0) or -1
-                except ValueError:
-                    return -1  # held, its pid not written yet
-            except OSError:
-                return None
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-            return None
+            return int(self.runner_lock.read_text().strip() or 0) or -1
+        except (OSError, ValueError):
+            return -1  # held, its pid not written yet
 
     def poke(self) -> None:
         """Wake the runner now (it also looks every few seconds). Never blocks: without a reader
@@ -308,15 +306,7 @@ class RunQueue:
 
 
 def _pid_alive(pid: int | None) -> bool:
-    if pid is None:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return pid is not None and pid_exists(pid)
 
 
 def own_queued_run(run_dir: Path, pid: int | None = None) -> None:

@@ -778,18 +778,26 @@ def _process_gone(info: dict[str, Any]) -> bool:
     return process_alive_here(info) is False
 
 
-def process_alive_here(info: dict[str, Any]) -> bool | None:
-    """Whether the process named in info.json (pid, host) still runs; None when this host cannot tell
-    (another machine, a Slurm job, no pid). A zombie (ended, not yet reaped) counts as gone."""
-    pid, host = info.get("pid"), info.get("host")
-    if not isinstance(pid, int) or host != socket.gethostname() or info.get("slurm_job_id"):
-        return None
+def pid_exists(pid: int) -> bool:
+    """Whether a process with this pid exists on this host (kill with signal 0; one that belongs
+    to someone else exists too). An ended but unreaped one (a zombie) still does."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except OSError:
         return True  # exists but belongs to someone else
+    return True
+
+
+def process_alive_here(info: dict[str, Any]) -> bool | None:
+    """Whether the process named in info.json (pid, host) still runs; None when this host cannot tell
+    (another machine, a Slurm job, no pid). A zombie (ended, not yet reaped) counts as gone."""
+    pid, host = info.get("pid"), info.get("host")
+    if not isinstance(pid, int) or host != socket.gethostname() or info.get("slurm_job_id"):
+        return None
+    if not pid_exists(pid):
+        return False
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
@@ -811,10 +819,16 @@ def writer_alive(run_dir: Path, info: dict[str, Any] | None = None) -> bool | No
 def writer_lock_held(run_dir: Path) -> bool | None:
     """True while a writer holds the run's lock, False when it was released (its writer ended or
     died), None when there is no lock file or the filesystem cannot say."""
+    return lock_file_held(Path(run_dir) / LOCK_FILE)
+
+
+def lock_file_held(path: Path) -> bool | None:
+    """True while some process holds an flock on `path`, False when none does, None when there is
+    no such file or the filesystem cannot say."""
     import fcntl
 
     try:
-        handle = open(Path(run_dir) / LOCK_FILE, "rb")
+        handle = open(path, "rb")
     except OSError:
         return None
     with handle:
