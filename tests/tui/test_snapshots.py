@@ -31,6 +31,9 @@ pytest.importorskip("pytest_textual_snapshot")
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 # The same path on every machine: the runs screen shows where each run is.
 RUNS_ROOT = Path("/tmp/kerastui-snapshots/runs")
+# One fixed runs folder (its path is in the pictures), so these tests share one xdist worker: a
+# screen that trains here on one worker must not add a run to the runs screen drawn on the other.
+pytestmark = pytest.mark.xdist_group("snapshots")
 
 
 class FixedPreviewer(FakePreviewer):
